@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { paramRegistry, type ParamMeta } from './param.js';
+import { nodeParams } from './sections/node.js';
+import { cameraParams } from './sections/camera.js';
+import { segmentParams } from './sections/segment.js';
+import { audioParams } from './sections/audio.js';
+import { poseParams } from './sections/pose.js';
+import { memorizerParams } from './sections/memorizer.js';
+import { storeParams } from './sections/store.js';
+import { answererParams } from './sections/answerer.js';
+import { embeddingParams } from './sections/embedding.js';
+import { focusParams } from './sections/focus.js';
+
+/**
+ * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
+ * is a ROS prefix (`segment.duration_s`). ROS declarations, config/taskmem.yaml, CLI flags and the README table
+ * are all derived from this object.
+ */
+export const configSchema = nodeParams.extend({
+  camera: cameraParams.prefault({}),
+  segment: segmentParams.prefault({}),
+  audio: audioParams.prefault({}),
+  pose: poseParams.prefault({}),
+  memorizer: memorizerParams.prefault({}),
+  store: storeParams.prefault({}),
+  answerer: answererParams.prefault({}),
+  embedding: embeddingParams.prefault({}),
+  focus: focusParams.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export interface ParamSpec {
+  /** Dotted ROS name, e.g. `segment.duration_s`. */
+  name: string;
+  meta: ParamMeta;
+  default: unknown;
+}
+
+/** All parameters in declaration order with their metadata and defaults. */
+export function listParams(): ParamSpec[] {
+  const defaults = configSchema.parse({}) as Record<string, unknown>;
+  const specs: ParamSpec[] = [];
+  for (const [key, field] of Object.entries(configSchema.shape)) {
+    const meta = paramRegistry.get(field);
+    if (meta) {
+      specs.push({ name: key, meta, default: defaults[key] });
+      continue;
+    }
+    const group = unwrapObject(field);
+    const groupDefaults = defaults[key] as Record<string, unknown>;
+    for (const [sub, subField] of Object.entries(group.shape)) {
+      const subMeta = paramRegistry.get(subField as z.ZodType);
+      if (!subMeta) throw new Error(`config schema: ${key}.${sub} has no parameter metadata`);
+      specs.push({ name: `${key}.${sub}`, meta: subMeta, default: groupDefaults[sub] });
+    }
+  }
+  return specs;
+}
+
+function unwrapObject(field: z.ZodType): z.ZodObject {
+  let current: z.ZodType = field;
+  while (!(current instanceof z.ZodObject)) {
+    const inner = (current as unknown as { def: { innerType?: z.ZodType } }).def.innerType;
+    if (!inner) throw new Error('config schema: a group is not an object');
+    current = inner;
+  }
+  return current;
+}
+
+/** Thrown for any invalid parameter value; the message names parameter, value, source and allowed range. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses a configuration from one source (a params file, --ros-args, CLI flags). Values are nested
+ * (`{ segment: { duration_s: 5 } }`); use `nestFlat` for dotted names. Unknown names are rejected so a typo in a
+ * params file does not go unnoticed.
+ */
+export function parseConfig(input: unknown, source: string): Config {
+  const result = configSchema.strict().safeParse(input);
+  if (result.success) return result.data;
+  const specs = new Map(listParams().map((p) => [p.name, p]));
+  const lines = result.error.issues.map((issue) => describeIssue(issue, input, specs, source));
+  throw new ConfigError(lines.join('\n'));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown, specs: Map<string, ParamSpec>, source: string): string {
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.map(String).join('.');
+    const names = issue.keys.map((k) => (prefix ? `${prefix}.${k}` : k));
+    return `taskmem: unknown parameter ${names.join(', ')} (from ${source})`;
+  }
+  const name = issue.path.map(String).join('.');
+  const value = valueAt(input, issue.path);
+  const spec = specs.get(name);
+  return `taskmem: parameter ${name} = ${JSON.stringify(value)} (from ${source}) is invalid: ${spec ? allowed(spec.meta) : issue.message}`;
+}
+
+/** The allowed values of a parameter, in words. */
+export function allowed(meta: ParamMeta): string {
+  if (meta.choices) return `one of ${meta.choices.join(', ')}`;
+  switch (meta.rosType) {
+    case 'integer':
+      return `an integer from ${meta.min} to ${meta.max}`;
+    case 'double':
+      return `a number from ${meta.min} to ${meta.max}`;
+    case 'bool':
+      return 'true or false';
+    case 'string':
+      return 'a string';
+    case 'string_array':
+      return 'a list of strings';
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** `{ 'segment.duration_s': 5 }` → `{ segment: { duration_s: 5 } }`. */
+export function nestFlat(flat: Record<string, unknown>): Record<string, unknown> {
+  const nested: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(flat)) {
+    const parts = name.split('.');
+    let target = nested;
+    for (const part of parts.slice(0, -1)) {
+      target[part] ??= {};
+      target = target[part] as Record<string, unknown>;
+    }
+    target[parts.at(-1)!] = value;
+  }
+  return nested;
+}
+
+/** Reads a value by dotted name from a parsed configuration. */
+export function getParam(config: Config, name: string): unknown {
+  return valueAt(config, name.split('.'));
+}

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { bool, choice, string } from '../param.js';
+
+export const storeParams = z.object({
+  backend: choice({ default: 'sqlite', choices: ['sqlite', 'postgres'], readOnly: true, description: 'Embedded SQLite file or a PostgreSQL server.' }),
+  path: string({ default: '~/.ros/taskmem/memory.sqlite', readOnly: true, description: 'SQLite file (created with its folder).' }),
+  url: string({ default: '', readOnly: true, unit: 'URL', description: 'PostgreSQL connection string for backend postgres.' }),
+  thumbnails: bool({ default: false, description: 'Keep keyframe thumbnails with each memory.' }),
+});

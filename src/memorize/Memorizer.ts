@@ -1,0 +1,30 @@
+import type { Segment } from '../segment/Segment.js';
+import type { FailedSegment, Memory } from '../memory/Memory.js';
+
+/** What the active task focus contributes to writing a memory (see src/focus). */
+export interface FocusContext {
+  group: string;
+  /** Up to focus.max_examples recent tasks of the group, newest last. */
+  examples: string[];
+  /** 0 off, 1 conditioning, 2 reward model, 3 focus vector. */
+  depth: number;
+  /** Served model or adapter for this group, when focus.adapters maps one. */
+  model?: string;
+}
+
+export interface MemorizeContext {
+  /** Previous memories of the window, oldest first (at most segment.window_memories). */
+  window: Memory[];
+  focus: FocusContext | null;
+}
+
+export type MemorizeOutcome = { kind: 'memory'; memory: Memory } | { kind: 'failed'; failure: FailedSegment };
+
+/**
+ * Writes one memory for one segment. Implementations never return an empty or unparsed memory: a segment that
+ * cannot be memorized within the retry bound comes back as `failed`. Aborting the signal ends in-flight requests.
+ */
+export interface Memorizer {
+  readonly name: string;
+  memorize(segment: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome>;
+}

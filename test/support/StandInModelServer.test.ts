@@ -1,0 +1,46 @@
+import { strict as assert } from 'node:assert';
+import OpenAI from 'openai';
+import { StandInModelServer } from './StandInModelServer.js';
+
+describe('StandInModelServer', () => {
+  let server: StandInModelServer;
+  beforeEach(async () => {
+    server = await new StandInModelServer().start();
+  });
+  afterEach(() => server.stop());
+
+  it('answers chat completions through the openai client with n choices', async () => {
+    server.onChat = () => ['a', 'b'];
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x' });
+    const reply = await client.chat.completions.create({ model: 'm', n: 2, messages: [{ role: 'user', content: 'hi' }] });
+    assert.deepEqual(reply.choices.map((c) => c.message.content), ['a', 'b']);
+  });
+
+  it('rejects a request that breaks the protocol with 400', async () => {
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0 });
+    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [] }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 400);
+  });
+
+  it('fails with 5xx, then recovers', async () => {
+    server.failNext({ kind: 'status', status: 503 });
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0 });
+    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), /503/);
+    const ok = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(ok.choices[0]?.message.content, '{"description": "stand-in"}');
+  });
+
+  it('can hang until the client times out, and truncate a reply', async () => {
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0, timeout: 200 });
+    server.failNext({ kind: 'hang' });
+    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), OpenAI.APIConnectionTimeoutError);
+    server.failNext({ kind: 'truncated' });
+    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
+  });
+
+  it('serves transcriptions from multipart uploads', async () => {
+    server.onTranscription = (r) => `heard ${r.audio.length} bytes in ${r.language}`;
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x' });
+    const result = await client.audio.transcriptions.create({ model: 'w', language: 'en', file: new File([new Uint8Array(100)], 'a.wav') });
+    assert.equal(result.text, 'heard 100 bytes in en');
+  });
+});
