@@ -24,6 +24,8 @@ export interface Memory {
   segmentIndex: number;
   start: RosNanos;
   end: RosNanos;
+  /** ROS time at which the memory was written; a question asked at time t sees only memories with createdAt <= t. */
+  createdAt: RosNanos;
   text: string;
   source: MemorySource;
   /** Task group the memory was written under; null when no focus was active. */
