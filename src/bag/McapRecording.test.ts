@@ -1,0 +1,83 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { McapRecording, RecordingError } from './McapRecording.js';
+import { matchSensorTopics, recordedSensorMessages } from './RecordingSensors.js';
+import { configSchema } from '../config/schema.js';
+import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
+import { writeRecording, type RecordingScript } from '../../test/support/recording.js';
+import type { SensorMessage } from '../pipeline/SensorMessage.js';
+import type { ImageMsg } from '../messages.js';
+
+describe('McapRecording', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-bag-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function readAll(script: RecordingScript): Promise<SensorMessage[]> {
+    const recording = await McapRecording.open(script.path);
+    try {
+      const topics = matchSensorTopics(recording, configSchema.parse(script.config));
+      const out: SensorMessage[] = [];
+      for await (const m of recordedSensorMessages(recording, topics)) out.push(m);
+      return out;
+    } finally {
+      await recording.close();
+    }
+  }
+
+  it('streams camera, audio and pose messages of a rosbag2 recording in time order', async () => {
+    const script = await writeRecording({ path: join(dir, 'a.mcap'), durationS: 3, fps: 5 });
+    const messages = await readAll(script);
+    const kinds = new Map<string, number>();
+    for (const m of messages) kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
+    assert.deepEqual(Object.fromEntries(kinds), { image: 15, audio_info: 1, audio_data_stamped: 30, pose_stamped: 30 });
+    const image = messages.find((m) => m.kind === 'image')!.message as ImageMsg;
+    assert.equal(image.encoding, 'rgb8');
+    assert.equal(image.data.length, 640 * 480 * 3);
+    assert.equal(fromRosTime(image.header.stamp), script.start);
+    const stamps = messages.map((m) => fromRosTime(('header' in m.message ? m.message.header : { stamp: { sec: 0, nanosec: 0 } }).stamp));
+    const stamped = stamps.filter((s) => s !== 0n);
+    assert.deepEqual(stamped, [...stamped].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    assert.ok(stamped.at(-1)! < script.start + 3n * NANOS_PER_SECOND);
+  });
+
+  it('reads JPEG frames, mgonzs13 AudioStamped and Odometry', async () => {
+    const script = await writeRecording({ path: join(dir, 'b.mcap'), durationS: 1, fps: 4, camera: 'compressed', audio: 'audio_stamped', sampleRate: 48_000, pose: 'odometry' });
+    const messages = await readAll(script);
+    const frame = messages.find((m) => m.kind === 'compressed_image');
+    assert.ok(frame && frame.kind === 'compressed_image');
+    assert.deepEqual([...frame.message.data.slice(0, 2)], [0xff, 0xd8]);
+    const audio = messages.find((m) => m.kind === 'audio_stamped');
+    assert.ok(audio && audio.kind === 'audio_stamped');
+    assert.equal(audio.message.audio.info.rate, 48_000);
+    assert.equal(audio.message.audio.audio_data.int16_data.length, 4800);
+    assert.ok(messages.some((m) => m.kind === 'odometry'));
+  });
+
+  it('names the missing topic and lists what the file has', async () => {
+    const script = await writeRecording({ path: join(dir, 'c.mcap'), durationS: 1, fps: 2, audio: 'none', pose: 'none' });
+    const recording = await McapRecording.open(script.path);
+    try {
+      assert.throws(
+        () => matchSensorTopics(recording, configSchema.parse({ camera: { topic: 'front/image_raw' }, audio: { type: 'none' } })),
+        (e: unknown) => e instanceof RecordingError && /no topic \/front\/image_raw \(camera\.topic/.test(e.message) && e.message.includes('/camera/image_raw  sensor_msgs/msg/Image  (2 messages)'),
+      );
+      assert.throws(
+        () => matchSensorTopics(recording, configSchema.parse({ camera: { topic: '/camera/image_raw', type: 'compressed' }, audio: { type: 'none' } })),
+        /carries sensor_msgs\/msg\/Image, but camera\.type asks for sensor_msgs\/msg\/CompressedImage/,
+      );
+    } finally {
+      await recording.close();
+    }
+  });
+
+  it('refuses a missing file and a file that is not MCAP with a clear error', async () => {
+    await assert.rejects(McapRecording.open(join(dir, 'nope.mcap')), /nope\.mcap: no such file/);
+    writeFileSync(join(dir, 'video.mp4'), Buffer.from('....ftypisom........'));
+    await assert.rejects(McapRecording.open(join(dir, 'video.mp4')), /video\.mp4: not an MCAP file/);
+  });
+});

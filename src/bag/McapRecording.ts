@@ -1,0 +1,157 @@
+import { basename, resolve } from 'node:path';
+import { McapIndexedReader, hasMcapPrefix, MCAP_MAGIC } from '@mcap/core';
+import { parse } from '@foxglove/rosmsg';
+import { MessageReader } from '@foxglove/rosmsg2-serialization';
+import { FileReadable } from './FileReadable.js';
+import type { RosNanos } from '../time.js';
+
+/** A topic of a recording and the ROS type of its messages, e.g. `sensor_msgs/msg/Image`. */
+export interface RecordingChannel {
+  topic: string;
+  type: string;
+  messageCount: number | null;
+}
+
+/** A decoded message of a recording. */
+export interface RecordedMessage {
+  topic: string;
+  type: string;
+  /** When the recorder received it (MCAP log time); segmentation uses the header stamp instead. */
+  logTime: RosNanos;
+  message: unknown;
+}
+
+/** What makes a recording the same recording across runs, for resuming an ingest. */
+export interface RecordingIdentity {
+  path: string;
+  size: bigint;
+  /** First and last log times of its messages; 0 for an empty recording. */
+  start: RosNanos;
+  end: RosNanos;
+}
+
+/** Thrown when a file cannot be read as a rosbag2 MCAP recording; the message says which file and why. */
+export class RecordingError extends Error {
+  override name = 'RecordingError';
+}
+
+/**
+ * A rosbag2 MCAP recording (profile ros2, schema encoding ros2msg, message encoding cdr), read through its index:
+ * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Callers must
+ * `close()` it.
+ */
+export class McapRecording {
+  readonly identity: RecordingIdentity;
+  readonly channels: readonly RecordingChannel[];
+  readonly #readable: FileReadable;
+  readonly #reader: McapIndexedReader;
+  readonly #decoders = new Map<number, MessageReader>();
+
+  private constructor(identity: RecordingIdentity, readable: FileReadable, reader: McapIndexedReader) {
+    this.identity = identity;
+    this.#readable = readable;
+    this.#reader = reader;
+    const counts = reader.statistics?.channelMessageCounts;
+    this.channels = [...reader.channelsById.values()].map((channel) => ({
+      topic: channel.topic,
+      type: reader.schemasById.get(channel.schemaId)?.name ?? '(no schema)',
+      messageCount: counts?.has(channel.id) ? Number(counts.get(channel.id)) : null,
+    }));
+  }
+
+  static async open(path: string): Promise<McapRecording> {
+    const absolute = resolve(path);
+    let readable: FileReadable;
+    try {
+      readable = await FileReadable.open(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new RecordingError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${String(error)})`);
+    }
+    try {
+      const size = await readable.size();
+      const magic = size >= BigInt(MCAP_MAGIC.length) ? await readable.read(0n, BigInt(MCAP_MAGIC.length)) : new Uint8Array();
+      if (!hasMcapPrefix(new DataView(magic.buffer, magic.byteOffset, magic.byteLength))) {
+        throw new RecordingError(`${path}: not an MCAP file (a rosbag2 recording made with \`ros2 bag record -s mcap\` is expected)`);
+      }
+      let reader: McapIndexedReader;
+      try {
+        reader = await McapIndexedReader.Initialize({ readable });
+      } catch (error) {
+        throw new RecordingError(
+          `${path}: the MCAP file has no readable index (${error instanceof Error ? error.message : String(error)}); ` +
+            'a recording that was not closed cleanly can be repaired with `mcap recover`',
+        );
+      }
+      const compressions = new Set(reader.chunkIndexes.map((c) => c.compression).filter((c) => c !== ''));
+      if (compressions.size > 0) {
+        throw new RecordingError(
+          `${path}: chunks are compressed with ${[...compressions].join(', ')}, which this build cannot decompress; ` +
+            'write an uncompressed copy with `mcap decompress` (mcap CLI) and ingest that',
+        );
+      }
+      const unsupported = [...reader.channelsById.values()].filter((c) => c.messageEncoding !== 'cdr');
+      if (unsupported.length > 0 && unsupported.length === reader.channelsById.size) {
+        throw new RecordingError(`${path}: no channel uses the cdr message encoding of rosbag2 (found ${unsupported[0]!.messageEncoding})`);
+      }
+      const identity: RecordingIdentity = {
+        path: absolute,
+        size,
+        start: reader.statistics?.messageStartTime ?? minOf(reader.chunkIndexes.map((c) => c.messageStartTime)),
+        end: reader.statistics?.messageEndTime ?? maxOf(reader.chunkIndexes.map((c) => c.messageEndTime)),
+      };
+      return new McapRecording(identity, readable, reader);
+    } catch (error) {
+      await readable.close();
+      throw error;
+    }
+  }
+
+  get name(): string {
+    return basename(this.identity.path);
+  }
+
+  /**
+   * Decoded messages of `topics` in log-time order, from `startTime` on. A message that cannot be decoded
+   * against its own schema ends the stream with an error naming topic and time: the file is damaged.
+   */
+  async *messages({ topics, startTime }: { topics: readonly string[]; startTime?: RosNanos }): AsyncGenerator<RecordedMessage> {
+    for await (const record of this.#reader.readMessages({ topics, ...(startTime === undefined ? {} : { startTime }) })) {
+      const channel = this.#reader.channelsById.get(record.channelId);
+      if (!channel) throw new RecordingError(`${this.name}: message at ${record.logTime} names unknown channel ${record.channelId}`);
+      const schema = this.#reader.schemasById.get(channel.schemaId);
+      let message: unknown;
+      try {
+        message = this.#decoder(channel.schemaId).readMessage(record.data);
+      } catch (error) {
+        throw new RecordingError(
+          `${this.name}: cannot decode the message on ${channel.topic} logged at ${record.logTime} as ${schema?.name ?? '?'}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      yield { topic: channel.topic, type: schema?.name ?? '', logTime: record.logTime, message };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#readable.close();
+  }
+
+  #decoder(schemaId: number): MessageReader {
+    let decoder = this.#decoders.get(schemaId);
+    if (decoder) return decoder;
+    const schema = this.#reader.schemasById.get(schemaId);
+    if (!schema) throw new Error(`schema ${schemaId} is missing from the file`);
+    if (schema.encoding !== 'ros2msg') throw new Error(`schema ${schema.name} has encoding ${schema.encoding}, expected ros2msg`);
+    decoder = new MessageReader(parse(new TextDecoder().decode(schema.data), { ros2: true }));
+    this.#decoders.set(schemaId, decoder);
+    return decoder;
+  }
+}
+
+function minOf(values: bigint[]): bigint {
+  return values.reduce((a, b) => (b < a ? b : a), values[0] ?? 0n);
+}
+
+function maxOf(values: bigint[]): bigint {
+  return values.reduce((a, b) => (b > a ? b : a), values[0] ?? 0n);
+}
