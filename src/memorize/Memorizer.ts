@@ -18,7 +18,11 @@ export interface MemorizeContext {
   focus: FocusContext | null;
 }
 
-export type MemorizeOutcome = { kind: 'memory'; memory: Memory } | { kind: 'failed'; failure: FailedSegment };
+/**
+ * `unreachable` is true when the endpoint could not be reached at all (connection refused, DNS, timeout), as
+ * opposed to answering badly; the pipeline then writes the segment with its fallback memorizer, if configured.
+ */
+export type MemorizeOutcome = { kind: 'memory'; memory: Memory } | { kind: 'failed'; failure: FailedSegment; unreachable?: boolean };
 
 /**
  * Writes one memory for one segment. Implementations never return an empty or unparsed memory: a segment that
