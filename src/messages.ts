@@ -7,6 +7,12 @@
 import type { RosTimeMsg } from './time.js';
 
 export type Bytes = Uint8Array | readonly number[];
+
+/** The bytes of a `uint8[]` field as a Uint8Array: the same memory when it already is one, else a copy. */
+export function asUint8Array(data: Bytes): Uint8Array {
+  return data instanceof Uint8Array ? data : Uint8Array.from(data);
+}
+
 export type NumberArray = ArrayLike<number>;
 
 export interface HeaderMsg {
