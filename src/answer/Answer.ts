@@ -1,0 +1,60 @@
+import type { RosNanos } from '../time.js';
+import type { Pose } from '../segment/Segment.js';
+import type { TimeBounds } from './TimeExpressions.js';
+
+/** One memory an answer rests on (taskmem/msg/Evidence): when, where and what was remembered. */
+export interface Evidence {
+  memoryId: string;
+  start: RosNanos;
+  end: RosNanos;
+  text: string;
+  /** Where the robot was, so a navigation stack can go there; null when no pose was recorded. */
+  pose: Pose | null;
+  /** Retrieval score for this question; comparable within one answer only. */
+  score: number;
+}
+
+/** One retrieval made while answering, as logged. */
+export interface Search {
+  /** 'question' for the first, 'broaden' for the answerer's own retry, 'model' when the model asked. */
+  by: 'question' | 'broaden' | 'model';
+  text: string;
+  bounds: TimeBounds;
+  found: number;
+}
+
+/** An answer from memory alone (taskmem/msg/Answer) plus how it was found. */
+export interface Answer {
+  questionId: string;
+  question: string;
+  /** Only memories created at or before this ROS time were seen. */
+  askedAt: RosNanos;
+  /** The answer; for multiple choice the chosen option's text. Empty when abstained or when no model answered. */
+  answer: string;
+  abstained: boolean;
+  /** 0..1, as the model stated it; 0 when no model answered. */
+  confidence: number;
+  /** Index into the choices; -1 for free form, an abstention, or no model. */
+  chosenIndex: number;
+  /** Letter of the chosen option ("A"…, "E"-style abstain letter included); null for free form or no model. */
+  choice: string | null;
+  /** Cited memories (model) or the ranked retrieval (no model), most relevant first. */
+  evidence: Evidence[];
+  /** Served model name; empty when no model answered and the evidence is the answer. */
+  answeredBy: string;
+  retrieval: {
+    /** 'hybrid' when an embedding source was used, else 'full-text'. Time bounds apply to both. */
+    mode: 'hybrid' | 'full-text';
+    searches: Search[];
+    /** Distinct memories the answerer saw. */
+    considered: number;
+  };
+  /** What a user should know about how this answer was made (no model, no vectors, event not found, …). */
+  notes: string[];
+}
+
+/** Progress of one question, for the Ask action's feedback. */
+export interface AskFeedback {
+  stage: 'retrieving' | 'searching' | 'answering';
+  memoriesConsidered: number;
+}
