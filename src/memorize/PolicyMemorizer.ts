@@ -1,0 +1,264 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config/schema.js';
+import { silentLogger, type Logger } from '../log.js';
+import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
+import type { Segment } from '../segment/Segment.js';
+import type { RosNanos } from '../time.js';
+import { keyframeThumbnails } from './keyframeThumbnails.js';
+import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
+import { OutputContract, type PolicyReply } from './OutputContract.js';
+import { PolicyClient, PolicyError, type PolicyCompletion } from './PolicyClient.js';
+import { MEMORIZE_TEMPLATE, memorizeMessages, nearestPose, promptText, transcriptLine } from './prompts.js';
+import { QualityGate, type GateResult } from './QualityGate.js';
+
+export interface PolicyMemorizerOptions {
+  client: PolicyClient;
+  /** memorizer.retries: further attempts after a failed request or an invalid reply. */
+  retries: number;
+  /** memorizer.retry_backoff_s in ms: wait before the first retry after a transport failure, doubled after each. */
+  backoffMs: number;
+  /** segment.window_memories: the places window memories rotate through in the prompt. */
+  windowSlots: number;
+  /** The time a memory is written at: ROS time on the robot, the segment's end in an offline ingest. */
+  now: () => RosNanos;
+  /** store.thumbnails: keep small keyframe JPEGs with each memory. */
+  thumbnails?: boolean;
+  contract?: OutputContract;
+  gate?: QualityGate;
+  logger?: Logger;
+}
+
+/** One sampled reply of a segment with what the output contract and the quality gate made of it. */
+export interface SampledCandidate {
+  /** The description; '' when the reply could not be read. */
+  text: string;
+  /** The reply as it came, thinking included. */
+  reply: string;
+  passed: boolean;
+  /** Why it failed the contract or the gate; empty when it passed. */
+  reasons: string[];
+  descriptionTokens: number;
+  thinkingTokens: number;
+  /** What the contract repaired to read it. */
+  repairs: string[];
+  /** Not checked here (the gate is text-only): always null. */
+  correctness: number | null;
+  /** The memory it would become; null unless it passed. */
+  memory: Memory | null;
+}
+
+/**
+ * All candidates of one request, or why the request failed on every attempt. `prompt` is the request as text,
+ * images by reference (`promptText`). `unreachable`: no attempt reached the endpoint (connection refused,
+ * timeout), so a caller may fall back to the perception memorizer.
+ */
+export type CandidateBatch = { candidates: SampledCandidate[]; prompt: string; model: string } | { failure: FailedSegment; unreachable: boolean };
+
+/** One segment's request, built once and sent unchanged on every attempt. */
+interface PolicyRequest {
+  messages: ReturnType<typeof memorizeMessages>;
+  model: string;
+  /** The group whose tasks the prompt names; null without focus text. */
+  taskGroup: string | null;
+  /** The window's descriptions, for the gate's repetition check. */
+  preceding: string[];
+}
+
+/**
+ * Writes memories with the memorization policy: builds the prompt (rules, focus at depth ≥ 1, window, speech,
+ * keyframes, pose), asks the policy, reads the reply by the output contract and passes it through the quality
+ * gate. Transport failures (5xx, timeout, connection refused, a broken body) are retried with exponential
+ * backoff and invalid replies at once, `retries` times in all; a segment that still has no valid reply comes
+ * back failed with every attempt's reason, and `unreachable` when no attempt reached the endpoint. The request
+ * is rebuilt identically on each attempt, so retries hit the server's prefix cache.
+ */
+export class PolicyMemorizer implements Memorizer {
+  readonly name: string;
+  readonly #client: PolicyClient;
+  readonly #retries: number;
+  readonly #backoffMs: number;
+  readonly #windowSlots: number;
+  readonly #now: () => RosNanos;
+  readonly #thumbnails: boolean;
+  readonly #contract: OutputContract;
+  readonly #gate: QualityGate;
+  readonly #logger: Logger;
+  /** Whether the last request reached the endpoint; a change is logged once, not every segment. */
+  #reachable = true;
+
+  constructor({ client, retries, backoffMs, windowSlots, now, thumbnails = false, contract = new OutputContract(), gate = new QualityGate(), logger = silentLogger }: PolicyMemorizerOptions) {
+    this.#client = client;
+    this.#retries = retries;
+    this.#backoffMs = backoffMs;
+    this.#windowSlots = windowSlots;
+    this.#now = now;
+    this.#thumbnails = thumbnails;
+    this.#contract = contract;
+    this.#gate = gate;
+    this.#logger = logger;
+    this.name = `policy ${client.model}`;
+  }
+
+  /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
+  static fromConfig(config: Pick<Config, 'memorizer' | 'segment' | 'store'>, { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv }): PolicyMemorizer {
+    return new PolicyMemorizer({
+      client: PolicyClient.fromConfig(config.memorizer, env),
+      retries: config.memorizer.retries,
+      backoffMs: config.memorizer.retry_backoff_s * 1000,
+      windowSlots: config.segment.window_memories,
+      now,
+      thumbnails: config.store.thumbnails,
+      ...(logger ? { logger } : {}),
+    });
+  }
+
+  async memorize(segment: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+    const request = this.#request(segment, context);
+    const problems: string[] = [];
+    let reachedEndpoint = false;
+    let attempts = 0;
+    for (let attempt = 0; attempt <= this.#retries; attempt++) {
+      attempts++;
+      const result = await this.#attempt(request, 1, signal);
+      if (result instanceof PolicyError) {
+        problems.push(`attempt ${attempts}: ${result.message}`);
+        if (result.kind === 'aborted') return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
+        reachedEndpoint ||= !result.unreachable;
+        if (!result.retryable || attempt === this.#retries) break;
+        if (!(await this.#backoff(attempt, signal))) return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
+        continue;
+      }
+      reachedEndpoint = true;
+      const candidate = await this.#candidate(segment, request, result, result.choices[0]);
+      if (candidate.memory) return { kind: 'memory', memory: candidate.memory };
+      problems.push(`attempt ${attempts}: ${candidate.reasons.join('; ')}`);
+      this.#logger.debug(`${this.name}: segment ${segment.index} attempt ${attempts} rejected: ${candidate.reasons.join('; ')}`);
+    }
+    const what = reachedEndpoint ? `no valid memory after ${attempts} attempt${attempts === 1 ? '' : 's'}` : `policy endpoint unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    return this.#failed(segment, `${what}: ${problems.join('; ')}`, attempts, !reachedEndpoint);
+  }
+
+  /**
+   * Samples `n` candidate memories in one request (temperature from the sampling parameters) and returns every
+   * one with its contract and gate result, passing or not; choosing among them is the caller's (task focus depth
+   * 2 and 3). Only transport failures are retried, within `retries`.
+   */
+  async sampleCandidates(segment: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
+    const request = this.#request(segment, context);
+    const problems: string[] = [];
+    let reachedEndpoint = false;
+    for (let attempt = 0; attempt <= this.#retries; attempt++) {
+      const result = await this.#attempt(request, n, signal);
+      if (!(result instanceof PolicyError)) {
+        const candidates = await Promise.all(result.choices.map((choice) => this.#candidate(segment, request, result, choice)));
+        return { candidates, prompt: promptText(request.messages), model: request.model };
+      }
+      problems.push(`attempt ${attempt + 1}: ${result.message}`);
+      if (result.kind === 'aborted') return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
+      reachedEndpoint ||= !result.unreachable;
+      if (!result.retryable || attempt === this.#retries) break;
+      if (!(await this.#backoff(attempt, signal))) return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
+    }
+    const attempts = problems.length;
+    const what = reachedEndpoint ? `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'}` : `policy endpoint unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    return { failure: failure(segment, `${what}: ${problems.join('; ')}`, attempts).failure, unreachable: !reachedEndpoint };
+  }
+
+  #request(segment: Segment, context: MemorizeContext): PolicyRequest {
+    const focus = context.focus;
+    const focused = focus !== null && focus.depth >= 1 && focus.examples.length > 0;
+    return {
+      messages: memorizeMessages({ segment, window: context.window, focusExamples: focused ? focus.examples : [], windowSlots: this.#windowSlots }),
+      model: focus?.model ?? this.#client.model,
+      taskGroup: focused ? focus.group : null,
+      preceding: context.window.map((m) => m.text),
+    };
+  }
+
+  async #attempt(request: PolicyRequest, n: number, signal: AbortSignal | undefined): Promise<PolicyCompletion | PolicyError> {
+    try {
+      const completion = await this.#client.complete(request.messages, { n, model: request.model, ...(signal ? { signal } : {}) });
+      this.#noteReachable(true, '');
+      return completion;
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      if (error.unreachable) this.#noteReachable(false, error.message);
+      this.#logger.debug(`${this.name}: ${error.message}`);
+      return error;
+    }
+  }
+
+  async #candidate(segment: Segment, request: PolicyRequest, completion: PolicyCompletion, choice: PolicyReply | undefined): Promise<SampledCandidate> {
+    const reply: PolicyReply = choice ?? { content: null, reasoning: null, finishReason: null };
+    const parsed = this.#contract.parse(reply);
+    const gate: GateResult = this.#gate.check(parsed, request.preceding);
+    const base = {
+      text: parsed.ok ? parsed.description : '',
+      reply: reply.content ?? '',
+      passed: gate.passed,
+      reasons: gate.reasons,
+      descriptionTokens: gate.scores.descriptionTokens,
+      thinkingTokens: parsed.thinkingTokens,
+      repairs: parsed.repairs,
+      correctness: null,
+    };
+    if (!parsed.ok || !gate.passed) return { ...base, memory: null };
+    const memory: Memory = {
+      id: memoryId(segment.robotId, segment.episode, segment.start),
+      robotId: segment.robotId,
+      episode: segment.episode,
+      segmentIndex: segment.index,
+      start: segment.start,
+      end: segment.end,
+      createdAt: this.#now(),
+      text: parsed.description,
+      source: 'policy',
+      taskGroup: request.taskGroup,
+      focusDepth: request.taskGroup === null ? 0 : 1,
+      quality: gate.scores,
+      pose: nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n),
+      model: completion.model,
+      template: MEMORIZE_TEMPLATE,
+      transcript: segment.transcript.map(transcriptLine),
+      thumbnails: this.#thumbnails ? await keyframeThumbnails(segment.keyframes) : [],
+    };
+    return { ...base, memory };
+  }
+
+  /** Waits before retry `attempt + 1`; false when the signal aborted the wait. */
+  async #backoff(attempt: number, signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await sleep(this.#backoffMs * 2 ** attempt, undefined, signal ? { signal } : {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #noteReachable(reachable: boolean, why: string): void {
+    if (reachable === this.#reachable) return;
+    this.#reachable = reachable;
+    if (reachable) this.#logger.info(`${this.name}: endpoint ${this.#client.baseURL} reachable again`);
+    else this.#logger.warn(`${this.name}: endpoint unreachable (${why}); segments fail or fall back until it answers`);
+  }
+
+  #failed(segment: Segment, reason: string, attempts: number, unreachable: boolean): MemorizeOutcome {
+    return { ...failure(segment, reason, attempts), unreachable };
+  }
+}
+
+function failure(segment: Segment, reason: string, attempts: number): { kind: 'failed'; failure: FailedSegment } {
+  return {
+    kind: 'failed',
+    failure: {
+      id: memoryId(segment.robotId, segment.episode, segment.start),
+      robotId: segment.robotId,
+      episode: segment.episode,
+      segmentIndex: segment.index,
+      start: segment.start,
+      end: segment.end,
+      reason,
+      attempts,
+    },
+  };
+}
