@@ -1,0 +1,107 @@
+import { createHammingKernel, type HammingKernel } from './hammingKernel.js';
+
+/**
+ * Binary quantisation of an embedding: one bit per dimension (set when the component is positive), packed
+ * little-endian into bytes and padded to whole 16-byte blocks. Hamming distance between two codes approximates
+ * the angle between the vectors (random-hyperplane LSH with the coordinate axes as hyperplanes).
+ */
+export function binaryCode(vector: Float32Array): Uint8Array {
+  const code = new Uint8Array(codeBytes(vector.length));
+  for (let i = 0; i < vector.length; i++) if (vector[i]! > 0) code[i >> 3]! |= 1 << (i & 7);
+  return code;
+}
+
+export function codeBytes(dims: number): number {
+  return Math.ceil(dims / 128) * 16;
+}
+
+const PAGE = 65536;
+/** Distances are computed in chunks of this many codes so the output buffer stays fixed. */
+const CHUNK = 65536;
+const QUERY_AT = 0;
+const OUT_AT = 65536;
+const CODES_AT = OUT_AT + 2 * CHUNK;
+
+/**
+ * An in-memory array of binary codes keyed by an integer (a memory's row number), scanned exhaustively with
+ * Hamming distance. 10^6 codes of 384 bits take 48 MB and ~10 ms per scan; the caller re-ranks the best few
+ * hundred with exact vectors. Not thread-safe; one index per store connection.
+ */
+export class BinaryVectorIndex {
+  readonly #bytes: number;
+  readonly #kernel: HammingKernel;
+  #keys = new Float64Array(1024);
+  readonly #slots = new Map<number, number>();
+  #size = 0;
+
+  constructor(dims: number) {
+    this.#bytes = codeBytes(dims);
+    if (this.#bytes / 16 > 4095) throw new Error(`BinaryVectorIndex: ${dims} dimensions exceed the kernel's 524,160`);
+    this.#kernel = createHammingKernel();
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds or replaces the code for `key`. */
+  set(key: number, code: Uint8Array): void {
+    if (code.length !== this.#bytes) throw new Error(`BinaryVectorIndex#set: code of ${code.length} bytes, expected ${this.#bytes}`);
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = this.#size++;
+      this.#reserve(this.#size);
+      this.#keys[slot] = key;
+      this.#slots.set(key, slot);
+    }
+    new Uint8Array(this.#kernel.memory.buffer, CODES_AT + slot * this.#bytes, this.#bytes).set(code);
+  }
+
+  delete(key: number): void {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return;
+    this.#slots.delete(key);
+    const last = --this.#size;
+    if (slot !== last) {
+      const moved = this.#keys[last]!;
+      this.#keys[slot] = moved;
+      this.#slots.set(moved, slot);
+      const heap = new Uint8Array(this.#kernel.memory.buffer);
+      heap.copyWithin(CODES_AT + slot * this.#bytes, CODES_AT + last * this.#bytes, CODES_AT + (last + 1) * this.#bytes);
+    }
+  }
+
+  /** Keys of the `count` codes nearest to `query` by Hamming distance, nearest first (ties in any order). */
+  nearest(query: Uint8Array, count: number): number[] {
+    const n = this.#size;
+    if (n === 0 || count <= 0) return [];
+    const distances = new Uint16Array(n);
+    const histogram = new Uint32Array(this.#bytes * 8 + 1);
+    new Uint8Array(this.#kernel.memory.buffer, QUERY_AT, this.#bytes).set(query);
+    const out = new Uint16Array(this.#kernel.memory.buffer, OUT_AT, CHUNK);
+    for (let first = 0; first < n; first += CHUNK) {
+      const m = Math.min(CHUNK, n - first);
+      this.#kernel.hamming(CODES_AT + first * this.#bytes, m, this.#bytes / 16, QUERY_AT, OUT_AT);
+      distances.set(m === CHUNK ? out : out.subarray(0, m), first);
+    }
+    for (let i = 0; i < n; i++) histogram[distances[i]!]!++;
+    // The smallest threshold whose cumulative count reaches `count`: every code below it is taken.
+    let threshold = 0;
+    for (let seen = histogram[0]!; seen < count && threshold < histogram.length - 1; seen += histogram[++threshold]!);
+    const picked: number[] = [];
+    for (let i = 0; i < n; i++) if (distances[i]! <= threshold) picked.push(i);
+    picked.sort((a, b) => distances[a]! - distances[b]!);
+    return picked.slice(0, count).map((slot) => this.#keys[slot]!);
+  }
+
+  #reserve(size: number): void {
+    if (size > this.#keys.length) {
+      const keys = new Float64Array(Math.max(size, this.#keys.length * 2));
+      keys.set(this.#keys);
+      this.#keys = keys;
+    }
+    const needed = CODES_AT + size * this.#bytes;
+    const have = this.#kernel.memory.buffer.byteLength;
+    if (needed > have) this.#kernel.memory.grow(Math.ceil((Math.max(needed, have * 1.5) - have) / PAGE));
+  }
+}

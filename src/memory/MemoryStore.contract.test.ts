@@ -1,0 +1,225 @@
+/**
+ * The behaviour every MemoryStore must show, as one mocha suite run against each backend (SQLite, PostgreSQL,
+ * PGlite with pgvector). `open` returns a store on an empty database; `reopen`, when given, opens the same
+ * database again (durability across restarts).
+ */
+import assert from 'node:assert/strict';
+import type { Memory } from './Memory.js';
+import { memoryId } from './Memory.js';
+import type { MemoryStore } from './MemoryStore.js';
+
+export interface StoreFactory {
+  open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
+  reopen?(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
+}
+
+/** A stamp above 2^53 ns (2026), so any loss of integer precision shows. */
+export const T0 = 1_790_000_000_123_456_789n;
+const S = 1_000_000_000n;
+
+export function sampleMemory(overrides: Partial<Memory> & { start?: bigint } = {}): Memory {
+  const robotId = overrides.robotId ?? 'r1';
+  const episode = overrides.episode ?? 0;
+  const start = overrides.start ?? T0;
+  return {
+    id: memoryId(robotId, episode, start),
+    robotId,
+    episode,
+    segmentIndex: 0,
+    start,
+    end: start + 10n * S,
+    createdAt: start + 12n * S,
+    text: 'A person puts a red mug on the kitchen counter.',
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
+    quality: { format: true, hygiene: true, preference: null, descriptionTokens: 12 },
+    pose: null,
+    model: 'taskmem-policy',
+    template: 'memorize@1',
+    transcript: [],
+    thumbnails: [],
+    ...overrides,
+  };
+}
+
+function unit(dims: number, hot: number[], noise = 0): Float32Array {
+  const v = new Float32Array(dims);
+  for (let i = 0; i < dims; i++) v[i] = (i * 7919) % 13 === 0 ? -0.01 : 0.01 * noise;
+  for (const h of hot) v[h] = 1;
+  return v;
+}
+
+export function memoryStoreContract(name: string, factory: StoreFactory): void {
+  describe(`${name}: MemoryStore contract`, function () {
+    let store: MemoryStore;
+    beforeEach(async () => {
+      store = await factory.open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('stores a memory and gives it back unchanged, nanosecond stamps and pose included', async () => {
+      const memory = sampleMemory({
+        pose: { stamp: T0 + 5n * S + 1n, frameId: 'map', x: 1.5, y: -2.25, z: 0, yaw: 0.5 },
+        transcript: ['[00:02] visitor: the parcel is for Ana'],
+        taskGroup: 'deliveries',
+        quality: { format: true, hygiene: null, preference: 0.75, descriptionTokens: 40 },
+      });
+      assert.equal(await store.put(memory), true);
+      assert.deepEqual(await store.get(memory.id), memory);
+      assert.equal(await store.get('r1/0/1'), null);
+      assert.equal(await store.count(), 1);
+    });
+
+    it('stores a replayed memory once, and replaces a re-memorized segment', async () => {
+      const memory = sampleMemory();
+      assert.equal(await store.put(memory), true);
+      assert.equal(await store.put({ ...memory }), false);
+      assert.equal(await store.count(), 1);
+      const redone = { ...memory, text: 'A courier leaves a blue parcel by the door.', template: 'memorize@2' };
+      assert.equal(await store.put(redone), true);
+      assert.equal(await store.count(), 1);
+      assert.deepEqual(await store.get(memory.id), redone);
+      assert.deepEqual((await store.recall({ text: 'parcel' })).map((s) => s.memory.id), [memory.id]);
+      assert.deepEqual(await store.recall({ text: 'mug' }), []);
+    });
+
+    it('finds memories from a plain question, best match first, with stop words and punctuation ignored', async () => {
+      await store.put(sampleMemory({ start: T0, text: 'Keys are on the hallway shelf next to a blue umbrella.' }));
+      await store.put(sampleMemory({ start: T0 + 10n * S, text: 'A person waters the plants by the window.' }));
+      await store.put(sampleMemory({ start: T0 + 20n * S, text: 'The robot passes the hallway; nothing on the shelf.' }));
+      await store.put(sampleMemory({ start: T0 + 30n * S, text: 'Silent corridor.', transcript: ['visitor: I left my key in the car'] }));
+      const hits = await store.recall({ text: 'Where did I leave my keys?! (AND "OR" NEAR*' });
+      const ids = hits.map((h) => h.memory.id);
+      assert.equal(ids[0], memoryId('r1', 0, T0));
+      assert.ok(ids.includes(memoryId('r1', 0, T0 + 30n * S)), 'the transcript is searched too');
+      assert.ok(!ids.includes(memoryId('r1', 0, T0 + 10n * S)));
+      assert.ok(hits.every((h) => h.score > 0 && h.matchedBy.includes('text')));
+      const unspecific = await store.recall({ text: 'What did I do?', since: T0 + 15n * S, limit: 2 });
+      assert.deepEqual(
+        unspecific.map((h) => [h.memory.start, h.matchedBy]),
+        [[T0 + 30n * S, ['filter']], [T0 + 20n * S, ['filter']]],
+        'a question of stop words only falls back to the filters, newest first',
+      );
+    });
+
+    it('filters by time overlap, creation time, robot, episode, task group and place', async () => {
+      const at = (i: number, o: Partial<Memory> = {}) => sampleMemory({ start: T0 + BigInt(i) * 10n * S, text: `mug seen ${i}`, ...o });
+      await store.put(at(0, { pose: { stamp: T0, frameId: 'map', x: 0, y: 0, z: 0, yaw: 0 } }));
+      await store.put(at(1, { taskGroup: 'kitchen', pose: { stamp: T0, frameId: 'map', x: 3, y: 4, z: 0, yaw: 0 } }));
+      await store.put(at(2, { robotId: 'r2' }));
+      await store.put(at(3, { episode: 1 }));
+      const ids = async (q: Parameters<MemoryStore['recall']>[0]) => (await store.recall({ text: 'mug', ...q })).map((h) => h.memory.text).sort();
+      assert.deepEqual(await ids({ since: T0 + 10n * S, until: T0 + 20n * S }), ['mug seen 1'], 'half-open overlap');
+      assert.deepEqual(await ids({ since: T0 + 5n * S, until: T0 + 15n * S }), ['mug seen 0', 'mug seen 1']);
+      assert.deepEqual(await ids({ asOf: T0 + 22n * S }), ['mug seen 0', 'mug seen 1'], 'createdAt <= asOf');
+      assert.deepEqual(await ids({ robotId: 'r2' }), ['mug seen 2']);
+      assert.deepEqual(await ids({ episode: 1 }), ['mug seen 3']);
+      assert.deepEqual(await ids({ taskGroup: 'kitchen' }), ['mug seen 1']);
+      assert.deepEqual(await ids({ near: { x: 3, y: 3, radius: 1.01 } }), ['mug seen 1']);
+      assert.deepEqual(await ids({ near: { x: 1.5, y: 2, radius: 2.4 } }), [], 'the box corner is outside the circle');
+      const newest = await store.recall({ robotId: 'r1', limit: 2 });
+      assert.deepEqual(newest.map((h) => [h.memory.text, h.score, h.matchedBy]), [
+        ['mug seen 3', 0, ['filter']],
+        ['mug seen 1', 0, ['filter']],
+      ]);
+    });
+
+    it('ranks by vector similarity and fuses it with full text', async () => {
+      const dims = 64;
+      await store.put(sampleMemory({ start: T0, text: 'a kettle boils' }), unit(dims, [1, 2, 3]));
+      await store.put(sampleMemory({ start: T0 + 10n * S, text: 'a dog sleeps' }), unit(dims, [40, 41, 42]));
+      await store.put(sampleMemory({ start: T0 + 20n * S, text: 'a dog barks at the kettle' }), unit(dims, [1, 2, 50]));
+      await store.put(sampleMemory({ start: T0 + 30n * S, text: 'no vector here, kettle' }));
+      const byVector = await store.recall({ vector: unit(dims, [1, 2, 3], 0.5) });
+      assert.deepEqual(byVector.map((h) => h.memory.text).slice(0, 2), ['a kettle boils', 'a dog barks at the kettle']);
+      assert.ok(byVector.every((h) => h.matchedBy.join() === 'vector'));
+      const hybrid = await store.recall({ text: 'dog', vector: unit(dims, [1, 2, 50]), limit: 3 });
+      assert.equal(hybrid[0]!.memory.text, 'a dog barks at the kettle');
+      assert.deepEqual(hybrid[0]!.matchedBy, ['text', 'vector']);
+      assert.ok(hybrid[0]!.score > hybrid[1]!.score);
+      const filtered = await store.recall({ vector: unit(dims, [1, 2, 3]), since: T0 + 10n * S });
+      assert.deepEqual(filtered.map((h) => h.memory.text), ['a dog barks at the kettle', 'a dog sleeps']);
+      await assert.rejects(store.put(sampleMemory({ start: T0 + 40n * S }), new Float32Array(8).fill(1)), /8 dimensions/);
+    });
+
+    it('keeps thumbnails only when asked to', async () => {
+      const thumbs = [new Uint8Array([0xff, 0xd8, 1, 2]), new Uint8Array([0xff, 0xd8, 3])];
+      await store.put(sampleMemory({ thumbnails: thumbs }));
+      assert.deepEqual((await store.get(sampleMemory().id))!.thumbnails, []);
+      const keeping = await factory.open({ thumbnails: true });
+      try {
+        await keeping.put(sampleMemory({ start: T0 + 10n * S, thumbnails: thumbs }));
+        assert.deepEqual((await keeping.get(memoryId('r1', 0, T0 + 10n * S)))!.thumbnails, thumbs);
+      } finally {
+        await keeping.close();
+      }
+    });
+
+    it('gives the prompt window oldest first and forgets on request', async () => {
+      for (let i = 0; i < 6; i++) await store.put(sampleMemory({ start: T0 + BigInt(i) * 10n * S, segmentIndex: i, text: `segment ${i} lamp` }));
+      await store.put(sampleMemory({ episode: 1, start: T0, text: 'other episode' }));
+      const window = await store.window('r1', 0, T0 + 50n * S, 4);
+      assert.deepEqual(window.map((m) => m.segmentIndex), [1, 2, 3, 4]);
+      const gone = await store.forget({ since: T0 + 45n * S, until: T0 + 100n * S, text: 'lamp' });
+      assert.deepEqual(gone.map((m) => m.segmentIndex).sort(), [4, 5]);
+      assert.equal((await store.forget({ ids: [memoryId('r1', 1, T0)] })).length, 1);
+      assert.equal(await store.count(), 4);
+      await assert.rejects(store.forget({}), /forgetting everything/);
+    });
+
+    it('records failures, progress, episodes, tasks, preferences and versioned focus vectors', async () => {
+      const failure = { id: memoryId('r1', 3, T0), robotId: 'r1', episode: 3, segmentIndex: 2, start: T0, end: T0 + 10n * S, reason: 'invalid JSON', attempts: 1 };
+      await store.recordFailure(failure);
+      await store.recordFailure({ ...failure, attempts: 2, reason: 'timeout' });
+      assert.deepEqual(await store.failures('r1'), [{ ...failure, attempts: 2, reason: 'timeout' }]);
+      assert.deepEqual(await store.failures('r2'), []);
+      assert.equal(await store.lastEpisode('r1'), 3);
+      assert.equal(await store.lastEpisode('r2'), -1);
+      await store.clearFailure(failure.id);
+      assert.deepEqual(await store.failures(), []);
+
+      assert.equal(await store.getProgress('run1.mcap:123'), null);
+      await store.setProgress('run1.mcap:123', T0);
+      await store.setProgress('run1.mcap:123', T0 + 1n);
+      assert.equal(await store.getProgress('run1.mcap:123'), T0 + 1n);
+
+      for (let i = 0; i < 3; i++) {
+        await store.logTask({ id: `t${i}`, robotId: 'r1', stamp: T0 + BigInt(i), text: `q${i}`, group: i === 1 ? 'b' : 'a', kind: 'ask' });
+      }
+      assert.deepEqual((await store.recentTasks('r1', 2)).map((t) => t.id), ['t2', 't1'], 'newest first');
+      assert.deepEqual((await store.recentTasks('r1', 5, 'a')).map((t) => t.text), ['q2', 'q0']);
+
+      const pair = {
+        id: 'p1', segmentId: 's1', group: 'a', prompt: 'p', chosen: 'c', rejected: 'r', examples: ['q0'],
+        chosenEmbedding: new Float32Array([0.5, -1]), rejectedEmbedding: null, createdAt: T0,
+      };
+      await store.putPreference(pair);
+      await store.putPreference({ ...pair, id: 'p2', group: 'b', chosenEmbedding: null });
+      assert.deepEqual(await store.preferences('a'), [pair]);
+      assert.equal((await store.preferences()).length, 2);
+
+      assert.equal(await store.focusVector('a'), null);
+      const v1 = await store.putFocusVector({ group: 'a', vector: new Float32Array([1, 2]), pairs: 10, trainedAt: T0 });
+      const v2 = await store.putFocusVector({ group: 'a', vector: new Float32Array([3, 4]), pairs: 20, trainedAt: T0 + 1n });
+      assert.deepEqual([v1.version, v2.version], [1, 2]);
+      assert.deepEqual(await store.focusVector('a'), v2);
+      await store.resetFocusVector('a');
+      assert.equal(await store.focusVector('a'), null);
+      assert.equal((await store.putFocusVector({ group: 'a', vector: new Float32Array([5, 6]), pairs: 1, trainedAt: T0 + 2n })).version, 3);
+    });
+
+    if (factory.reopen) {
+      it('keeps memories and vectors across a reopen', async () => {
+        const memory = sampleMemory();
+        await store.put(memory, unit(16, [1]));
+        await store.close();
+        store = await factory.reopen!();
+        assert.deepEqual(await store.get(memory.id), memory);
+        assert.equal((await store.recall({ vector: unit(16, [1]) }))[0]!.memory.id, memory.id);
+      });
+    }
+  });
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteMemoryStore } from './SqliteMemoryStore.js';
+import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
+import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+
+describe('SqliteMemoryStore', function () {
+  let dir: string;
+  let n = 0;
+  let last = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-sqlite-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  memoryStoreContract('SQLite', {
+    open: async (options) => {
+      last = join(dir, `store${n++}`, 'memory.sqlite');
+      return new SqliteMemoryStore({ path: last, ...options });
+    },
+    reopen: async (options) => new SqliteMemoryStore({ path: last, ...options }),
+  });
+
+  it('creates the folder, expands ~ and records the schema version', async () => {
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      const store = new SqliteMemoryStore({ path: '~/nested/deeper/memory.sqlite' });
+      assert.equal(store.schemaVersion, SQLITE_MIGRATIONS.length);
+      await store.put(sampleMemory());
+      await store.close();
+      const db = new Database(join(dir, 'nested/deeper/memory.sqlite'), { readonly: true });
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.prepare('SELECT count(*) FROM memories').pluck().get(), 1);
+      db.close();
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+
+  it('refuses a file written by a newer schema, naming the versions', async () => {
+    const path = join(dir, 'newer.sqlite');
+    const db = new Database(path);
+    db.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (${SQLITE_MIGRATIONS.length + 1})`);
+    db.close();
+    assert.throws(() => new SqliteMemoryStore({ path }), new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}.*up to ${SQLITE_MIGRATIONS.length}`));
+  });
+
+  it('sees memories another connection wrote, vectors included', async () => {
+    const path = join(dir, 'shared.sqlite');
+    const reader = new SqliteMemoryStore({ path });
+    const writer = new SqliteMemoryStore({ path });
+    const v = new Float32Array(32).fill(0.1);
+    await writer.put(sampleMemory(), v);
+    assert.equal((await reader.recall({ vector: v })).length, 1);
+    await writer.put(sampleMemory({ start: 1n }), v);
+    assert.equal((await reader.recall({ vector: v })).length, 2, 'the reader reloads its vector index');
+    await writer.close();
+    await reader.close();
+  });
+});

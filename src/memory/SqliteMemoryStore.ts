@@ -1,0 +1,510 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import type { RosNanos } from '../time.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { FailedSegment, Memory } from './Memory.js';
+import type {
+  FocusVectorRecord,
+  ForgetQuery,
+  MemoryStore,
+  PreferencePair,
+  RecallQuery,
+  ScoredMemory,
+  Task,
+} from './MemoryStore.js';
+import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
+import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
+import { cosineSimilarity, embeddingFromBytes, embeddingToBytes, rerankPool } from './embedding.js';
+import { fts5Query, searchTerms } from './searchTerms.js';
+import { fuseRankings } from './fuseRankings.js';
+
+export interface SqliteMemoryStoreOptions {
+  /** File path; a leading `~` is the home folder; the folder is created. */
+  path: string;
+  /** Keep keyframe thumbnails (otherwise `thumbnails` of stored memories come back empty). */
+  thumbnails?: boolean;
+  /**
+   * 'normal': a commit survives a crash of the process (WAL); a power cut may lose the last commits but never
+   * corrupts the file. 'full': every commit is synced to disk before `put` resolves (much slower).
+   */
+  synchronous?: 'normal' | 'full';
+  logger?: Logger;
+}
+
+type Row = Record<string, unknown>;
+
+const DEFAULT_LIMIT = 10;
+const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
+  m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
+  m.pose_z, m.pose_yaw, m.model, m.template`;
+
+/**
+ * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
+ * in memory for a Hamming first pass and re-ranked exactly. Every integer column is read as a bigint
+ * (`safeIntegers`), since ROS nanosecond stamps exceed 2^53. One process writes a file; readers in other
+ * processes see every committed memory (the in-memory vector index is rebuilt when another connection wrote).
+ */
+export class SqliteMemoryStore implements MemoryStore {
+  readonly #db: Database.Database;
+  readonly #keepThumbnails: boolean;
+  readonly #logger: Logger;
+  #index: BinaryVectorIndex | null = null;
+  #indexDataVersion = -1n;
+
+  constructor({ path, thumbnails = false, synchronous = 'normal', logger = silentLogger }: SqliteMemoryStoreOptions) {
+    const file = expandHome(path);
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      this.#db = new Database(file);
+    } catch (error) {
+      throw new Error(`SqliteMemoryStore: cannot open ${file}: ${(error as Error).message}`);
+    }
+    this.#db.defaultSafeIntegers(true);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#keepThumbnails = thumbnails;
+    this.#logger = logger;
+    this.#migrate(file);
+    logger.info(`memory store: SQLite ${file} (schema ${SQLITE_MIGRATIONS.length}, ${this.#countSync()} memories)`);
+  }
+
+  /** The schema version of the open file. */
+  get schemaVersion(): number {
+    return Number(this.#db.prepare('SELECT version FROM schema_version').pluck().get());
+  }
+
+  async put(memory: Memory, embedding?: Float32Array | null): Promise<boolean> {
+    const code = embedding ? binaryCode(embedding) : null;
+    const stored = this.#db.transaction(() => {
+      const existing = this.#db.prepare('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
+      if (existing && existing.text === memory.text) return null;
+      const values = memoryValues(memory);
+      let seq: bigint;
+      if (existing) {
+        seq = existing.seq as bigint;
+        this.#db.prepare(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
+        this.#db.prepare('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
+        this.#db.prepare('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
+      } else {
+        const columns = Object.keys(values);
+        const info = this.#db.prepare(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
+        seq = BigInt(info.lastInsertRowid);
+      }
+      if (this.#keepThumbnails) {
+        const insert = this.#db.prepare('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
+        memory.thumbnails.forEach((jpeg, idx) => insert.run(seq, idx, Buffer.from(jpeg)));
+      }
+      if (embedding && code) {
+        this.#checkDimensions(embedding.length, memory.id);
+        this.#db.prepare('INSERT INTO memory_vectors (seq, code, vector) VALUES (?, ?, ?)').run(seq, code, embeddingToBytes(embedding));
+      }
+      return Number(seq);
+    }).immediate();
+    if (stored === null) return false;
+    if (this.#index) {
+      if (code) this.#index.set(stored, code);
+      else this.#index.delete(stored);
+    }
+    return true;
+  }
+
+  async get(id: string): Promise<Memory | null> {
+    const row = this.#db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ?`).get(id) as Row | undefined;
+    return row ? this.#toMemory(row) : null;
+  }
+
+  async recall(query: RecallQuery): Promise<ScoredMemory[]> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const filter = recallFilter(query);
+    const pool = Math.max(limit * 5, 50);
+    const rankings: { by: 'text' | 'vector'; keys: number[] }[] = [];
+    const match = query.text === undefined ? null : fts5Query(searchTerms(query.text));
+    if (match) {
+      const keys = this.#db
+        .prepare(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
+        .pluck()
+        .all({ ...filter.params, match, pool }) as bigint[];
+      rankings.push({ by: 'text', keys: keys.map(Number) });
+    }
+    if (query.vector) rankings.push({ by: 'vector', keys: this.#vectorRanking(query.vector, filter, pool) });
+    if (rankings.length === 0) {
+      const rows = this.#db
+        .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${filter.sql} ORDER BY m.start_ns DESC LIMIT @limit`)
+        .all({ ...filter.params, limit }) as Row[];
+      return rows.map((row) => ({ memory: this.#toMemory(row), score: 0, matchedBy: ['filter'] }));
+    }
+    const fused = fuseRankings(rankings).slice(0, limit);
+    const rows = this.#rowsBySeq(fused.map((f) => f.key));
+    return fused.map((f) => ({ memory: this.#toMemory(rows.get(f.key)!), score: f.score, matchedBy: f.matchedBy }));
+  }
+
+  async window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]> {
+    const rows = this.#db
+      .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.robot_id = ? AND m.episode = ? AND m.end_ns <= ?
+        ORDER BY m.end_ns DESC LIMIT ?`)
+      .all(robotId, episode, before, limit) as Row[];
+    return rows.reverse().map((row) => this.#toMemory(row));
+  }
+
+  async forget(query: ForgetQuery): Promise<Memory[]> {
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (query.ids) {
+      clauses.push('m.id IN (SELECT value FROM json_each(@ids))');
+      params.ids = JSON.stringify(query.ids);
+    }
+    if (query.since !== undefined) {
+      clauses.push('m.end_ns > @since');
+      params.since = query.since;
+    }
+    if (query.until !== undefined) {
+      clauses.push('m.start_ns < @until');
+      params.until = query.until;
+    }
+    if (query.text !== undefined) {
+      const match = fts5Query(searchTerms(query.text));
+      if (!match) return [];
+      clauses.push('m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @match)');
+      params.match = match;
+    }
+    if (clauses.length === 0) throw new Error('SqliteMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
+    const forgotten = this.#db.transaction(() => {
+      const rows = this.#db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}`).all(params) as Row[];
+      const memories = rows.map((row) => this.#toMemory(row));
+      const remove = this.#db.prepare('DELETE FROM memories WHERE seq = ?');
+      for (const row of rows) remove.run(row.seq);
+      return rows.map((row) => Number(row.seq)).map((seq, i) => ({ seq, memory: memories[i]! }));
+    }).immediate();
+    for (const { seq } of forgotten) this.#index?.delete(seq);
+    return forgotten.map((f) => f.memory);
+  }
+
+  async count(): Promise<number> {
+    return this.#countSync();
+  }
+
+  async recordFailure(failure: FailedSegment): Promise<void> {
+    this.#db
+      .prepare(`INSERT INTO failures (id, robot_id, episode, segment_index, start_ns, end_ns, reason, attempts)
+        VALUES (@id, @robotId, @episode, @segmentIndex, @start, @end, @reason, @attempts)
+        ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts`)
+      .run(failure);
+  }
+
+  async failures(robotId?: string): Promise<FailedSegment[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM failures WHERE @robotId IS NULL OR robot_id = @robotId ORDER BY robot_id, episode, start_ns`)
+      .all({ robotId: robotId ?? null }) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      robotId: r.robot_id as string,
+      episode: Number(r.episode),
+      segmentIndex: Number(r.segment_index),
+      start: r.start_ns as bigint,
+      end: r.end_ns as bigint,
+      reason: r.reason as string,
+      attempts: Number(r.attempts),
+    }));
+  }
+
+  async clearFailure(id: string): Promise<void> {
+    this.#db.prepare('DELETE FROM failures WHERE id = ?').run(id);
+  }
+
+  async lastEpisode(robotId: string): Promise<number> {
+    const last = this.#db
+      .prepare(`SELECT max(e) FROM (SELECT max(episode) AS e FROM memories WHERE robot_id = @r
+        UNION ALL SELECT max(episode) FROM failures WHERE robot_id = @r)`)
+      .pluck()
+      .get({ r: robotId }) as bigint | null;
+    return last === null ? -1 : Number(last);
+  }
+
+  async getProgress(key: string): Promise<RosNanos | null> {
+    return (this.#db.prepare('SELECT done_ns FROM progress WHERE key = ?').pluck().get(key) as bigint | undefined) ?? null;
+  }
+
+  async setProgress(key: string, done: RosNanos): Promise<void> {
+    this.#db.prepare('INSERT INTO progress (key, done_ns) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET done_ns = excluded.done_ns').run(key, done);
+  }
+
+  async logTask(task: Task): Promise<void> {
+    this.#db
+      .prepare(`INSERT INTO tasks (id, robot_id, stamp_ns, text, task_group, kind) VALUES (@id, @robotId, @stamp, @text, @group, @kind)
+        ON CONFLICT(id) DO NOTHING`)
+      .run(task);
+  }
+
+  async recentTasks(robotId: string, limit: number, group?: string): Promise<Task[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM tasks WHERE robot_id = @robotId AND (@group IS NULL OR task_group = @group)
+        ORDER BY stamp_ns DESC LIMIT @limit`)
+      .all({ robotId, group: group ?? null, limit }) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      robotId: r.robot_id as string,
+      stamp: r.stamp_ns as bigint,
+      text: r.text as string,
+      group: r.task_group as string,
+      kind: r.kind as Task['kind'],
+    }));
+  }
+
+  async putPreference(pair: PreferencePair): Promise<void> {
+    this.#db
+      .prepare(`INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding,
+          rejected_embedding, created_ns)
+        VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt)
+        ON CONFLICT(id) DO NOTHING`)
+      .run({
+        ...pair,
+        examples: JSON.stringify(pair.examples),
+        chosenEmbedding: pair.chosenEmbedding && embeddingToBytes(pair.chosenEmbedding),
+        rejectedEmbedding: pair.rejectedEmbedding && embeddingToBytes(pair.rejectedEmbedding),
+      });
+  }
+
+  async preferences(group?: string): Promise<PreferencePair[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM preferences WHERE @group IS NULL OR task_group = @group ORDER BY created_ns, id')
+      .all({ group: group ?? null }) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      segmentId: r.segment_id as string,
+      group: r.task_group as string,
+      prompt: r.prompt as string,
+      chosen: r.chosen as string,
+      rejected: r.rejected as string,
+      examples: JSON.parse(r.examples as string) as string[],
+      chosenEmbedding: r.chosen_embedding ? embeddingFromBytes(r.chosen_embedding as Buffer) : null,
+      rejectedEmbedding: r.rejected_embedding ? embeddingFromBytes(r.rejected_embedding as Buffer) : null,
+      createdAt: r.created_ns as bigint,
+    }));
+  }
+
+  async putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord> {
+    return this.#db.transaction(() => {
+      const last = this.#db.prepare('SELECT max(version) FROM focus_vectors WHERE task_group = ?').pluck().get(record.group) as bigint | null;
+      const version = last === null ? 1 : Number(last) + 1;
+      this.#db
+        .prepare('INSERT INTO focus_vectors (task_group, version, vector, pairs, trained_ns) VALUES (?, ?, ?, ?, ?)')
+        .run(record.group, version, embeddingToBytes(record.vector), record.pairs, record.trainedAt);
+      return { ...record, version };
+    }).immediate();
+  }
+
+  async focusVector(group: string): Promise<FocusVectorRecord | null> {
+    const r = this.#db
+      .prepare('SELECT * FROM focus_vectors WHERE task_group = ? AND retired = 0 ORDER BY version DESC LIMIT 1')
+      .get(group) as Row | undefined;
+    if (!r) return null;
+    return {
+      group,
+      version: Number(r.version),
+      vector: embeddingFromBytes(r.vector as Buffer),
+      pairs: Number(r.pairs),
+      trainedAt: r.trained_ns as bigint,
+    };
+  }
+
+  async resetFocusVector(group: string): Promise<void> {
+    this.#db.prepare('UPDATE focus_vectors SET retired = 1 WHERE task_group = ?').run(group);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.open) return;
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.close();
+  }
+
+  #migrate(file: string): void {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const current = Number(this.#db.prepare('SELECT version FROM schema_version').pluck().get() ?? 0);
+    if (current > SQLITE_MIGRATIONS.length) {
+      throw new Error(`SqliteMemoryStore: ${file} has schema version ${current}; this taskmem knows versions up to ${SQLITE_MIGRATIONS.length}. Use a newer taskmem.`);
+    }
+    for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
+      this.#db.transaction(() => {
+        this.#db.exec(SQLITE_MIGRATIONS[version]!);
+        this.#db.prepare('DELETE FROM schema_version').run();
+        this.#db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
+      }).immediate();
+      if (current > 0) this.#logger.info(`memory store: migrated ${file} to schema ${version + 1}`);
+    }
+  }
+
+  #countSync(): number {
+    return Number(this.#db.prepare('SELECT count(*) FROM memories').pluck().get());
+  }
+
+  #checkDimensions(dims: number, id: string): void {
+    const stored = this.#db.prepare("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+    if (stored === undefined) this.#db.prepare("INSERT INTO store_meta (key, value) VALUES ('vector_dims', ?)").run(String(dims));
+    else if (Number(stored) !== dims) {
+      throw new Error(`SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${stored}-dimensional vectors`);
+    }
+  }
+
+  /**
+   * Vector ranking: the Hamming pass picks candidates, the query's filters are checked in SQL, and the survivors
+   * are re-ranked by exact cosine similarity. When filters reject most candidates the pass is widened (×8) until
+   * enough survive or every vector has been considered, so a selective filter costs time, never results.
+   */
+  #vectorRanking(vector: Float32Array, filter: Filter, pool: number): number[] {
+    const index = this.#vectorIndex();
+    if (index.size === 0) return [];
+    const code = binaryCode(vector);
+    const wanted = rerankPool(pool);
+    let candidates: number[] = [];
+    for (let scan = wanted; ; scan *= 8) {
+      const nearest = index.nearest(code, scan);
+      candidates = filter.sql === '1' ? nearest : this.#passing(nearest, filter);
+      if (candidates.length >= wanted || scan >= index.size) break;
+    }
+    const rows = this.#db
+      .prepare('SELECT seq, vector FROM memory_vectors WHERE seq IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(candidates.slice(0, wanted))) as Row[];
+    return rows
+      .map((r) => ({ seq: Number(r.seq), similarity: cosineSimilarity(vector, embeddingFromBytes(r.vector as Buffer)) }))
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, pool)
+      .map((r) => r.seq);
+  }
+
+  /** The candidates (in their order) that satisfy the filter. */
+  #passing(candidates: number[], filter: Filter): number[] {
+    const ok = new Set(
+      (this.#db
+        .prepare(`SELECT m.seq FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@candidates)) AND ${filter.sql}`)
+        .pluck()
+        .all({ ...filter.params, candidates: JSON.stringify(candidates) }) as bigint[]).map(Number),
+    );
+    return candidates.filter((seq) => ok.has(seq));
+  }
+
+  /** The in-memory index, loaded on first use and reloaded when another connection has changed the file. */
+  #vectorIndex(): BinaryVectorIndex {
+    const dataVersion = this.#db.pragma('data_version', { simple: true }) as bigint;
+    if (this.#index && dataVersion === this.#indexDataVersion) return this.#index;
+    const dims = this.#db.prepare("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+    const index = new BinaryVectorIndex(dims === undefined ? 0 : Number(dims));
+    const started = performance.now();
+    for (const row of this.#db.prepare('SELECT seq, code FROM memory_vectors').raw().iterate() as IterableIterator<[bigint, Buffer]>) {
+      index.set(Number(row[0]), row[1]);
+    }
+    this.#logger.info(`memory store: loaded ${index.size} vector codes in ${Math.round(performance.now() - started)} ms`);
+    this.#index = index;
+    this.#indexDataVersion = dataVersion;
+    return index;
+  }
+
+  #rowsBySeq(seqs: number[]): Map<number, Row> {
+    const rows = this.#db
+      .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(seqs)) as Row[];
+    return new Map(rows.map((row) => [Number(row.seq), row]));
+  }
+
+  #toMemory(row: Row): Memory {
+    const thumbnails = this.#keepThumbnails
+      ? (this.#db.prepare('SELECT jpeg FROM memory_thumbnails WHERE seq = ? ORDER BY idx').pluck().all(row.seq) as Buffer[]).map(
+          (b) => new Uint8Array(b),
+        )
+      : [];
+    return {
+      id: row.id as string,
+      robotId: row.robot_id as string,
+      episode: Number(row.episode),
+      segmentIndex: Number(row.segment_index),
+      start: row.start_ns as bigint,
+      end: row.end_ns as bigint,
+      createdAt: row.created_ns as bigint,
+      text: row.text as string,
+      source: row.source as Memory['source'],
+      taskGroup: row.task_group as string | null,
+      focusDepth: Number(row.focus_depth),
+      quality: JSON.parse(row.quality as string) as Memory['quality'],
+      pose:
+        row.pose_x === null
+          ? null
+          : {
+              stamp: row.pose_stamp as bigint,
+              frameId: row.pose_frame as string,
+              x: row.pose_x as number,
+              y: row.pose_y as number,
+              z: row.pose_z as number,
+              yaw: row.pose_yaw as number,
+            },
+      model: row.model as string,
+      template: row.template as string,
+      transcript: JSON.parse(row.transcript as string) as string[],
+      thumbnails,
+    };
+  }
+}
+
+interface Filter {
+  /** A boolean SQL expression over `m` (the memories table); '1' when nothing is filtered. */
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+function recallFilter(q: RecallQuery): Filter {
+  const clauses: string[] = [];
+  const params: Record<string, unknown> = {};
+  const add = (sql: string, values: Record<string, unknown>) => {
+    clauses.push(sql);
+    Object.assign(params, values);
+  };
+  if (q.since !== undefined) add('m.end_ns > @since', { since: q.since });
+  if (q.until !== undefined) add('m.start_ns < @until', { until: q.until });
+  if (q.asOf !== undefined) add('m.created_ns <= @asOf', { asOf: q.asOf });
+  if (q.robotId !== undefined) add('m.robot_id = @robotId', { robotId: q.robotId });
+  if (q.episode !== undefined) add('m.episode = @episode', { episode: q.episode });
+  if (q.taskGroup !== undefined) add('m.task_group = @taskGroup', { taskGroup: q.taskGroup });
+  if (q.near) {
+    const { x, y, radius } = q.near;
+    add(
+      `m.pose_x BETWEEN @nearX - @radius AND @nearX + @radius AND m.pose_y BETWEEN @nearY - @radius AND @nearY + @radius
+       AND (m.pose_x - @nearX) * (m.pose_x - @nearX) + (m.pose_y - @nearY) * (m.pose_y - @nearY) <= @radius * @radius`,
+      { nearX: x, nearY: y, radius },
+    );
+  }
+  return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
+}
+
+function memoryValues(memory: Memory): Record<string, unknown> {
+  return {
+    id: memory.id,
+    robot_id: memory.robotId,
+    episode: memory.episode,
+    segment_index: memory.segmentIndex,
+    start_ns: memory.start,
+    end_ns: memory.end,
+    created_ns: memory.createdAt,
+    text: memory.text,
+    transcript: JSON.stringify(memory.transcript),
+    source: memory.source,
+    task_group: memory.taskGroup,
+    focus_depth: memory.focusDepth,
+    quality: JSON.stringify(memory.quality),
+    pose_stamp: memory.pose?.stamp ?? null,
+    pose_frame: memory.pose?.frameId ?? null,
+    pose_x: memory.pose?.x ?? null,
+    pose_y: memory.pose?.y ?? null,
+    pose_z: memory.pose?.z ?? null,
+    pose_yaw: memory.pose?.yaw ?? null,
+    model: memory.model,
+    template: memory.template,
+  };
+}
+
+/** `~` or `~/x` → the home folder. */
+export function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}

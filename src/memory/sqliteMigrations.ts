@@ -1,0 +1,111 @@
+/**
+ * The SQLite schema as an ordered list of migrations: entry i takes a file from schema version i to i + 1.
+ * Entries are never edited once released; a change is a new entry. Times are integer ROS nanoseconds.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    robot_id TEXT NOT NULL,
+    episode INTEGER NOT NULL,
+    segment_index INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER NOT NULL,
+    created_ns INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    transcript TEXT NOT NULL,
+    source TEXT NOT NULL,
+    task_group TEXT,
+    focus_depth INTEGER NOT NULL,
+    quality TEXT NOT NULL,
+    pose_stamp INTEGER, pose_frame TEXT, pose_x REAL, pose_y REAL, pose_z REAL, pose_yaw REAL,
+    model TEXT NOT NULL,
+    template TEXT NOT NULL
+  );
+  CREATE INDEX memories_window ON memories(robot_id, episode, end_ns);
+  CREATE INDEX memories_start ON memories(start_ns);
+  CREATE INDEX memories_created ON memories(created_ns);
+  CREATE INDEX memories_group ON memories(task_group);
+  CREATE INDEX memories_place ON memories(pose_x, pose_y) WHERE pose_x IS NOT NULL;
+
+  CREATE VIRTUAL TABLE memories_fts USING fts5(
+    text, transcript, content='memories', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
+  );
+  INSERT INTO memories_fts(memories_fts, rank) VALUES ('rank', 'bm25(1.0, 0.5)');
+  CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, text, transcript) VALUES (new.seq, new.text, new.transcript);
+  END;
+  CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, text, transcript) VALUES ('delete', old.seq, old.text, old.transcript);
+  END;
+  CREATE TRIGGER memories_fts_update AFTER UPDATE OF text, transcript ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, text, transcript) VALUES ('delete', old.seq, old.text, old.transcript);
+    INSERT INTO memories_fts(rowid, text, transcript) VALUES (new.seq, new.text, new.transcript);
+  END;
+
+  CREATE TABLE memory_thumbnails (
+    seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    jpeg BLOB NOT NULL,
+    PRIMARY KEY (seq, idx)
+  ) WITHOUT ROWID;
+
+  -- code: the binary quantisation of vector (see BinaryVectorIndex), loaded into memory for the first pass.
+  CREATE TABLE memory_vectors (
+    seq INTEGER PRIMARY KEY REFERENCES memories(seq) ON DELETE CASCADE,
+    code BLOB NOT NULL,
+    vector BLOB NOT NULL
+  );
+
+  CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE failures (
+    id TEXT PRIMARY KEY,
+    robot_id TEXT NOT NULL,
+    episode INTEGER NOT NULL,
+    segment_index INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL
+  );
+
+  CREATE TABLE progress (key TEXT PRIMARY KEY, done_ns INTEGER NOT NULL);
+
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    robot_id TEXT NOT NULL,
+    stamp_ns INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    task_group TEXT NOT NULL,
+    kind TEXT NOT NULL
+  );
+  CREATE INDEX tasks_recent ON tasks(robot_id, stamp_ns);
+
+  CREATE TABLE preferences (
+    id TEXT PRIMARY KEY,
+    segment_id TEXT NOT NULL,
+    task_group TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    chosen TEXT NOT NULL,
+    rejected TEXT NOT NULL,
+    examples TEXT NOT NULL,
+    chosen_embedding BLOB,
+    rejected_embedding BLOB,
+    created_ns INTEGER NOT NULL
+  );
+  CREATE INDEX preferences_group ON preferences(task_group, created_ns);
+
+  -- Every trained version is kept; a reset retires the group's versions so numbering never repeats.
+  CREATE TABLE focus_vectors (
+    task_group TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    pairs INTEGER NOT NULL,
+    trained_ns INTEGER NOT NULL,
+    retired INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (task_group, version)
+  );
+  `,
+];
