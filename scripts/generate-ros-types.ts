@@ -19,7 +19,7 @@
 import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, type MessageDefinitionField } from '@foxglove/rosmsg';
+import { parse } from '@foxglove/rosmsg';
 
 export const ROS_TYPES_FILE = 'types/rclnodejs-interfaces.d.ts';
 
@@ -31,6 +31,7 @@ export const ROS_TYPES_FILE = 'types/rclnodejs-interfaces.d.ts';
 const PREFERRED_VARIANT: Record<string, string> = { audio_common_msgs: 'ros_drivers' };
 
 type Kind = 'msg' | 'srv' | 'action';
+type MessageDefinitionField = ReturnType<typeof parse>[number]['definitions'][number];
 
 /** One message type as rclnodejs sees it (service requests, action goals etc. are messages too). */
 interface MessageDecl {
