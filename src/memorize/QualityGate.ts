@@ -68,7 +68,7 @@ export class QualityGate {
       for (const other of earlier) {
         let shared = 0;
         for (const w of words) if (other.has(w)) shared++;
-        if (shared / words.size >= this.#repetitionThreshold) return clause.trim();
+        if (shared / words.size >= this.#repetitionThreshold) return clause;
       }
     }
     return null;
@@ -93,7 +93,11 @@ const SPEAKER_LABEL_IN_QUOTES = /["“‘']\s*(<?\b(person|speaker|face|voice|us
 
 /** Sentences split further at commas, semicolons and joining words: roughly one atomic fact each. */
 function clauses(text: string): string[] {
-  return text.split(/[.!?;:,]+\s*|\s+(?:and|while|then|but|as|after|before)\s+/i).filter((c) => c.trim() !== '');
+  const joining = /^(?:and|while|then|but|as|after|before)\s+/i;
+  return text
+    .split(/[.!?;:,]+\s*|\s+(?:and|while|then|but|as|after|before)\s+/i)
+    .map((c) => c.trim().replace(joining, ''))
+    .filter((c) => c !== '');
 }
 
 const STOPWORDS = new Set(
