@@ -67,7 +67,7 @@ export function luma([r, g, b]: Rgb): number {
 }
 
 /** A sensor_msgs/Image painted by `paint` in any supported encoding (and a few unsupported ones, filled with 0). */
-export function rawImage(o: RawImageOptions): ImageMsg {
+export function rawImage(o: RawImageOptions): ImageMsg & { data: Uint8Array } {
   const yuv = { uyvy: 'uyvy', yuv422: 'uyvy', yuyv: 'yuyv', yuv422_yuy2: 'yuyv' }[o.encoding];
   const layout = LAYOUT[o.encoding];
   const bpp = yuv ? 2 : (layout?.bpp ?? 2);
@@ -119,7 +119,7 @@ export interface CompressedImageOptions {
 }
 
 /** A sensor_msgs/CompressedImage whose data is a real JPEG or PNG of the painted picture. */
-export async function compressedImage(o: CompressedImageOptions): Promise<CompressedImageMsg> {
+export async function compressedImage(o: CompressedImageOptions): Promise<CompressedImageMsg & { data: Uint8Array }> {
   const pixels = new Uint8Array(o.width * o.height * 3);
   for (let y = 0; y < o.height; y++) {
     for (let x = 0; x < o.width; x++) pixels.set(o.paint(x, y, o.width, o.height), (y * o.width + x) * 3);
