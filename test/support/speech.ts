@@ -38,11 +38,21 @@ export function speechMp3(text: string, options: SpeechOptions = {}): Uint8Array
   return execFileSync('lame', ['--quiet', '-b', '64', '-', '-'], { input: speechWav(text, { ...options, format: 'S16LE' }), maxBuffer: 1 << 26 });
 }
 
-/** `text` as 16 kHz mono floats, with the seconds at which the words start and end (silence around them). */
+/**
+ * `text` as 16 kHz mono floats with `leadS` and `trailS` seconds of silence around it, and the seconds at which the
+ * words audibly start and end (espeak-ng adds quiet of its own, so they are found by level, in 10 ms frames).
+ */
 export function speechPcm(text: string, leadS: number, trailS: number): { samples: Float32Array; speechStartS: number; speechEndS: number } {
   const wav = parseWav(speechWav(text, { format: 'F32LE', leadS, trailS }));
   const samples = new Float32Array(wav.data.buffer.slice(wav.data.byteOffset, wav.data.byteOffset + wav.data.byteLength));
-  return { samples, speechStartS: leadS, speechEndS: samples.length / 16_000 - trailS };
+  const frame = 160;
+  const loud: number[] = [];
+  for (let offset = 0; offset + frame <= samples.length; offset += frame) {
+    let sum = 0;
+    for (let i = offset; i < offset + frame; i++) sum += samples[i]! ** 2;
+    if (Math.sqrt(sum / frame) > 0.01) loud.push(offset);
+  }
+  return { samples, speechStartS: loud[0]! / 16_000, speechEndS: (loud.at(-1)! + frame) / 16_000 };
 }
 
 /** A pure tone, for checking what resampling does to a frequency. */
