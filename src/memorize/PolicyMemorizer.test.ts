@@ -1,0 +1,238 @@
+import { strict as assert } from 'node:assert';
+import sharp from 'sharp';
+import { configSchema } from '../config/schema.js';
+import type { CandidateSource } from '../focus/FocusedMemorizer.js';
+import { memoryFixture, segmentFixture, T0 } from '../../test/support/memorizeFixtures.js';
+import { StandInModelServer, type ChatRequest } from '../../test/support/StandInModelServer.js';
+import type { FocusContext, MemorizeContext, MemorizeOutcome } from './Memorizer.js';
+import { PolicyClient } from './PolicyClient.js';
+import { PolicyMemorizer, type PolicyMemorizerOptions } from './PolicyMemorizer.js';
+import { MEMORIZE_TEMPLATE } from './prompts.js';
+
+const GOOD = '<think>person_2 asks about keys; person_1 points at the bowl.</think>\n{"description": "person_1 points person_2 to the keys in the blue bowl on the hall table."}';
+const NOW = T0 + 999n;
+
+function memorizerFor(server: StandInModelServer, options: Partial<PolicyMemorizerOptions> & { timeoutMs?: number; apiKey?: string | null } = {}): PolicyMemorizer {
+  const { timeoutMs = 2000, apiKey = null, ...rest } = options;
+  const client = new PolicyClient({ baseURL: server.url, model: 'taskmem-policy', apiKey, timeoutMs, sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 4096 } });
+  return new PolicyMemorizer({ client, retries: 2, backoffMs: 5, windowSlots: 4, now: () => NOW, ...rest });
+}
+
+function memoryOf(outcome: MemorizeOutcome) {
+  assert.ok(outcome.kind === 'memory', `expected a memory, got: ${outcome.kind === 'failed' ? outcome.failure.reason : ''}`);
+  return outcome.memory;
+}
+
+function failureOf(outcome: MemorizeOutcome) {
+  assert.ok(outcome.kind === 'failed', `expected a failure, got: ${outcome.kind === 'memory' ? outcome.memory.text : ''}`);
+  return outcome;
+}
+
+const userText = (request: ChatRequest) =>
+  (request.messages[1]!.content as { type: string; text?: string }[]).map((p) => p.text ?? '').join('');
+
+describe('PolicyMemorizer', () => {
+  let server: StandInModelServer;
+  const focus: FocusContext = { group: 'objects', examples: ['Where did I leave my keys?', 'What colour is the bowl?'], depth: 1 };
+  const context: MemorizeContext = { window: [memoryFixture(2, 'person_1 walks into the hall with a bag.'), memoryFixture(3, 'person_2 follows, talking on the phone.')], focus: null };
+
+  beforeEach(async () => {
+    server = await new StandInModelServer().start();
+    server.onChat = () => GOOD;
+  });
+  afterEach(() => server.stop());
+
+  it('sends rules, window, speech and keyframe images in one request with the method sampling', async () => {
+    const segment = await segmentFixture({ index: 4, keyframes: 3, transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }] });
+    memoryOf(await memorizerFor(server).memorize(segment, context));
+    const [request] = server.chatRequests();
+    assert.ok(request);
+    assert.equal(request.model, 'taskmem-policy');
+    assert.equal(request.n, 1);
+    assert.equal(request.temperature, 0.6);
+    assert.equal(request.top_p, 0.95);
+    assert.equal(request.top_k, 20);
+    assert.equal(request.max_tokens, 4096);
+    assert.equal(request.response_format, undefined);
+    assert.match(request.messages[0]!.content as string, /^You are the memory of a robot/);
+    assert.doesNotMatch(request.messages[0]!.content as string, /Focus on content/);
+    const text = userText(request);
+    assert.match(text, /person_1 walks into the hall with a bag\./);
+    assert.match(text, /person_2 follows, talking on the phone\./);
+    assert.match(text, /14:00:42\.0 person_2: Where are my keys\?/);
+    const images = (request.messages[1]!.content as { type: string; image_url?: { url: string } }[]).filter((p) => p.type === 'image_url');
+    assert.equal(images.length, 3);
+    for (const image of images) {
+      const jpeg = Buffer.from(image.image_url!.url.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
+      assert.deepEqual(await sharp(jpeg).metadata().then((m) => [m.format, m.width, m.height]), ['jpeg', 64, 32]);
+    }
+    assert.equal(server.requests[0]!.headers.authorization, undefined);
+  });
+
+  it('names the recent tasks only at focus depth 1 and above, and uses the group adapter model', async () => {
+    const segment = await segmentFixture({ index: 4 });
+    const off = memoryOf(await memorizerFor(server).memorize(segment, { ...context, focus: { ...focus, depth: 0 } }));
+    const on = memoryOf(await memorizerFor(server).memorize(segment, { ...context, focus: { ...focus, model: 'policy-objects' } }));
+    const [first, second] = server.chatRequests();
+    assert.doesNotMatch(first!.messages[0]!.content as string, /Focus on content/);
+    assert.match(second!.messages[0]!.content as string, /Focus on content that will be used to answer questions similar to:\n- Where did I leave my keys\?\n- What colour is the bowl\?\n$/);
+    assert.equal(first!.model, 'taskmem-policy');
+    assert.equal(second!.model, 'policy-objects');
+    assert.deepEqual([off.taskGroup, off.focusDepth, off.model], [null, 0, 'taskmem-policy']);
+    assert.deepEqual([on.taskGroup, on.focusDepth, on.model], ['objects', 1, 'policy-objects']);
+  });
+
+  it('writes a memory from the thinking reply: id, times, pose at the middle, transcript, scores, template and model', async () => {
+    const segment = await segmentFixture({ index: 4, transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }], poses: [{ at: 0.5, x: 0, y: 0 }, { at: 4.8, x: 2, y: 3 }, { at: 9.5, x: 5, y: 5 }] });
+    const memory = memoryOf(await memorizerFor(server).memorize(segment, context));
+    assert.equal(memory.id, `r1/0/${segment.start}`);
+    assert.equal(memory.text, 'person_1 points person_2 to the keys in the blue bowl on the hall table.');
+    assert.deepEqual([memory.start, memory.end, memory.createdAt, memory.segmentIndex], [segment.start, segment.end, NOW, 4]);
+    assert.deepEqual([memory.pose?.x, memory.pose?.y], [2, 3]);
+    assert.deepEqual(memory.transcript, ['14:00:42.0 person_2: Where are my keys?']);
+    assert.deepEqual(memory.quality, { format: true, hygiene: true, preference: null, descriptionTokens: 18 });
+    assert.deepEqual([memory.source, memory.template, memory.model], ['policy', MEMORIZE_TEMPLATE, 'taskmem-policy']);
+    assert.deepEqual(memory.thumbnails, []);
+  });
+
+  it('keeps small JPEG thumbnails when asked', async () => {
+    const segment = await segmentFixture({ index: 1, keyframes: 2 });
+    const vga = await sharp({ create: { width: 448, height: 256, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    segment.keyframes = segment.keyframes.map((k) => ({ ...k, jpeg: new Uint8Array(vga), width: 448, height: 256 }));
+    const memory = memoryOf(await memorizerFor(server, { thumbnails: true }).memorize(segment, context));
+    assert.equal(memory.thumbnails.length, 2);
+    const meta = await sharp(memory.thumbnails[0]!).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 160, 91]);
+  });
+
+  it('repairs a fenced reply with a trailing comma instead of asking again', async () => {
+    server.onChat = () => '</think>\n```json\n{"description": "A cat sleeps on the sofa.",}\n```';
+    const memory = memoryOf(await memorizerFor(server).memorize(await segmentFixture({ index: 0 }), { window: [], focus: null }));
+    assert.equal(memory.text, 'A cat sleeps on the sofa.');
+    assert.equal(server.chatRequests().length, 1);
+  });
+
+  it('retries a 5xx, a timeout, a malformed body and a truncated body, then writes the memory', async () => {
+    for (const fault of [{ kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'malformed' }, { kind: 'truncated' }] as const) {
+      server.failNext(fault);
+      const started = Date.now();
+      const memory = memoryOf(await memorizerFor(server, { timeoutMs: 300 }).memorize(await segmentFixture({ index: 1 }), context));
+      assert.match(memory.text, /blue bowl/, fault.kind);
+      if (fault.kind === 'hang') assert.ok(Date.now() - started >= 300, 'waited for the timeout');
+    }
+    // Each fault cost one request more; every retry sent the same request.
+    const requests = server.chatRequests();
+    assert.equal(requests.length, 8);
+    for (let i = 0; i < 8; i += 2) assert.deepEqual(requests[i], requests[i + 1]);
+  });
+
+  it('asks again when a reply fails the quality gate', async () => {
+    const replies = ['{"description": "The video shows person_1 with a bag in the hall."}', '{"description": "person_1 hangs the bag on a hook by the door."}'];
+    server.onChat = () => replies.shift()!;
+    const memory = memoryOf(await memorizerFor(server).memorize(await segmentFixture({ index: 4 }), context));
+    assert.equal(memory.text, 'person_1 hangs the bag on a hook by the door.');
+  });
+
+  it('records a segment whose replies are garbage every time as failed, with every reason, never as a memory', async () => {
+    const replies = ['I cannot help with that.', '<think>hmm', '{"description": ""}'];
+    server.onChat = () => replies.shift() ?? 'x';
+    const outcome = failureOf(await memorizerFor(server).memorize(await segmentFixture({ index: 4 }), context));
+    assert.equal(outcome.unreachable, false);
+    assert.equal(outcome.failure.attempts, 3);
+    assert.equal(outcome.failure.id, `r1/0/${T0 + 40n * 1_000_000_000n}`);
+    assert.equal(
+      outcome.failure.reason,
+      'no valid memory after 3 attempts: attempt 1: format: no JSON object in the answer; attempt 2: format: thinking never closed with </think>; attempt 3: format: the description is empty',
+    );
+  });
+
+  it('reports an endpoint that refuses connections, or never answers, as unreachable', async () => {
+    const segment = await segmentFixture({ index: 1 });
+    const hanging = memorizerFor(server, { timeoutMs: 100 });
+    server.failNext({ kind: 'hang' }, 3);
+    const timedOut = failureOf(await hanging.memorize(segment, context));
+    assert.equal(timedOut.unreachable, true);
+    assert.match(timedOut.failure.reason, /^policy endpoint unreachable after 3 attempts: attempt 1: policy taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1: no reply within the timeout;/);
+
+    const refused = memorizerFor(server);
+    await server.stop();
+    const outcome = failureOf(await refused.memorize(segment, context));
+    assert.equal(outcome.unreachable, true);
+    assert.equal(outcome.failure.attempts, 3);
+    assert.match(outcome.failure.reason, /cannot connect \(ECONNREFUSED\)/);
+    server = await new StandInModelServer().start();
+  });
+
+  it('does not call 5xx on every attempt unreachable, and does not retry a rejected request', async () => {
+    server.failNext({ kind: 'status', status: 500 }, 3);
+    const serverError = failureOf(await memorizerFor(server).memorize(await segmentFixture({ index: 1 }), context));
+    assert.equal(serverError.unreachable, false);
+    assert.match(serverError.failure.reason, /^no valid memory after 3 attempts: attempt 1: .*HTTP 500/);
+
+    server.failNext({ kind: 'status', status: 404, body: 'model not found' });
+    const rejected = failureOf(await memorizerFor(server).memorize(await segmentFixture({ index: 1 }), context));
+    assert.equal(rejected.failure.attempts, 1);
+    assert.match(rejected.failure.reason, /HTTP 404: 404 model not found/);
+  });
+
+  it('stops at once when the signal aborts, in a request or in the wait before a retry', async () => {
+    server.failNext({ kind: 'hang' });
+    const inRequest = new AbortController();
+    setTimeout(() => inRequest.abort(), 50);
+    const started = Date.now();
+    const outcome = failureOf(await memorizerFor(server, { timeoutMs: 5000 }).memorize(await segmentFixture({ index: 1 }), context, inRequest.signal));
+    assert.ok(Date.now() - started < 2000);
+    assert.match(outcome.failure.reason, /^aborted: /);
+    assert.equal(outcome.unreachable, false);
+
+    server.failNext({ kind: 'status', status: 503 });
+    const inBackoff = new AbortController();
+    setTimeout(() => inBackoff.abort(), 50);
+    const backingOff = failureOf(await memorizerFor(server, { backoffMs: 10_000 }).memorize(await segmentFixture({ index: 1 }), context, inBackoff.signal));
+    assert.match(backingOff.failure.reason, /^aborted: attempt 1: .*HTTP 503/);
+    assert.equal(backingOff.failure.attempts, 1);
+  });
+
+  it('samples n candidates in one request and returns each with its contract and gate result', async () => {
+    server.onChat = () => [
+      GOOD,
+      '{"description": "person_1 walks into the hall with a bag."}',
+      'no json here',
+    ];
+    const memorizer = memorizerFor(server);
+    const source: CandidateSource = memorizer; // the task-focus stage takes it as its candidate source
+    const batch = await source.sampleCandidates(await segmentFixture({ index: 4 }), { ...context, focus: { ...focus, depth: 2 } }, 3);
+    assert.ok('candidates' in batch);
+    assert.equal(server.chatRequests().length, 1);
+    assert.equal(server.chatRequests()[0]!.n, 3);
+    assert.match(server.chatRequests()[0]!.messages[0]!.content as string, /Focus on content/);
+    assert.deepEqual(batch.candidates.map((c) => c.passed), [true, false, false]);
+    assert.equal(batch.candidates[0]!.memory?.taskGroup, 'objects');
+    assert.match(batch.candidates[0]!.text, /blue bowl/);
+    assert.deepEqual(batch.candidates[1]!.reasons, ['repeats a preceding fact: "person_1 walks into the hall with a bag"']);
+    assert.equal(batch.candidates[1]!.memory, null);
+    assert.deepEqual(batch.candidates[2]!.reasons, ['format: no JSON object in the answer']);
+    assert.equal(batch.candidates[2]!.text, '');
+    assert.match(batch.prompt, /\[image 1\]/);
+    assert.doesNotMatch(batch.prompt, /base64/);
+  });
+
+  it('returns the sampling failure with unreachable set when no request got through', async () => {
+    const memorizer = memorizerFor(server);
+    await server.stop();
+    const batch = await memorizer.sampleCandidates(await segmentFixture({ index: 4 }), context, 3);
+    assert.ok('failure' in batch);
+    assert.equal(batch.unreachable, true);
+    assert.equal(batch.failure.attempts, 3);
+    server = await new StandInModelServer().start();
+  });
+
+  it('is built from the configuration with the API key from the named environment variable', async () => {
+    const config = configSchema.parse({ memorizer: { url: server.url, api_key_env: 'POLICY_KEY', retries: 0 }, store: { thumbnails: false } });
+    const memorizer = PolicyMemorizer.fromConfig(config, { now: () => NOW, env: { POLICY_KEY: 'secret' } });
+    memoryOf(await memorizer.memorize(await segmentFixture({ index: 0 }), { window: [], focus: null }));
+    assert.equal(server.requests[0]!.headers.authorization, 'Bearer secret');
+    assert.equal(server.chatRequests()[0]!.max_tokens, 8192);
+    assert.throws(() => PolicyMemorizer.fromConfig(configSchema.parse({}), { now: () => NOW }), /memorizer\.url is empty/);
+  });
+});
