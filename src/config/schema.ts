@@ -14,19 +14,27 @@ import { focusParams } from './sections/focus.js';
 /**
  * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
  * is a ROS prefix (`segment.duration_s`). ROS declarations, config/taskmem.yaml, CLI flags and the README table
- * are all derived from this object.
+ * are all derived from this object. Every level is strict, so a misspelt name (`segment.duraton_s`) is an
+ * error instead of a silently ignored value.
  */
-export const configSchema = nodeParams.extend({
-  camera: cameraParams.prefault({}),
-  segment: segmentParams.prefault({}),
-  audio: audioParams.prefault({}),
-  pose: poseParams.prefault({}),
-  memorizer: memorizerParams.prefault({}),
-  store: storeParams.prefault({}),
-  answerer: answererParams.prefault({}),
-  embedding: embeddingParams.prefault({}),
-  focus: focusParams.prefault({}),
-});
+export const configSchema = nodeParams
+  .extend({
+    camera: group(cameraParams),
+    segment: group(segmentParams),
+    audio: group(audioParams),
+    pose: group(poseParams),
+    memorizer: group(memorizerParams),
+    store: group(storeParams),
+    answerer: group(answererParams),
+    embedding: group(embeddingParams),
+    focus: group(focusParams),
+  })
+  .strict();
+
+/** A parameter group: strict, and filled with its defaults when absent. */
+function group<T extends z.ZodObject>(params: T) {
+  return params.strict().prefault({});
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -80,7 +88,7 @@ export class ConfigError extends Error {
  * params file does not go unnoticed.
  */
 export function parseConfig(input: unknown, source: string): Config {
-  const result = configSchema.strict().safeParse(input);
+  const result = configSchema.safeParse(input);
   if (result.success) return result.data;
   const specs = new Map(listParams().map((p) => [p.name, p]));
   const lines = result.error.issues.map((issue) => describeIssue(issue, input, specs, source));
@@ -138,6 +146,23 @@ export function nestFlat(flat: Record<string, unknown>): Record<string, unknown>
     target[parts.at(-1)!] = value;
   }
   return nested;
+}
+
+/**
+ * `{ segment: { duration_s: 5 }, 'audio.topic': 'mic' }` → `{ 'segment.duration_s': 5, 'audio.topic': 'mic' }`:
+ * nested and dotted spellings, both allowed in ROS params files, become dotted names. Arrays are values.
+ */
+export function flattenNested(nested: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(nested)) {
+    const name = prefix + key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      Object.assign(flat, flattenNested(value as Record<string, unknown>, `${name}.`));
+    } else {
+      flat[name] = value;
+    }
+  }
+  return flat;
 }
 
 /** Reads a value by dotted name from a parsed configuration. */
