@@ -111,15 +111,17 @@ describe('VadSpeechTrack', () => {
 
   it('keeps the speech spans and says why when the transcription server fails', async () => {
     server.onTranscription = () => 'never heard';
-    server.failNext({ kind: 'status', status: 503 }, 10);
+    const transcriptions = () => server.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length;
+    const before = transcriptions();
+    server.failNext({ kind: 'status', status: 503 }, 2); // the request and its one retry
     const logger = recordingLogger();
     const t = track(logger, new Transcriber({ url: server.url, model: 'whisper-stand-in', timeoutS: 10 }));
     await pushAll(t, first.samples);
     const { speech, transcript } = await t.take(START, at(5));
-    server.failNext({ kind: 'status', status: 503 }, 0);
 
     assert.equal(speech.length, 1);
     assert.deepEqual(transcript, []);
+    assert.equal(transcriptions() - before, 2);
     assert.equal(logger.warnings.length, 1);
     assert.match(logger.warnings[0]!, /has no transcript: Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-stand-in\) failed: 503/);
   });
