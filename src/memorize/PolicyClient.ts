@@ -38,11 +38,12 @@ export interface PolicyCompletion {
 }
 
 /**
- * How a request failed. `unreachable` and `timeout` mean no answer came back at all; `server` is a 5xx/429/408
- * status; `protocol` a body that was cut off or not JSON; `rejected` any other status (bad request, unknown
- * model, bad key), which a retry cannot fix; `aborted` the caller's signal.
+ * How a request failed. `unreachable`: nothing accepted the connection; `timeout`: no reply in time;
+ * `connection`: the connection closed or reset before a whole reply came (a server going down, a reply cut off);
+ * `server`: a 5xx/429/408 status; `protocol`: a reply that is not the API's JSON; `rejected`: any other status
+ * (bad request, unknown model, bad key), which a retry cannot fix; `aborted`: the caller's signal.
  */
-export type PolicyErrorKind = 'unreachable' | 'timeout' | 'server' | 'protocol' | 'rejected' | 'aborted';
+export type PolicyErrorKind = 'unreachable' | 'timeout' | 'connection' | 'server' | 'protocol' | 'rejected' | 'aborted';
 
 export class PolicyError extends Error {
   override name = 'PolicyError';
@@ -60,9 +61,9 @@ export class PolicyError extends Error {
     return this.kind !== 'rejected' && this.kind !== 'aborted';
   }
 
-  /** True when the endpoint gave no answer at all: nothing listening, no route, or no reply within the timeout. */
-  get unreachable(): boolean {
-    return this.kind === 'unreachable' || this.kind === 'timeout';
+  /** True when a server answered with an HTTP response, however bad; false when none came (or the caller aborted). */
+  get answered(): boolean {
+    return this.kind === 'server' || this.kind === 'protocol' || this.kind === 'rejected';
   }
 }
 
@@ -148,7 +149,7 @@ export class PolicyClient {
     if (error instanceof OpenAI.APIConnectionError) {
       const code = networkCode(error);
       if (code !== null && UNREACHABLE_CODES.has(code)) return new PolicyError('unreachable', `${where}: cannot connect (${code})`, null, { cause: error });
-      return new PolicyError('protocol', `${where}: the connection broke before the reply was complete (${code ?? causeMessage(error)})`, null, { cause: error });
+      return new PolicyError('connection', `${where}: the connection closed before a complete reply (${code ?? causeMessage(error)})`, null, { cause: error });
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       const status = error.status;

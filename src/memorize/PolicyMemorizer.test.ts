@@ -154,13 +154,28 @@ describe('PolicyMemorizer', () => {
     assert.equal(timedOut.unreachable, true);
     assert.match(timedOut.failure.reason, /^policy endpoint unreachable after 3 attempts: attempt 1: policy taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1: no reply within the timeout;/);
 
+    // A memorizer that has talked to the server before holds a kept-alive connection the dead server closes.
     const refused = memorizerFor(server);
+    memoryOf(await refused.memorize(segment, context));
     await server.stop();
     const outcome = failureOf(await refused.memorize(segment, context));
     assert.equal(outcome.unreachable, true);
     assert.equal(outcome.failure.attempts, 3);
     assert.match(outcome.failure.reason, /cannot connect \(ECONNREFUSED\)/);
     server = await new StandInModelServer().start();
+  });
+
+  it('logs once when the endpoint stops answering and once when it answers again', async () => {
+    const lines: string[] = [];
+    const logger = { debug: () => {}, info: (m: string) => lines.push(`info: ${m}`), warn: (m: string) => lines.push(`warn: ${m}`), error: (m: string) => lines.push(`error: ${m}`) };
+    const memorizer = memorizerFor(server, { timeoutMs: 100, logger });
+    server.failNext({ kind: 'hang' }, 6);
+    failureOf(await memorizer.memorize(await segmentFixture({ index: 1 }), context));
+    failureOf(await memorizer.memorize(await segmentFixture({ index: 2 }), context));
+    memoryOf(await memorizer.memorize(await segmentFixture({ index: 3 }), context));
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /^warn: policy taskmem-policy: endpoint unreachable \(.*no reply within the timeout\); segments fail or fall back until it answers$/);
+    assert.match(lines[1]!, /^info: policy taskmem-policy: endpoint http:\/\/127\.0\.0\.1:\d+\/v1 reachable again$/);
   });
 
   it('does not call 5xx on every attempt unreachable, and does not retry a rejected request', async () => {

@@ -49,8 +49,8 @@ export interface SampledCandidate {
 
 /**
  * All candidates of one request, or why the request failed on every attempt. `prompt` is the request as text,
- * images by reference (`promptText`). `unreachable`: no attempt reached the endpoint (connection refused,
- * timeout), so a caller may fall back to the perception memorizer.
+ * images by reference (`promptText`). `unreachable`: no attempt got an HTTP response (refused, timed out, or the
+ * connection closed first), so a caller may fall back to the perception memorizer.
  */
 export type CandidateBatch = { candidates: SampledCandidate[]; prompt: string; model: string } | { failure: FailedSegment; unreachable: boolean };
 
@@ -123,7 +123,7 @@ export class PolicyMemorizer implements Memorizer {
       if (result instanceof PolicyError) {
         problems.push(`attempt ${attempts}: ${result.message}`);
         if (result.kind === 'aborted') return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
-        reachedEndpoint ||= !result.unreachable;
+        reachedEndpoint ||= result.answered;
         if (!result.retryable || attempt === this.#retries) break;
         if (!(await this.#backoff(attempt, signal))) return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
         continue;
@@ -155,7 +155,7 @@ export class PolicyMemorizer implements Memorizer {
       }
       problems.push(`attempt ${attempt + 1}: ${result.message}`);
       if (result.kind === 'aborted') return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
-      reachedEndpoint ||= !result.unreachable;
+      reachedEndpoint ||= result.answered;
       if (!result.retryable || attempt === this.#retries) break;
       if (!(await this.#backoff(attempt, signal))) return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
     }
@@ -182,7 +182,7 @@ export class PolicyMemorizer implements Memorizer {
       return completion;
     } catch (error) {
       if (!(error instanceof PolicyError)) throw error;
-      if (error.unreachable) this.#noteReachable(false, error.message);
+      if (error.kind !== 'aborted') this.#noteReachable(error.answered, error.message);
       this.#logger.debug(`${this.name}: ${error.message}`);
       return error;
     }

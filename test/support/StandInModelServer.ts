@@ -63,8 +63,15 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
 }
 
-/** A chat reply: one string per choice (the message content), or one string for every requested choice. */
-export type ChatReply = string | string[];
+/** A choice with more than its content: thinking split off as a reasoning parser does, or another finish reason. */
+export interface ChatChoice {
+  content: string | null;
+  reasoning_content?: string;
+  finish_reason?: 'stop' | 'length';
+}
+
+/** A chat reply: one entry per choice (the message content, or a ChatChoice), or one string for every requested choice. */
+export type ChatReply = string | (string | ChatChoice)[];
 
 export class StandInModelServer {
   onChat: (request: ChatRequest) => ChatReply | Promise<ChatReply> = () => '{"description": "stand-in"}';
@@ -141,13 +148,18 @@ export class StandInModelServer {
       if (!parsed.success) return json(res, 400, { error: { message: `invalid request: ${parsed.error.message}`, type: 'invalid_request_error' } });
       const reply = await this.onChat(parsed.data);
       const n = parsed.data.n ?? 1;
-      const contents = typeof reply === 'string' ? Array.from({ length: n }, () => reply) : reply;
+      const choices = (typeof reply === 'string' ? Array.from({ length: n }, () => reply) : reply).map((c): ChatChoice => (typeof c === 'string' ? { content: c } : c));
+      const contents = choices.map((c) => `${c.reasoning_content ?? ''}${c.content ?? ''}`);
       payload = {
         id: `chatcmpl-${this.requests.length}`,
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: parsed.data.model,
-        choices: contents.map((content, index) => ({ index, finish_reason: 'stop', message: { role: 'assistant', content } })),
+        choices: choices.map(({ content, reasoning_content, finish_reason = 'stop' }, index) => ({
+          index,
+          finish_reason,
+          message: { role: 'assistant', content, ...(reasoning_content === undefined ? {} : { reasoning_content }) },
+        })),
         usage: usage(parsed.data, contents),
       };
     } else if (path === '/v1/embeddings') {
