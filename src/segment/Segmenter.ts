@@ -337,6 +337,7 @@ export class Segmenter {
 
   #placeFrame(stamp: RosNanos, frame: CameraFrame): void {
     this.#segmentAt(stamp).selector.offer(stamp, frame);
+    if (this.#open.length * this.#keyframeCount <= this.#maxPending) return; // each target holds at most one frame
     const pending = this.#open.flatMap((segment) => segment.selector.pending().map((candidate) => ({ segment, candidate })));
     if (pending.length <= this.#maxPending) return;
     pending.sort((a, b) => compare(a.candidate.stamp, b.candidate.stamp));
