@@ -1,0 +1,40 @@
+import OpenAI from 'openai';
+import type { Config } from '../config/schema.js';
+import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
+import type { Logger } from '../log.js';
+import type { MemoryStore } from '../memory/MemoryStore.js';
+import { checkTimeZone } from './LocalTime.js';
+import { Answerer } from './Answerer.js';
+import { OpenAIAnswerModel } from './AnswerModel.js';
+
+/** The answerer the configuration describes: its own endpoint and model (none when `answerer.url` is empty). */
+export function openAnswerer(
+  config: Config['answerer'],
+  store: MemoryStore,
+  embedder: EmbeddingSource | null,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Answerer {
+  try {
+    checkTimeZone(config.time_zone);
+  } catch (error) {
+    throw new Error(`parameter answerer.time_zone: ${(error as Error).message}`);
+  }
+  const model = config.url
+    ? new OpenAIAnswerModel({
+        client: new OpenAI({ baseURL: config.url, apiKey: env[config.api_key_env] || 'none', timeout: config.timeout_s * 1000, maxRetries: 2 }),
+        model: config.model,
+        temperature: config.temperature,
+        maxTokens: config.max_tokens,
+      })
+    : null;
+  return new Answerer({
+    store,
+    model,
+    embedder,
+    timeZone: config.time_zone,
+    maxEvidence: config.max_evidence,
+    maxSearches: config.max_searches,
+    logger,
+  });
+}
