@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config/schema.js';
-import { silentLogger, type Logger } from '../log.js';
+import { CauseCounter, silentLogger, type Logger } from '../log.js';
+import { AudioDecoder } from '../media/AudioDecoder.js';
+import { ImageConverter, type FrameConverter } from '../media/ImageConverter.js';
+import type { PcmChunk } from '../media/PcmChunk.js';
+import { Segmenter } from '../segment/Segmenter.js';
+import type { SpeechTrack } from '../segment/SpeechTrack.js';
+import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
@@ -9,18 +15,12 @@ import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
 import type { SensorMessage } from './SensorMessage.js';
 
-/** What the pipeline needs from segmentation: sensor messages in, closed segments out. */
-export interface SegmentSource {
-  /** Takes one message; returns the segments it closed, oldest first. */
-  push(message: SensorMessage): Promise<Segment[]>;
-  /** Closes the open segment at the end of the stream (a recording's end); returns what it closed. */
-  flush(): Promise<Segment[]>;
-}
-
 /** Supplies task focus for a segment (src/focus); null when no focus is active. */
 export type FocusProvider = (segment: Segment) => FocusContext | null | Promise<FocusContext | null>;
 
 export interface MemoryPipelineEvents {
+  /** The segmenter closed a segment and it enters the queue. */
+  closed: [segment: Segment];
   /** A memory was committed to the store (the ROS node publishes it). */
   stored: [memory: Memory, segment: Segment];
   /** The segment's memory was already in the store (a replay or restart): nothing was asked of the model. */
@@ -32,12 +32,17 @@ export interface MemoryPipelineEvents {
 }
 
 export interface MemoryPipelineOptions {
-  segments: SegmentSource;
+  config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
+  /** Turns chosen camera frames into keyframes (`new ImageConverter(config.camera)`). */
+  converter: FrameConverter;
+  /** Finds the speech in the audio; null or absent: audio messages are ignored. */
+  speech?: SpeechTrack | null;
+  /** Number of the first episode (a restarted node: one more than the last stored; a resumed ingest: its own). */
+  firstEpisode?: number;
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
   store: MemoryStore;
-  config: Pick<Config, 'segment' | 'memorizer'>;
   focus?: FocusProvider;
   logger?: Logger;
   /**
@@ -54,20 +59,24 @@ export interface MemoryPipelineOptions {
 const DROP_REPORT_INTERVAL_MS = 60_000;
 
 /**
- * The memory pipeline: sensor messages → segments → bounded queue → memorizer (with the window of previous
- * memories and the task focus) → store. Used as is by the ROS node, `taskmem ingest`, the benchmark harness and
- * the demo; it knows nothing of ROS.
+ * The memory pipeline: sensor messages → Segmenter (keyframes, speech, poses) → bounded queue → memorizer (with
+ * the window of previous memories and the task focus) → store. Used as is by the ROS node, `taskmem ingest`, the
+ * benchmark harness and the demo; it knows nothing of ROS.
  *
- * Invariants: every segment that leaves the segmenter ends as exactly one of stored, skipped, failed (recorded
- * in the store) or dropped (counted, reported); with concurrency 1 they end in stamp order. Callers must await
- * each `push` before the next. A store error is fatal: it is rethrown by the next `push`, `drain` or `close`.
+ * Invariants: every segment the segmenter emits ends as exactly one of stored, skipped (already stored), failed
+ * (recorded in the store) or dropped (counted, reported); with concurrency 1 they end in stamp order, so each
+ * prompt's window holds the memory just before. Bad input is counted by cause and skipped, never thrown. A store
+ * error is fatal: it is rethrown by the next `push`, `drain` or `close`.
  */
 export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
-  readonly #segments: SegmentSource;
+  readonly #segmenter: Segmenter;
+  readonly #audio: AudioDecoder | null;
+  readonly #counter: CauseCounter;
+  #audioCalls: Promise<void> = Promise.resolve();
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
   readonly #store: MemoryStore;
-  readonly #config: Pick<Config, 'segment' | 'memorizer'>;
+  readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
   readonly #logger: Logger;
   readonly #overflow: 'drop' | 'wait';
@@ -79,15 +88,23 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   #idleWaiters: (() => void)[] = [];
   #fatal: Error | null = null;
   #closed = false;
+  #closing: Promise<void> | null = null;
   #dropsSinceReport = 0;
   #lastDropReport = Number.NEGATIVE_INFINITY;
   readonly counts = { stored: 0, skipped: 0, failed: 0, dropped: 0, fallback: 0 };
 
   constructor({
-    segments, memorizer, fallback = null, store, config, focus, logger = silentLogger, overflow = 'drop', concurrency = 1, now = Date.now,
+    config, converter, speech = null, firstEpisode = 0, memorizer, fallback = null, store, focus, logger = silentLogger, overflow = 'drop',
+    concurrency = 1, now = Date.now,
   }: MemoryPipelineOptions) {
     super();
-    this.#segments = segments;
+    this.#counter = new CauseCounter(logger);
+    this.#audio = speech ? new AudioDecoder({ counter: this.#counter }) : null;
+    this.#segmenter = new Segmenter({
+      segment: config.segment, converter, logger, robotId: config.robot_id, firstEpisode,
+      ...(speech ? { speech } : {}),
+      onSegment: (segment) => this.#enqueue(segment),
+    });
     this.#memorizer = memorizer;
     this.#fallback = config.memorizer.fallback ? fallback : null;
     this.#store = store;
@@ -100,10 +117,58 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
   }
 
-  /** Feeds one sensor message. Resolves once the segments it closed are queued (or dropped). */
-  async push(message: SensorMessage): Promise<void> {
+  /**
+   * The pipeline the configuration describes: keyframes by `camera.*`, speech by `audio.*` (Silero VAD, and
+   * transcripts when `audio.transcriber_url` is set), none when `audio.type` is none.
+   */
+  static async fromConfig(
+    config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio'>,
+    options: Omit<MemoryPipelineOptions, 'config' | 'converter' | 'speech'>,
+  ): Promise<MemoryPipeline> {
+    const speech = config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
+    return new MemoryPipeline({ ...options, config, converter: new ImageConverter(config.camera), speech });
+  }
+
+  /**
+   * Feeds one sensor message. The promise resolves when the work it started is done: frame conversions it made
+   * certain and the segments it closed, queued — with overflow `wait`, after waiting for room. A live caller need
+   * not await it (segments stay in order either way) but must not reuse the message's buffers.
+   */
+  push(sensor: SensorMessage): Promise<void> {
     this.#throwIfUnusable('push');
-    for (const segment of await this.#segments.push(message)) await this.#enqueue(segment);
+    switch (sensor.kind) {
+      case 'image':
+        return this.#segmenter.pushFrame(sensor.message, 'image');
+      case 'compressed_image':
+        return this.#segmenter.pushFrame(sensor.message, 'compressed');
+      case 'pose_stamped':
+      case 'odometry':
+      case 'pose_with_covariance_stamped':
+        return this.#segmenter.pushPose(sensor.message);
+      case 'audio_info':
+        this.#audio?.setInfo(sensor.message);
+        return Promise.resolve();
+      case 'audio_data_stamped': {
+        const decoder = this.#audio;
+        return decoder ? this.#pushAudio(() => decoder.decodeAudioData(sensor.message)) : Promise.resolve();
+      }
+      case 'audio_stamped': {
+        const decoder = this.#audio;
+        return decoder ? this.#pushAudio(async () => decoder.decodeAudioStamped(sensor.message)) : Promise.resolve();
+      }
+    }
+  }
+
+  /** Inputs dropped or rejected so far, by cause (late frames, bad images, undecodable audio…). */
+  get dropped(): Record<string, number> {
+    const counts: Record<string, number> = { ...this.#segmenter.dropped };
+    for (const [cause, n] of Object.entries(this.#counter.snapshot())) counts[cause] = (counts[cause] ?? 0) + n;
+    return counts;
+  }
+
+  /** The episode the next message belongs to, unless it starts a new one. */
+  get episode(): number {
+    return this.#segmenter.episode;
   }
 
   /** Queues a closed segment directly (a retry of a failed segment, or a caller with its own segmenter). */
@@ -117,10 +182,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     return this.#queue.length + this.#inFlight.size;
   }
 
-  /** End of stream: closes the open segment and waits until every queued segment is stored, skipped or failed. */
+  /**
+   * End of stream: closes the open segments (ending the episode) and waits until every segment is stored,
+   * skipped or failed.
+   */
   async drain(): Promise<void> {
     this.#throwIfUnusable('drain');
-    for (const segment of await this.#segments.flush()) await this.#enqueue(segment);
+    await this.#audioCalls;
+    await this.#segmenter.flush();
     while (this.pending > 0 && !this.#fatal) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#fatal) throw this.#fatal;
   }
@@ -130,18 +199,35 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
    * them), and the segments in flight are finished — or, with `abort`, cancelled and recorded as failed.
    * Does not close the store.
    */
-  async close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
-    if (this.#closed) return;
+  close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
+    if (abort) this.#abort.abort(new Error('pipeline closed'));
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     for (const segment of this.#queue.clear()) await this.#recordFailure(segment, 'not memorized before shutdown', 0);
     this.#queue.close();
-    if (abort) this.#abort.abort(new Error('pipeline closed'));
+    if (this.pending === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     await Promise.all(this.#workers);
     this.#reportDrops(true);
     if (this.#fatal) throw this.#fatal;
   }
 
+  /** Decodes audio one message at a time, in arrival order (the decoder keeps stream state). */
+  #pushAudio(decode: () => Promise<PcmChunk | null>): Promise<void> {
+    const pushed = this.#audioCalls.then(async () => {
+      const chunk = await decode();
+      if (chunk) await this.#segmenter.pushAudio(chunk);
+    });
+    this.#audioCalls = pushed.catch(() => undefined);
+    return pushed;
+  }
+
   async #enqueue(segment: Segment): Promise<void> {
+    if (this.#closed) return;
+    this.emit('closed', segment);
     if (this.#overflow === 'wait') await this.#queue.room();
     const dropped = this.#queue.offer(segment);
     if (dropped) {

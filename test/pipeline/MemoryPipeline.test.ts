@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { MemoryPipeline, type SegmentSource } from '../../src/pipeline/MemoryPipeline.js';
+import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
+import { ImageConverter } from '../../src/media/ImageConverter.js';
 import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
 import type { Memorizer } from '../../src/memorize/Memorizer.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
@@ -14,7 +15,6 @@ import { NANOS_PER_SECOND } from '../../src/time.js';
 import { StandInModelServer, type ChatRequest } from '../support/StandInModelServer.js';
 
 const T0 = 1_750_000_000n * NANOS_PER_SECOND;
-const noSegments: SegmentSource = { push: async () => [], flush: async () => [] };
 
 /** Distinct one-sentence memories, so the quality gate sees no repetition between neighbours. */
 const EVENTS = [
@@ -82,7 +82,7 @@ describe('MemoryPipeline', () => {
   it('stores one memory per segment, in order, each prompt carrying the keyframes and the window of earlier memories', async () => {
     server.onChat = policyReplies();
     const cfg = config();
-    const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
     const stored: string[] = [];
     pipeline.on('stored', (m) => stored.push(m.id));
     for (let i = 0; i < 6; i++) await pipeline.enqueue(segment(i));
@@ -105,7 +105,7 @@ describe('MemoryPipeline', () => {
   it('records a segment the server keeps failing as failed, and goes on with the next', async () => {
     const cfg = config();
     server.failNext({ kind: 'status', status: 500 }, 2);
-    const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
     const failed: string[] = [];
     pipeline.on('failed', (f) => failed.push(`${f.id}: ${f.reason}`));
     await pipeline.enqueue(segment(0));
@@ -125,7 +125,7 @@ describe('MemoryPipeline', () => {
       const cfg = config({ queue_size: 1, drop_policy: policyName });
       const warnings: string[] = [];
       const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
-      const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), store, config: cfg, logger });
+      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, logger });
       const dropped: number[] = [];
       pipeline.on('dropped', (s) => dropped.push(s.index));
       for (let i = 0; i < 5; i++) await pipeline.enqueue(segment(i));
@@ -148,7 +148,7 @@ describe('MemoryPipeline', () => {
   it('skips a segment whose memory is already stored without asking the model', async () => {
     const cfg = config();
     for (let run = 0; run < 2; run++) {
-      const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
       await pipeline.enqueue(segment(0));
       await pipeline.enqueue(segment(1));
       await pipeline.drain();
@@ -173,7 +173,7 @@ describe('MemoryPipeline', () => {
     };
     for (const allowed of [true, false]) {
       const cfg = await unreachableConfig(allowed);
-      const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), fallback, store, config: cfg, overflow: 'wait' });
+      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), fallback, store, config: cfg, overflow: 'wait' });
       await pipeline.enqueue(segment(allowed ? 0 : 1));
       await pipeline.drain();
       await pipeline.close();
@@ -188,7 +188,7 @@ describe('MemoryPipeline', () => {
   it('on close, finishes the segment in flight and records the waiting ones as failed', async () => {
     server.failNext({ kind: 'late', delayMs: 200 });
     const cfg = config({ queue_size: 8 });
-    const pipeline = new MemoryPipeline({ segments: noSegments, memorizer: policy(cfg), store, config: cfg });
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg });
     for (let i = 0; i < 4; i++) await pipeline.enqueue(segment(i));
     await pipeline.close();
     assert.equal(await store.count(), 1);

@@ -1,0 +1,177 @@
+import type { Config } from '../config/schema.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Memorizer } from '../memorize/Memorizer.js';
+import { memoryId, type Memory } from '../memory/Memory.js';
+import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { Segment } from '../segment/Segment.js';
+import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
+import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
+import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
+import { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
+import { MemoryPipeline, type FocusProvider } from './MemoryPipeline.js';
+
+export interface IngestProgress {
+  /** Seconds of recording read so far, and in all. */
+  readSeconds: number;
+  totalSeconds: number;
+  /** Segments that ended stored, skipped (already stored by an earlier run) or failed; and expected in all. */
+  stored: number;
+  skipped: number;
+  failed: number;
+  expectedSegments: number;
+  wallSeconds: number;
+  /** Recording seconds per wall second. */
+  speed: number;
+  /** Wall seconds left at the current speed; null before there is a speed. */
+  etaSeconds: number | null;
+}
+
+export interface IngestSummary extends IngestProgress {
+  episode: number;
+  /** True when an earlier run of the same recording had stored some of its memories. */
+  resumed: boolean;
+  /** True when the run was stopped by the signal before the end of the recording. */
+  interrupted: boolean;
+  fallback: number;
+}
+
+export interface RecordingIngestOptions {
+  path: string;
+  config: Config;
+  store: MemoryStore;
+  memorizer: Memorizer;
+  fallback?: Memorizer | null;
+  focus?: FocusProvider;
+  /** Also write every memory of the recording into this MCAP file. */
+  memoriesOut?: string | null;
+  logger?: Logger;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Called with the header stamp of each message read: the recording's clock, e.g. for memory creation times. */
+  onRead?: (stamp: RosNanos) => void;
+  /** Milliseconds between progress reports. */
+  progressIntervalMs?: number;
+  /** Aborting stops reading; the segments in flight are finished and the rest recorded as failed. */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * The resume key of a recording: the same file (path, size, first and last message times) gets the same key,
+ * so a rerun continues into the same episode and finds the memories already stored.
+ */
+export function progressKey(identity: RecordingIdentity): string {
+  return `ingest:${identity.path}:${identity.size}:${identity.start}:${identity.end}`;
+}
+
+/**
+ * `taskmem ingest` without the command line: runs a rosbag2 MCAP recording through the memory pipeline,
+ * waiting for the memorizer rather than dropping segments. A rerun of the same recording reuses its episode,
+ * so segments already stored keep their ids and are skipped without asking the model; the store's progress
+ * entry records how far the recording was memorized.
+ */
+export async function ingestRecording(options: RecordingIngestOptions): Promise<IngestSummary> {
+  const { path, config, store, memorizer, fallback = null, focus, memoriesOut = null, logger = silentLogger,
+    onProgress, onRead, progressIntervalMs = 1000, signal, now = Date.now } = options;
+  const recording = await McapRecording.open(path);
+  try {
+    const topics = matchSensorTopics(recording, config);
+    const key = progressKey(recording.identity);
+    const episodeKey = `${key}#episode`;
+    const earlierEpisode = await store.getProgress(episodeKey);
+    const episode = earlierEpisode === null ? (await store.lastEpisode(config.robot_id)) + 1 : Number(earlierEpisode);
+    if (earlierEpisode === null) await store.setProgress(episodeKey, BigInt(episode));
+    const done = await store.getProgress(key);
+    const { start, end } = recording.identity;
+    const totalSeconds = nanosToSeconds(end - start);
+    logger.info(
+      `ingest ${recording.name}: ${totalSeconds.toFixed(1)} s, topics ${topics.map((t) => t.recordedTopic).join(', ')}; episode ${episode}` +
+        (done === null ? '' : `, resuming (memorized up to ${nanosToSeconds(done - start).toFixed(1)} s)`),
+    );
+
+    const writer = memoriesOut ? await MemoryMcapWriter.create(memoriesOut) : null;
+    // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
+    let tail: Promise<void> = Promise.resolve();
+    const then = (step: () => Promise<void>) => {
+      tail = tail.then(step);
+    };
+    let lastEnd: RosNanos | null = done;
+    const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
+      then(async () => {
+        const stored = writer ? await memory() : null;
+        if (stored) await writer!.write(stored);
+        if (lastEnd === null || segment.end > lastEnd) {
+          lastEnd = segment.end;
+          await store.setProgress(key, segment.end);
+        }
+      });
+
+    const pipeline = await MemoryPipeline.fromConfig(config, {
+      firstEpisode: episode, memorizer, fallback, store, logger, overflow: 'wait', now,
+      ...(focus ? { focus } : {}),
+    });
+    pipeline.on('stored', (memory, segment) => finished(segment, async () => memory));
+    pipeline.on('skipped', (segment) => finished(segment, () => store.get(memoryId(segment.robotId, segment.episode, segment.start))));
+    pipeline.on('failed', (_failure, segment) => finished(segment, async () => null));
+
+    const began = now();
+    let readTo = start;
+    const progress = (): IngestProgress => {
+      const wallSeconds = (now() - began) / 1000;
+      const readSeconds = nanosToSeconds(readTo - start);
+      const speed = wallSeconds > 0 ? readSeconds / wallSeconds : 0;
+      return {
+        readSeconds, totalSeconds, wallSeconds, speed,
+        etaSeconds: speed > 0 ? (totalSeconds - readSeconds) / speed : null,
+        stored: pipeline.counts.stored, skipped: pipeline.counts.skipped, failed: pipeline.counts.failed,
+        expectedSegments: Math.ceil(totalSeconds / config.segment.duration_s - 1e-9),
+      };
+    };
+    let lastReport = began;
+    // Stopping closes the pipeline at once: the segment in flight is finished, the waiting ones recorded as failed.
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      void pipeline.close().catch(() => {});
+    };
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    // A replay's clock is the newest stamp read, or the end of the newest closed segment when the end of the
+    // recording closed it early: a memory is never written before its segment ends.
+    const advance = (stamp: RosNanos) => {
+      if (stamp > readTo) {
+        readTo = stamp;
+        onRead?.(stamp);
+      }
+    };
+    pipeline.on('closed', (segment) => advance(segment.end));
+    try {
+      for await (const message of recordedSensorMessages(recording, topics)) {
+        if (interrupted) break;
+        if ('header' in message.message) advance(fromRosTime(message.message.header.stamp));
+        await pipeline.push(message).catch((error: unknown) => {
+          if (!interrupted) throw error;
+        });
+        if (onProgress && now() - lastReport >= progressIntervalMs) {
+          lastReport = now();
+          onProgress(progress());
+        }
+      }
+      if (!interrupted) await pipeline.drain().catch((error: unknown) => {
+        if (!interrupted) throw error;
+      });
+      await pipeline.close();
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      await pipeline.close().catch(() => {});
+      try {
+        await tail;
+      } finally {
+        await writer?.close();
+      }
+    }
+    return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
+  } finally {
+    await recording.close();
+  }
+}
+
