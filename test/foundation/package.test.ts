@@ -6,16 +6,34 @@ import { join } from 'node:path';
 import { repoRoot } from '../../scripts/generate-ros-types.js';
 
 const read = (relative: string) => readFileSync(join(repoRoot, relative), 'utf8');
-const packageXml = read('package.xml');
 const cmake = read('CMakeLists.txt');
 
-/** Dependencies declared in package.xml by tag, e.g. depend → [builtin_interfaces, …]. */
-function declared(...tags: string[]): Set<string> {
-  const names = new Set<string>();
-  for (const tag of tags) {
-    for (const match of packageXml.matchAll(new RegExp(`<${tag}>\\s*([\\w-]+)\\s*</${tag}>`, 'g'))) names.add(match[1]!);
-  }
-  return names;
+interface ParsedPackage {
+  name: string;
+  version: string;
+  format: number;
+  buildtool_depends: string[];
+  build_depends: string[];
+  exec_depends: string[];
+  groups: string[];
+  build_type: string;
+}
+
+/** package.xml as colcon and rosdep read it: parsed and validated by catkin_pkg. */
+function parsePackageXml(): ParsedPackage {
+  const program = `
+import json, sys
+from catkin_pkg.package import parse_package
+p = parse_package(sys.argv[1])
+p.validate()
+names = lambda deps: sorted(d.name for d in deps)
+print(json.dumps({'name': p.name, 'version': p.version, 'format': p.package_format,
+  'buildtool_depends': names(p.buildtool_depends), 'build_depends': names(p.build_depends),
+  'exec_depends': names(p.exec_depends), 'groups': [g.name for g in p.member_of_groups],
+  'build_type': p.get_build_type()}))`;
+  const result = spawnSync('/usr/bin/python3', ['-B', '-c', program, join(repoRoot, 'package.xml')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`catkin_pkg rejects package.xml: ${result.stderr}`);
+  return JSON.parse(result.stdout) as ParsedPackage;
 }
 
 /** Our interface files, relative: msg/Memory.msg, … */
@@ -35,34 +53,40 @@ function referencedPackages(): Set<string> {
   return packages;
 }
 
-describe('ROS package files', () => {
-  it('package.xml is format 3, ament_cmake, an interface package, versioned like package.json', () => {
-    assert.match(packageXml, /<package format="3">/);
-    assert.match(packageXml, /<build_type>ament_cmake<\/build_type>/);
-    assert.match(packageXml, /<member_of_group>rosidl_interface_packages<\/member_of_group>/);
-    assert.ok(declared('buildtool_depend').has('rosidl_default_generators'));
-    assert.ok(declared('exec_depend').has('rosidl_default_runtime'));
+describe('ROS package files', function () {
+  this.timeout(20_000);
+  let pkg: ParsedPackage;
+  before(() => {
+    pkg = parsePackageXml();
+  });
+
+  it('package.xml is valid format 3, ament_cmake, an interface package, versioned like package.json', () => {
     const { version } = JSON.parse(read('package.json')) as { version: string };
-    assert.match(packageXml, new RegExp(`<version>${version.replace(/\./g, '\\.')}</version>`));
+    assert.equal(pkg.name, 'taskmem');
+    assert.equal(pkg.format, 3);
+    assert.equal(pkg.version, version);
+    assert.equal(pkg.build_type, 'ament_cmake');
+    assert.deepEqual(pkg.groups, ['rosidl_interface_packages']);
+    assert.ok(pkg.buildtool_depends.includes('rosidl_default_generators'));
+    assert.ok(pkg.exec_depends.includes('rosidl_default_runtime'));
   });
 
   it('package.xml and CMakeLists.txt declare every message package our interfaces are built from', () => {
     const referenced = referencedPackages();
     assert.ok(referenced.has('builtin_interfaces') && referenced.has('geometry_msgs'), [...referenced].join());
-    const buildAndRun = declared('depend');
+    const buildAndRun = pkg.build_depends.filter((name) => pkg.exec_depends.includes(name));
     const cmakeDependencies = /DEPENDENCIES ([\w ]+)\n/.exec(cmake)?.[1]?.split(' ') ?? [];
-    for (const pkg of referenced) {
-      assert.ok(buildAndRun.has(pkg), `package.xml lacks <depend>${pkg}</depend>`);
-      assert.ok(cmakeDependencies.includes(pkg), `rosidl_generate_interfaces lacks DEPENDENCIES ${pkg}`);
-      assert.match(cmake, new RegExp(`find_package\\(${pkg} REQUIRED\\)`));
+    for (const name of referenced) {
+      assert.ok(buildAndRun.includes(name), `package.xml lacks <depend>${name}</depend>`);
+      assert.ok(cmakeDependencies.includes(name), `rosidl_generate_interfaces lacks DEPENDENCIES ${name}`);
+      assert.match(cmake, new RegExp(`find_package\\(${name} REQUIRED\\)`));
     }
   });
 
   it('package.xml declares every package whose messages the node uses (interfaces/)', () => {
-    const all = declared('depend', 'exec_depend');
     for (const dir of readdirSync(join(repoRoot, 'interfaces'))) {
-      const pkg = dir.split('.')[0]!;
-      assert.ok(all.has(pkg), `package.xml lacks <exec_depend>${pkg}</exec_depend>`);
+      const name = dir.split('.')[0]!;
+      assert.ok(pkg.exec_depends.includes(name), `package.xml lacks <exec_depend>${name}</exec_depend>`);
     }
   });
 
