@@ -5,7 +5,8 @@ import { Transcriber } from '../media/Transcriber.js';
 import { parseWav } from '../media/wav.js';
 import { CauseCounter, type Logger } from '../log.js';
 import { NANOS_PER_SECOND, nanosToSeconds, secondsToNanos, type RosNanos } from '../time.js';
-import { speechPcm } from '../../test/support/speech.js';
+import { AudioDecoder } from '../media/AudioDecoder.js';
+import { audioMessages, infoOf, speechPcm, speechWav } from '../../test/support/speech.js';
 import { StandInModelServer } from '../../test/support/StandInModelServer.js';
 
 const START = 1_790_000_000n * NANOS_PER_SECOND;
@@ -62,6 +63,22 @@ describe('VadSpeechTrack', () => {
     assert.ok(since(b.end) < sceneS - 0.5, `second ends at ${since(b.end)}`);
     assert.ok(a.probability > 0.5 && b.probability > 0.5);
     assert.deepEqual(transcript, []);
+  });
+
+  it('finds the speech at its ROS time when it arrives as 48 kHz stereo messages through the AudioDecoder', async () => {
+    const t = track(recordingLogger());
+    const decoder = new AudioDecoder({ counter: new CauseCounter(recordingLogger()) });
+    const wav = parseWav(speechWav('Please bring the red cup.', { rate: 48_000, channels: 2, leadS: 1, trailS: 1.5 }));
+    decoder.setInfo(infoOf(wav));
+    const frame = 4;
+    for (const message of audioMessages(wav.data, 4800 * frame, START, (offset) => (BigInt(offset / frame) * NANOS_PER_SECOND) / 48_000n)) {
+      const chunk = await decoder.decodeAudioData(message);
+      if (chunk) await t.push(chunk);
+    }
+    const { speech } = await t.take(START, at(10));
+    assert.equal(speech.length, 1);
+    assert.ok(Math.abs(since(speech[0]!.start) - first.speechStartS) < 0.25, `starts at ${since(speech[0]!.start)}`);
+    assert.ok(Math.abs(since(speech[0]!.end) - first.speechEndS) < 0.4, `ends at ${since(speech[0]!.end)}`);
   });
 
   it('reports no speech in silence and in hum', async () => {
