@@ -16,7 +16,8 @@ import type {
 } from './MemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
-import { cosineSimilarity, embeddingFromBytes, embeddingToBytes, rerankPool } from './embedding.js';
+import { approximateVectorRanking } from './approximateVectorRanking.js';
+import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { fts5Query, searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
 
@@ -36,6 +37,9 @@ export interface SqliteMemoryStoreOptions {
 type Row = Record<string, unknown>;
 
 const DEFAULT_LIMIT = 10;
+/** A term in more memories than this is common: it alone does not select candidates for bm25 (see #textRanking). */
+const COMMON_TERM = 20_000;
+const RECENT_WINDOW = 5_000;
 const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
   m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
   m.pose_z, m.pose_yaw, m.model, m.template`;
@@ -50,6 +54,7 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly #db: Database.Database;
   readonly #keepThumbnails: boolean;
   readonly #logger: Logger;
+  readonly #statements = new Map<string, Database.Statement>();
   #index: BinaryVectorIndex | null = null;
   #indexDataVersion = -1n;
 
@@ -74,33 +79,33 @@ export class SqliteMemoryStore implements MemoryStore {
 
   /** The schema version of the open file. */
   get schemaVersion(): number {
-    return Number(this.#db.prepare('SELECT version FROM schema_version').pluck().get());
+    return Number(this.#sql('SELECT version FROM schema_version').pluck().get());
   }
 
   async put(memory: Memory, embedding?: Float32Array | null): Promise<boolean> {
     const code = embedding ? binaryCode(embedding) : null;
     const stored = this.#db.transaction(() => {
-      const existing = this.#db.prepare('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
+      const existing = this.#sql('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
       if (existing && existing.text === memory.text) return null;
       const values = memoryValues(memory);
       let seq: bigint;
       if (existing) {
         seq = existing.seq as bigint;
-        this.#db.prepare(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
-        this.#db.prepare('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
-        this.#db.prepare('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
+        this.#sql(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
+        this.#sql('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
+        this.#sql('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
       } else {
         const columns = Object.keys(values);
-        const info = this.#db.prepare(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
+        const info = this.#sql(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
         seq = BigInt(info.lastInsertRowid);
       }
       if (this.#keepThumbnails) {
-        const insert = this.#db.prepare('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
+        const insert = this.#sql('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
         memory.thumbnails.forEach((jpeg, idx) => insert.run(seq, idx, Buffer.from(jpeg)));
       }
       if (embedding && code) {
         this.#checkDimensions(embedding.length, memory.id);
-        this.#db.prepare('INSERT INTO memory_vectors (seq, code, vector) VALUES (?, ?, ?)').run(seq, code, embeddingToBytes(embedding));
+        this.#sql('INSERT INTO memory_vectors (seq, code, vector) VALUES (?, ?, ?)').run(seq, code, embeddingToBytes(embedding));
       }
       return Number(seq);
     }).immediate();
@@ -113,7 +118,7 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async get(id: string): Promise<Memory | null> {
-    const row = this.#db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ?`).get(id) as Row | undefined;
+    const row = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ?`).get(id) as Row | undefined;
     return row ? this.#toMemory(row) : null;
   }
 
@@ -122,16 +127,20 @@ export class SqliteMemoryStore implements MemoryStore {
     const filter = recallFilter(query);
     const pool = Math.max(limit * 5, 50);
     const rankings: { by: 'text' | 'vector'; keys: number[] }[] = [];
-    const match = query.text === undefined ? null : fts5Query(searchTerms(query.text));
-    if (match) {
-      const keys = this.#db
-        .prepare(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
-        .pluck()
-        .all({ ...filter.params, match, pool }) as bigint[];
-      rankings.push({ by: 'text', keys: keys.map(Number) });
+    const terms = query.text === undefined ? [] : searchTerms(query.text);
+    if (terms.length > 0) rankings.push({ by: 'text', keys: this.#textRanking(terms, filter, pool) });
+    if (query.vector) {
+      const keys = await approximateVectorRanking(
+        {
+          index: this.#vectorIndex(),
+          passing: filter.sql === '1' ? null : async (candidates) => this.#passing(candidates, filter),
+          vectors: async (keys) => this.#vectors(keys),
+        },
+        query.vector,
+        pool,
+      );
+      rankings.push({ by: 'vector', keys });
     }
-    if (query.vector) rankings.push({ by: 'vector', keys: this.#vectorRanking(query.vector, filter, pool) });
     if (rankings.length === 0) {
       const rows = this.#db
         .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${filter.sql} ORDER BY m.start_ns DESC LIMIT @limit`)
@@ -174,9 +183,9 @@ export class SqliteMemoryStore implements MemoryStore {
     }
     if (clauses.length === 0) throw new Error('SqliteMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
     const forgotten = this.#db.transaction(() => {
-      const rows = this.#db.prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}`).all(params) as Row[];
+      const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}`).all(params) as Row[];
       const memories = rows.map((row) => this.#toMemory(row));
-      const remove = this.#db.prepare('DELETE FROM memories WHERE seq = ?');
+      const remove = this.#sql('DELETE FROM memories WHERE seq = ?');
       for (const row of rows) remove.run(row.seq);
       return rows.map((row) => Number(row.seq)).map((seq, i) => ({ seq, memory: memories[i]! }));
     }).immediate();
@@ -213,7 +222,7 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async clearFailure(id: string): Promise<void> {
-    this.#db.prepare('DELETE FROM failures WHERE id = ?').run(id);
+    this.#sql('DELETE FROM failures WHERE id = ?').run(id);
   }
 
   async lastEpisode(robotId: string): Promise<number> {
@@ -226,11 +235,11 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async getProgress(key: string): Promise<RosNanos | null> {
-    return (this.#db.prepare('SELECT done_ns FROM progress WHERE key = ?').pluck().get(key) as bigint | undefined) ?? null;
+    return (this.#sql('SELECT done_ns FROM progress WHERE key = ?').pluck().get(key) as bigint | undefined) ?? null;
   }
 
   async setProgress(key: string, done: RosNanos): Promise<void> {
-    this.#db.prepare('INSERT INTO progress (key, done_ns) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET done_ns = excluded.done_ns').run(key, done);
+    this.#sql('INSERT INTO progress (key, done_ns) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET done_ns = excluded.done_ns').run(key, done);
   }
 
   async logTask(task: Task): Promise<void> {
@@ -289,7 +298,7 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord> {
     return this.#db.transaction(() => {
-      const last = this.#db.prepare('SELECT max(version) FROM focus_vectors WHERE task_group = ?').pluck().get(record.group) as bigint | null;
+      const last = this.#sql('SELECT max(version) FROM focus_vectors WHERE task_group = ?').pluck().get(record.group) as bigint | null;
       const version = last === null ? 1 : Number(last) + 1;
       this.#db
         .prepare('INSERT INTO focus_vectors (task_group, version, vector, pairs, trained_ns) VALUES (?, ?, ?, ?, ?)')
@@ -313,7 +322,7 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async resetFocusVector(group: string): Promise<void> {
-    this.#db.prepare('UPDATE focus_vectors SET retired = 1 WHERE task_group = ?').run(group);
+    this.#sql('UPDATE focus_vectors SET retired = 1 WHERE task_group = ?').run(group);
   }
 
   async close(): Promise<void> {
@@ -324,77 +333,90 @@ export class SqliteMemoryStore implements MemoryStore {
 
   #migrate(file: string): void {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const current = Number(this.#db.prepare('SELECT version FROM schema_version').pluck().get() ?? 0);
+    const current = Number(this.#sql('SELECT version FROM schema_version').pluck().get() ?? 0);
     if (current > SQLITE_MIGRATIONS.length) {
       throw new Error(`SqliteMemoryStore: ${file} has schema version ${current}; this taskmem knows versions up to ${SQLITE_MIGRATIONS.length}. Use a newer taskmem.`);
     }
     for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
       this.#db.transaction(() => {
         this.#db.exec(SQLITE_MIGRATIONS[version]!);
-        this.#db.prepare('DELETE FROM schema_version').run();
-        this.#db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
+        this.#sql('DELETE FROM schema_version').run();
+        this.#sql('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
       }).immediate();
       if (current > 0) this.#logger.info(`memory store: migrated ${file} to schema ${version + 1}`);
     }
   }
 
+  /** A prepared statement, compiled once per store (preparing costs about as much as a small insert). */
+  #sql(source: string): Database.Statement {
+    let statement = this.#statements.get(source);
+    if (!statement) {
+      statement = this.#db.prepare(source);
+      this.#statements.set(source, statement);
+    }
+    return statement;
+  }
+
   #countSync(): number {
-    return Number(this.#db.prepare('SELECT count(*) FROM memories').pluck().get());
+    return Number(this.#sql('SELECT count(*) FROM memories').pluck().get());
   }
 
   #checkDimensions(dims: number, id: string): void {
-    const stored = this.#db.prepare("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
-    if (stored === undefined) this.#db.prepare("INSERT INTO store_meta (key, value) VALUES ('vector_dims', ?)").run(String(dims));
+    const stored = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+    if (stored === undefined) this.#sql("INSERT INTO store_meta (key, value) VALUES ('vector_dims', ?)").run(String(dims));
     else if (Number(stored) !== dims) {
       throw new Error(`SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${stored}-dimensional vectors`);
     }
   }
 
   /**
-   * Vector ranking: the Hamming pass picks candidates, the query's filters are checked in SQL, and the survivors
-   * are re-ranked by exact cosine similarity. When filters reject most candidates the pass is widened (×8) until
-   * enough survive or every vector has been considered, so a selective filter costs time, never results.
+   * Full-text ranking by bm25 with bounded work. FTS5 scores every row that matches, so an OR of common words
+   * over 10^6 memories would score most of the table. Each term's document count is probed up to COMMON_TERM
+   * rows. When some terms are rarer than that, the rows matching them are the candidates, scored by bm25 over
+   * all terms (common words still add to the score of a row they are in). When every term is common, only the
+   * RECENT_WINDOW newest matching memories are scored — recency is the useful order for "where is my mug".
    */
-  #vectorRanking(vector: Float32Array, filter: Filter, pool: number): number[] {
-    const index = this.#vectorIndex();
-    if (index.size === 0) return [];
-    const code = binaryCode(vector);
-    const wanted = rerankPool(pool);
-    let candidates: number[] = [];
-    for (let scan = wanted; ; scan *= 8) {
-      const nearest = index.nearest(code, scan);
-      candidates = filter.sql === '1' ? nearest : this.#passing(nearest, filter);
-      if (candidates.length >= wanted || scan >= index.size) break;
-    }
-    const rows = this.#db
-      .prepare('SELECT seq, vector FROM memory_vectors WHERE seq IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(candidates.slice(0, wanted))) as Row[];
-    return rows
-      .map((r) => ({ seq: Number(r.seq), similarity: cosineSimilarity(vector, embeddingFromBytes(r.vector as Buffer)) }))
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, pool)
-      .map((r) => r.seq);
+  #textRanking(terms: string[], filter: Filter, pool: number): number[] {
+    const all = fts5Query(terms)!;
+    const rare = terms.filter(
+      (t) => Number(this.#sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck().get(fts5Query([t]), COMMON_TERM + 1)) <= COMMON_TERM,
+    );
+    const params = { ...filter.params, pool };
+    const keys =
+      rare.length > 0
+        ? (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+            WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
+            .pluck()
+            .all({ ...params, match: rare.length === terms.length ? all : `(${fts5Query(rare)}) AND (${all})` }) as bigint[])
+        : (this.#sql(`SELECT seq FROM (SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+            WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @window) ORDER BY rank LIMIT @pool`)
+            .pluck()
+            .all({ ...params, match: all, window: RECENT_WINDOW }) as bigint[]);
+    return keys.map(Number);
   }
 
-  /** The candidates (in their order) that satisfy the filter. */
-  #passing(candidates: number[], filter: Filter): number[] {
-    const ok = new Set(
-      (this.#db
-        .prepare(`SELECT m.seq FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@candidates)) AND ${filter.sql}`)
-        .pluck()
-        .all({ ...filter.params, candidates: JSON.stringify(candidates) }) as bigint[]).map(Number),
-    );
-    return candidates.filter((seq) => ok.has(seq));
+  #passing(candidates: number[], filter: Filter): Set<number> {
+    const rows = this.#sql(`SELECT m.seq FROM memories m WHERE m.seq IN (SELECT value FROM json_each(@candidates)) AND ${filter.sql}`)
+      .pluck()
+      .all({ ...filter.params, candidates: JSON.stringify(candidates) }) as bigint[];
+    return new Set(rows.map(Number));
+  }
+
+  #vectors(keys: number[]): Map<number, Float32Array> {
+    const rows = this.#sql('SELECT seq, vector FROM memory_vectors WHERE seq IN (SELECT value FROM json_each(?))')
+      .raw()
+      .all(JSON.stringify(keys)) as [bigint, Buffer][];
+    return new Map(rows.map(([seq, vector]) => [Number(seq), embeddingFromBytes(vector)]));
   }
 
   /** The in-memory index, loaded on first use and reloaded when another connection has changed the file. */
   #vectorIndex(): BinaryVectorIndex {
     const dataVersion = this.#db.pragma('data_version', { simple: true }) as bigint;
     if (this.#index && dataVersion === this.#indexDataVersion) return this.#index;
-    const dims = this.#db.prepare("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+    const dims = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
     const index = new BinaryVectorIndex(dims === undefined ? 0 : Number(dims));
     const started = performance.now();
-    for (const row of this.#db.prepare('SELECT seq, code FROM memory_vectors').raw().iterate() as IterableIterator<[bigint, Buffer]>) {
+    for (const row of this.#sql('SELECT seq, code FROM memory_vectors').raw().iterate() as IterableIterator<[bigint, Buffer]>) {
       index.set(Number(row[0]), row[1]);
     }
     this.#logger.info(`memory store: loaded ${index.size} vector codes in ${Math.round(performance.now() - started)} ms`);
@@ -412,7 +434,7 @@ export class SqliteMemoryStore implements MemoryStore {
 
   #toMemory(row: Row): Memory {
     const thumbnails = this.#keepThumbnails
-      ? (this.#db.prepare('SELECT jpeg FROM memory_thumbnails WHERE seq = ? ORDER BY idx').pluck().all(row.seq) as Buffer[]).map(
+      ? (this.#sql('SELECT jpeg FROM memory_thumbnails WHERE seq = ? ORDER BY idx').pluck().all(row.seq) as Buffer[]).map(
           (b) => new Uint8Array(b),
         )
       : [];

@@ -25,8 +25,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX memories_window ON memories(robot_id, episode, end_ns);
   CREATE INDEX memories_start ON memories(start_ns);
-  CREATE INDEX memories_created ON memories(created_ns);
-  CREATE INDEX memories_group ON memories(task_group);
   CREATE INDEX memories_place ON memories(pose_x, pose_y) WHERE pose_x IS NOT NULL;
 
   CREATE VIRTUAL TABLE memories_fts USING fts5(
