@@ -48,6 +48,10 @@ export function checkTimeZone(timeZone: string): void {
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 export function wallClock(ms: number, timeZone: string): WallClock {
+  if (timeZone === 'UTC') {
+    const d = new Date(ms);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: d.getUTCDay() };
+  }
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(ms))) parts[p.type] = p.value;
   return {
@@ -63,7 +67,10 @@ export function wallClock(ms: number, timeZone: string): WallClock {
 
 /** Offset of the zone from UTC at instant `ms`, in milliseconds (east positive). */
 export function zoneOffset(ms: number, timeZone: string): number {
-  const w = wallClock(ms, timeZone);
+  return offsetOf(wallClock(ms, timeZone), ms);
+}
+
+function offsetOf(w: WallClock, ms: number): number {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
@@ -87,7 +94,7 @@ export function startOfDay(ms: number, timeZone: string, days = 0): number {
 /** "2026-11-21 14:03:05 +01:00": a local rendering that a model and a person both read unambiguously. */
 export function formatLocal(ms: number, timeZone: string): string {
   const w = wallClock(ms, timeZone);
-  const offset = Math.round(zoneOffset(ms, timeZone) / 60000);
+  const offset = Math.round(offsetOf(w, ms) / 60000);
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
   const pad = (n: number) => String(n).padStart(2, '0');
