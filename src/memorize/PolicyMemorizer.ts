@@ -32,7 +32,7 @@ export interface PolicyMemorizerOptions {
 export interface SampledCandidate {
   /** The description; '' when the reply could not be read. */
   text: string;
-  /** The reply as it came, thinking included. */
+  /** The reply's content as it came: thinking included, unless the server split it off (a reasoning parser). */
   reply: string;
   passed: boolean;
   /** Why it failed the contract or the gate; empty when it passed. */
