@@ -231,24 +231,72 @@ describe('Segmenter', () => {
     assert.deepEqual(unbounded.segmenter.dropped, {});
   });
 
-  it('emits segments with speech and no frames, and gives the speech track each segment in turn', async function () {
-    this.timeout(20_000);
-    const vad = await SileroVad.load();
-    const speech = new VadSpeechTrack({ vad, threshold: 0.5, minSpeechS: 0.25, hangoverS: 0.3, paddingS: 0.2, counter: new CauseCounter({ debug() {}, info() {}, warn() {}, error() {} }) });
-    const { segmenter, segments } = harness({ duration_s: 5 }, { speech });
-    const silence = new Float32Array(16_000 * 6);
+  describe('with a speech track', () => {
+    const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+    // A VAD carries state from window to window: each track gets its own.
+    const track = async () => new VadSpeechTrack({ vad: await SileroVad.load(), threshold: 0.5, minSpeechS: 0.25, hangoverS: 0.3, paddingS: 0.2, counter: new CauseCounter(quiet) });
     const { samples, speechStartS } = speechPcm('where did I leave my keys', 0.5, 0.5);
-    const audio = new Float32Array(silence.length + samples.length + 16_000 * 5);
-    audio.set(samples, silence.length);
-    const chunk = 1_600; // 0.1 s
-    for (let i = 0; i + chunk <= audio.length; i += chunk) {
-      await segmenter.pushAudio({ stamp: EPOCH + (BigInt(i) * 1_000_000_000n) / 16_000n, samples: audio.subarray(i, i + chunk) });
-    }
+    /** 6 s of silence, the words, 5 s of silence, in 0.1 s chunks. */
+    const chunks = (() => {
+      const audio = new Float32Array(16_000 * 6 + samples.length + 16_000 * 5);
+      audio.set(samples, 16_000 * 6);
+      return Array.from({ length: Math.floor(audio.length / 1_600) }, (_, k) => ({
+        stamp: EPOCH + (BigInt(k * 1_600) * 1_000_000_000n) / 16_000n,
+        samples: audio.subarray(k * 1_600, (k + 1) * 1_600),
+      }));
+    })();
+
+    it('emits segments with speech and no frames, and leaves out silent ones', async () => {
+      const { segmenter, segments } = harness({ duration_s: 5 }, { speech: await track() });
+      for (const chunk of chunks) await segmenter.pushAudio(chunk);
+      await segmenter.flush();
+      assert.equal(segments[0]!.index, 1, 'the silent first segment is not emitted');
+      const span = segments[0]!.speech[0]!;
+      assert.ok(Math.abs(Number(span.start - at(6 + speechStartS)) / 1e9) < 0.3, `speech starts at ${span.start}`);
+      assert.deepEqual(segments.flatMap((s) => s.keyframes), []);
+    });
+
+    it('gives the speech track audio in stamp order when chunks arrive out of order', async () => {
+      const inOrder = harness({ duration_s: 5 }, { speech: await track() });
+      const swapped = harness({ duration_s: 5 }, { speech: await track() });
+      for (const chunk of chunks) await inOrder.segmenter.pushAudio(chunk);
+      for (let k = 0; k < chunks.length; k += 3) {
+        for (const chunk of chunks.slice(k, k + 3).reverse()) await swapped.segmenter.pushAudio(chunk);
+      }
+      await inOrder.segmenter.flush();
+      await swapped.segmenter.flush();
+      assert.ok(inOrder.segments.length > 0);
+      assert.deepEqual(swapped.segments.map((s) => s.speech), inOrder.segments.map((s) => s.speech));
+    });
+  });
+
+  it('drops unstamped messages, which would otherwise hold one segment open forever', async () => {
+    const { segmenter, segments } = harness();
+    await segmenter.pushFrame({ ...small, header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'camera' } }, 'image');
+    for (const t of times(0, 1)) await segmenter.pushFrame(frame(t), 'image');
     await segmenter.flush();
-    assert.ok(segments.length >= 1);
-    assert.equal(segments[0]!.index, 1, 'the silent first segment is not emitted');
-    const span = segments[0]!.speech[0]!;
-    assert.ok(Math.abs(Number(span.start - at(6 + speechStartS)) / 1e9) < 0.3, `speech starts at ${span.start}`);
-    assert.deepEqual(segments.flatMap((s) => s.keyframes), []);
+    assert.deepEqual(segments[0]!.dropped, { unstamped: 1 });
+  });
+
+  it('rejects the push that closed a segment onSegment failed on, and goes on with the next', async () => {
+    let calls = 0;
+    const segments: Segment[] = [];
+    const failing = new Segmenter({
+      segment: DEFAULTS,
+      converter: new CountingConverter(),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      robotId: 'r1',
+      onSegment: (s) => {
+        calls += 1;
+        if (s.index === 0) throw new Error('store is full');
+        segments.push(s);
+      },
+    });
+    const results = [];
+    for (const t of times(0, 21)) results.push(await failing.pushFrame(frame(t), 'image').then(() => 'ok', (e: Error) => e.message));
+    await failing.flush();
+    assert.deepEqual(results.filter((r) => r !== 'ok'), ['store is full']);
+    assert.equal(calls, 3);
+    assert.deepEqual(segments.map((s) => s.index), [1, 2]);
   });
 });

@@ -35,7 +35,7 @@ const NOUN: Record<Stream, string> = { camera: 'camera frame', audio: 'audio chu
 interface HeldMessage {
   stream: Stream;
   stamp: RosNanos;
-  place: () => Promise<void> | void;
+  place: () => void;
 }
 /**
  * A message more than the tolerance older than the newest of its own stream is a straggler when it comes alone
@@ -102,6 +102,8 @@ export class Segmenter {
   readonly #suspects = new Map<Stream, HeldMessage[]>();
   /** Newest stamp of the previous episode when the clock jumped back: messages still in flight from it are late. */
   #jumpedFrom: RosNanos | undefined;
+  /** Audio chunks not yet given to the speech track, by stamp: they are given in order once none can precede them. */
+  #audio: PcmChunk[] = [];
   /** Open segments by start, oldest first. */
   #open: OpenSegment[] = [];
   /** Drops since the last segment closed; they go into the next one. */
@@ -177,7 +179,11 @@ export class Segmenter {
     return settled([started, closed, this.#emitted]);
   }
 
-  #receive(stream: Stream, stamp: RosNanos, place: () => Promise<void> | void): Promise<void> {
+  #receive(stream: Stream, stamp: RosNanos, place: () => void): Promise<void> {
+    if (stamp === 0n) {
+      this.#drop('unstamped', `Segmenter: ${NOUN[stream]} has header stamp 0 (not set by its driver, or /clock not yet running under use_sim_time); dropped`);
+      return DONE;
+    }
     const own = this.#streamClocks.get(stream);
     if (own !== undefined && stamp < own - this.#tolerance) {
       const suspects = this.#suspects.get(stream) ?? [];
@@ -193,7 +199,7 @@ export class Segmenter {
     return this.#admit(stream, stamp, place);
   }
 
-  #admit(stream: Stream, stamp: RosNanos, place: () => Promise<void> | void): Promise<void> {
+  #admit(stream: Stream, stamp: RosNanos, place: () => void): Promise<void> {
     return this.#origin === undefined ? this.#begin({ stream, stamp, place }) : this.#accept(stream, stamp, place);
   }
 
@@ -266,7 +272,7 @@ export class Segmenter {
     return settled(work);
   }
 
-  #accept(stream: Stream, stamp: RosNanos, place: () => Promise<void> | void): Promise<void> {
+  #accept(stream: Stream, stamp: RosNanos, place: () => void): Promise<void> {
     if (this.#isStale(stream, stamp, this.#clock)) {
       this.#dropStale({ stream, stamp, place });
       return DONE;
@@ -277,9 +283,8 @@ export class Segmenter {
     }
     this.#streamClocks.set(stream, max(this.#streamClocks.get(stream) ?? stamp, stamp));
     this.#clock = max(this.#clock, stamp);
-    const placed = place();
-    const advanced = this.#advance();
-    return placed ? settled([placed, advanced]) : advanced;
+    place();
+    return this.#advance();
   }
 
   #dropLate(stream: Stream, stamp: RosNanos, newest = this.#clock): void {
@@ -294,7 +299,8 @@ export class Segmenter {
   /** Converts candidates made certain by the clock and closes the segments it has passed. */
   #advance(): Promise<void> {
     const horizon = this.#clock - this.#tolerance;
-    const work: Promise<unknown>[] = this.#open.flatMap((segment) => this.#release(segment, horizon));
+    const work: Promise<unknown>[] = this.#releaseAudio(horizon);
+    for (const segment of this.#open) work.push(...this.#release(segment, horizon));
     while (this.#open[0] && this.#open[0].end <= horizon) work.push(this.#close(this.#open.shift()!));
     return work.length === 0 ? DONE : settled(work);
   }
@@ -351,16 +357,28 @@ export class Segmenter {
     }
   }
 
-  #placeAudio(chunk: PcmChunk): Promise<void> | void {
-    const speech = this.#speech;
-    if (!speech) return;
+  #placeAudio(chunk: PcmChunk): void {
+    if (!this.#speech) return;
     // Segments the chunk reaches into must exist to be given their speech when they close.
     const last = chunk.stamp + (BigInt(chunk.samples.length) * 1_000_000_000n) / BigInt(PCM_SAMPLE_RATE);
     for (let t = chunk.stamp; t < last; t += this.#duration) this.#segmentAt(t);
     if (last > chunk.stamp) this.#segmentAt(last - 1n);
-    return this.#speechCall(() => speech.push(chunk)).catch((err: unknown) => {
-      this.#drop('speech_failed', `Segmenter: audio at ${formatStamp(chunk.stamp)} not taken by the speech track: ${(err as Error).message}`);
-    });
+    let at = this.#audio.length;
+    while (at > 0 && this.#audio[at - 1]!.stamp > chunk.stamp) at--;
+    this.#audio.splice(at, 0, chunk);
+  }
+
+  /** Gives the speech track, in stamp order, the held audio older than `horizon` (no earlier chunk can come). */
+  #releaseAudio(horizon: RosNanos): Promise<void>[] {
+    const speech = this.#speech;
+    if (!speech) return [];
+    let n = 0;
+    while (n < this.#audio.length && this.#audio[n]!.stamp < horizon) n++;
+    return this.#audio.splice(0, n).map((chunk) =>
+      this.#speechCall(() => speech.push(chunk)).catch((err: unknown) => {
+        this.#drop('speech_failed', `Segmenter: audio at ${formatStamp(chunk.stamp)} not taken by the speech track: ${(err as Error).message}`);
+      }),
+    );
   }
 
   #placePose(pose: Pose): void {
@@ -418,7 +436,8 @@ export class Segmenter {
 
   /** Closes every open segment; the next message starts the next episode. */
   #endEpisode(): Promise<void> {
-    const closed = this.#open.map((segment) => this.#close(segment));
+    const closed: Promise<unknown>[] = this.#releaseAudio(this.#clock + 1n);
+    for (const segment of this.#open) closed.push(this.#close(segment));
     this.#open = [];
     if (this.#origin !== undefined) {
       const speech = this.#speech;
