@@ -84,8 +84,8 @@ describe('ROS package files', function () {
   });
 
   it('package.xml declares every package whose messages the node uses (interfaces/)', () => {
-    for (const dir of readdirSync(join(repoRoot, 'interfaces'))) {
-      const name = dir.split('.')[0]!;
+    for (const dir of readdirSync(join(repoRoot, 'interfaces'), { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      const name = dir.name.split('.')[0]!;
       assert.ok(pkg.exec_depends.includes(name), `package.xml lacks <exec_depend>${name}</exec_depend>`);
     }
   });
