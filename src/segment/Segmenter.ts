@@ -69,6 +69,9 @@ const NO_SPEECH = { speech: [] as SpeechSpan[], transcript: [] as TranscriptLine
  * - When a stream's stamps go back by more than the tolerance on two messages in a row (a simulation reset, a new
  *   recording), the open segments close and a new episode starts, numbered one more, indices from 0.
  *   `flush` also ends the episode: the next message starts a new one.
+ * - The first messages of an episode are held until its first stamp is certain (one arrives a tolerance later),
+ *   so that segments align to the earliest stamp even when it arrives second. Audio reaches the speech track in
+ *   stamp order, a tolerance after it arrives, and always before the take of the segment it falls in.
  * - A segment with neither keyframes nor speech (a gap in the stream) is not emitted; what was dropped meanwhile
  *   is counted in the next emitted segment's `dropped`.
  *
