@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Transcriber } from './Transcriber.js';
 import { parseWav } from './wav.js';
-import { parseConfig } from '../config/schema.js';
+import { audioParams } from '../config/sections/audio.js';
 import { StandInModelServer } from '../../test/support/StandInModelServer.js';
 import { tone } from '../../test/support/speech.js';
 
@@ -26,7 +26,7 @@ describe('Transcriber', () => {
   });
 
   it('is built from the audio parameters, with the key from the named environment variable and no language when empty', async () => {
-    const { audio } = parseConfig({ audio: { transcriber_url: server.url, transcriber_model: 'm', transcriber_timeout_s: 5, transcriber_api_key_env: 'MY_KEY' } }, 'test');
+    const audio = audioParams.parse({ transcriber_url: server.url, transcriber_model: 'm', transcriber_timeout_s: 5, transcriber_api_key_env: 'MY_KEY' });
     const transcriber = Transcriber.fromConfig(audio, { MY_KEY: 'k2' });
     assert.ok(transcriber);
     await transcriber.transcribe(new Float32Array(1600));

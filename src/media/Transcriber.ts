@@ -1,5 +1,5 @@
 import OpenAI, { toFile } from 'openai';
-import type { Config } from '../config/schema.js';
+import type { AudioParams } from '../config/sections/audio.js';
 import { PCM_SAMPLE_RATE } from './PcmChunk.js';
 import { encodeWav } from './wav.js';
 
@@ -33,7 +33,7 @@ export class Transcriber {
   }
 
   /** The transcriber the audio parameters describe, or null when no transcription URL is set. */
-  static fromConfig(audio: Config['audio'], env: NodeJS.ProcessEnv = process.env): Transcriber | null {
+  static fromConfig(audio: AudioParams, env: NodeJS.ProcessEnv = process.env): Transcriber | null {
     if (!audio.transcriber_url) return null;
     const apiKey = env[audio.transcriber_api_key_env];
     return new Transcriber({

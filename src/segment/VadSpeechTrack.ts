@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { AudioParams } from '../config/sections/audio.js';
 import { CauseCounter } from '../log.js';
 import { PCM_SAMPLE_RATE, type PcmChunk } from '../media/PcmChunk.js';
 import { SileroVad } from '../media/SileroVad.js';
@@ -79,7 +79,7 @@ export class VadSpeechTrack implements SpeechTrack {
   }
 
   /** The track the audio parameters describe: loads the VAD model and, when a URL is set, the transcriber. */
-  static async fromConfig(audio: Config['audio'], counter: CauseCounter, env: NodeJS.ProcessEnv = process.env): Promise<VadSpeechTrack> {
+  static async fromConfig(audio: AudioParams, counter: CauseCounter, env: NodeJS.ProcessEnv = process.env): Promise<VadSpeechTrack> {
     return new VadSpeechTrack({
       vad: await SileroVad.load(),
       transcriber: Transcriber.fromConfig(audio, env),

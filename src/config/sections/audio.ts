@@ -15,3 +15,5 @@ export const audioParams = z.object({
   transcriber_api_key_env: string({ default: 'TASKMEM_API_KEY', description: 'Environment variable holding the API key of the transcription endpoint (unset: no key).' }),
   transcriber_language: string({ default: '', description: 'ISO-639-1 language hint for transcription; empty: auto.' }),
 });
+
+export type AudioParams = z.infer<typeof audioParams>;
