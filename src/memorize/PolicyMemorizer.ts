@@ -114,28 +114,13 @@ export class PolicyMemorizer implements Memorizer {
 
   async memorize(segment: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
     const request = this.#request(segment, context);
-    const problems: string[] = [];
-    let reachedEndpoint = false;
-    let attempts = 0;
-    for (let attempt = 0; attempt <= this.#retries; attempt++) {
-      attempts++;
-      const result = await this.#attempt(request, 1, signal);
-      if (result instanceof PolicyError) {
-        problems.push(`attempt ${attempts}: ${result.message}`);
-        if (result.kind === 'aborted') return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
-        reachedEndpoint ||= result.answered;
-        if (!result.retryable || attempt === this.#retries) break;
-        if (!(await this.#backoff(attempt, signal))) return this.#failed(segment, `aborted: ${problems.join('; ')}`, attempts, false);
-        continue;
-      }
-      reachedEndpoint = true;
-      const candidate = await this.#candidate(segment, request, result, result.choices[0]);
-      if (candidate.memory) return { kind: 'memory', memory: candidate.memory };
-      problems.push(`attempt ${attempts}: ${candidate.reasons.join('; ')}`);
-      this.#logger.debug(`${this.name}: segment ${segment.index} attempt ${attempts} rejected: ${candidate.reasons.join('; ')}`);
-    }
-    const what = reachedEndpoint ? `no valid memory after ${attempts} attempt${attempts === 1 ? '' : 's'}` : `policy endpoint unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
-    return this.#failed(segment, `${what}: ${problems.join('; ')}`, attempts, !reachedEndpoint);
+    const result = await this.#untilAccepted<Memory>(segment, request, 1, signal, async (completion) => {
+      const candidate = await this.#candidate(segment, request, completion, completion.choices[0]);
+      if (candidate.memory) return { accepted: candidate.memory };
+      this.#logger.debug(`${this.name}: segment ${segment.index} reply rejected: ${candidate.reasons.join('; ')}`);
+      return { rejected: candidate.reasons.join('; ') };
+    });
+    return 'accepted' in result ? { kind: 'memory', memory: result.accepted } : { kind: 'failed', ...result };
   }
 
   /**
@@ -145,23 +130,45 @@ export class PolicyMemorizer implements Memorizer {
    */
   async sampleCandidates(segment: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
     const request = this.#request(segment, context);
+    const result = await this.#untilAccepted(segment, request, n, signal, async (completion) => ({
+      accepted: await Promise.all(completion.choices.map((choice) => this.#candidate(segment, request, completion, choice))),
+    }));
+    return 'accepted' in result ? { candidates: result.accepted, prompt: promptText(request.messages), model: request.model } : result;
+  }
+
+  /**
+   * Sends the request until `accept` takes a completion, `retries` more times at most: after a transport failure
+   * with backoff, after a rejected reply at once. Ends early on a request a retry cannot fix and on abort.
+   */
+  async #untilAccepted<T>(
+    segment: Segment,
+    request: PolicyRequest,
+    n: number,
+    signal: AbortSignal | undefined,
+    accept: (completion: PolicyCompletion) => Promise<{ accepted: T } | { rejected: string }>,
+  ): Promise<{ accepted: T } | { failure: FailedSegment; unreachable: boolean }> {
     const problems: string[] = [];
-    let reachedEndpoint = false;
-    for (let attempt = 0; attempt <= this.#retries; attempt++) {
+    let answered = false;
+    for (let attempt = 1; attempt <= this.#retries + 1; attempt++) {
       const result = await this.#attempt(request, n, signal);
-      if (!(result instanceof PolicyError)) {
-        const candidates = await Promise.all(result.choices.map((choice) => this.#candidate(segment, request, result, choice)));
-        return { candidates, prompt: promptText(request.messages), model: request.model };
+      if (result instanceof PolicyError) {
+        problems.push(`attempt ${attempt}: ${result.message}`);
+        answered ||= result.answered;
+        const last = !result.retryable || attempt > this.#retries;
+        if (result.kind === 'aborted' || (!last && !(await this.#backoff(attempt, signal)))) {
+          return { failure: failureOf(segment, `aborted: ${problems.join('; ')}`, attempt), unreachable: false };
+        }
+        if (last) break;
+        continue;
       }
-      problems.push(`attempt ${attempt + 1}: ${result.message}`);
-      if (result.kind === 'aborted') return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
-      reachedEndpoint ||= result.answered;
-      if (!result.retryable || attempt === this.#retries) break;
-      if (!(await this.#backoff(attempt, signal))) return { failure: failure(segment, `aborted: ${problems.join('; ')}`, attempt + 1).failure, unreachable: false };
+      answered = true;
+      const verdict = await accept(result);
+      if ('accepted' in verdict) return verdict;
+      problems.push(`attempt ${attempt}: ${verdict.rejected}`);
     }
-    const attempts = problems.length;
-    const what = reachedEndpoint ? `no reply after ${attempts} attempt${attempts === 1 ? '' : 's'}` : `policy endpoint unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
-    return { failure: failure(segment, `${what}: ${problems.join('; ')}`, attempts).failure, unreachable: !reachedEndpoint };
+    const attempts = `${problems.length} attempt${problems.length === 1 ? '' : 's'}`;
+    const what = answered ? `no valid memory after ${attempts}` : `policy endpoint unreachable after ${attempts}`;
+    return { failure: failureOf(segment, `${what}: ${problems.join('; ')}`, problems.length), unreachable: !answered };
   }
 
   #request(segment: Segment, context: MemorizeContext): PolicyRequest {
@@ -225,10 +232,10 @@ export class PolicyMemorizer implements Memorizer {
     return { ...base, memory };
   }
 
-  /** Waits before retry `attempt + 1`; false when the signal aborted the wait. */
+  /** Waits after failed attempt `attempt` (1, 2, …); false when the signal aborted the wait. */
   async #backoff(attempt: number, signal: AbortSignal | undefined): Promise<boolean> {
     try {
-      await sleep(this.#backoffMs * 2 ** attempt, undefined, signal ? { signal } : {});
+      await sleep(this.#backoffMs * 2 ** (attempt - 1), undefined, signal ? { signal } : {});
       return true;
     } catch {
       return false;
@@ -241,24 +248,8 @@ export class PolicyMemorizer implements Memorizer {
     if (reachable) this.#logger.info(`${this.name}: endpoint ${this.#client.baseURL} reachable again`);
     else this.#logger.warn(`${this.name}: endpoint unreachable (${why}); segments fail or fall back until it answers`);
   }
-
-  #failed(segment: Segment, reason: string, attempts: number, unreachable: boolean): MemorizeOutcome {
-    return { ...failure(segment, reason, attempts), unreachable };
-  }
 }
 
-function failure(segment: Segment, reason: string, attempts: number): { kind: 'failed'; failure: FailedSegment } {
-  return {
-    kind: 'failed',
-    failure: {
-      id: memoryId(segment.robotId, segment.episode, segment.start),
-      robotId: segment.robotId,
-      episode: segment.episode,
-      segmentIndex: segment.index,
-      start: segment.start,
-      end: segment.end,
-      reason,
-      attempts,
-    },
-  };
+function failureOf(segment: Segment, reason: string, attempts: number): FailedSegment {
+  return { id: memoryId(segment.robotId, segment.episode, segment.start), robotId: segment.robotId, episode: segment.episode, segmentIndex: segment.index, start: segment.start, end: segment.end, reason, attempts };
 }
