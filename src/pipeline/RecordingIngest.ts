@@ -46,6 +46,8 @@ export interface RecordingIngestOptions {
   memoriesOut?: string | null;
   logger?: Logger;
   onProgress?: (progress: IngestProgress) => void;
+  /** Called with each memory once it is committed to the store. */
+  onStored?: (memory: Memory) => void;
   /** Called with the header stamp of each message read: the recording's clock, e.g. for memory creation times. */
   onRead?: (stamp: RosNanos) => void;
   /** Milliseconds between progress reports. */
@@ -71,7 +73,7 @@ export function progressKey(identity: RecordingIdentity): string {
  */
 export async function ingestRecording(options: RecordingIngestOptions): Promise<IngestSummary> {
   const { path, config, store, memorizer, fallback = null, focus, memoriesOut = null, logger = silentLogger,
-    onProgress, onRead, progressIntervalMs = 1000, signal, now = Date.now } = options;
+    onProgress, onRead, onStored, progressIntervalMs = 1000, signal, now = Date.now } = options;
   const recording = await McapRecording.open(path);
   try {
     const topics = matchSensorTopics(recording, config);
@@ -109,7 +111,10 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       firstEpisode: episode, memorizer, fallback, store, logger, overflow: 'wait', now,
       ...(focus ? { focus } : {}),
     });
-    pipeline.on('stored', (memory, segment) => finished(segment, async () => memory));
+    pipeline.on('stored', (memory, segment) => {
+      onStored?.(memory);
+      finished(segment, async () => memory);
+    });
     pipeline.on('skipped', (segment) => finished(segment, () => store.get(memoryId(segment.robotId, segment.episode, segment.start))));
     pipeline.on('failed', (_failure, segment) => finished(segment, async () => null));
 

@@ -1,0 +1,203 @@
+/**
+ * `taskmem ingest <recording.mcap>`: runs a rosbag2 MCAP recording through the memory pipeline into the store,
+ * with progress on stderr, resuming where an earlier run of the same recording stopped.
+ */
+import { consoleLogger, type Logger } from '../../log.js';
+import { ConfigError, type Config } from '../../config/schema.js';
+import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
+import { matchSensorTopics } from '../../bag/RecordingSensors.js';
+import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
+import type { Memorizer } from '../../memorize/Memorizer.js';
+import type { MemoryStore } from '../../memory/MemoryStore.js';
+import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { ingestRecording, type IngestProgress } from '../../pipeline/RecordingIngest.js';
+import { formatStamp, type RosNanos } from '../../time.js';
+import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
+import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
+
+export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
+
+const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--params-file taskmem.yaml] [--<parameter> <value>]…
+
+Reads the camera, audio and pose topics the parameters name (camera.topic/type, audio.*, pose.*) from a rosbag2
+MCAP recording, writes one memory per segment into the store (store.backend, store.path), and can write the
+memories into an MCAP file to open beside the recording in Foxglove. Prints one line per memory stored on stdout,
+progress on stderr. Stopping (Ctrl-C) keeps what is stored; running the same command again resumes.
+
+exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun retries them);
+            2 bad arguments, configuration or recording; 3 policy endpoint unreachable and no fallback;
+            4 store error; 130 interrupted (a rerun resumes)`;
+
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`${USAGE}\n\n${cliHelp()}`);
+    return 0;
+  }
+  const logger = consoleLogger;
+  let parsed: { recording: string; memoriesOut: string | null; config: Config };
+  try {
+    parsed = parseArgs(args);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      console.error(`${error.message}\n\nrun \`taskmem ingest --help\` for the options`);
+      return 2;
+    }
+    throw error;
+  }
+  const { recording, memoriesOut, config } = parsed;
+  // The recording's problems are the user's first concern: report them before touching endpoint or store.
+  try {
+    const opened = await McapRecording.open(recording);
+    try {
+      matchSensorTopics(opened, config);
+    } finally {
+      await opened.close();
+    }
+  } catch (error) {
+    if (!(error instanceof RecordingError)) throw error;
+    console.error(`taskmem ingest: ${error.message}`);
+    return 2;
+  }
+
+  // The ROS time of the newest message read: the time at which a memory is written during a replay.
+  let readTo: RosNanos = 0n;
+  const now = () => readTo;
+  const fallback: Memorizer | null = null;
+  if (config.memorizer.url === '') {
+    console.error('taskmem ingest: memorizer.url is empty; set it to the policy endpoint (--memorizer.url http://gpu-box:8000/v1)');
+    return 2;
+  }
+  const reach = await probeEndpoint(config.memorizer.url);
+  if (!reach.reachable) {
+    if (!fallback || !config.memorizer.fallback) {
+      console.error(`taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`);
+      return 3;
+    }
+    logger.warn(`the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the fallback memorizer while it stays down`);
+  }
+  const memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
+
+  let store: MemoryStore;
+  try {
+    store = new SqliteMemoryStore({ path: config.store.path, thumbnails: config.store.thumbnails, logger });
+  } catch (error) {
+    console.error(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
+    return 4;
+  }
+
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    logger.info('stopping: finishing the segment in flight (press Ctrl-C again to quit at once)');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = new ProgressLine(process.stderr);
+  try {
+    const result = await ingestRecording({
+      path: recording, config, store, memorizer, fallback, memoriesOut, logger, signal: stop.signal,
+      onProgress: (p) => progress.show(p),
+      // One line per committed memory on stdout; progress and messages go to stderr.
+      onStored: (memory) => {
+        progress.clear();
+        process.stdout.write(`stored ${memory.id} ${formatStamp(memory.start)} ${memory.text}\n`);
+      },
+      onRead: (stamp) => {
+        readTo = stamp;
+      },
+    });
+    progress.done();
+    const line = `${result.stored} memories stored, ${result.skipped} already stored, ${result.failed} failed` +
+      (result.fallback ? ` (${result.fallback} by the fallback memorizer)` : '') +
+      ` — ${result.readSeconds.toFixed(0)} s of recording in ${result.wallSeconds.toFixed(1)} s (${result.speed.toFixed(1)}× real time), episode ${result.episode}` +
+      (memoriesOut ? `; memories written to ${memoriesOut}` : '');
+    logger.info(line);
+    if (result.interrupted) {
+      logger.info('interrupted: run the same command again to resume');
+      return 130;
+    }
+    if (result.failed > 0) {
+      logger.warn(`${result.failed} segment(s) failed and are recorded in the store; run the same command again to retry them`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    progress.done();
+    if (error instanceof RecordingError) {
+      console.error(`taskmem ingest: ${error.message}`);
+      return 2;
+    }
+    console.error(`taskmem ingest: ${error instanceof Error ? error.message : String(error)}`);
+    return 4;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+  }
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** One progress line on stderr, rewritten in place on a terminal and printed every few seconds otherwise. */
+class ProgressLine {
+  readonly #out: NodeJS.WriteStream;
+  #shown = false;
+  #lastPrinted = 0;
+
+  constructor(out: NodeJS.WriteStream) {
+    this.#out = out;
+  }
+
+  show(p: IngestProgress): void {
+    const eta = p.etaSeconds === null ? '?' : clock(p.etaSeconds);
+    const text = `segments ${p.stored + p.skipped + p.failed}/${p.expectedSegments} (${p.stored} stored, ${p.skipped} skipped, ${p.failed} failed)` +
+      ` · ${clock(p.readSeconds)}/${clock(p.totalSeconds)} of recording · ${p.speed.toFixed(1)}× real time · ETA ${eta}`;
+    if (this.#out.isTTY) {
+      this.#out.write(`\r${text}\x1b[K`);
+      this.#shown = true;
+    } else if (Date.now() - this.#lastPrinted >= 5000) {
+      this.#lastPrinted = Date.now();
+      this.#out.write(`${text}\n`);
+    }
+  }
+
+  /** Erases the line so that another line can be printed. */
+  clear(): void {
+    if (this.#shown) this.#out.write('\r\x1b[K');
+  }
+
+  done(): void {
+    if (this.#shown) this.#out.write('\n');
+    this.#shown = false;
+  }
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** The recording, --memories-out, and the configuration (defaults < --params-file < parameter flags). */
+function parseArgs(args: string[]): { recording: string; memoriesOut: string | null; config: Config } {
+  const { config, rest } = configFromArgs(args);
+  const positional: string[] = [];
+  let memoriesOut: string | null = null;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
+      memoriesOut = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
+      if (memoriesOut === '') throw new UsageError('taskmem ingest: --memories-out needs a file name');
+    } else if (arg.startsWith('-')) {
+      throw new UsageError(`taskmem ingest: unknown option ${arg}`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length !== 1) {
+    throw new UsageError(positional.length === 0 ? 'taskmem ingest: which recording? (a .mcap file)' : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`);
+  }
+  return { recording: positional[0]!, memoriesOut, config };
+}

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { StandInModelServer } from '../support/StandInModelServer.js';
+import { writeRecording, type RecordingScript } from '../support/recording.js';
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `taskmem ingest …` in a child process, as a user runs it; `killWhen` may SIGKILL it on its output. */
+function ingest(args: string[], killWhen?: (stdout: string) => boolean): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ingest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (killWhen?.(stdout)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Memory ids of the "stored <id> …" lines. */
+function storedIds(stdout: string): string[] {
+  return [...stdout.matchAll(/^stored (\S+) /gm)].map((m) => m[1]!);
+}
+
+describe('taskmem ingest (command)', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let script: RecordingScript;
+  let server: StandInModelServer;
+  const flags = (store: string) => [
+    '--robot_id', 'r1', '--store.path', store, '--memorizer.url', server.url, '--memorizer.retries', '0',
+    '--camera.topic', script.config.camera.topic, '--audio.topic', script.config.audio.topic, '--audio.info_topic', script.config.audio.info_topic,
+    '--pose.topic', script.config.pose.topic,
+  ];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-ingest-cli-'));
+    script = await writeRecording({ path: join(dir, 'run.mcap'), durationS: 60, fps: 2 });
+    server = await new StandInModelServer().start();
+    let n = 0;
+    server.onChat = async () => {
+      await sleep(300);
+      n++;
+      return `<think>seen</think>{"description": "Scene ${n}: a sign with ${n * 7} letters and ${n + 2} chairs by a window."}`;
+    };
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('survives SIGKILL mid-run with an intact store holding every memory it reported, then resumes without duplicates', async () => {
+    const store = join(dir, 'crash.sqlite');
+    const killed = await ingest([script.path, ...flags(store)], (out) => storedIds(out).length >= 2);
+    assert.equal(killed.signal, 'SIGKILL', `the run was killed mid-way (stderr: ${killed.stderr})`);
+    const reported = storedIds(killed.stdout);
+
+    const db = new Database(store, { readonly: true });
+    try {
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      const ids = new Set(db.prepare('SELECT id FROM memories').pluck().all() as string[]);
+      for (const id of reported) assert.ok(ids.has(id), `memory ${id} was reported stored and is in the file`);
+      assert.ok(ids.size < 6, 'the run was stopped before the end');
+    } finally {
+      db.close();
+    }
+
+    const rerun = await ingest([script.path, ...flags(store)]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(rerun.stderr, /resuming/);
+    const db2 = new Database(store, { readonly: true });
+    try {
+      const rows = db2.prepare('SELECT id, start_ns FROM memories ORDER BY start_ns').all() as { id: string }[];
+      assert.equal(rows.length, 6, 'six 10 s segments, each stored once');
+      assert.equal(new Set(rows.map((r) => r.id)).size, 6);
+      for (const id of reported) assert.ok(!storedIds(rerun.stdout).includes(id), `${id} was not memorized again`);
+    } finally {
+      db2.close();
+    }
+  });
+
+  it('explains a missing file, a missing topic and an unreachable endpoint, with distinct exit codes', async () => {
+    const store = join(dir, 'errors.sqlite');
+    const missing = await ingest([join(dir, 'nope.mcap'), ...flags(store)]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.mcap: no such file/);
+
+    const noTopic = await ingest([script.path, ...flags(store), '--camera.topic', '/front/image_raw']);
+    assert.equal(noTopic.code, 2);
+    assert.match(noTopic.stderr, /no topic \/front\/image_raw \(camera\.topic, sensor_msgs\/msg\/Image\)/);
+    assert.match(noTopic.stderr, /\/camera\/image_raw {2}sensor_msgs\/msg\/Image/);
+
+    const gone = await new StandInModelServer().start();
+    const goneUrl = gone.url;
+    await gone.stop();
+    const unreachable = await ingest([script.path, ...flags(store), '--memorizer.url', goneUrl, '--memorizer.fallback', 'false']);
+    assert.equal(unreachable.code, 3);
+    assert.match(unreachable.stderr, /policy endpoint .* is unreachable \(ECONNREFUSED\)/);
+  });
+});
