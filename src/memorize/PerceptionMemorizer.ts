@@ -56,6 +56,7 @@ export class PerceptionMemorizer implements Memorizer {
   readonly #logger: Logger;
 
   constructor({ reader, now, maxReadFrames = 4, thumbnails = false, logger = silentLogger }: PerceptionMemorizerOptions) {
+    if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1) throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
     this.#reader = reader;
     this.#now = now;
     this.#maxReadFrames = maxReadFrames;

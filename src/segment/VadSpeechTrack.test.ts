@@ -6,6 +6,7 @@ import { parseWav } from '../media/wav.js';
 import { CauseCounter, type Logger } from '../log.js';
 import { NANOS_PER_SECOND, nanosToSeconds, secondsToNanos, type RosNanos } from '../time.js';
 import { AudioDecoder } from '../media/AudioDecoder.js';
+import { audioParams } from '../config/sections/audio.js';
 import { audioMessages, infoOf, speechPcm, speechWav } from '../../test/support/speech.js';
 import { StandInModelServer } from '../../test/support/StandInModelServer.js';
 
@@ -79,6 +80,14 @@ describe('VadSpeechTrack', () => {
     assert.equal(speech.length, 1);
     assert.ok(Math.abs(since(speech[0]!.start) - first.speechStartS) < 0.25, `starts at ${since(speech[0]!.start)}`);
     assert.ok(Math.abs(since(speech[0]!.end) - first.speechEndS) < 0.4, `ends at ${since(speech[0]!.end)}`);
+  });
+
+  it('is built from the audio parameters: the shipped VAD model, and no transcriber without a URL', async () => {
+    const t = await VadSpeechTrack.fromConfig(audioParams.parse({}), new CauseCounter(recordingLogger()));
+    await pushAll(t, first.samples);
+    const { speech, transcript } = await t.take(START, at(10));
+    assert.equal(speech.length, 1);
+    assert.deepEqual(transcript, []);
   });
 
   it('reports no speech in silence and in hum', async () => {
