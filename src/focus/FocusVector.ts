@@ -27,59 +27,90 @@ export interface EmbeddedPair {
   rejected: Float32Array;
 }
 
-/** Trains a focus vector with full-batch Adam on the DPO loss. Deterministic for the same pairs. */
+/**
+ * Trains a focus vector with full-batch Adam on the DPO loss, stopping early once the loss no longer moves.
+ * Differences e_chosen − e_rejected are kept sparse (lexical embeddings have a few dozen non-zeros), which keeps
+ * 1,000 pairs well under a second on one core. Deterministic for the same pairs.
+ */
 export function trainFocusVector(pairs: EmbeddedPair[], { beta = 2, epochs = 200, learningRate = 0.05, l2 = 1e-3 }: DpoOptions = {}): TrainingResult {
   const first = pairs[0];
   if (!first) throw new Error('trainFocusVector failed: no preference pairs');
   const dim = first.chosen.length;
   const differences = pairs.map(({ chosen, rejected }, i) => {
     if (chosen.length !== dim || rejected.length !== dim) throw new Error(`trainFocusVector failed: pair ${i} has embeddings of length ${chosen.length}/${rejected.length}, expected ${dim}`);
-    const d = new Float32Array(dim);
-    for (let k = 0; k < dim; k++) d[k] = chosen[k]! - rejected[k]!;
-    return d;
+    return sparseDifference(chosen, rejected);
   });
   const w = new Float64Array(dim);
   const m = new Float64Array(dim);
   const v = new Float64Array(dim);
   const gradient = new Float64Array(dim);
   const initialLoss = Math.LN2;
+  let previousLoss = Infinity;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     gradient.fill(0);
+    let loss = 0;
     for (const d of differences) {
-      const margin = beta * dot(w, d);
+      const margin = beta * sparseDot(w, d);
+      loss += softplus(-margin);
       // d/dw of -log σ(margin) = -(1 - σ(margin)) β d
-      const coefficient = -beta * (1 - sigmoid(margin)) / differences.length;
-      for (let k = 0; k < dim; k++) gradient[k]! += coefficient * d[k]!;
+      const coefficient = (-beta * (1 - sigmoid(margin))) / differences.length;
+      for (let j = 0; j < d.index.length; j++) gradient[d.index[j]!]! += coefficient * d.value[j]!;
     }
+    loss /= differences.length;
+    if (Math.abs(previousLoss - loss) < 1e-5) break;
+    previousLoss = loss;
+    const mScale = 1 / (1 - 0.9 ** epoch);
+    const vScale = 1 / (1 - 0.999 ** epoch);
     for (let k = 0; k < dim; k++) {
       const g = gradient[k]! + l2 * w[k]!;
       m[k] = 0.9 * m[k]! + 0.1 * g;
       v[k] = 0.999 * v[k]! + 0.001 * g * g;
-      const mHat = m[k]! / (1 - 0.9 ** epoch);
-      const vHat = v[k]! / (1 - 0.999 ** epoch);
-      w[k]! -= (learningRate * mHat) / (Math.sqrt(vHat) + 1e-8);
+      w[k]! -= (learningRate * m[k]! * mScale) / (Math.sqrt(v[k]! * vScale) + 1e-8);
     }
   }
   let loss = 0;
   let right = 0;
   for (const d of differences) {
-    const margin = beta * dot(w, d);
-    loss += -Math.log(sigmoid(margin));
+    const margin = beta * sparseDot(w, d);
+    loss += softplus(-margin);
     if (margin > 0) right++;
   }
   return { vector: Float32Array.from(w), initialLoss, finalLoss: loss / differences.length, pairAccuracy: right / differences.length };
+}
+
+interface SparseVector {
+  index: Uint32Array;
+  value: Float64Array;
+}
+
+function sparseDifference(chosen: Float32Array, rejected: Float32Array): SparseVector {
+  const index: number[] = [];
+  const value: number[] = [];
+  for (let k = 0; k < chosen.length; k++) {
+    const d = chosen[k]! - rejected[k]!;
+    if (d !== 0) {
+      index.push(k);
+      value.push(d);
+    }
+  }
+  return { index: Uint32Array.from(index), value: Float64Array.from(value) };
+}
+
+function sparseDot(w: Float64Array, d: SparseVector): number {
+  let s = 0;
+  for (let j = 0; j < d.index.length; j++) s += w[d.index[j]!]! * d.value[j]!;
+  return s;
+}
+
+/** log(1 + e^x) without overflow; -log σ(m) = softplus(-m). */
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /** How strongly a focus vector prefers a candidate. */
 export function focusScore(vector: Float32Array, embedding: Float32Array): number {
   let s = 0;
   for (let k = 0; k < vector.length; k++) s += vector[k]! * (embedding[k] ?? 0);
-  return s;
-}
-
-function dot(w: Float64Array, d: Float32Array): number {
-  let s = 0;
-  for (let k = 0; k < w.length; k++) s += w[k]! * d[k]!;
   return s;
 }
 

@@ -1,4 +1,4 @@
-import type { TextEmbedder } from './TaskGrouper.js';
+import { normalize, type EmbeddingSource } from '../embed/EmbeddingSource.js';
 
 const STOP_WORDS = new Set(
   'a an the and or but of in on at to from by with for is are was were be been being it its this that these those there here as into onto over under then than while who whom which what when where why how he she they them his her their robot robots camera segment'.split(' '),
@@ -9,12 +9,16 @@ const STOP_WORDS = new Set(
  * word unigrams and bigrams, L2-normalised. Cheap and deterministic, and enough for the focus vector to learn
  * which kinds of content a task group rewards (colours, counts, words said, …).
  */
-export class LexicalEmbedder implements TextEmbedder {
+export class LexicalEmbedder implements EmbeddingSource {
   readonly dimensions: number;
+  readonly name: string;
 
   constructor(dimensions = 512) {
     this.dimensions = dimensions;
+    this.name = `lexical-hash-${dimensions}`;
   }
+
+  async close(): Promise<void> {}
 
   async embed(texts: string[]): Promise<Float32Array[]> {
     return texts.map((t) => this.embedOne(t));
@@ -31,13 +35,7 @@ export class LexicalEmbedder implements TextEmbedder {
       add(words[i]!, 1);
       if (i + 1 < words.length) add(`${words[i]} ${words[i + 1]}`, 0.5);
     }
-    let norm = 0;
-    for (const x of vector) norm += x * x;
-    if (norm > 0) {
-      const scale = 1 / Math.sqrt(norm);
-      for (let k = 0; k < vector.length; k++) vector[k]! *= scale;
-    }
-    return vector;
+    return normalize(vector);
   }
 }
 

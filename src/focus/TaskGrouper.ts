@@ -1,10 +1,9 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
+import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 
-/** Turns vectors into texts; the embedding sources in src/embed satisfy it. */
-export interface TextEmbedder {
-  embed(texts: string[]): Promise<Float32Array[]>;
-}
+/** What grouping and the focus vector need of an embedding source. */
+export type TextEmbedder = Pick<EmbeddingSource, 'embed'>;
 
 /** Assigns a task group to a task that arrived without one. */
 export interface TaskGrouper {
