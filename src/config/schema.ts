@@ -32,7 +32,7 @@ export const configSchema = nodeParams
   .strict();
 
 /** A parameter group: strict, and filled with its defaults when absent. */
-function group<T extends z.ZodObject>(params: T) {
+function group<Shape extends z.ZodRawShape>(params: z.ZodObject<Shape>) {
   return params.strict().prefault({});
 }
 

@@ -24,6 +24,12 @@ describe('configuration', () => {
   }
 
   describe('schema', () => {
+    it('types every parameter of the parsed configuration (checked by tsc)', () => {
+      const keyframes: number = defaults.segment.keyframes;
+      const cameraType: 'image' | 'compressed' = defaults.camera.type;
+      assert.deepEqual([keyframes, cameraType], [8, 'image']);
+    });
+
     it('rejects an unknown parameter inside a group, naming it', () => {
       assert.throws(() => parseConfig({ segment: { foo: 1 } }, 'test'), {
         name: 'ConfigError',
