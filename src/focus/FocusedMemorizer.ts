@@ -21,7 +21,8 @@ export interface Candidate {
   memory: Memory | null;
 }
 
-export type CandidateBatch = { candidates: Candidate[]; prompt: string } | { failure: FailedSegment };
+/** The candidates of one request, or why it failed (`unreachable`: the endpoint never answered). */
+export type CandidateBatch = { candidates: Candidate[]; prompt: string } | { failure: FailedSegment; unreachable?: boolean };
 
 /** A memorizer that can also sample several candidates for a segment in one request. */
 export interface CandidateSource extends Memorizer {
@@ -94,7 +95,7 @@ export class FocusedMemorizer implements Memorizer {
     if (!focus || focus.depth < 2 || this.#candidates < 2) return this.#source.memorize(segment, context, signal);
     this.stats.segments++;
     const batch = await this.#source.sampleCandidates(segment, context, this.#candidates, signal);
-    if ('failure' in batch) return { kind: 'failed', failure: batch.failure };
+    if ('failure' in batch) return { kind: 'failed', failure: batch.failure, ...(batch.unreachable ? { unreachable: true } : {}) };
     const passing = batch.candidates.filter((c): c is Candidate & { memory: Memory } => c.passed && c.memory !== null);
     if (passing.length === 0) {
       const reasons = [...new Set(batch.candidates.flatMap((c) => c.reasons))].join('; ');
