@@ -1,7 +1,7 @@
 import sharp, { type Matrix3x3 } from 'sharp';
 import { asUint8Array, type CompressedImageMsg, type ImageMsg } from '../messages.js';
 import { fromRosTime } from '../time.js';
-import type { Config } from '../config/schema.js';
+import type { CameraParams } from '../config/sections/camera.js';
 import type { Keyframe } from '../segment/Segment.js';
 import { ImageRejectedError } from './ImageRejectedError.js';
 import { readImageHeader, type ImageHeader } from './imageHeader.js';
@@ -42,7 +42,7 @@ export class ImageConverter implements FrameConverter {
   readonly #longSide: number;
   readonly #quality: number;
 
-  constructor(camera: Pick<Config['camera'], 'long_side' | 'jpeg_quality'>) {
+  constructor(camera: Pick<CameraParams, 'long_side' | 'jpeg_quality'>) {
     this.#longSide = camera.long_side;
     this.#quality = camera.jpeg_quality;
   }

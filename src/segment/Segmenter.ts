@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import type { SegmentParams } from '../config/sections/segment.js';
 import { CauseCounter, type Logger } from '../log.js';
 import type { CompressedImageMsg, ImageMsg } from '../messages.js';
 import type { CameraFrame, FrameConverter } from '../media/ImageConverter.js';
@@ -11,7 +11,7 @@ import type { Keyframe, Pose, Segment, SpeechSpan, TranscriptLine } from './Segm
 import type { SpeechTrack } from './SpeechTrack.js';
 
 export interface SegmenterOptions {
-  segment: Pick<Config['segment'], 'duration_s' | 'keyframes' | 'reorder_tolerance_s' | 'max_pending_frames'>;
+  segment: Pick<SegmentParams, 'duration_s' | 'keyframes' | 'reorder_tolerance_s' | 'max_pending_frames'>;
   /** Turns chosen frames into keyframes; `new ImageConverter(config.camera)` outside tests. */
   converter: FrameConverter;
   logger: Logger;

@@ -7,3 +7,5 @@ export const cameraParams = z.object({
   long_side: integer({ default: 448, min: 64, max: 2048, unit: 'px', description: 'Long side of the keyframes sent to the model; both sides are rounded to multiples of 32.' }),
   jpeg_quality: integer({ default: 85, min: 1, max: 100, description: 'JPEG quality of converted keyframes.' }),
 });
+
+export type CameraParams = z.infer<typeof cameraParams>;

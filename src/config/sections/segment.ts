@@ -9,3 +9,5 @@ export const segmentParams = z.object({
   reorder_tolerance_s: double({ default: 0.5, min: 0, max: 10, unit: 's', description: 'How late a message may arrive and still be placed in its segment; later ones are counted and dropped.' }),
   max_pending_frames: integer({ default: 64, min: 1, max: 4096, description: 'Bound on frames held before conversion; beyond it the oldest unconverted candidate is dropped and counted.' }),
 });
+
+export type SegmentParams = z.infer<typeof segmentParams>;
