@@ -15,26 +15,21 @@ import { focusParams } from './sections/focus.js';
  * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
  * is a ROS prefix (`segment.duration_s`). ROS declarations, config/taskmem.yaml, CLI flags and the README table
  * are all derived from this object. Every level is strict, so a misspelt name (`segment.duraton_s`) is an
- * error instead of a silently ignored value.
+ * error instead of a silently ignored value; a group left out is filled with its defaults.
  */
 export const configSchema = nodeParams
   .extend({
-    camera: group(cameraParams),
-    segment: group(segmentParams),
-    audio: group(audioParams),
-    pose: group(poseParams),
-    memorizer: group(memorizerParams),
-    store: group(storeParams),
-    answerer: group(answererParams),
-    embedding: group(embeddingParams),
-    focus: group(focusParams),
+    camera: cameraParams.strict().prefault({}),
+    segment: segmentParams.strict().prefault({}),
+    audio: audioParams.strict().prefault({}),
+    pose: poseParams.strict().prefault({}),
+    memorizer: memorizerParams.strict().prefault({}),
+    store: storeParams.strict().prefault({}),
+    answerer: answererParams.strict().prefault({}),
+    embedding: embeddingParams.strict().prefault({}),
+    focus: focusParams.strict().prefault({}),
   })
   .strict();
-
-/** A parameter group: strict, and filled with its defaults when absent. */
-function group<Shape extends z.ZodRawShape>(params: z.ZodObject<Shape>) {
-  return params.strict().prefault({});
-}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
