@@ -29,8 +29,8 @@ const SWAP_RED_BLUE: Matrix3x3 = [
   [1, 0, 0],
 ];
 
-/** Image encodings of depth and Bayer cameras, named so that their rejection says what they are. */
-const NOT_COLOUR = /^(\d+[UF]C\d|bayer_|32FC|16UC|8UC|16SC|64FC)/i;
+/** Encodings of depth and Bayer cameras and untyped OpenCV matrices, named so that their rejection says what they are. */
+const NOT_COLOUR = /^(\d+[UFS]C\d|bayer_)/i;
 
 /**
  * sensor_msgs Image and CompressedImage → JPEG keyframes whose sides are multiples of 32, the long side at most
@@ -98,7 +98,7 @@ function checkImage(msg: ImageMsg): void {
   const where = `image ${msg.width}×${msg.height} ${msg.encoding || '(no encoding)'}`;
   const bpp = bytesPerPixel(msg.encoding);
   if (bpp === undefined) {
-    const what = NOT_COLOUR.test(msg.encoding) ? ' (depth or Bayer data)' : '';
+    const what = NOT_COLOUR.test(msg.encoding) ? ' (depth, Bayer or untyped matrix data)' : '';
     throw new ImageRejectedError(
       'unsupported_encoding',
       `${where}: encoding ${JSON.stringify(msg.encoding)}${what} is not converted; supported: ${RAW_ENCODINGS.join(' ')}`,

@@ -215,7 +215,7 @@ describe('Segmenter', () => {
     assert.deepEqual(segments[0]!.dropped, { unsupported_encoding: 105, corrupt_image: 1 });
     assert.deepEqual(segmenter.dropped, { unsupported_encoding: 120, corrupt_image: 1 });
     assert.equal(warnings.length, 2);
-    assert.match(warnings.join('\n'), /encoding "16UC1" \(depth or Bayer data\) is not converted/);
+    assert.match(warnings.join('\n'), /encoding "16UC1" \(depth, Bayer or untyped matrix data\) is not converted/);
     assert.match(warnings.join('\n'), /cannot be decoded/);
   });
 
