@@ -158,11 +158,19 @@ export class FocusedMemorizer implements Memorizer {
   }
 
   async #maybeTrain(group: string): Promise<void> {
-    const pairs = await this.#store.preferences(group);
+    const count = (await this.#store.preferences(group)).length;
     const last = this.#trainAt.at(-1) ?? 10;
     const step = this.#trainAt.length > 1 ? last - this.#trainAt.at(-2)! : last;
-    const due = this.#trainAt.includes(pairs.length) || (pairs.length > last && (pairs.length - last) % step === 0);
-    if (!due) return;
+    if (this.#trainAt.includes(count) || (count > last && (count - last) % step === 0)) await this.train(group);
+  }
+
+  /**
+   * Trains (or retrains) the group's focus vector on all its stored preference pairs and makes it the one in use.
+   * Returns null when the group has no pairs yet.
+   */
+  async train(group: string): Promise<FocusVectorRecord | null> {
+    const pairs = await this.#store.preferences(group);
+    if (pairs.length === 0) return null;
     const embedded = [];
     for (const pair of pairs) {
       const [chosen, rejected] =
@@ -178,6 +186,7 @@ export class FocusedMemorizer implements Memorizer {
       `focus: trained vector v${record.version} for group "${group}" on ${pairs.length} pairs in ${(performance.now() - started).toFixed(0)} ms ` +
         `(DPO loss ${result.initialLoss.toFixed(3)} → ${result.finalLoss.toFixed(3)}, pair accuracy ${(result.pairAccuracy * 100).toFixed(0)}%)`,
     );
+    return record;
   }
 
   async #vectorFor(group: string): Promise<FocusVectorRecord | null> {
