@@ -33,7 +33,8 @@ export class FileReadable implements IReadable {
     if (offset + size > this.#size) {
       throw new Error(`FileReadable#read: range ${offset}+${size} runs past the end of the file (${this.#size} bytes)`);
     }
-    const buffer = new Uint8Array(Number(size));
+    // Every byte is overwritten by the read below: skip zero-filling (chunks of camera frames are megabytes).
+    const buffer = Buffer.allocUnsafeSlow(Number(size));
     let done = 0;
     while (done < buffer.length) {
       const { bytesRead } = await this.#handle.read(buffer, done, buffer.length - done, Number(offset) + done);

@@ -2,6 +2,11 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { McapWriter } from '@mcap/core';
+import { parse } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { FileWritable } from './FileWritable.js';
+import { MessageDefinitions } from './MessageDefinitions.js';
 import { McapRecording, RecordingError } from './McapRecording.js';
 import { matchSensorTopics, recordedSensorMessages } from './RecordingSensors.js';
 import { configSchema } from '../config/schema.js';
@@ -56,6 +61,30 @@ describe('McapRecording', () => {
     assert.equal(audio.message.audio.info.rate, 48_000);
     assert.equal(audio.message.audio.audio_data.int16_data.length, 4800);
     assert.ok(messages.some((m) => m.kind === 'odometry'));
+  });
+
+  it('yields messages in log-time order even when chunks overlap in time', async () => {
+    const path = join(dir, 'overlap.mcap');
+    const file = await FileWritable.create(path);
+    const mcap = new McapWriter({ writable: file, chunkSize: 64 });
+    await mcap.start({ profile: 'ros2', library: 'test' });
+    const text = new MessageDefinitions().schemaText('geometry_msgs/msg/PoseStamped');
+    const schemaId = await mcap.registerSchema({ name: 'geometry_msgs/msg/PoseStamped', encoding: 'ros2msg', data: new TextEncoder().encode(text) });
+    const channelId = await mcap.registerChannel({ topic: '/pose', schemaId, messageEncoding: 'cdr', metadata: new Map() });
+    const writer = new MessageWriter(parse(text, { ros2: true }));
+    const pose = (x: number) => writer.writeMessage({ header: { stamp: { sec: x, nanosec: 0 }, frame_id: 'map' }, pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } } });
+    // Two messages per chunk: [0 s, 10 s] then [5 s, 15 s].
+    for (const [i, x] of [0, 10, 5, 15].entries()) await mcap.addMessage({ channelId, sequence: i, logTime: BigInt(x) * NANOS_PER_SECOND, publishTime: 0n, data: pose(x) });
+    await mcap.end();
+    await file.close();
+    const recording = await McapRecording.open(path);
+    try {
+      const xs: number[] = [];
+      for await (const m of recording.messages({ topics: ['/pose'] })) xs.push((m.message as { pose: { position: { x: number } } }).pose.position.x);
+      assert.deepEqual(xs, [0, 5, 10, 15]);
+    } finally {
+      await recording.close();
+    }
   });
 
   it('names the missing topic and lists what the file has', async () => {

@@ -1,0 +1,104 @@
+/**
+ * Benchmark (b): replay speed of a rosbag2 MCAP recording through the full memory pipeline — MCAP read and CDR
+ * decoding, Segmenter with keyframe conversion (sharp), audio decoding and Silero VAD, pose, a real SQLite store
+ * — as a multiple of real time (target ≥ 20× for VGA 30 fps). The memorizer is an in-process stand-in that
+ * returns a memory at once, so the figure is the pipeline's own speed, not a model's. Printed beside it, from the
+ * same run: reading and decoding the file alone (the floor), and the pipeline without audio and with JPEG input.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type Config } from '../src/config/schema.js';
+import { McapRecording } from '../src/bag/McapRecording.js';
+import { matchSensorTopics, recordedSensorMessages } from '../src/bag/RecordingSensors.js';
+import { ingestRecording } from '../src/pipeline/RecordingIngest.js';
+import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
+import { memoryId } from '../src/memory/Memory.js';
+import type { Memorizer } from '../src/memorize/Memorizer.js';
+import { writeRecording, type RecordingScript } from '../test/support/recording.js';
+
+const SECONDS = 20;
+const FPS = 30;
+
+/** Returns a one-sentence memory at once: stands in for the policy so that only the pipeline is timed. */
+const instantMemorizer: Memorizer = {
+  name: 'instant stand-in',
+  memorize: async (segment) => ({
+    kind: 'memory',
+    memory: {
+      id: memoryId(segment.robotId, segment.episode, segment.start), robotId: segment.robotId, episode: segment.episode,
+      segmentIndex: segment.index, start: segment.start, end: segment.end, createdAt: segment.end,
+      text: `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`, source: 'perception', taskGroup: null,
+      focusDepth: 0, quality: { format: true, hygiene: null, preference: null, descriptionTokens: 5 }, pose: null, model: '',
+      template: 'bench@1', transcript: [], thumbnails: [],
+    },
+  }),
+};
+
+interface Measured {
+  speed: number;
+  cpuPerSecond: number;
+  memories: number;
+}
+
+function config(script: RecordingScript, overrides: Record<string, unknown> = {}): Config {
+  return configSchema.parse({ robot_id: 'bench', ...script.config, ...overrides });
+}
+
+async function timed(work: () => Promise<number>, recordingSeconds: number): Promise<Measured> {
+  const wall = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const memories = await work();
+  const wallS = Number(process.hrtime.bigint() - wall) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { speed: recordingSeconds / wallS, cpuPerSecond: (used.user + used.system) / 1000 / recordingSeconds, memories };
+}
+
+async function readOnly(script: RecordingScript): Promise<number> {
+  const recording = await McapRecording.open(script.path);
+  try {
+    let n = 0;
+    for await (const _ of recordedSensorMessages(recording, matchSensorTopics(recording, config(script)))) n++;
+    return n;
+  } finally {
+    await recording.close();
+  }
+}
+
+async function pipeline(dir: string, script: RecordingScript, cfg: Config): Promise<number> {
+  const store = new SqliteMemoryStore({ path: join(dir, `bench-${process.hrtime.bigint()}.sqlite`) });
+  try {
+    const result = await ingestRecording({ path: script.path, config: cfg, store, memorizer: instantMemorizer });
+    return result.stored;
+  } finally {
+    await store.close();
+  }
+}
+
+export default async function replayBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'taskmem-replay-bench-'));
+  try {
+    const raw = await writeRecording({ path: join(dir, 'vga-rgb8.mcap'), durationS: SECONDS, fps: FPS, camera: 'image' });
+    const jpeg = await writeRecording({ path: join(dir, 'vga-jpeg.mcap'), durationS: SECONDS, fps: FPS, camera: 'compressed' });
+    const mb = (s: RecordingScript) => (statSync(s.path).size / 1e6).toFixed(0);
+    console.log(`recordings: ${SECONDS} s of ${FPS} fps VGA, 16 kHz S16LE audio with speech, 10 Hz poses — rgb8 ${mb(raw)} MB, JPEG ${mb(jpeg)} MB`);
+    console.log(`memorizer: ${instantMemorizer.name} (in-process, returns at once); store: SQLite file; ${SECONDS / 10} segments per run`);
+
+    const rows: [string, Measured][] = [];
+    const measure = async (name: string, work: () => Promise<number>) => rows.push([name, await timed(work, SECONDS)]);
+    await pipeline(dir, raw, config(raw)); // warm-up: VAD model, sharp, JIT
+    await measure('read + decode MCAP only (floor)', () => readOnly(raw));
+    await measure('full pipeline, rgb8 + audio + pose', () => pipeline(dir, raw, config(raw)));
+    await measure('full pipeline, rgb8, no audio', () => pipeline(dir, raw, config(raw, { audio: { type: 'none' } })));
+    await measure('full pipeline, JPEG + audio + pose', () => pipeline(dir, jpeg, config(jpeg)));
+
+    console.log('\n| run | × real time | CPU ms per s of recording | memories |');
+    console.log('|---|---|---|---|');
+    for (const [name, m] of rows) console.log(`| ${name} | ${m.speed.toFixed(1)}× | ${m.cpuPerSecond.toFixed(0)} | ${name.includes('floor') ? '—' : m.memories} |`);
+    const full = rows[1]![1];
+    console.log(`\nVGA 30 fps rgb8 replay: ${full.speed.toFixed(1)}× real time (target ≥ 20×: ${full.speed >= 20 ? 'met' : 'NOT met'}); ` +
+      `the floor of reading the file alone is ${rows[0]![1].speed.toFixed(1)}×`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
