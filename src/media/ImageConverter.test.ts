@@ -53,6 +53,13 @@ describe('ImageConverter', () => {
     }
   });
 
+  it('converts large YUV and mono16 frames through averaged 2 × 2 blocks with the colours in place', async () => {
+    const paint = leftRight(RED, BLUE);
+    await assertHalves(image(rawImage({ encoding: 'yuyv', width: 1280, height: 720, paint })), [448, 256], RED, BLUE);
+    await assertHalves(image(rawImage({ encoding: 'uyvy', width: 1280, height: 723, padding: 6, paint })), [448, 256], RED, BLUE);
+    await assertHalves(image(rawImage({ encoding: 'mono16', width: 1280, height: 720, paint, bigEndian: true })), [448, 256], grey(RED), grey(BLUE));
+  });
+
   it('skips the padding at the end of each row (step > width × bytes per pixel)', async () => {
     for (const encoding of ['rgb8', 'bgra8', 'mono16', 'yuyv']) {
       const msg = rawImage({ encoding, width: 150, height: 100, padding: 10, paint: leftRight(RED, GREEN) });

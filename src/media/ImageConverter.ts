@@ -58,17 +58,17 @@ export class ImageConverter implements FrameConverter {
 
   async #convertImage(msg: ImageMsg): Promise<Keyframe> {
     checkImage(msg);
-    const { width, height } = msg;
-    const pixels = packPixels(msg, asUint8Array(msg.data));
-    let input = sharp(pixels.data, { raw: { width, height, channels: pixels.channels } });
-    if (pixels.channels === 4) {
+    const size = keyframeSize(msg.width, msg.height, this.#longSide);
+    const halve = size.width * 2 <= msg.width && size.height * 2 <= msg.height;
+    const { data, width, height, channels, bgr } = packPixels(msg, asUint8Array(msg.data), halve);
+    let input = sharp(data, { raw: { width, height, channels } });
+    if (channels === 4) {
       // Alpha is dropped before resizing: sharp premultiplies alpha when resizing, and cameras often leave it 0.
       const rgb = await input.removeAlpha().raw().toBuffer();
       input = sharp(rgb, { raw: { width, height, channels: 3 } });
     }
-    const size = keyframeSize(width, height, this.#longSide);
     input = input.resize(size.width, size.height, { fit: 'fill' });
-    if (pixels.bgr) input = input.recomb(SWAP_RED_BLUE);
+    if (bgr) input = input.recomb(SWAP_RED_BLUE);
     const jpeg = await input.jpeg({ quality: this.#quality }).toBuffer();
     return { stamp: fromRosTime(msg.header.stamp), jpeg, ...size };
   }
