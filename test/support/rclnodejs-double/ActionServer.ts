@@ -181,7 +181,9 @@ export class ActionServer {
       this.node.getLogger().warn('Goal state not set, assuming aborted.');
       handle.abort();
     }
-    handle.settle({ status: handle.status, result: structuredClone(result) });
+    const settled = { status: handle.status, result: structuredClone(result) };
+    // After the feedback already published: one server's messages reach a client in the order sent.
+    setImmediate(() => handle.settle(settled));
   }
 }
 

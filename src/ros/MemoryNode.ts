@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import type * as rcl from 'rclnodejs';
+import type { Answer, AskFeedback } from '../answer/Answer.js';
+import type { Answerer } from '../answer/Answerer.js';
+import type { Config } from '../config/schema.js';
+import { CauseCounter, type Logger } from '../log.js';
+import type { Memory } from '../memory/Memory.js';
+import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
+import { sensorTopics, type SensorMessage } from '../pipeline/SensorMessage.js';
+import { nanosToSeconds, secondsToNanos, toRosTime, type RosNanos } from '../time.js';
+import { NodeParameters } from './NodeParameters.js';
+import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
+import { answerMsg, forgetQuery, memoryMsg, optionalTime, recallQuery } from './rosMessages.js';
+
+export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'on'>;
+export type QuestionAnswerer = Pick<Answerer, 'ask'>;
+
+/** How the node gets its stages for a configuration; src/ros/main.ts gives the real ones, tests their own. */
+export interface MemoryNodeAssembly {
+  openStore(config: Config, logger: Logger): Promise<MemoryStore>;
+  /** The pipeline for a live stream whose first segment belongs to `episode`; `now` is the node's ROS time. */
+  pipeline(options: { config: Config; store: MemoryStore; episode: number; logger: Logger; now: () => RosNanos }): LivePipeline;
+  answerer(options: { config: Config; store: MemoryStore; logger: Logger }): QuestionAnswerer;
+  /** Whether the memorizer endpoint answers; absent or null when none is configured. */
+  probeEndpoint?(config: Config): Promise<boolean> | null;
+  /** What the log says of the memorizer and store at startup. */
+  describe?(config: Config): { memorizer: string; store: string };
+}
+
+export interface MemoryNodeOptions {
+  rclnodejs: Rclnodejs;
+  assembly: MemoryNodeAssembly;
+  /** The command line with its `--ros-args`; process.argv by default. */
+  argv?: string[];
+  nodeName?: string;
+  /** How long shutdown waits for the open and queued segments before recording the rest as failed. */
+  shutdownGraceMs?: number;
+}
+
+type AskAction = 'taskmem/action/Ask';
+
+const ASK_ACTION: AskAction = 'taskmem/action/Ask';
+/** Messages waiting for the pipeline at most; beyond it new ones are dropped and counted (a stalled segmenter). */
+const MAX_BACKLOG = 512;
+const CANCEL_POLL_MS = 50;
+/** diagnostic_msgs/DiagnosticStatus levels. */
+const DIAG = { OK: 0, WARN: 1, ERROR: 2 } as const;
+
+/**
+ * The memory node: camera, audio and pose topics in; memories on `~/memories`, answers over the `~/ask` action
+ * and on `~/answers`; `~/recall` and `~/forget` services on the same store; state on `/diagnostics`.
+ *
+ * Invariants: subscription callbacks only hand messages to the pipeline (conversion is asynchronous there), in
+ * arrival order, so the ROS main thread is never blocked on heavy work; a message the pipeline rejects is
+ * counted and logged once per cause and the node keeps running; every Ask goal is logged as a task before it is
+ * answered, and only memories created by the time the goal arrived are used.
+ */
+export class MemoryNode {
+  readonly node: RosNode;
+  readonly parameters: NodeParameters;
+  readonly #rcl: Rclnodejs;
+  readonly #store: MemoryStore;
+  readonly #pipeline: LivePipeline;
+  readonly #answerer: QuestionAnswerer;
+  readonly #assembly: MemoryNodeAssembly;
+  readonly #logger: Logger;
+  readonly #causes: CauseCounter;
+  readonly #answers: Publisher<'taskmem/msg/Answer'>;
+  readonly #diagnostics: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
+  readonly #shutdownGraceMs: number;
+  readonly #episode: number;
+  #diagnosticsTimer: Timer | null = null;
+  #tail: Promise<void> = Promise.resolve();
+  #backlog = 0;
+  #lastMemoryAt: bigint | null = null;
+  #endpoint: boolean | null = null;
+  #probing = false;
+  #goals = new Set<Promise<unknown>>();
+  #stopping: Promise<void> | null = null;
+
+  /** Initialises rclnodejs from `argv`, declares the parameters, opens the store and starts serving. */
+  static async start({ rclnodejs, assembly, argv = process.argv, nodeName = 'memory', shutdownGraceMs = 3000 }: MemoryNodeOptions): Promise<MemoryNode> {
+    await rclnodejs.init(undefined, argv);
+    // The node owns shutdown: it must flush the pipeline and close the store before rclnodejs goes away.
+    rclnodejs.removeSignalHandlers();
+    const node = new rclnodejs.Node(nodeName);
+    const logger = node.getLogger();
+    let parameters: NodeParameters;
+    try {
+      parameters = new NodeParameters(rclnodejs, node, logger);
+    } catch (error) {
+      node.destroy();
+      rclnodejs.shutdown();
+      throw error;
+    }
+    const config = parameters.config;
+    const store = await assembly.openStore(config, logger);
+    const episode = (await store.lastEpisode(config.robot_id)) + 1;
+    const pipeline = assembly.pipeline({ config, store, episode, logger, now: () => node.now().nanoseconds });
+    const answerer = assembly.answerer({ config, store, logger });
+    const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, answerer, assembly, episode, shutdownGraceMs });
+    node.spin();
+    return memoryNode;
+  }
+
+  private constructor(parts: {
+    rclnodejs: Rclnodejs;
+    node: RosNode;
+    parameters: NodeParameters;
+    store: MemoryStore;
+    pipeline: LivePipeline;
+    answerer: QuestionAnswerer;
+    assembly: MemoryNodeAssembly;
+    episode: number;
+    shutdownGraceMs: number;
+  }) {
+    this.#rcl = parts.rclnodejs;
+    this.node = parts.node;
+    this.parameters = parts.parameters;
+    this.#store = parts.store;
+    this.#pipeline = parts.pipeline;
+    this.#answerer = parts.answerer;
+    this.#assembly = parts.assembly;
+    this.#episode = parts.episode;
+    this.#shutdownGraceMs = parts.shutdownGraceMs;
+    this.#logger = this.node.getLogger();
+    this.#causes = new CauseCounter(this.#logger);
+    const config = this.config;
+    const { QoS } = this.#rcl;
+
+    const memories = this.node.createPublisher(
+      'taskmem/msg/Memory',
+      '~/memories',
+      // Reliable and transient-local with a deep history, so a late subscriber still gets recent memories.
+      {
+        qos: new QoS(
+          QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+          config.memories_depth,
+          QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+          QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
+        ),
+      },
+    );
+    this.#pipeline.on('stored', (memory: Memory) => {
+      this.#lastMemoryAt = this.node.now().nanoseconds;
+      memories.publish(memoryMsg(memory));
+    });
+    this.#pipeline.on('failed', (failure) => this.#logger.warn(`segment ${failure.id} not memorized: ${failure.reason}`));
+    this.#answers = this.node.createPublisher('taskmem/msg/Answer', '~/answers');
+    this.#diagnostics = this.node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
+
+    const subscribed: string[] = [];
+    for (const sensor of sensorTopics(config)) {
+      const sub = this.node.createSubscription(sensor.rosType as 'sensor_msgs/msg/Image', sensor.topic, { qos: QoS.profileSensorData }, (message) =>
+        this.#feed({ kind: sensor.kind, message } as SensorMessage),
+      );
+      subscribed.push(`${sub.topic} (${sensor.rosType})`);
+    }
+
+    new this.#rcl.ActionServer(
+      this.node,
+      ASK_ACTION,
+      '~/ask',
+      (goalHandle: GoalHandle<AskAction>) => this.#track(this.#ask(goalHandle)),
+      // Synchronous, as rclnodejs requires: every question is accepted and many may run at once.
+      () => this.#rcl.GoalResponse.ACCEPT,
+      undefined,
+      () => this.#rcl.CancelResponse.ACCEPT,
+    );
+    this.node.createService('taskmem/srv/Recall', '~/recall', {}, (request) => this.#track(this.#recall(request)));
+    this.node.createService('taskmem/srv/Forget', '~/forget', {}, (request) => this.#track(this.#forget(request)));
+
+    this.#startDiagnostics();
+    this.parameters.onChange((names) => {
+      if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
+      this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`);
+    });
+
+    const described = this.#assembly.describe?.(config);
+    this.#logger.info(
+      [
+        `taskmem memory node ${this.node.namespace() === '/' ? '' : this.node.namespace()}/${this.node.name()} started (robot ${config.robot_id}, episode ${this.#episode})`,
+        `  listening to ${subscribed.join(', ')}`,
+        `  memorizer: ${described?.memorizer ?? (config.memorizer.url || 'embedded perception memorizer')}`,
+        `  store: ${described?.store ?? (config.store.backend === 'sqlite' ? config.store.path : 'postgres')}`,
+        '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, /diagnostics',
+      ].join('\n'),
+    );
+  }
+
+  get config(): Config {
+    return this.parameters.config;
+  }
+
+  /** The episode this run's first segment belongs to (one past the last stored for this robot). */
+  get episode(): number {
+    return this.#episode;
+  }
+
+  /**
+   * Stops: no further messages are taken; the open segment is closed and memorized when that finishes within
+   * the grace period, otherwise it and the queued ones are recorded as failed; the store is closed and
+   * rclnodejs shut down. Safe to call more than once.
+   */
+  shutdown(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#diagnosticsTimer?.cancel();
+    this.#logger.info('taskmem: shutting down: finishing the segment in flight');
+    await this.#tail;
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.#pipeline.drain().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#shutdownGraceMs))),
+    ]).catch((error: unknown) => {
+      this.#logger.error(`taskmem: pipeline failed while finishing: ${(error as Error).message}`);
+      return false;
+    });
+    clearTimeout(timer);
+    await this.#pipeline.close({ abort: !drained }).catch((error: unknown) => this.#logger.error(`taskmem: ${(error as Error).message}`));
+    await Promise.allSettled(this.#goals);
+    await this.#store.close();
+    this.#logger.info(`taskmem: stopped (${this.#pipeline.counts.stored} stored, ${this.#pipeline.counts.failed} failed, ${this.#pipeline.counts.dropped} dropped)`);
+    this.node.destroy();
+    this.#rcl.shutdown();
+  }
+
+  /** Hands one message to the pipeline, in arrival order, without waiting for it. */
+  #feed(message: SensorMessage): void {
+    if (this.#stopping) return;
+    if (this.#backlog >= MAX_BACKLOG) {
+      this.#causes.count('backlog', `taskmem: ${MAX_BACKLOG} messages wait for the pipeline; dropping ${message.kind} messages`);
+      return;
+    }
+    this.#backlog++;
+    this.#tail = this.#tail
+      .then(() => this.#pipeline.push(message))
+      .catch((error: unknown) => {
+        const err = error as Error & { code?: string };
+        const cause = `${message.kind}:${err.code ?? err.name}`;
+        this.#causes.count(cause, `taskmem: ${message.kind} message rejected: ${err.message}`);
+      })
+      .finally(() => this.#backlog--);
+  }
+
+  async #ask(goalHandle: GoalHandle<AskAction>): Promise<rcl.taskmem.action.Ask_Result> {
+    const goal = goalHandle.request;
+    const askedAt = this.node.now().nanoseconds;
+    const id = uuidString(goalHandle.goalId.uuid);
+    await this.#store.logTask({ id, robotId: this.config.robot_id, stamp: askedAt, text: goal.question, group: goal.task_group || 'general', kind: 'ask' });
+
+    const controller = new AbortController();
+    const poll = setInterval(() => {
+      if (goalHandle.isCancelRequested) controller.abort(new Error('cancelled by the client'));
+    }, CANCEL_POLL_MS);
+    const since = optionalTime(goal.since);
+    const until = optionalTime(goal.until);
+    try {
+      const answer = await this.#answerer.ask(goal.question, {
+        askedAt,
+        id,
+        robotId: this.config.robot_id,
+        choices: goal.choices,
+        ...(since === undefined ? {} : { since }),
+        ...(until === undefined ? {} : { until }),
+        ...(goal.task_group ? { taskGroup: goal.task_group } : {}),
+        signal: controller.signal,
+        onFeedback: (feedback: AskFeedback) =>
+          goalHandle.publishFeedback({ stage: feedback.stage, memories_considered: feedback.memoriesConsidered }),
+      });
+      if (goalHandle.isCancelRequested) {
+        goalHandle.canceled();
+        return { answer: answerMsg(answer) };
+      }
+      goalHandle.succeed();
+      const message = answerMsg(answer);
+      this.#answers.publish(message);
+      return { answer: message };
+    } catch (error) {
+      const empty = answerMsg(emptyAnswer(id, goal.question, askedAt));
+      if (goalHandle.isCancelRequested) {
+        goalHandle.canceled();
+        return { answer: empty };
+      }
+      this.#logger.error(`taskmem: question "${goal.question}" failed: ${(error as Error).message}`);
+      goalHandle.abort();
+      return { answer: empty };
+    } finally {
+      clearInterval(poll);
+    }
+  }
+
+  async #recall(request: rcl.taskmem.srv.Recall_Request): Promise<rcl.taskmem.srv.Recall_Response> {
+    const query = recallQuery(request, this.config.answerer.max_evidence);
+    const found = await this.#store.recall({ ...query, robotId: this.config.robot_id });
+    return { memories: found.map((s) => memoryMsg(s.memory)) };
+  }
+
+  async #forget(request: rcl.taskmem.srv.Forget_Request): Promise<rcl.taskmem.srv.Forget_Response> {
+    const query = forgetQuery(request);
+    if (!query) return { deleted: [] };
+    const deleted = await this.#store.forget(query);
+    if (deleted.length > 0) this.#logger.info(`taskmem: forgot ${deleted.length} memories`);
+    return { deleted: deleted.sort((a, b) => (a.start < b.start ? -1 : 1)).map(memoryMsg) };
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#goals.add(work);
+    void work.finally(() => this.#goals.delete(work)).catch(() => {});
+    return work;
+  }
+
+  #startDiagnostics(): void {
+    this.#diagnosticsTimer?.cancel();
+    this.#diagnosticsTimer = this.node.createTimer(secondsToNanos(this.config.diagnostics_period_s), () => this.#publishDiagnostics());
+  }
+
+  #publishDiagnostics(): void {
+    this.#probeEndpoint();
+    const now = this.node.now().nanoseconds;
+    const counts = this.#pipeline.counts;
+    const age = this.#lastMemoryAt === null ? null : nanosToSeconds(now - this.#lastMemoryAt);
+    const problems: string[] = [];
+    if (this.#endpoint === false) problems.push('memorizer endpoint unreachable');
+    if (counts.dropped > 0) problems.push(`${counts.dropped} segments dropped`);
+    const rejected = Object.values(this.#causes.snapshot()).reduce((a, b) => a + b, 0);
+    if (rejected > 0) problems.push(`${rejected} messages rejected`);
+    const values: Record<string, string> = {
+      endpoint_reachable: this.#endpoint === null ? 'not configured' : String(this.#endpoint),
+      queue_depth: String(this.#pipeline.pending),
+      dropped_segments: String(counts.dropped),
+      stored_memories: String(counts.stored),
+      failed_segments: String(counts.failed),
+      rejected_messages: String(rejected),
+      last_memory_age_s: age === null ? 'none yet' : age.toFixed(1),
+      episode: String(this.#episode),
+    };
+    this.#diagnostics.publish({
+      header: { stamp: toRosTime(now), frame_id: '' },
+      status: [
+        {
+          level: this.#endpoint === false ? DIAG.ERROR : problems.length > 0 ? DIAG.WARN : DIAG.OK,
+          name: `taskmem: ${this.node.name()}`,
+          message: problems.length > 0 ? problems.join('; ') : 'memorizing',
+          hardware_id: this.config.robot_id,
+          values: Object.entries(values).map(([key, value]) => ({ key, value })),
+        },
+      ],
+    });
+  }
+
+  /** Refreshes the endpoint state in the background; the next diagnostics message reports it. */
+  #probeEndpoint(): void {
+    const probe = this.#assembly.probeEndpoint?.(this.config) ?? null;
+    if (probe === null) {
+      this.#endpoint = null;
+      return;
+    }
+    if (this.#probing) return;
+    this.#probing = true;
+    void probe
+      .then((reachable) => {
+        if (reachable !== this.#endpoint) this.#logger[reachable ? 'info' : 'warn'](`taskmem: memorizer endpoint ${reachable ? 'reachable' : 'unreachable'}`);
+        this.#endpoint = reachable;
+      }, () => (this.#endpoint = false))
+      .finally(() => (this.#probing = false));
+  }
+}
+
+function lookup(config: Config, name: string): unknown {
+  return name.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], config);
+}
+
+function uuidString(bytes: ArrayLike<number>): string {
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return hex.length === 32 ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : randomUUID();
+}
+
+function emptyAnswer(questionId: string, question: string, askedAt: bigint): Answer {
+  return {
+    questionId,
+    question,
+    askedAt,
+    answer: '',
+    abstained: true,
+    confidence: 0,
+    chosenIndex: -1,
+    choice: null,
+    evidence: [],
+    answeredBy: '',
+    retrieval: { mode: 'full-text', searches: [], considered: 0 },
+    notes: [],
+  };
+}
+

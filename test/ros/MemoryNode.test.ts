@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
+import type { SegmentSource } from '../../src/pipeline/MemoryPipeline.js';
+import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
+import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
+
+/** These tests give the node no sensor input; segments never close. */
+const noSegments = (): SegmentSource => ({ push: async () => [], flush: async () => [] });
+
+const NODE = '/memory';
+
+describe('MemoryNode parameters (through the rclnodejs double)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('takes overrides from --ros-args and declares every parameter with its range', async () => {
+    h = await startHarness({ segments: noSegments, argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
+    const node = '/robot1/memory';
+    assert.equal(h.graph.paramGet(node, 'segment.keyframes'), 4n);
+    // An integer written for a double parameter is taken as that number, not refused for its type.
+    assert.equal(h.graph.paramGet(node, 'segment.duration_s'), 5);
+    assert.equal(h.node.config.segment.keyframes, 4);
+    assert.equal(h.graph.paramGet(node, 'memorizer.drop_policy'), 'drop_oldest');
+    assert.ok(h.graph.topicNames().includes('/robot1/memory/memories'));
+    assert.ok(h.graph.topicNames().includes('/robot1/camera/image_raw'), 'relative camera topic resolves in the namespace');
+    assert.ok(h.graph.actionNames().includes('/robot1/memory/ask'));
+    assert.deepEqual(h.graph.serviceNames(), ['/robot1/memory/forget', '/robot1/memory/recall']);
+  });
+
+  it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {
+    const server = new RclnodejsDouble();
+    await assert.rejects(
+      startHarness({ segments: noSegments, argv: ['-p', 'segment.keyframes:=500'] }),
+      (error: Error) => {
+        assert.match(error.message, /segment\.keyframes = 500 \(from --ros-args\) is invalid: an integer from 1 to 64/);
+        return true;
+      },
+    );
+    void server;
+  });
+
+  it('applies `ros2 param set` on a live parameter and refuses it on a read-only one', async () => {
+    h = await startHarness({ segments: noSegments });
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    for (let i = 0; i < 5; i++) await store.put(memoryAt('robot', 0, 100 + 10 * i, `the robot saw box number ${i}`));
+    await store.close();
+
+    const recall = () => h!.graph.callService<{ memories: unknown[] }>(`${NODE}/recall`, recallRequest());
+    assert.equal((await recall()).memories.length, 5);
+    const set = h.graph.paramSet(NODE, 'answerer.max_evidence', '2');
+    assert.deepEqual(set, { successful: true, reason: '' });
+    assert.equal((await recall()).memories.length, 2, 'recall without a limit uses the new answerer.max_evidence');
+
+    const readOnly = h.graph.paramSet(NODE, 'camera.topic', '/other/image');
+    assert.equal(readOnly.successful, false);
+    assert.match(readOnly.reason, /camera\.topic is readonly/);
+    assert.equal(h.graph.paramGet(NODE, 'camera.topic'), 'camera/image_raw');
+
+    const badChoice = h.graph.paramSet(NODE, 'memorizer.drop_policy', 'drop_random');
+    assert.equal(badChoice.successful, false);
+    assert.match(badChoice.reason, /memorizer\.drop_policy = "drop_random" \(from ros2 param set\) is invalid: one of drop_oldest, drop_newest/);
+    assert.equal(h.node.config.memorizer.drop_policy, 'drop_oldest');
+  });
+
+  it('restarts its diagnostics timer when diagnostics_period_s changes', async () => {
+    h = await startHarness({ segments: noSegments, argv: ['-p', 'diagnostics_period_s:=60.0'] });
+    const statuses: { status: { values: { key: string; value: string }[] }[] }[] = [];
+    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => statuses.push(m as never));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(statuses.length, 0);
+    assert.equal(h.graph.paramSet(NODE, 'diagnostics_period_s', '0.1').successful, true);
+    await until(() => statuses.length > 0, 'a diagnostics message');
+    const values = Object.fromEntries(statuses[0]!.status[0]!.values.map((v) => [v.key, v.value]));
+    assert.equal(values['queue_depth'], '0');
+    assert.equal(values['dropped_segments'], '0');
+    assert.equal(values['last_memory_age_s'], 'none yet');
+    assert.ok('endpoint_reachable' in values);
+  });
+});
+
+describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('answers an Ask goal from memory: feedback first, then the Answer, also on ~/answers; the question is logged as a task', async () => {
+    h = await startHarness({ segments: noSegments });
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
+    await store.close();
+    const answers: { question: string }[] = [];
+    h.tester.createSubscription('taskmem/msg/Answer', `${NODE}/answers`, {}, (m) => answers.push(m as never));
+
+    const feedback: { stage: string }[] = [];
+    const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?', 'household'), (f) => feedback.push(f as never));
+    assert.equal(goal.accepted, true);
+    const { status, result } = (await goal.result) as { status: number; result: { answer: { evidence: { text: string }[]; question: string } } };
+    assert.equal(status, GoalStatus.SUCCEEDED);
+    assert.equal(feedback[0]?.stage, 'retrieving');
+    assert.match(result.answer.evidence[0]?.text ?? JSON.stringify(result), /keys/);
+    await until(() => answers.length === 1, 'the answer on ~/answers');
+    assert.equal(answers[0]!.question, 'where are the keys?');
+
+    const check = new SqliteMemoryStore({ path: h.dbPath });
+    const tasks = await check.recentTasks('robot', 10);
+    await check.close();
+    assert.deepEqual(tasks.map((t) => [t.text, t.group, t.kind]), [['where are the keys?', 'household', 'ask']]);
+  });
+
+  it('runs several goals at once and honours a cancel mid-way', async () => {
+    h = await startHarness({ segments: noSegments, answerModel: true });
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    await store.close();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    h.server.onChat = async () => {
+      await released;
+      return '{"answer": "on the kitchen table", "confidence": 0.9, "evidence": []}';
+    };
+    const slow = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?'));
+    const other = h.graph.sendGoal(`${NODE}/ask`, askGoal('who rang?'));
+    await until(() => h!.server.chatRequests().length === 2, 'both questions at the model');
+    assert.equal(await slow.cancel(), true, 'the node accepts the cancel request');
+    const cancelled = await slow.result;
+    assert.equal(cancelled.status, GoalStatus.CANCELED);
+    release();
+    const answered = await other.result;
+    assert.equal(answered.status, GoalStatus.SUCCEEDED);
+  });
+
+  it('recalls by text and forgets by id on the same store; a forget with no criterion deletes nothing', async () => {
+    h = await startHarness({ segments: noSegments });
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
+    await store.close();
+    const found = await h.graph.callService<{ memories: { id: string; text: string; start: { sec: number } }[] }>(
+      `${NODE}/recall`,
+      recallRequest({ text: 'visitor' }),
+    );
+    assert.deepEqual(found.memories.map((m) => [m.text, m.start.sec]), [['A visitor rang the door bell.', 110]]);
+
+    const none = await h.graph.callService<{ deleted: unknown[] }>(`${NODE}/forget`, forgetRequest({}));
+    assert.equal(none.deleted.length, 0);
+    const gone = await h.graph.callService<{ deleted: { id: string }[] }>(`${NODE}/forget`, forgetRequest({ ids: [found.memories[0]!.id] }));
+    assert.deepEqual(gone.deleted.map((m) => m.id), [found.memories[0]!.id]);
+    const left = await h.graph.callService<{ memories: unknown[] }>(`${NODE}/recall`, recallRequest());
+    assert.equal(left.memories.length, 1);
+  });
+});
+
+describe('MemoryNode shutdown (through the rclnodejs double)', () => {
+  it('owns SIGINT, closes the store and shuts rclnodejs down; a restart continues the episode numbering', async () => {
+    const h = await startHarness({ segments: noSegments });
+    try {
+      assert.equal(h.process.sigintHandlerInstalled, false, 'rclnodejs\'s own SIGINT handler is removed');
+      assert.equal(h.node.episode, 0);
+      const store = new SqliteMemoryStore({ path: h.dbPath });
+      await store.put(memoryAt('robot', 0, 100, 'first run'));
+      await store.close();
+      const first = h.process;
+      const { node } = await h.restart();
+      assert.equal(first.isShutdown, true);
+      assert.equal(first.nodes.length, 0);
+      assert.equal(node.episode, 1, 'the next run starts one past the last stored episode');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+function zeroTime() {
+  return { sec: 0, nanosec: 0 };
+}
+
+function askGoal(question: string, taskGroup = '') {
+  return { question, choices: [], since: zeroTime(), until: zeroTime(), task_group: taskGroup };
+}
+
+function recallRequest(fields: { text?: string; limit?: number } = {}) {
+  return { text: fields.text ?? '', since: zeroTime(), until: zeroTime(), has_place: false, x: 0, y: 0, radius: 0, limit: fields.limit ?? 0 };
+}
+
+function forgetRequest(fields: { ids?: string[] }) {
+  return { ids: fields.ids ?? [], since: zeroTime(), until: zeroTime(), text: '' };
+}
