@@ -1,5 +1,5 @@
 /** Qwen3-VL reads images in 32×32 patches: sides that are multiples of 32 waste nothing. */
-export const PATCH = 32;
+const PATCH = 32;
 
 /**
  * The size a frame of `width`×`height` is sent at: both sides multiples of 32, the long side at most `longSide`
