@@ -6,7 +6,7 @@
  * same run: reading and decoding the file alone (the floor), and the pipeline without audio and with JPEG input.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { McapRecording } from '../src/bag/McapRecording.js';
@@ -92,12 +92,19 @@ export default async function replayBench(): Promise<void> {
     await measure('full pipeline, rgb8, no audio', () => pipeline(dir, raw, config(raw, { audio: { type: 'none' } })));
     await measure('full pipeline, JPEG + audio + pose', () => pipeline(dir, jpeg, config(jpeg)));
 
-    console.log('\n| run | × real time | CPU ms per s of recording | memories |');
-    console.log('|---|---|---|---|');
-    for (const [name, m] of rows) console.log(`| ${name} | ${m.speed.toFixed(1)}× | ${m.cpuPerSecond.toFixed(0)} | ${name.includes('floor') ? '—' : m.memories} |`);
+    // Wall-clock speed depends on what else the machine runs; CPU time per second of recording does not, and
+    // 1000 / it is the speed one otherwise idle core would give.
+    console.log(`\nmachine: ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} during the run`);
+    console.log('| run | × real time (wall) | CPU ms per s of recording | × real time on one idle core | memories |');
+    console.log('|---|---|---|---|---|');
+    for (const [name, m] of rows) {
+      console.log(`| ${name} | ${m.speed.toFixed(1)}× | ${m.cpuPerSecond.toFixed(0)} | ${(1000 / m.cpuPerSecond).toFixed(0)}× | ${name.includes('floor') ? '—' : m.memories} |`);
+    }
     const full = rows[1]![1];
-    console.log(`\nVGA 30 fps rgb8 replay: ${full.speed.toFixed(1)}× real time (target ≥ 20×: ${full.speed >= 20 ? 'met' : 'NOT met'}); ` +
-      `the floor of reading the file alone is ${rows[0]![1].speed.toFixed(1)}×`);
+    const ceiling = 1000 / full.cpuPerSecond;
+    console.log(`\nVGA 30 fps rgb8 replay: ${full.speed.toFixed(1)}× real time measured, ${ceiling.toFixed(0)}× CPU-bound on one idle core ` +
+      `(target ≥ 20×: ${full.speed >= 20 ? 'met' : ceiling >= 20 ? 'met in CPU, not in wall time on this loaded machine' : 'NOT met'}); ` +
+      `reading the file alone: ${rows[0]![1].speed.toFixed(1)}×`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,8 @@ import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSenso
 import { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
 import { MemoryPipeline, type FocusProvider } from './MemoryPipeline.js';
 
+const PUSHES_IN_FLIGHT = 32;
+
 export interface IngestProgress {
   /** Seconds of recording read so far, and in all. */
   readSeconds: number;
@@ -149,23 +151,31 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       }
     };
     pipeline.on('closed', (segment) => advance(segment.end));
+    const inFlight: Promise<void>[] = [];
     try {
       for await (const message of recordedSensorMessages(recording, topics)) {
         if (interrupted) break;
         if ('header' in message.message) advance(fromRosTime(message.message.header.stamp));
-        await pipeline.push(message).catch((error: unknown) => {
-          if (!interrupted) throw error;
-        });
+        // Up to PUSHES_IN_FLIGHT messages are in the pipeline at once, so that reading, frame conversion and
+        // voice detection overlap; back-pressure from the queue still holds the oldest push.
+        inFlight.push(
+          pipeline.push(message).catch((error: unknown) => {
+            if (!interrupted) throw error;
+          }),
+        );
+        if (inFlight.length >= PUSHES_IN_FLIGHT) await inFlight.shift();
         if (onProgress && now() - lastReport >= progressIntervalMs) {
           lastReport = now();
           onProgress(progress());
         }
       }
+      await Promise.all(inFlight.splice(0));
       if (!interrupted) await pipeline.drain().catch((error: unknown) => {
         if (!interrupted) throw error;
       });
       await pipeline.close();
     } finally {
+      await Promise.allSettled(inFlight);
       signal?.removeEventListener('abort', stop);
       await pipeline.close().catch(() => {});
       try {
