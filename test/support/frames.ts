@@ -13,7 +13,6 @@ export type Paint = (x: number, y: number, width: number, height: number) => Rgb
 export const RED: Rgb = [220, 30, 30];
 export const GREEN: Rgb = [30, 200, 60];
 export const BLUE: Rgb = [40, 60, 210];
-export const GREY: Rgb = [128, 128, 128];
 
 /** Left half one colour, right half another: shows both channel order and orientation. */
 export function leftRight(left: Rgb, right: Rgb): Paint {
