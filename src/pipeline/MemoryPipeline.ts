@@ -190,6 +190,16 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#throwIfUnusable('drain');
     await this.#audioCalls;
     await this.#segmenter.flush();
+    await this.settle();
+  }
+
+  /**
+   * Resolves when every segment closed so far is stored, skipped or failed; the open segment stays open. For a
+   * caller that awaited its pushes and needs the store up to date at this moment of the stream (a question
+   * arriving in a benchmark).
+   */
+  async settle(): Promise<void> {
+    await this.#audioCalls;
     while (this.pending > 0 && !this.#fatal) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#fatal) throw this.#fatal;
   }

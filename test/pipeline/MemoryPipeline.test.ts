@@ -102,6 +102,19 @@ describe('MemoryPipeline', () => {
     assert.ok(!request.includes(EVENTS[0]!), 'the first memory is outside the 50 s window');
   });
 
+  it('settles: waits for the segments closed so far and stays open for more', async () => {
+    const cfg = config();
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg });
+    await pipeline.enqueue(segment(0));
+    await pipeline.enqueue(segment(1));
+    await pipeline.settle();
+    assert.equal(await store.count(), 2);
+    await pipeline.enqueue(segment(2));
+    await pipeline.drain();
+    await pipeline.close();
+    assert.equal(await store.count(), 3);
+  });
+
   it('records a segment the server keeps failing as failed, and goes on with the next', async () => {
     const cfg = config();
     server.failNext({ kind: 'status', status: 500 }, 2);

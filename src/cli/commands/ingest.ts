@@ -7,9 +7,11 @@ import { ConfigError, type Config } from '../../config/schema.js';
 import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
+import { PerceptionMemorizer } from '../../memorize/PerceptionMemorizer.js';
 import type { Memorizer } from '../../memorize/Memorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { PostgresMemoryStore } from '../../memory/PostgresMemoryStore.js';
 import { ingestRecording, type IngestProgress } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
@@ -62,24 +64,28 @@ export async function run(args: string[]): Promise<number> {
   // The ROS time of the newest message read: the time at which a memory is written during a replay.
   let readTo: RosNanos = 0n;
   const now = () => readTo;
-  const fallback: Memorizer | null = null;
+  const perception = () => PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger });
+  let memorizer: Memorizer;
+  let fallback: Memorizer | null = null;
   if (config.memorizer.url === '') {
-    console.error('taskmem ingest: memorizer.url is empty; set it to the policy endpoint (--memorizer.url http://gpu-box:8000/v1)');
-    return 2;
-  }
-  const reach = await probeEndpoint(config.memorizer.url);
-  if (!reach.reachable) {
-    if (!fallback || !config.memorizer.fallback) {
+    logger.info('memorizer.url is empty: memories are written by the embedded perception memorizer (text read in the frames, speech, pose)');
+    memorizer = await perception();
+  } else {
+    const reach = await probeEndpoint(config.memorizer.url);
+    if (!reach.reachable && !config.memorizer.fallback) {
       console.error(`taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`);
       return 3;
     }
-    logger.warn(`the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the fallback memorizer while it stays down`);
+    if (!reach.reachable) logger.warn(`the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`);
+    memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
+    if (config.memorizer.fallback) fallback = await perception();
   }
-  const memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
 
   let store: MemoryStore;
   try {
-    store = new SqliteMemoryStore({ path: config.store.path, thumbnails: config.store.thumbnails, logger });
+    store = config.store.backend === 'postgres'
+      ? await PostgresMemoryStore.open({ url: config.store.url, thumbnails: config.store.thumbnails, logger })
+      : new SqliteMemoryStore({ path: config.store.path, thumbnails: config.store.thumbnails, logger });
   } catch (error) {
     console.error(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 4;
