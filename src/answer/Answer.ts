@@ -43,7 +43,7 @@ export interface Answer {
   /** Served model name; empty when no model answered and the evidence is the answer. */
   answeredBy: string;
   retrieval: {
-    /** 'hybrid' when an embedding source was used, else 'full-text'. Time bounds apply to both. */
+    /** 'hybrid' when a search used vectors, else 'full-text' (no source, or embedding failed). Time bounds apply to both. */
     mode: 'hybrid' | 'full-text';
     searches: Search[];
     /** Distinct memories the answerer saw. */

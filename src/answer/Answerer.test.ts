@@ -270,5 +270,12 @@ describe('Answerer', function () {
     assert.equal(answer.retrieval.mode, 'hybrid');
     assert.equal(answer.evidence[0]!.text, 'Alex counts money in the brown wallet.');
     assert.ok(!answer.notes.some((n) => n.includes('full-text plus time')));
+
+    // The embedding endpoint down: the question is still answered, by words, and the answer says so.
+    server.failNext({ kind: 'status', status: 500 });
+    const degraded = await new Answerer({ store, model: null, embedder }).ask('Where is the brown wallet?', { askedAt: ns('2026-11-21T12:00:00Z') });
+    assert.equal(degraded.retrieval.mode, 'full-text');
+    assert.equal(degraded.evidence[0]!.text, 'Alex counts money in the brown wallet.');
+    assert.ok(degraded.notes.some((n) => n.startsWith('vector search failed (500')));
   });
 });

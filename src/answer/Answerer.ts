@@ -86,10 +86,11 @@ export class Answerer {
   async ask(question: string, options: AskOptions): Promise<Answer> {
     const { askedAt, choices = [], signal, onFeedback } = options;
     const id = options.id ?? randomUUID();
-    if (choices.length > 0) optionLetters(choices.length);
+    if (choices.length > 0) optionLetters(choices.length); // throws when there are more options than letters
     const filters: AskFilters = pick(options);
     const notes: string[] = [];
     const searches: Search[] = [];
+    let usedVectors = false;
     const pool = new Map<string, ScoredMemory>();
     const feedback = (stage: AskFeedback['stage']) => onFeedback?.({ stage, memoriesConsidered: pool.size });
     const where = `Answerer#ask(${id})`;
@@ -119,6 +120,7 @@ export class Answerer {
       if (searchText.trim()) query.text = searchText;
       if (useVector) query.vector = useVector;
       const hits = await this.#store.recall(query);
+      if (useVector) usedVectors = true;
       for (const hit of hits) if (!pool.has(hit.memory.id)) pool.set(hit.memory.id, hit);
       const record: Search = { by, text: searchTerms(searchText).join(' '), bounds: searchBounds, found: hits.length };
       searches.push(record);
@@ -138,7 +140,7 @@ export class Answerer {
 
     const evidenceOnly = (note: string) => {
       notes.push(note);
-      return this.#result({ id, question, askedAt, notes, searches, pool }, {
+      return this.#result({ id, question, askedAt, notes, searches, pool, usedVectors }, {
         answer: '', abstained: false, confidence: 0, chosenIndex: -1, choice: null, answeredBy: '',
         evidence: [...pool.values()].sort((a, b) => b.score - a.score).slice(0, this.#maxEvidence).map(toEvidence),
       });
@@ -197,7 +199,7 @@ export class Answerer {
       notes.push(`dropped evidence ids the model was not shown: ${cited.filter((m) => !pool.has(m)).join(', ')}`);
     }
     if (reply.confidence === null) notes.push('the model stated no confidence');
-    return this.#result({ id, question, askedAt, notes, searches, pool }, {
+    return this.#result({ id, question, askedAt, notes, searches, pool, usedVectors }, {
       answer: reply.answer,
       abstained: reply.abstained,
       confidence: reply.confidence ?? 0,
@@ -209,7 +211,7 @@ export class Answerer {
   }
 
   #result(
-    ctx: { id: string; question: string; askedAt: RosNanos; notes: string[]; searches: Search[]; pool: Map<string, ScoredMemory> },
+    ctx: { id: string; question: string; askedAt: RosNanos; notes: string[]; searches: Search[]; pool: Map<string, ScoredMemory>; usedVectors: boolean },
     answer: Pick<Answer, 'answer' | 'abstained' | 'confidence' | 'chosenIndex' | 'choice' | 'answeredBy' | 'evidence'>,
   ): Answer {
     return {
@@ -217,7 +219,7 @@ export class Answerer {
       question: ctx.question,
       askedAt: ctx.askedAt,
       ...answer,
-      retrieval: { mode: this.#embedder ? 'hybrid' : 'full-text', searches: ctx.searches, considered: ctx.pool.size },
+      retrieval: { mode: ctx.usedVectors ? 'hybrid' : 'full-text', searches: ctx.searches, considered: ctx.pool.size },
       notes: ctx.notes,
     };
   }
