@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import type { ChatRequest } from './StandInModelServer.js';
+
+const run = promisify(execFile);
+
+/** What fills the camera view in a scripted scene, and the thing that shows that colour. */
+export const SCENE_THINGS: Record<string, string> = { red: 'brick wall', yellow: 'taxi', blue: 'ocean', green: 'lawn', white: 'snowfield' };
+const RGB: Record<string, [number, number, number]> = { red: [220, 30, 30], yellow: [235, 220, 40], blue: [30, 60, 220], green: [40, 180, 60], white: [245, 245, 245] };
+
+/** Makes a video whose view is one flat colour per 10 s scene (optionally with a tone as sound) with ffmpeg. */
+export async function makeSceneVideo(path: string, colours: string[], { withAudio = false } = {}): Promise<void> {
+  const inputs = colours.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=0x${RGB[c]!.map((v) => v.toString(16).padStart(2, '0')).join('')}:s=320x240:r=10:d=10`]);
+  const filter = `${colours.map((_, i) => `[${i}:v]`).join('')}concat=n=${colours.length}:v=1:a=0[v]`;
+  const audio = withAudio ? ['-f', 'lavfi', '-i', `sine=f=440:d=${colours.length * 10}`] : [];
+  const audioMap = withAudio ? ['-map', `${colours.length}:a`, '-c:a', 'aac'] : [];
+  await run('ffmpeg', ['-v', 'error', '-y', ...inputs, ...audio, '-filter_complex', filter, '-map', '[v]', ...audioMap, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path]);
+}
+
+export interface SceneQuestion {
+  id: string;
+  video: string;
+  type: string;
+  question: string;
+  options: string[];
+  answer: string;
+  at: number | null;
+}
+
+export async function writeQuestions(dir: string, questions: SceneQuestion[]): Promise<string> {
+  const path = join(dir, 'questions.jsonl');
+  await writeFile(path, questions.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  return path;
+}
+
+/** Names the colour of a JPEG keyframe from its mean channel values. */
+async function colourOf(dataUrl: string): Promise<string> {
+  const stats = await sharp(Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).stats();
+  const mean = stats.channels.slice(0, 3).map((c) => c.mean);
+  let best = 'white';
+  let bestDistance = Infinity;
+  for (const [name, rgb] of Object.entries(RGB)) {
+    const d = rgb.reduce((sum, v, i) => sum + (v - mean[i]!) ** 2, 0);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+/**
+ * A stand-in model that really looks at what it is given, so a benchmark test can only pass when frames,
+ * memories and times flow correctly: as policy it names the colour of the segment's middle keyframe; as
+ * answerer it reads the quoted memories and picks the colour of the first or last one; as judge it checks the
+ * reference appears in the candidate.
+ */
+export async function sceneModel(request: ChatRequest): Promise<string> {
+  const user = request.messages.filter((m) => m.role === 'user').at(-1)!;
+  if (Array.isArray(user.content) && user.content.some((p) => p.type === 'image_url')) {
+    const images = user.content.filter((p): p is { type: 'image_url'; image_url: { url: string } } => p.type === 'image_url');
+    const colour = await colourOf(images[Math.floor(images.length / 2)]!.image_url.url);
+    return `<think>The frames are ${colour}.</think>{"description": "The view turns the colour ${colour}: a ${colour} ${SCENE_THINGS[colour]} fills the frame."}`;
+  }
+  const text = typeof user.content === 'string' ? user.content : user.content.map((p) => ('text' in p ? p.text : '')).join('\n');
+  if (text.includes('<memories>')) {
+    const block = text.slice(text.indexOf('<memories>') + '<memories>'.length, text.indexOf('</memories>'));
+    const memories = JSON.parse(block) as { id: string; text: string }[];
+    const question = /Question: (.*)/.exec(text)![1]!;
+    const options = [...text.matchAll(/^([A-Z])\. (.*)$/gm)].map((m) => ({ letter: m[1]!, text: m[2]! }));
+    const memory = /first/.test(question) ? memories[0] : memories.at(-1);
+    const colour = memory ? Object.keys(SCENE_THINGS).find((c) => memory.text.includes(`colour ${c}`)) : undefined;
+    if (options.length > 0) {
+      const option = options.find((o) => o.text === colour);
+      const abstain = options.at(-1)!.letter;
+      return JSON.stringify(option ? { answer: option.letter, abstained: false, confidence: 0.9, evidence: [memory!.id] } : { answer: abstain, abstained: true, confidence: 0.2, evidence: [] });
+    }
+    return JSON.stringify(colour ? { answer: `It was ${colour}.`, abstained: false, confidence: 0.9, evidence: [memory!.id] } : { answer: 'Insufficient information', abstained: true, confidence: 0.1, evidence: [] });
+  }
+  const graded = JSON.parse(text) as { reference: string; candidate: string };
+  return graded.candidate.toLowerCase().includes(graded.reference.toLowerCase()) ? 'CORRECT' : 'INCORRECT';
+}
