@@ -35,7 +35,7 @@ const NOT_COLOUR = /^(\d+[UFS]C\d|bayer_)/i;
 /**
  * sensor_msgs Image and CompressedImage → JPEG keyframes whose sides are multiples of 32, the long side at most
  * `camera.long_side` (see keyframeSize). Decoding, resizing and encoding run in sharp on libuv's thread pool;
- * only cheap per-pixel passes (unpadding, mono16, YUV) run on the calling thread. A JPEG that already has a
+ * only cheap per-pixel passes (unpadding, mono16, YUV; in slices, see packPixels) run on the calling thread. A JPEG that already has a
  * fitting size is passed through byte for byte, without decoding.
  */
 export class ImageConverter implements FrameConverter {
@@ -60,7 +60,7 @@ export class ImageConverter implements FrameConverter {
     checkImage(msg);
     const size = keyframeSize(msg.width, msg.height, this.#longSide);
     const halve = size.width * 2 <= msg.width && size.height * 2 <= msg.height;
-    const { data, width, height, channels, bgr } = packPixels(msg, asUint8Array(msg.data), halve);
+    const { data, width, height, channels, bgr } = await packPixels(msg, asUint8Array(msg.data), halve);
     let input = sharp(data, { raw: { width, height, channels } });
     if (channels === 4) {
       // Alpha is dropped before resizing: sharp premultiplies alpha when resizing, and cameras often leave it 0.

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ImageMsg } from '../messages.js';
 
 /**
@@ -36,42 +37,51 @@ export interface PackedPixels {
 /**
  * Packs the pixels of a checked image (known encoding, step and data length verified). Packed 8-bit data is
  * passed on without copying; padded rows are copied row by row. mono16 keeps its high byte and YUV is turned
- * into RGB here, in JavaScript, in one pass over the pixels (measured in bench/segment.bench.ts). When `halve`
- * is set (the keyframe is at most half the frame on both sides), those two passes average 2 × 2 blocks and
- * produce a quarter of the pixels, so large frames cost the calling thread little more than VGA ones.
+ * into RGB here, in JavaScript: one pass over the pixels, cut into slices of about SLICE_BYTES of input with a
+ * turn of the event loop between them, so message callbacks are never held up for long (measured in
+ * bench/segment.bench.ts). When `halve` is set (the keyframe is at most half the frame on both sides), those
+ * passes average 2 × 2 blocks and produce a quarter of the pixels.
  */
-export function packPixels(msg: ImageMsg, data: Uint8Array, halve: boolean): PackedPixels {
-  const { width, height } = msg;
-  const whole = { width, height };
-  const half = { width: Math.floor(width / 2), height: Math.floor(height / 2) };
+export async function packPixels(msg: ImageMsg, data: Uint8Array, halve: boolean): Promise<PackedPixels> {
   switch (msg.encoding) {
     case 'rgb8':
     case 'bgr8':
-      return { data: packRows(msg, data, 3), ...whole, channels: 3, bgr: msg.encoding === 'bgr8' };
+      return { data: packRows(msg, data, 3), width: msg.width, height: msg.height, channels: 3, bgr: msg.encoding === 'bgr8' };
     case 'rgba8':
     case 'bgra8':
-      return { data: packRows(msg, data, 4), ...whole, channels: 4, bgr: msg.encoding === 'bgra8' };
+      return { data: packRows(msg, data, 4), width: msg.width, height: msg.height, channels: 4, bgr: msg.encoding === 'bgra8' };
     case 'mono8':
-      return { data: packRows(msg, data, 1), ...whole, channels: 1, bgr: false };
+      return { data: packRows(msg, data, 1), width: msg.width, height: msg.height, channels: 1, bgr: false };
     case 'mono16':
-      return halve
-        ? { data: highBytesHalved(msg, data), ...half, channels: 1, bgr: false }
-        : { data: highBytes(msg, data), ...whole, channels: 1, bgr: false };
+      return { ...(await (halve ? highBytesHalved : highBytes)(msg, data)), channels: 1, bgr: false };
     case 'uyvy':
     case 'yuv422':
-      return yuv(msg, data, { y0: 1, u: 0, y1: 3, v: 2 }, halve);
+      return { ...(await (halve ? yuv422ToRgbHalved : yuv422ToRgb)(msg, data, { y0: 1, u: 0, y1: 3, v: 2 })), channels: 3, bgr: false };
     case 'yuyv':
     case 'yuv422_yuy2':
-      return yuv(msg, data, { y0: 0, u: 1, y1: 2, v: 3 }, halve);
+      return { ...(await (halve ? yuv422ToRgbHalved : yuv422ToRgb)(msg, data, { y0: 0, u: 1, y1: 2, v: 3 })), channels: 3, bgr: false };
     default:
       throw new Error(`packPixels: encoding ${msg.encoding} was not checked`);
   }
 }
 
-function yuv(msg: ImageMsg, data: Uint8Array, layout: Yuv422Layout, halve: boolean): PackedPixels {
-  return halve
-    ? { data: yuv422ToRgbHalved(msg, data, layout), width: msg.width / 2, height: Math.floor(msg.height / 2), channels: 3, bgr: false }
-    : { data: yuv422ToRgb(msg, data, layout), width: msg.width, height: msg.height, channels: 3, bgr: false };
+interface Pixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Input converted between two turns of the event loop: well under a millisecond of work. */
+const SLICE_BYTES = 128 * 1024;
+
+/** Runs `convertRow` for output rows 0…rows-1, yielding to the event loop after each slice of input. */
+async function byRows(rows: number, inputBytesPerRow: number, convertRow: (row: number) => void): Promise<void> {
+  const perSlice = Math.max(1, Math.floor(SLICE_BYTES / inputBytesPerRow));
+  for (let row = 0; row < rows; ) {
+    const end = Math.min(rows, row + perSlice);
+    for (; row < end; row++) convertRow(row);
+    if (row < rows) await nextTurn();
+  }
 }
 
 function packRows(msg: ImageMsg, data: Uint8Array, bpp: number): Uint8Array {
@@ -82,33 +92,36 @@ function packRows(msg: ImageMsg, data: Uint8Array, bpp: number): Uint8Array {
   return packed;
 }
 
-function highBytes(msg: ImageMsg, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(msg.width * msg.height);
+async function highBytes(msg: ImageMsg, data: Uint8Array): Promise<Pixels> {
+  const { width, height, step } = msg;
+  const out = new Uint8Array(width * height);
   const high = msg.is_bigendian ? 0 : 1;
-  for (let y = 0; y < msg.height; y++) {
-    let src = y * msg.step + high;
-    const end = (y + 1) * msg.width;
-    for (let o = y * msg.width; o < end; o++, src += 2) out[o] = data[src]!;
-  }
-  return out;
+  await byRows(height, step, (y) => {
+    let src = y * step + high;
+    const end = (y + 1) * width;
+    for (let o = y * width; o < end; o++, src += 2) out[o] = data[src]!;
+  });
+  return { data: out, width, height };
 }
 
-function highBytesHalved(msg: ImageMsg, data: Uint8Array): Uint8Array {
+async function highBytesHalved(msg: ImageMsg, data: Uint8Array): Promise<Pixels> {
+  const { step } = msg;
   const width = Math.floor(msg.width / 2);
   const height = Math.floor(msg.height / 2);
   const out = new Uint8Array(width * height);
   const [hi, lo] = msg.is_bigendian ? [0, 1] : [1, 0];
-  const sample = (i: number) => (data[i + hi]! << 8) | data[i + lo]!;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    const top = 2 * y * msg.step;
-    const bottom = top + msg.step;
-    for (let x = 0; x < width; x++) {
-      const i = x * 4;
-      out[o++] = (sample(top + i) + sample(top + i + 2) + sample(bottom + i) + sample(bottom + i + 2)) >> 10;
+  await byRows(height, 2 * step, (y) => {
+    const top = 2 * y * step;
+    const bottom = top + step;
+    let o = y * width;
+    for (let i = 0; i < width * 4; i += 4) {
+      const sum =
+        ((data[top + i + hi]! + data[top + i + 2 + hi]! + data[bottom + i + hi]! + data[bottom + i + 2 + hi]!) << 8) +
+        data[top + i + lo]! + data[top + i + 2 + lo]! + data[bottom + i + lo]! + data[bottom + i + 2 + lo]!;
+      out[o++] = sum >> 10;
     }
-  }
-  return out;
+  });
+  return { data: out, width, height };
 }
 
 /** Byte offsets of the two lumas and the shared chromas within one 4-byte pair of pixels. */
@@ -128,12 +141,13 @@ const U_TO_G = table((u) => -0.392 * (u - 128));
 const V_TO_G = table((v) => -0.813 * (v - 128));
 const U_TO_B = table((u) => 2.017 * (u - 128));
 
-function yuv422ToRgb(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): Uint8Array {
-  const rgb = new Uint8ClampedArray(msg.width * msg.height * 3); // clamps the fixed-point results to 0–255
-  let o = 0;
-  for (let y = 0; y < msg.height; y++) {
-    const end = y * msg.step + msg.width * 2;
-    for (let i = y * msg.step; i < end; i += 4) {
+async function yuv422ToRgb(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): Promise<Pixels> {
+  const { width, height, step } = msg;
+  const rgb = new Uint8ClampedArray(width * height * 3); // clamps the fixed-point results to 0–255
+  await byRows(height, step, (y) => {
+    let o = y * width * 3;
+    const end = y * step + width * 2;
+    for (let i = y * step; i < end; i += 4) {
       const u = data[i + at.u]!;
       const v = data[i + at.v]!;
       const r = V_TO_R[v]!;
@@ -148,20 +162,21 @@ function yuv422ToRgb(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): Uint8Ar
       rgb[o++] = (l1 + g) >> FIXED;
       rgb[o++] = (l1 + b) >> FIXED;
     }
-  }
-  return new Uint8Array(rgb.buffer);
+  });
+  return { data: new Uint8Array(rgb.buffer), width, height };
 }
 
 /** One RGB pixel per 2 × 2 block: the pixel pair of a row and the pair below it, lumas and chromas averaged. */
-function yuv422ToRgbHalved(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): Uint8Array {
+async function yuv422ToRgbHalved(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): Promise<Pixels> {
+  const { step } = msg;
   const width = msg.width / 2;
   const height = Math.floor(msg.height / 2);
   const rgb = new Uint8ClampedArray(width * height * 3);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    const top = 2 * y * msg.step;
+  await byRows(height, 2 * step, (y) => {
+    let o = y * width * 3;
+    const top = 2 * y * step;
     const end = top + msg.width * 2;
-    for (let i = top, j = top + msg.step; i < end; i += 4, j += 4) {
+    for (let i = top, j = top + step; i < end; i += 4, j += 4) {
       const u = (data[i + at.u]! + data[j + at.u]! + 1) >> 1;
       const v = (data[i + at.v]! + data[j + at.v]! + 1) >> 1;
       const l = LUMA[(data[i + at.y0]! + data[i + at.y1]! + data[j + at.y0]! + data[j + at.y1]! + 2) >> 2]!;
@@ -169,6 +184,6 @@ function yuv422ToRgbHalved(msg: ImageMsg, data: Uint8Array, at: Yuv422Layout): U
       rgb[o++] = (l + U_TO_G[u]! + V_TO_G[v]!) >> FIXED;
       rgb[o++] = (l + U_TO_B[u]!) >> FIXED;
     }
-  }
-  return new Uint8Array(rgb.buffer);
+  });
+  return { data: new Uint8Array(rgb.buffer), width, height };
 }
