@@ -145,9 +145,10 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       case 'odometry':
       case 'pose_with_covariance_stamped':
         return this.#segmenter.pushPose(sensor.message);
-      case 'audio_info':
-        this.#audio?.setInfo(sensor.message);
-        return Promise.resolve();
+      case 'audio_info': {
+        const decoder = this.#audio;
+        return decoder ? this.#pushAudio(async () => (decoder.setInfo(sensor.message), null)) : Promise.resolve();
+      }
       case 'audio_data_stamped': {
         const decoder = this.#audio;
         return decoder ? this.#pushAudio(() => decoder.decodeAudioData(sensor.message)) : Promise.resolve();
@@ -225,7 +226,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     if (this.#fatal) throw this.#fatal;
   }
 
-  /** Decodes audio one message at a time, in arrival order (the decoder keeps stream state). */
+  /** Audio messages reach the decoder one at a time, in arrival order (it keeps stream state and the latest AudioInfo). */
   #pushAudio(decode: () => Promise<PcmChunk | null>): Promise<void> {
     const pushed = this.#audioCalls.then(async () => {
       const chunk = await decode();

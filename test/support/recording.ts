@@ -153,8 +153,9 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
       const at = Math.round(line.atS * sampleRate);
       pcm.set(speak(line.text, sampleRate).subarray(0, pcm.length - at), at);
     }
-    const audioChannel = await channel(topics.audio!, TYPES[audio], audio === 'audio_stamped' ? 'mgonzs13' : 'ros_drivers');
+    // The info channel is registered first so that, at equal stamps, AudioInfo is written before the chunk.
     const infoChannel = topics.audioInfo ? await channel(topics.audioInfo, TYPES.audio_info) : null;
+    const audioChannel = await channel(topics.audio!, TYPES[audio], audio === 'audio_stamped' ? 'mgonzs13' : 'ros_drivers');
     const chunk = Math.round(audioChunkS * sampleRate);
     for (let offset = 0; offset < pcm.length; offset += chunk) {
       const at = start + secondsToNanos(offset / sampleRate);
