@@ -444,7 +444,11 @@ export class Segmenter {
     this.#open = [];
     if (this.#origin !== undefined) {
       const speech = this.#speech;
-      if (speech) void this.#speechCall(() => speech.reset());
+      if (speech) {
+        void this.#speechCall(() => speech.reset()).catch((err: unknown) => {
+          this.#drop('speech_failed', `Segmenter: the speech track could not be reset for a new episode: ${(err as Error).message}`);
+        });
+      }
       this.#episode += 1;
     }
     this.#origin = undefined;
