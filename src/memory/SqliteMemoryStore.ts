@@ -20,6 +20,7 @@ import { approximateVectorRanking } from './approximateVectorRanking.js';
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { fts5Query, searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
+import { MEMORY_COLUMNS, memoryFromRow, memoryToRow } from './memoryRow.js';
 
 export interface SqliteMemoryStoreOptions {
   /** File path; a leading `~` is the home folder; the folder is created. */
@@ -40,9 +41,6 @@ const DEFAULT_LIMIT = 10;
 /** A term in more memories than this is common: it alone does not select candidates for bm25 (see #textRanking). */
 const COMMON_TERM = 20_000;
 const RECENT_WINDOW = 5_000;
-const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
-  m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
-  m.pose_z, m.pose_yaw, m.model, m.template`;
 
 /**
  * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
@@ -87,7 +85,7 @@ export class SqliteMemoryStore implements MemoryStore {
     const stored = this.#db.transaction(() => {
       const existing = this.#sql('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
       if (existing && existing.text === memory.text) return null;
-      const values = memoryValues(memory);
+      const values = memoryToRow(memory);
       let seq: bigint;
       if (existing) {
         seq = existing.seq as bigint;
@@ -438,35 +436,7 @@ export class SqliteMemoryStore implements MemoryStore {
           (b) => new Uint8Array(b),
         )
       : [];
-    return {
-      id: row.id as string,
-      robotId: row.robot_id as string,
-      episode: Number(row.episode),
-      segmentIndex: Number(row.segment_index),
-      start: row.start_ns as bigint,
-      end: row.end_ns as bigint,
-      createdAt: row.created_ns as bigint,
-      text: row.text as string,
-      source: row.source as Memory['source'],
-      taskGroup: row.task_group as string | null,
-      focusDepth: Number(row.focus_depth),
-      quality: JSON.parse(row.quality as string) as Memory['quality'],
-      pose:
-        row.pose_x === null
-          ? null
-          : {
-              stamp: row.pose_stamp as bigint,
-              frameId: row.pose_frame as string,
-              x: row.pose_x as number,
-              y: row.pose_y as number,
-              z: row.pose_z as number,
-              yaw: row.pose_yaw as number,
-            },
-      model: row.model as string,
-      template: row.template as string,
-      transcript: JSON.parse(row.transcript as string) as string[],
-      thumbnails,
-    };
+    return memoryFromRow(row, thumbnails);
   }
 }
 
@@ -498,32 +468,6 @@ function recallFilter(q: RecallQuery): Filter {
     );
   }
   return { sql: clauses.length === 0 ? '1' : clauses.join(' AND '), params };
-}
-
-function memoryValues(memory: Memory): Record<string, unknown> {
-  return {
-    id: memory.id,
-    robot_id: memory.robotId,
-    episode: memory.episode,
-    segment_index: memory.segmentIndex,
-    start_ns: memory.start,
-    end_ns: memory.end,
-    created_ns: memory.createdAt,
-    text: memory.text,
-    transcript: JSON.stringify(memory.transcript),
-    source: memory.source,
-    task_group: memory.taskGroup,
-    focus_depth: memory.focusDepth,
-    quality: JSON.stringify(memory.quality),
-    pose_stamp: memory.pose?.stamp ?? null,
-    pose_frame: memory.pose?.frameId ?? null,
-    pose_x: memory.pose?.x ?? null,
-    pose_y: memory.pose?.y ?? null,
-    pose_z: memory.pose?.z ?? null,
-    pose_yaw: memory.pose?.yaw ?? null,
-    model: memory.model,
-    template: memory.template,
-  };
 }
 
 /** `~` or `~/x` → the home folder. */

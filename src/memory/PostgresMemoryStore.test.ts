@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import type { Logger } from '../log.js';
+import { PostgresMemoryStore } from './PostgresMemoryStore.js';
+import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+import { startPglite, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+
+const servers: [string, () => Promise<TestPostgres>, RegExp][] = [
+  ['PostgreSQL 15', startPostgres, /vectors: no pgvector on this server: bytea/],
+  ['PGlite with pgvector', startPglite, /vectors: pgvector/],
+];
+
+for (const [name, start, vectorLine] of servers) {
+  describe(`PostgresMemoryStore on ${name}`, function () {
+    this.timeout(60_000);
+    let server: TestPostgres;
+    before(async () => {
+      server = await start();
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    memoryStoreContract(name, {
+      open: async (options) => {
+        await server.reset();
+        return PostgresMemoryStore.open({ url: server.url, ...options });
+      },
+      reopen: async (options) => PostgresMemoryStore.open({ url: server.url, ...options }),
+    });
+
+    it('says at startup which vector search it uses', async () => {
+      await server.reset();
+      const lines: string[] = [];
+      const logger: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+      const store = await PostgresMemoryStore.open({ url: server.url, logger });
+      await store.close();
+      assert.match(lines.join('\n'), vectorLine);
+      assert.match(lines.join('\n'), /schema 1, 0 memories/);
+    });
+
+    it('refuses a database written by a newer schema and names the server without its password', async () => {
+      await server.reset();
+      await (await PostgresMemoryStore.open({ url: server.url })).close();
+      const admin = await PostgresMemoryStore.open({ url: server.url });
+      await admin.put(sampleMemory());
+      await admin.close();
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      await client.query('UPDATE schema_version SET version = 99');
+      await client.end();
+      const url = server.url.replace('postgres@', 'postgres:secret@');
+      await assert.rejects(PostgresMemoryStore.open({ url }), (error: Error) => {
+        assert.match(error.message, /schema version 99; this taskmem knows versions up to 1/);
+        assert.ok(!error.message.includes('secret'));
+        return true;
+      });
+    });
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The PostgreSQL schema as ordered migrations (entry i takes the database from version i to i + 1; released
+ * entries are never edited). `vectorType` is `vector` when the server has pgvector, else `bytea` (float32
+ * little-endian, with a binary code beside it for the in-memory Hamming pass). Times are BIGINT ROS nanoseconds.
+ */
+export function postgresMigrations(pgvector: boolean): string[] {
+  return [
+    `
+    CREATE TABLE memories (
+      seq BIGSERIAL PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
+      robot_id TEXT NOT NULL,
+      episode INTEGER NOT NULL,
+      segment_index INTEGER NOT NULL,
+      start_ns BIGINT NOT NULL,
+      end_ns BIGINT NOT NULL,
+      created_ns BIGINT NOT NULL,
+      text TEXT NOT NULL,
+      transcript TEXT NOT NULL,
+      source TEXT NOT NULL,
+      task_group TEXT,
+      focus_depth INTEGER NOT NULL,
+      quality TEXT NOT NULL,
+      pose_stamp BIGINT, pose_frame TEXT,
+      pose_x DOUBLE PRECISION, pose_y DOUBLE PRECISION, pose_z DOUBLE PRECISION, pose_yaw DOUBLE PRECISION,
+      model TEXT NOT NULL,
+      template TEXT NOT NULL,
+      search TSVECTOR GENERATED ALWAYS AS (
+        setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', transcript), 'B')
+      ) STORED
+    );
+    CREATE INDEX memories_search ON memories USING GIN (search);
+    CREATE INDEX memories_window ON memories (robot_id, episode, end_ns);
+    CREATE INDEX memories_start ON memories (start_ns);
+    CREATE INDEX memories_place ON memories (pose_x, pose_y) WHERE pose_x IS NOT NULL;
+
+    CREATE TABLE memory_thumbnails (
+      seq BIGINT NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+      idx INTEGER NOT NULL,
+      jpeg BYTEA NOT NULL,
+      PRIMARY KEY (seq, idx)
+    );
+
+    -- vseq grows with every stored vector, so a reader's in-memory index can load what is new since it looked.
+    CREATE TABLE memory_vectors (
+      vseq BIGSERIAL PRIMARY KEY,
+      seq BIGINT NOT NULL UNIQUE REFERENCES memories(seq) ON DELETE CASCADE,
+      ${pgvector ? 'embedding vector NOT NULL' : 'code BYTEA NOT NULL, embedding BYTEA NOT NULL'}
+    );
+
+    CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO store_meta (key, value) VALUES ('vectors', '${pgvector ? 'pgvector' : 'bytea'}');
+
+    CREATE TABLE failures (
+      id TEXT PRIMARY KEY,
+      robot_id TEXT NOT NULL,
+      episode INTEGER NOT NULL,
+      segment_index INTEGER NOT NULL,
+      start_ns BIGINT NOT NULL,
+      end_ns BIGINT NOT NULL,
+      reason TEXT NOT NULL,
+      attempts INTEGER NOT NULL
+    );
+
+    CREATE TABLE progress (key TEXT PRIMARY KEY, done_ns BIGINT NOT NULL);
+
+    CREATE TABLE tasks (
+      id TEXT PRIMARY KEY,
+      robot_id TEXT NOT NULL,
+      stamp_ns BIGINT NOT NULL,
+      text TEXT NOT NULL,
+      task_group TEXT NOT NULL,
+      kind TEXT NOT NULL
+    );
+    CREATE INDEX tasks_recent ON tasks (robot_id, stamp_ns);
+
+    CREATE TABLE preferences (
+      id TEXT PRIMARY KEY,
+      segment_id TEXT NOT NULL,
+      task_group TEXT NOT NULL,
+      prompt TEXT NOT NULL,
+      chosen TEXT NOT NULL,
+      rejected TEXT NOT NULL,
+      examples TEXT NOT NULL,
+      chosen_embedding BYTEA,
+      rejected_embedding BYTEA,
+      created_ns BIGINT NOT NULL
+    );
+    CREATE INDEX preferences_group ON preferences (task_group, created_ns);
+
+    CREATE TABLE focus_vectors (
+      task_group TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      vector BYTEA NOT NULL,
+      pairs INTEGER NOT NULL,
+      trained_ns BIGINT NOT NULL,
+      retired BOOLEAN NOT NULL DEFAULT false,
+      PRIMARY KEY (task_group, version)
+    );
+    `,
+  ];
+}

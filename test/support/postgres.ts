@@ -1,0 +1,113 @@
+/**
+ * Real PostgreSQL servers for tests: Debian's PostgreSQL 15 started from a fresh initdb in a temporary folder
+ * (loopback port, unix socket in that folder, trust authentication), and PGlite (PostgreSQL in WebAssembly, with
+ * pgvector) served over a socket to the same `pg` client.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface TestPostgres {
+  /** Connection string of an empty database (call `reset` to empty it again). */
+  url: string;
+  /** Drops everything in the database. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+/** Starts PostgreSQL 15 (apt-get install postgresql-15). As root, the server runs as user postgres. */
+export async function startPostgres(): Promise<TestPostgres> {
+  if (!existsSync(join(BIN, 'postgres'))) {
+    throw new Error(`startPostgres: no PostgreSQL 15 in ${BIN}; install it with: apt-get install -y postgresql-15`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'taskmem-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const user = asRoot ? 'postgres' : undefined;
+  if (asRoot) chmodSync(dir, 0o777);
+  const data = join(dir, 'data');
+  const run = (bin: string, args: string[]) => (user ? ['runuser', ['-u', user, '--', join(BIN, bin), ...args]] : [join(BIN, bin), args]) as [string, string[]];
+  execFileSync(...run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    ...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']),
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  await waitUntilAccepting(url, () => server.exitCode !== null, () => log);
+  return {
+    url,
+    reset: () => resetDatabase(url),
+    async stop() {
+      // The postmaster's own pid: as root, `server` is runuser, which does not pass signals on.
+      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGINT');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts PGlite with pgvector behind a PostgreSQL-protocol socket on a free loopback port. */
+export async function startPglite(): Promise<TestPostgres> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create({ extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 16 });
+  await server.start();
+  const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
+  return {
+    url,
+    reset: () => resetDatabase(url),
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+async function resetDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP EXTENSION IF EXISTS vector CASCADE');
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitUntilAccepting(url: string, died: () => boolean, log: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (died()) throw new Error(`startPostgres: the server exited:\n${log()}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw new Error(`startPostgres: no connection to ${url} within 20 s:\n${log()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('freePort: no port'))));
+    });
+  });
+}
