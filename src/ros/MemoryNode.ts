@@ -13,14 +13,14 @@ import { NodeParameters } from './NodeParameters.js';
 import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
 import { answerMsg, forgetQuery, memoryMsg, optionalTime, recallQuery } from './rosMessages.js';
 
-export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'on'>;
+export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'dropped' | 'episode' | 'on'>;
 export type QuestionAnswerer = Pick<Answerer, 'ask'>;
 
 /** How the node gets its stages for a configuration; src/ros/main.ts gives the real ones, tests their own. */
 export interface MemoryNodeAssembly {
   openStore(config: Config, logger: Logger): Promise<MemoryStore>;
   /** The pipeline for a live stream whose first segment belongs to `episode`; `now` is the node's ROS time. */
-  pipeline(options: { config: Config; store: MemoryStore; episode: number; logger: Logger; now: () => RosNanos }): LivePipeline;
+  pipeline(options: { config: Config; store: MemoryStore; episode: number; logger: Logger; now: () => RosNanos }): Promise<LivePipeline>;
   answerer(options: { config: Config; store: MemoryStore; logger: Logger }): QuestionAnswerer;
   /** Whether the memorizer endpoint answers; absent or null when none is configured. */
   probeEndpoint?(config: Config): Promise<boolean> | null;
@@ -41,8 +41,6 @@ export interface MemoryNodeOptions {
 type AskAction = 'taskmem/action/Ask';
 
 const ASK_ACTION: AskAction = 'taskmem/action/Ask';
-/** Messages waiting for the pipeline at most; beyond it new ones are dropped and counted (a stalled segmenter). */
-const MAX_BACKLOG = 512;
 const CANCEL_POLL_MS = 50;
 /** diagnostic_msgs/DiagnosticStatus levels. */
 const DIAG = { OK: 0, WARN: 1, ERROR: 2 } as const;
@@ -71,8 +69,6 @@ export class MemoryNode {
   readonly #shutdownGraceMs: number;
   readonly #episode: number;
   #diagnosticsTimer: Timer | null = null;
-  #tail: Promise<void> = Promise.resolve();
-  #backlog = 0;
   #lastMemoryAt: bigint | null = null;
   #endpoint: boolean | null = null;
   #probing = false;
@@ -97,7 +93,7 @@ export class MemoryNode {
     const config = parameters.config;
     const store = await assembly.openStore(config, logger);
     const episode = (await store.lastEpisode(config.robot_id)) + 1;
-    const pipeline = assembly.pipeline({ config, store, episode, logger, now: () => node.now().nanoseconds });
+    const pipeline = await assembly.pipeline({ config, store, episode, logger, now: () => node.now().nanoseconds });
     const answerer = assembly.answerer({ config, store, logger });
     const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, answerer, assembly, episode, shutdownGraceMs });
     node.spin();
@@ -211,7 +207,6 @@ export class MemoryNode {
   async #shutdown(): Promise<void> {
     this.#diagnosticsTimer?.cancel();
     this.#logger.info('taskmem: shutting down: finishing the segment in flight');
-    await this.#tail;
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.#pipeline.drain().then(() => true),
@@ -229,22 +224,13 @@ export class MemoryNode {
     this.#rcl.shutdown();
   }
 
-  /** Hands one message to the pipeline, in arrival order, without waiting for it. */
+  /**
+   * Hands one message to the pipeline without waiting: the pipeline keeps arrival order, bounds what it holds,
+   * and counts bad input by cause instead of throwing. A rejection means the pipeline itself stopped.
+   */
   #feed(message: SensorMessage): void {
     if (this.#stopping) return;
-    if (this.#backlog >= MAX_BACKLOG) {
-      this.#causes.count('backlog', `taskmem: ${MAX_BACKLOG} messages wait for the pipeline; dropping ${message.kind} messages`);
-      return;
-    }
-    this.#backlog++;
-    this.#tail = this.#tail
-      .then(() => this.#pipeline.push(message))
-      .catch((error: unknown) => {
-        const err = error as Error & { code?: string };
-        const cause = `${message.kind}:${err.code ?? err.name}`;
-        this.#causes.count(cause, `taskmem: ${message.kind} message rejected: ${err.message}`);
-      })
-      .finally(() => this.#backlog--);
+    this.#pipeline.push(message).catch((error: unknown) => this.#causes.count('pipeline_stopped', `taskmem: ${(error as Error).message}`));
   }
 
   async #ask(goalHandle: GoalHandle<AskAction>): Promise<rcl.taskmem.action.Ask_Result> {
@@ -327,23 +313,25 @@ export class MemoryNode {
     const problems: string[] = [];
     if (this.#endpoint === false) problems.push('memorizer endpoint unreachable');
     if (counts.dropped > 0) problems.push(`${counts.dropped} segments dropped`);
-    const rejected = Object.values(this.#causes.snapshot()).reduce((a, b) => a + b, 0);
-    if (rejected > 0) problems.push(`${rejected} messages rejected`);
+    const inputs = this.#pipeline.dropped;
+    const rejected = Object.values(inputs).reduce((a, b) => a + b, 0);
+    if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
+    if (this.#causes.get('pipeline_stopped') > 0) problems.push('pipeline stopped');
     const values: Record<string, string> = {
       endpoint_reachable: this.#endpoint === null ? 'not configured' : String(this.#endpoint),
       queue_depth: String(this.#pipeline.pending),
       dropped_segments: String(counts.dropped),
       stored_memories: String(counts.stored),
       failed_segments: String(counts.failed),
-      rejected_messages: String(rejected),
       last_memory_age_s: age === null ? 'none yet' : age.toFixed(1),
-      episode: String(this.#episode),
+      episode: String(this.#pipeline.episode),
+      ...Object.fromEntries(Object.entries(inputs).map(([cause, n]) => [`dropped_inputs.${cause}`, String(n)])),
     };
     this.#diagnostics.publish({
       header: { stamp: toRosTime(now), frame_id: '' },
       status: [
         {
-          level: this.#endpoint === false ? DIAG.ERROR : problems.length > 0 ? DIAG.WARN : DIAG.OK,
+          level: this.#endpoint === false || this.#causes.get('pipeline_stopped') > 0 ? DIAG.ERROR : problems.length > 0 ? DIAG.WARN : DIAG.OK,
           name: `taskmem: ${this.node.name()}`,
           message: problems.length > 0 ? problems.join('; ') : 'memorizing',
           hardware_id: this.config.robot_id,

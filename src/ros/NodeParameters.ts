@@ -1,7 +1,8 @@
 import type * as rcl from 'rclnodejs';
-import { ConfigError, getParam, listParams, nestFlat, parseConfig, type Config, type ParamSpec } from '../config/schema.js';
+import { ConfigError, getParam, type Config } from '../config/schema.js';
+import { configFromRosParams, rosParamDeclarations, type RosParamDeclaration } from '../config/rosParams.js';
 import type { Logger } from '../log.js';
-import { PARAMETER_TYPE, type Rclnodejs, type RosNode } from './Rclnodejs.js';
+import type { Rclnodejs, RosNode } from './Rclnodejs.js';
 
 /** Parameters rcl or rclnodejs declare on every node; an override of one is not a typo. */
 const NODE_OWN = new Set(['use_sim_time', 'start_type_description_service']);
@@ -17,32 +18,26 @@ const NODE_OWN = new Set(['use_sim_time', 'start_type_description_service']);
 export class NodeParameters {
   /** The live configuration; parameters that are not read-only change in place. */
   readonly config: Config;
-  readonly #specs: Map<string, ParamSpec>;
+  readonly #declarations: Map<string, RosParamDeclaration>;
   readonly #listeners: ((names: string[]) => void)[] = [];
 
   constructor(rclnodejs: Rclnodejs, node: RosNode, logger: Logger) {
-    const specs = listParams();
-    this.#specs = new Map(specs.map((s) => [s.name, s]));
-    const flat: Record<string, unknown> = {};
+    const declarations = rosParamDeclarations();
+    this.#declarations = new Map(declarations.map((d) => [d.name, d]));
+    const overrides: Record<string, unknown> = {};
     for (const override of node.getParameterOverrides()) {
-      if (this.#specs.has(override.name)) flat[override.name] = fromRos(override.value);
+      if (this.#declarations.has(override.name)) overrides[override.name] = override.value;
       else if (!NODE_OWN.has(override.name)) logger.warn(`taskmem: ignoring unknown parameter ${override.name} (from --ros-args)`);
     }
-    this.config = parseConfig(nestFlat(flat), '--ros-args');
+    this.config = configFromRosParams(overrides, '--ros-args');
 
-    for (const spec of specs) {
-      const type = PARAMETER_TYPE[spec.meta.rosType];
-      const value = getParam(this.config, spec.name);
-      const descriptor = new rclnodejs.ParameterDescriptor(
-        spec.name,
-        type,
-        spec.meta.unit ? `${spec.meta.description} [${spec.meta.unit}]` : spec.meta.description,
-        spec.meta.readOnly,
-        range(rclnodejs, spec),
-      );
-      if (spec.meta.choices) descriptor.additionalConstraints = `one of: ${spec.meta.choices.join(', ')}`;
-      // The override was validated above and is already in `value`.
-      node.declareParameter(new rclnodejs.Parameter(spec.name, type, toRos(value, spec)), descriptor, true);
+    for (const d of declarations) {
+      const descriptor = new rclnodejs.ParameterDescriptor(d.name, d.typeId, d.description, d.readOnly, range(rclnodejs, d));
+      descriptor.additionalConstraints = d.additionalConstraints;
+      const value = getParam(this.config, d.name);
+      // Declared with the validated value: an integer given for a double parameter is taken as that number
+      // instead of being refused for its type, as rclnodejs would refuse it.
+      node.declareParameter(new rclnodejs.Parameter(d.name, d.typeId, d.type === 'integer' ? BigInt(value as number) : value), descriptor, true);
     }
 
     node.addOnSetParametersCallback((parameters) => this.#validate(parameters));
@@ -55,10 +50,10 @@ export class NodeParameters {
   }
 
   #validate(parameters: rcl.Parameter[]): { successful: boolean; reason: string } {
-    const flat = this.#flatConfig();
-    for (const p of parameters) if (this.#specs.has(p.name)) flat[p.name] = fromRos(p.value);
+    const values = this.#values();
+    for (const p of parameters) if (this.#declarations.has(p.name)) values[p.name] = p.value;
     try {
-      parseConfig(nestFlat(flat), 'ros2 param set');
+      configFromRosParams(values, 'ros2 param set');
       return { successful: true, reason: '' };
     } catch (error) {
       if (error instanceof ConfigError) return { successful: false, reason: error.message };
@@ -67,7 +62,7 @@ export class NodeParameters {
   }
 
   #apply(parameters: rcl.Parameter[]): void {
-    const changed = parameters.filter((p) => this.#specs.has(p.name));
+    const changed = parameters.filter((p) => this.#declarations.has(p.name));
     if (changed.length === 0) return;
     for (const p of changed) {
       const [group, key] = p.name.includes('.') ? p.name.split('.') : [null, p.name];
@@ -77,25 +72,18 @@ export class NodeParameters {
     for (const listener of this.#listeners) listener(changed.map((p) => p.name));
   }
 
-  #flatConfig(): Record<string, unknown> {
-    return Object.fromEntries([...this.#specs.keys()].map((name) => [name, getParam(this.config, name)]));
+  #values(): Record<string, unknown> {
+    return Object.fromEntries([...this.#declarations.keys()].map((name) => [name, getParam(this.config, name)]));
   }
 }
 
-function range(rclnodejs: Rclnodejs, spec: ParamSpec): rcl.Range | undefined {
-  const { min, max, rosType } = spec.meta;
-  if (min === undefined || max === undefined) return undefined;
-  if (rosType === 'integer') return new rclnodejs.IntegerRange(BigInt(min), BigInt(max), 1n);
-  // rclnodejs's FloatingPointRange defaults to step 1; 0 makes the range continuous.
-  if (rosType === 'double') return new rclnodejs.FloatingPointRange(min, max, 0);
+function range(rclnodejs: Rclnodejs, d: RosParamDeclaration): rcl.Range | undefined {
+  if (d.integerRange) return new rclnodejs.IntegerRange(d.integerRange.fromValue, d.integerRange.toValue, d.integerRange.step);
+  if (d.floatingPointRange) return new rclnodejs.FloatingPointRange(d.floatingPointRange.fromValue, d.floatingPointRange.toValue, d.floatingPointRange.step);
   return undefined;
 }
 
 /** ROS integers are bigint; the schema's are numbers. */
 function fromRos(value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
-}
-
-function toRos(value: unknown, spec: ParamSpec): unknown {
-  return spec.meta.rosType === 'integer' ? BigInt(value as number) : value;
 }

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import type { SegmentSource } from '../../src/pipeline/MemoryPipeline.js';
-import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
+import { GoalStatus } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
-
-/** These tests give the node no sensor input; segments never close. */
-const noSegments = (): SegmentSource => ({ push: async () => [], flush: async () => [] });
 
 const NODE = '/memory';
 
@@ -17,7 +13,7 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
   });
 
   it('takes overrides from --ros-args and declares every parameter with its range', async () => {
-    h = await startHarness({ segments: noSegments, argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
+    h = await startHarness({ argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
     const node = '/robot1/memory';
     assert.equal(h.graph.paramGet(node, 'segment.keyframes'), 4n);
     // An integer written for a double parameter is taken as that number, not refused for its type.
@@ -31,19 +27,17 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
   });
 
   it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {
-    const server = new RclnodejsDouble();
     await assert.rejects(
-      startHarness({ segments: noSegments, argv: ['-p', 'segment.keyframes:=500'] }),
+      startHarness({ argv: ['-p', 'segment.keyframes:=500'] }),
       (error: Error) => {
         assert.match(error.message, /segment\.keyframes = 500 \(from --ros-args\) is invalid: an integer from 1 to 64/);
         return true;
       },
     );
-    void server;
   });
 
   it('applies `ros2 param set` on a live parameter and refuses it on a read-only one', async () => {
-    h = await startHarness({ segments: noSegments });
+    h = await startHarness();
     const store = new SqliteMemoryStore({ path: h.dbPath });
     for (let i = 0; i < 5; i++) await store.put(memoryAt('robot', 0, 100 + 10 * i, `the robot saw box number ${i}`));
     await store.close();
@@ -66,7 +60,7 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
   });
 
   it('restarts its diagnostics timer when diagnostics_period_s changes', async () => {
-    h = await startHarness({ segments: noSegments, argv: ['-p', 'diagnostics_period_s:=60.0'] });
+    h = await startHarness({ argv: ['-p', 'diagnostics_period_s:=60.0'] });
     const statuses: { status: { values: { key: string; value: string }[] }[] }[] = [];
     h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => statuses.push(m as never));
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -89,7 +83,7 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
   });
 
   it('answers an Ask goal from memory: feedback first, then the Answer, also on ~/answers; the question is logged as a task', async () => {
-    h = await startHarness({ segments: noSegments });
+    h = await startHarness();
     const store = new SqliteMemoryStore({ path: h.dbPath });
     await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
     await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
@@ -114,7 +108,7 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
   });
 
   it('runs several goals at once and honours a cancel mid-way', async () => {
-    h = await startHarness({ segments: noSegments, answerModel: true });
+    h = await startHarness({ answerModel: true });
     const store = new SqliteMemoryStore({ path: h.dbPath });
     await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
     await store.close();
@@ -136,7 +130,7 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
   });
 
   it('recalls by text and forgets by id on the same store; a forget with no criterion deletes nothing', async () => {
-    h = await startHarness({ segments: noSegments });
+    h = await startHarness();
     const store = new SqliteMemoryStore({ path: h.dbPath });
     await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
     await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
@@ -158,7 +152,7 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
 
 describe('MemoryNode shutdown (through the rclnodejs double)', () => {
   it('owns SIGINT, closes the store and shuts rclnodejs down; a restart continues the episode numbering', async () => {
-    const h = await startHarness({ segments: noSegments });
+    const h = await startHarness();
     try {
       assert.equal(h.process.sigintHandlerInstalled, false, 'rclnodejs\'s own SIGINT handler is removed');
       assert.equal(h.node.episode, 0);

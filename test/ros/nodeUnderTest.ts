@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { Answerer } from '../../src/answer/Answerer.js';
 import { OpenAIAnswerModel } from '../../src/answer/AnswerModel.js';
-import type { Config } from '../../src/config/schema.js';
 import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
 import type { Memory } from '../../src/memory/Memory.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { MemoryPipeline, type SegmentSource } from '../../src/pipeline/MemoryPipeline.js';
+import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
 import { MemoryNode, type MemoryNodeAssembly } from '../../src/ros/MemoryNode.js';
 import type { RosNanos } from '../../src/time.js';
 import { RclnodejsDouble, RosGraph, type DoubleNode } from '../support/rclnodejs-double/index.js';
@@ -33,8 +32,6 @@ export interface Harness {
 
 export interface HarnessOptions {
   argv?: string[];
-  /** Segments for the pipeline; by default the real segmenter. */
-  segments?: (config: Config, episode: number) => SegmentSource;
   /** An answering model behind the stand-in server; otherwise answers are the ranked evidence. */
   answerModel?: boolean;
   shutdownGraceMs?: number;
@@ -49,13 +46,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const assembly: MemoryNodeAssembly = {
     openStore: async (config) => new SqliteMemoryStore({ path: config.store.path }),
     pipeline: ({ config, store, episode, logger, now }) =>
-      new MemoryPipeline({
-        segments: options.segments!(config, episode),
-        memorizer: PolicyMemorizer.fromConfig(config, { now, logger, env: {} }),
-        store,
-        config,
-        logger,
-      }),
+      MemoryPipeline.fromConfig(config, { firstEpisode: episode, memorizer: PolicyMemorizer.fromConfig(config, { now, logger, env: {} }), store, logger }),
     answerer: ({ store, logger }) =>
       new Answerer({
         store,
@@ -77,7 +68,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     });
     return { process, node };
   };
-  let current = await launch(options.argv ?? []);
+  let current: { process: RclnodejsDouble; node: MemoryNode };
+  try {
+    current = await launch(options.argv ?? []);
+  } catch (error) {
+    tester.destroy();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     graph,
     get process() {

@@ -17,6 +17,7 @@ import { RosGraph } from './RosGraph.js';
 import { parseRosArgs } from './rosArgs.js';
 
 export { RosGraph } from './RosGraph.js';
+export { QoS } from './QoS.js';
 export { GoalStatus, type ClientGoal } from './ActionServer.js';
 export type { DoubleNode } from './DoubleNode.js';
 
