@@ -69,14 +69,14 @@ describe('timeline report', function () {
     await page.goto(pathToFileURL(file).href);
     assert.equal(await page.locator('li.memory').count(), 3);
     assert.equal(await page.locator('li.memory img').count(), 6);
-    assert.ok(await page.locator('li.memory img').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 64), 'thumbnails decode');
+    assert.ok(await page.locator('li.memory img').first().evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth === 64), 'thumbnails decode');
     assert.equal(await page.locator('li.question').count(), 2);
     assert.equal(await page.locator('li.memory.cited').count(), 1);
     assert.match(await page.locator('li.memory').first().innerText(), /KITCHEN <b>hangs<\/b>/, 'memory text is shown as text, not markup');
     assert.match(await page.locator('li.memory').nth(1).innerText(), /task: speech[\s\S]*focus depth 2[\s\S]*preference 0\.75/);
     assert.match(await page.locator('li.question').nth(1).innerText(), /abstained/);
     await page.locator('.evidence a').first().click();
-    assert.equal(await page.evaluate(() => location.hash), `#${await page.locator('li.memory.cited').getAttribute('id')}`);
+    assert.equal(new URL(page.url()).hash, `#${await page.locator('li.memory.cited').getAttribute('id')}`);
     assert.equal(await page.locator('svg.path circle.pose').count(), 2, 'memories with a pose are on the path');
     assert.deepEqual(problems, []);
     await page.close();
