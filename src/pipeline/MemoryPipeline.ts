@@ -135,7 +135,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
    * not await it (segments stay in order either way) but must not reuse the message's buffers.
    */
   push(sensor: SensorMessage): Promise<void> {
-    this.#throwIfUnusable('push');
+    try {
+      this.#throwIfUnusable('push');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     switch (sensor.kind) {
       case 'image':
         return this.#segmenter.pushFrame(sensor.message, 'image');

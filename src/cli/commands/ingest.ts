@@ -143,7 +143,7 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-export class UsageError extends Error {
+class UsageError extends Error {
   override name = 'UsageError';
 }
 
