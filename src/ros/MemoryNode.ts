@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as rcl from 'rclnodejs';
 import type { Answer, AskFeedback } from '../answer/Answer.js';
 import type { Answerer } from '../answer/Answerer.js';
+import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Config } from '../config/schema.js';
 import { CauseCounter, type Logger } from '../log.js';
 import type { Memory } from '../memory/Memory.js';
@@ -15,17 +16,31 @@ import { answerMsg, forgetQuery, memoryMsg, optionalTime, recallQuery } from './
 
 export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'dropped' | 'episode' | 'on'>;
 export type QuestionAnswerer = Pick<Answerer, 'ask'>;
+export type NodeTaskFocus = Pick<TaskFocus, 'note' | 'setDepth' | 'context'>;
 
-/** How the node gets its stages for a configuration; src/ros/main.ts gives the real ones, tests their own. */
+/**
+ * How the node gets its stages for a configuration: src/ros/main.ts gives the ones the configuration describes
+ * (the same as `taskmem ingest` uses); tests give them with a stand-in model server behind.
+ */
 export interface MemoryNodeAssembly {
   openStore(config: Config, logger: Logger): Promise<MemoryStore>;
-  /** The pipeline for a live stream whose first segment belongs to `episode`; `now` is the node's ROS time. */
-  pipeline(options: { config: Config; store: MemoryStore; episode: number; logger: Logger; now: () => RosNanos }): Promise<LivePipeline>;
-  answerer(options: { config: Config; store: MemoryStore; logger: Logger }): QuestionAnswerer;
-  /** Whether the memorizer endpoint answers; absent or null when none is configured. */
-  probeEndpoint?(config: Config): Promise<boolean> | null;
-  /** What the log says of the memorizer and store at startup. */
-  describe?(config: Config): { memorizer: string; store: string };
+  /** The task focus, started from the task log in the store. */
+  focus(options: { config: Config; store: MemoryStore; logger: Logger }): Promise<NodeTaskFocus>;
+  /**
+   * The pipeline for a live stream whose first segment belongs to `episode`; `now` is the node's ROS time.
+   * `memorizer` describes what writes memories, for the startup log.
+   */
+  pipeline(options: {
+    config: Config;
+    store: MemoryStore;
+    focus: NodeTaskFocus;
+    episode: number;
+    logger: Logger;
+    now: () => RosNanos;
+  }): Promise<{ pipeline: LivePipeline; memorizer: string }>;
+  answerer(options: { config: Config; store: MemoryStore; logger: Logger }): Promise<QuestionAnswerer>;
+  /** Whether the memorizer endpoint answers; null when none is configured. */
+  probeEndpoint(config: Config): Promise<boolean> | null;
 }
 
 export interface MemoryNodeOptions {
@@ -61,6 +76,8 @@ export class MemoryNode {
   readonly #store: MemoryStore;
   readonly #pipeline: LivePipeline;
   readonly #answerer: QuestionAnswerer;
+  readonly #focus: NodeTaskFocus;
+  readonly #memorizer: string;
   readonly #assembly: MemoryNodeAssembly;
   readonly #logger: Logger;
   readonly #causes: CauseCounter;
@@ -70,7 +87,8 @@ export class MemoryNode {
   readonly #episode: number;
   #diagnosticsTimer: Timer | null = null;
   #lastMemoryAt: bigint | null = null;
-  #endpoint: boolean | null = null;
+  /** Whether the memorizer endpoint answered the last probe; null: none configured; undefined: not probed yet. */
+  #endpoint: boolean | null | undefined = undefined;
   #probing = false;
   #goals = new Set<Promise<unknown>>();
   #stopping: Promise<void> | null = null;
@@ -93,9 +111,10 @@ export class MemoryNode {
     const config = parameters.config;
     const store = await assembly.openStore(config, logger);
     const episode = (await store.lastEpisode(config.robot_id)) + 1;
-    const pipeline = await assembly.pipeline({ config, store, episode, logger, now: () => node.now().nanoseconds });
-    const answerer = assembly.answerer({ config, store, logger });
-    const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, answerer, assembly, episode, shutdownGraceMs });
+    const focus = await assembly.focus({ config, store, logger });
+    const { pipeline, memorizer } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
+    const answerer = await assembly.answerer({ config, store, logger });
+    const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, answerer, focus, assembly, episode, shutdownGraceMs });
     node.spin();
     return memoryNode;
   }
@@ -106,7 +125,9 @@ export class MemoryNode {
     parameters: NodeParameters;
     store: MemoryStore;
     pipeline: LivePipeline;
+    memorizer: string;
     answerer: QuestionAnswerer;
+    focus: NodeTaskFocus;
     assembly: MemoryNodeAssembly;
     episode: number;
     shutdownGraceMs: number;
@@ -117,6 +138,8 @@ export class MemoryNode {
     this.#store = parts.store;
     this.#pipeline = parts.pipeline;
     this.#answerer = parts.answerer;
+    this.#focus = parts.focus;
+    this.#memorizer = parts.memorizer;
     this.#assembly = parts.assembly;
     this.#episode = parts.episode;
     this.#shutdownGraceMs = parts.shutdownGraceMs;
@@ -167,19 +190,20 @@ export class MemoryNode {
     this.node.createService('taskmem/srv/Recall', '~/recall', {}, (request) => this.#track(this.#recall(request)));
     this.node.createService('taskmem/srv/Forget', '~/forget', {}, (request) => this.#track(this.#forget(request)));
 
+    this.#probeEndpoint();
     this.#startDiagnostics();
     this.parameters.onChange((names) => {
       if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
+      if (names.includes('focus.depth')) this.#focus.setDepth(this.config.focus.depth);
       this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`);
     });
 
-    const described = this.#assembly.describe?.(config);
     this.#logger.info(
       [
         `taskmem memory node ${this.node.namespace() === '/' ? '' : this.node.namespace()}/${this.node.name()} started (robot ${config.robot_id}, episode ${this.#episode})`,
         `  listening to ${subscribed.join(', ')}`,
-        `  memorizer: ${described?.memorizer ?? (config.memorizer.url || 'embedded perception memorizer')}`,
-        `  store: ${described?.store ?? (config.store.backend === 'sqlite' ? config.store.path : 'postgres')}`,
+        `  memorizer: ${this.#memorizer}`,
+        `  store: ${config.store.backend === 'sqlite' ? `sqlite ${config.store.path}` : `postgres ${redactPassword(config.store.url)}`}`,
         '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, /diagnostics',
       ].join('\n'),
     );
@@ -237,7 +261,7 @@ export class MemoryNode {
     const goal = goalHandle.request;
     const askedAt = this.node.now().nanoseconds;
     const id = uuidString(goalHandle.goalId.uuid);
-    await this.#store.logTask({ id, robotId: this.config.robot_id, stamp: askedAt, text: goal.question, group: goal.task_group || 'general', kind: 'ask' });
+    await this.#focus.note({ text: goal.question, stamp: askedAt, kind: 'ask', ...(goal.task_group ? { group: goal.task_group } : {}) });
 
     const controller = new AbortController();
     const poll = setInterval(() => {
@@ -318,7 +342,7 @@ export class MemoryNode {
     if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
     if (this.#causes.get('pipeline_stopped') > 0) problems.push('pipeline stopped');
     const values: Record<string, string> = {
-      endpoint_reachable: this.#endpoint === null ? 'not configured' : String(this.#endpoint),
+      endpoint_reachable: this.#endpoint === null ? 'not configured' : this.#endpoint === undefined ? 'checking' : String(this.#endpoint),
       queue_depth: String(this.#pipeline.pending),
       dropped_segments: String(counts.dropped),
       stored_memories: String(counts.stored),
@@ -343,7 +367,7 @@ export class MemoryNode {
 
   /** Refreshes the endpoint state in the background; the next diagnostics message reports it. */
   #probeEndpoint(): void {
-    const probe = this.#assembly.probeEndpoint?.(this.config) ?? null;
+    const probe = this.#assembly.probeEndpoint(this.config);
     if (probe === null) {
       this.#endpoint = null;
       return;
@@ -357,6 +381,10 @@ export class MemoryNode {
       }, () => (this.#endpoint = false))
       .finally(() => (this.#probing = false));
   }
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function lookup(config: Config, name: string): unknown {

@@ -71,7 +71,17 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
     assert.equal(values['queue_depth'], '0');
     assert.equal(values['dropped_segments'], '0');
     assert.equal(values['last_memory_age_s'], 'none yet');
-    assert.ok('endpoint_reachable' in values);
+    assert.equal(values['endpoint_reachable'], 'true');
+  });
+
+  it('reports an unreachable memorizer endpoint on /diagnostics as an error', async () => {
+    h = await startHarness({ argv: ['-p', 'diagnostics_period_s:=0.1', '-p', 'memorizer.url:=http://127.0.0.1:9/v1'] });
+    const statuses: { status: { level: number; message: string; values: { key: string; value: string }[] }[] }[] = [];
+    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => statuses.push(m as never));
+    await until(() => statuses.some((s) => s.status[0]!.values.some((v) => v.key === 'endpoint_reachable' && v.value === 'false')), 'the unreachable endpoint reported');
+    const status = statuses.at(-1)!.status[0]!;
+    assert.equal(status.level, 2);
+    assert.match(status.message, /memorizer endpoint unreachable/);
   });
 });
 

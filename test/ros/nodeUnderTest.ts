@@ -12,7 +12,9 @@ import { OpenAIAnswerModel } from '../../src/answer/AnswerModel.js';
 import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
 import type { Memory } from '../../src/memory/Memory.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
+import { openTaskFocus } from '../../src/focus/openTaskFocus.js';
 import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
+import { probeEndpoint } from '../../src/pipeline/probeEndpoint.js';
 import { MemoryNode, type MemoryNodeAssembly } from '../../src/ros/MemoryNode.js';
 import type { RosNanos } from '../../src/time.js';
 import { RclnodejsDouble, RosGraph, type DoubleNode } from '../support/rclnodejs-double/index.js';
@@ -45,9 +47,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const tester = await RclnodejsDouble.node(graph, 'tester');
   const assembly: MemoryNodeAssembly = {
     openStore: async (config) => new SqliteMemoryStore({ path: config.store.path }),
-    pipeline: ({ config, store, episode, logger, now }) =>
-      MemoryPipeline.fromConfig(config, { firstEpisode: episode, memorizer: PolicyMemorizer.fromConfig(config, { now, logger, env: {} }), store, logger }),
-    answerer: ({ store, logger }) =>
+    focus: ({ config, store }) => openTaskFocus(config, { store, embedder: null, env: {} }),
+    pipeline: async ({ config, store, focus, episode, logger, now }) => ({
+      pipeline: await MemoryPipeline.fromConfig(config, {
+        firstEpisode: episode,
+        memorizer: PolicyMemorizer.fromConfig(config, { now, logger, env: {} }),
+        store,
+        logger,
+        focus: () => focus.context(),
+      }),
+      memorizer: `policy at ${config.memorizer.url}`,
+    }),
+    probeEndpoint: async (config) => (await probeEndpoint(config.memorizer.url)).reachable,
+    answerer: async ({ store, logger }) =>
       new Answerer({
         store,
         model: options.answerModel
