@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { ImageConverter, type CameraFrame } from './ImageConverter.js';
 import { ImageRejectedError, type ImageRejection } from './ImageRejectedError.js';
 import {
-  BLUE, GREEN, RED, at, compressedImage, decodeImage, leftRight, luma, rawImage, solid, type Rgb,
+  BLUE, GREEN, RED, at, compressedImage, decodeImage, header, leftRight, luma, rawImage, solid, type Rgb,
 } from '../../test/support/frames.js';
 import type { CompressedImageMsg, ImageMsg } from '../messages.js';
 
@@ -77,6 +78,20 @@ describe('ImageConverter', () => {
     const keyframe = await converter.convert(compressed(msg));
     assert.deepEqual(keyframe.jpeg, msg.data);
     assert.deepEqual([keyframe.width, keyframe.height, keyframe.stamp], [448, 320, at(1)]);
+  });
+
+  it('passes a fitting progressive JPEG through, but re-encodes a CMYK one that not every reader takes', async () => {
+    const pixels = (await compressedImage({ codec: 'png', width: 448, height: 320, paint: leftRight(RED, BLUE) })).data;
+    const progressive = new Uint8Array(await sharp(pixels).jpeg({ progressive: true }).toBuffer());
+    const cmyk = new Uint8Array(await sharp(pixels).toColourspace('cmyk').jpeg().toBuffer());
+    const passed = await converter.convert(compressed({ header: header(at(0)), format: 'jpeg', data: progressive }));
+    assert.equal(passed.jpeg, progressive);
+    const msg = { header: header(at(0)), format: 'jpeg', data: cmyk };
+    const keyframe = await converter.convert(compressed(msg));
+    assert.notDeepEqual(keyframe.jpeg, cmyk);
+    const original = await decodeImage(cmyk); // CMYK → sRGB goes through a profile: compare with that, not RED
+    await assertHalves(compressed(msg), [448, 320], original.colourAt(112, 160), original.colourAt(336, 160));
+    assert.equal((await sharp(keyframe.jpeg).metadata()).space, 'srgb');
   });
 
   it('resizes a JPEG or PNG that does not fit, whatever format string image_transport wrote', async () => {
