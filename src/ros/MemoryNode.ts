@@ -48,6 +48,7 @@ export interface MemoryNodeOptions {
   assembly: MemoryNodeAssembly;
   /** The command line with its `--ros-args`; process.argv by default. */
   argv?: string[];
+  /** 'taskmem' by default, so that in the root namespace the action is /taskmem/ask; `__node` remaps it. */
   nodeName?: string;
   /** How long shutdown waits for the open and queued segments before recording the rest as failed. */
   shutdownGraceMs?: number;
@@ -94,7 +95,7 @@ export class MemoryNode {
   #stopping: Promise<void> | null = null;
 
   /** Initialises rclnodejs from `argv`, declares the parameters, opens the store and starts serving. */
-  static async start({ rclnodejs, assembly, argv = process.argv, nodeName = 'memory', shutdownGraceMs = 3000 }: MemoryNodeOptions): Promise<MemoryNode> {
+  static async start({ rclnodejs, assembly, argv = process.argv, nodeName = 'taskmem', shutdownGraceMs = 3000 }: MemoryNodeOptions): Promise<MemoryNode> {
     await rclnodejs.init(undefined, argv);
     // The node owns shutdown: it must flush the pipeline and close the store before rclnodejs goes away.
     rclnodejs.removeSignalHandlers();

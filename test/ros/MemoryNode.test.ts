@@ -3,7 +3,7 @@ import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { GoalStatus } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
 
-const NODE = '/memory';
+const NODE = '/taskmem';
 
 describe('MemoryNode parameters (through the rclnodejs double)', () => {
   let h: Harness | undefined;
@@ -14,16 +14,16 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
 
   it('takes overrides from --ros-args and declares every parameter with its range', async () => {
     h = await startHarness({ argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
-    const node = '/robot1/memory';
+    const node = '/robot1/taskmem';
     assert.equal(h.graph.paramGet(node, 'segment.keyframes'), 4n);
     // An integer written for a double parameter is taken as that number, not refused for its type.
     assert.equal(h.graph.paramGet(node, 'segment.duration_s'), 5);
     assert.equal(h.node.config.segment.keyframes, 4);
     assert.equal(h.graph.paramGet(node, 'memorizer.drop_policy'), 'drop_oldest');
-    assert.ok(h.graph.topicNames().includes('/robot1/memory/memories'));
+    assert.ok(h.graph.topicNames().includes('/robot1/taskmem/memories'));
     assert.ok(h.graph.topicNames().includes('/robot1/camera/image_raw'), 'relative camera topic resolves in the namespace');
-    assert.ok(h.graph.actionNames().includes('/robot1/memory/ask'));
-    assert.deepEqual(h.graph.serviceNames(), ['/robot1/memory/forget', '/robot1/memory/recall']);
+    assert.ok(h.graph.actionNames().includes('/robot1/taskmem/ask'));
+    assert.deepEqual(h.graph.serviceNames(), ['/robot1/taskmem/forget', '/robot1/taskmem/recall']);
   });
 
   it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {

@@ -48,7 +48,7 @@ async function publishFrames(camera: { publish(m: object): void }, from: number,
   }
 }
 
-function memoriesOf(tester: DoubleNode, topic = '/memory/memories'): MemoryMsg[] {
+function memoriesOf(tester: DoubleNode, topic = '/taskmem/memories'): MemoryMsg[] {
   const received: MemoryMsg[] = [];
   tester.createSubscription('taskmem/msg/Memory', topic, LATCHED, (m) => received.push(m as never));
   return received;
@@ -109,7 +109,7 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     await publishFrames(camera, 1000.5, 1003);
     await until(() => memories.length >= 1, 'a memory despite the bad frames', 10_000);
 
-    const warnings = h.graph.log.filter((l) => l.node === '/memory' && l.level === 'warn').map((l) => l.text);
+    const warnings = h.graph.log.filter((l) => l.node === '/taskmem' && l.level === 'warn').map((l) => l.text);
     assert.equal(warnings.filter((w) => /short_data|fewer data bytes|shorter/i.test(w)).length, 1, warnings.join('\n'));
     assert.equal(warnings.filter((w) => /16UC1/.test(w)).length, 1, warnings.join('\n'));
     await until(() => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key.startsWith('dropped_inputs.'))), 'the drops on /diagnostics');

@@ -1,21 +1,14 @@
 /**
- * Starts the memory node inside the rclnodejs double with real stages: a real SQLite file, the real
- * MemoryPipeline and PolicyMemorizer talking HTTP to the stand-in model server, and the real Answerer. A test
- * node on the same graph plays the robot's drivers and clients.
+ * Starts the memory node inside the rclnodejs double with the stages src/ros/main.ts gives it (liveAssembly): a
+ * real SQLite file, the real pipeline and policy memorizer talking HTTP to the stand-in model server, the real
+ * answerer. A test node on the same graph plays the robot's drivers and clients.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI from 'openai';
-import { Answerer } from '../../src/answer/Answerer.js';
-import { OpenAIAnswerModel } from '../../src/answer/AnswerModel.js';
-import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
 import type { Memory } from '../../src/memory/Memory.js';
-import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { openTaskFocus } from '../../src/focus/openTaskFocus.js';
-import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
-import { probeEndpoint } from '../../src/pipeline/probeEndpoint.js';
-import { MemoryNode, type MemoryNodeAssembly } from '../../src/ros/MemoryNode.js';
+import { MemoryNode } from '../../src/ros/MemoryNode.js';
+import { liveAssembly } from '../../src/ros/liveAssembly.js';
 import type { RosNanos } from '../../src/time.js';
 import { RclnodejsDouble, RosGraph, type DoubleNode } from '../support/rclnodejs-double/index.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
@@ -45,36 +38,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const dbPath = join(dir, 'memory.sqlite');
   const graph = new RosGraph();
   const tester = await RclnodejsDouble.node(graph, 'tester');
-  const assembly: MemoryNodeAssembly = {
-    openStore: async (config) => new SqliteMemoryStore({ path: config.store.path }),
-    focus: ({ config, store }) => openTaskFocus(config, { store, embedder: null, env: {} }),
-    pipeline: async ({ config, store, focus, episode, logger, now }) => ({
-      pipeline: await MemoryPipeline.fromConfig(config, {
-        firstEpisode: episode,
-        memorizer: PolicyMemorizer.fromConfig(config, { now, logger, env: {} }),
-        store,
-        logger,
-        focus: () => focus.context(),
-      }),
-      memorizer: `policy at ${config.memorizer.url}`,
-    }),
-    probeEndpoint: async (config) => (await probeEndpoint(config.memorizer.url)).reachable,
-    answerer: async ({ store, logger }) =>
-      new Answerer({
-        store,
-        model: options.answerModel
-          ? new OpenAIAnswerModel({ client: new OpenAI({ baseURL: server.url, apiKey: 'none', maxRetries: 0 }), model: 'stand-in', temperature: 0, maxTokens: 256 })
-          : null,
-        embedder: null,
-        logger,
-      }),
-  };
-  const baseArgv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${dbPath}`, '-p', `memorizer.url:=${server.url}`, '-p', 'memorizer.retries:=0'];
+  const baseArgv = [
+    'node', 'main.js', '--ros-args', '-p', `store.path:=${dbPath}`, '-p', `memorizer.url:=${server.url}`, '-p', 'memorizer.retries:=0',
+    '-p', 'memorizer.fallback:=false',
+    ...(options.answerModel ? ['-p', `answerer.url:=${server.url}`, '-p', 'answerer.model:=stand-in'] : []),
+  ];
   const launch = async (argv: string[]) => {
     const process = new RclnodejsDouble(graph);
     const node = await MemoryNode.start({
       rclnodejs: process.rclnodejs,
-      assembly,
+      assembly: liveAssembly({}),
       argv: [...baseArgv, ...argv],
       ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
     });
