@@ -49,6 +49,18 @@ describe('SqliteMemoryStore', function () {
     assert.throws(() => new SqliteMemoryStore({ path }), new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}.*up to ${SQLITE_MIGRATIONS.length}`));
   });
 
+  it('stores a batch in one transaction: all or nothing', async () => {
+    const store = new SqliteMemoryStore({ path: join(dir, 'batch.sqlite') });
+    const v = new Float32Array(8).fill(1);
+    const batch = [0n, 1n, 2n].map((start) => ({ memory: sampleMemory({ start, text: `batch ${start} cat` }), embedding: v }));
+    assert.equal(await store.putMany(batch), 3);
+    assert.equal(await store.putMany(batch), 0, 'a replayed batch stores nothing');
+    await assert.rejects(store.putMany([{ memory: sampleMemory({ start: 3n }), embedding: v }, { memory: sampleMemory({ start: 4n }), embedding: new Float32Array(4) }]), /4 dimensions/);
+    assert.equal(await store.count(), 3, 'the failed batch left nothing behind');
+    assert.equal((await store.recall({ vector: v, text: 'cat' })).length, 3);
+    await store.close();
+  });
+
   it('sees memories another connection wrote, vectors included', async () => {
     const path = join(dir, 'shared.sqlite');
     const reader = new SqliteMemoryStore({ path });

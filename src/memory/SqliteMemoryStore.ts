@@ -38,9 +38,10 @@ export interface SqliteMemoryStoreOptions {
 type Row = Record<string, unknown>;
 
 const DEFAULT_LIMIT = 10;
-/** A term in more memories than this is common: it alone does not select candidates for bm25 (see #textRanking). */
-const COMMON_TERM = 20_000;
-const RECENT_WINDOW = 5_000;
+/** A term in more memories than this is common: it does not select candidates for bm25 (see #textRanking). */
+const COMMON_TERM = 3_000;
+/** bm25's weight of one occurrence of a term found in COMMON_TERM of 10^6 memories: ln(10^6 / 3000) ≈ 5.8. */
+const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
 
 /**
  * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
@@ -81,38 +82,52 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async put(memory: Memory, embedding?: Float32Array | null): Promise<boolean> {
-    const code = embedding ? binaryCode(embedding) : null;
-    const stored = this.#db.transaction(() => {
-      const existing = this.#sql('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
-      if (existing && existing.text === memory.text) return null;
-      const values = memoryToRow(memory);
-      let seq: bigint;
-      if (existing) {
-        seq = existing.seq as bigint;
-        this.#sql(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
-        this.#sql('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
-        this.#sql('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
-      } else {
-        const columns = Object.keys(values);
-        const info = this.#sql(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
-        seq = BigInt(info.lastInsertRowid);
-      }
-      if (this.#keepThumbnails) {
-        const insert = this.#sql('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
-        memory.thumbnails.forEach((jpeg, idx) => insert.run(seq, idx, Buffer.from(jpeg)));
-      }
-      if (embedding && code) {
-        this.#checkDimensions(embedding.length, memory.id);
-        this.#sql('INSERT INTO memory_vectors (seq, code, vector) VALUES (?, ?, ?)').run(seq, code, embeddingToBytes(embedding));
-      }
-      return Number(seq);
-    }).immediate();
-    if (stored === null) return false;
-    if (this.#index) {
-      if (code) this.#index.set(stored, code);
-      else this.#index.delete(stored);
+    const stored = this.#db.transaction(() => this.#write(memory, embedding ?? null)).immediate();
+    stored?.();
+    return stored !== null;
+  }
+
+  /**
+   * Stores many memories in one transaction (an import or a bulk load): all or none are stored. Returns how many
+   * were new or changed. `put` keeps its one transaction per memory for the live pipeline.
+   */
+  async putMany(entries: Iterable<{ memory: Memory; embedding?: Float32Array | null }>): Promise<number> {
+    const stored = this.#db
+      .transaction(() => [...entries].map(({ memory, embedding }) => this.#write(memory, embedding ?? null)).filter((s) => s !== null))
+      .immediate();
+    for (const updateIndex of stored) updateIndex();
+    return stored.length;
+  }
+
+  /**
+   * The body of a put, inside the caller's transaction. Returns null when nothing was stored, else the update of
+   * the in-memory vector index, which the caller applies once the transaction has committed.
+   */
+  #write(memory: Memory, embedding: Float32Array | null): (() => void) | null {
+    const existing = this.#sql('SELECT seq, text FROM memories WHERE id = ?').get(memory.id) as Row | undefined;
+    if (existing && existing.text === memory.text) return null;
+    const values = memoryToRow(memory);
+    let seq: bigint;
+    if (existing) {
+      seq = existing.seq as bigint;
+      this.#sql(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
+      this.#sql('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
+      this.#sql('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
+    } else {
+      const columns = Object.keys(values);
+      const info = this.#sql(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
+      seq = BigInt(info.lastInsertRowid);
     }
-    return true;
+    if (this.#keepThumbnails) {
+      const insert = this.#sql('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
+      memory.thumbnails.forEach((jpeg, idx) => insert.run(seq, idx, Buffer.from(jpeg)));
+    }
+    const code = embedding && binaryCode(embedding);
+    if (embedding && code) {
+      this.#checkDimensions(embedding.length, memory.id);
+      this.#sql('INSERT INTO memory_vectors (seq, code, vector) VALUES (?, ?, ?)').run(seq, code, embeddingToBytes(embedding));
+    }
+    return () => (code ? this.#index?.set(Number(seq), code) : this.#index?.delete(Number(seq)));
   }
 
   async get(id: string): Promise<Memory | null> {
@@ -368,29 +383,43 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   /**
-   * Full-text ranking by bm25 with bounded work. FTS5 scores every row that matches, so an OR of common words
-   * over 10^6 memories would score most of the table. Each term's document count is probed up to COMMON_TERM
-   * rows. When some terms are rarer than that, the rows matching them are the candidates, scored by bm25 over
-   * all terms (common words still add to the score of a row they are in). When every term is common, only the
-   * RECENT_WINDOW newest matching memories are scored — recency is the useful order for "where is my mug".
+   * Full-text ranking with bounded work. FTS5's bm25 scores every matching row and, to weigh each term, scans the
+   * whole list of rows containing it; a word in half of 10^6 memories costs tens of milliseconds on its own.
+   * So each term's document count is probed up to COMMON_TERM rows, and:
+   * - terms in 1..COMMON_TERM memories (rare) select the candidates and are ranked by bm25; each common term found
+   *   in a candidate then adds COMMON_BONUS, an upper bound of a common term's bm25 weight;
+   * - when every term is common, memories holding all of them come first, then those holding any, newest first
+   *   within each (recency is the useful order for "where is my mug").
    */
   #textRanking(terms: string[], filter: Filter, pool: number): number[] {
-    const all = fts5Query(terms)!;
-    const rare = terms.filter(
-      (t) => Number(this.#sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck().get(fts5Query([t]), COMMON_TERM + 1)) <= COMMON_TERM,
-    );
+    const probe = this.#sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck();
+    const counts = terms.map((t) => Number(probe.get(fts5Query([t]), COMMON_TERM + 1)));
+    const rare = terms.filter((_, i) => counts[i]! > 0 && counts[i]! <= COMMON_TERM);
+    const common = terms.filter((_, i) => counts[i]! > COMMON_TERM);
     const params = { ...filter.params, pool };
-    const keys =
-      rare.length > 0
-        ? (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-            WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
-            .pluck()
-            .all({ ...params, match: rare.length === terms.length ? all : `(${fts5Query(rare)}) AND (${all})` }) as bigint[])
-        : (this.#sql(`SELECT seq FROM (SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-            WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @window) ORDER BY rank LIMIT @pool`)
-            .pluck()
-            .all({ ...params, match: all, window: RECENT_WINDOW }) as bigint[]);
-    return keys.map(Number);
+    if (rare.length > 0) {
+      const ranked = this.#sql(`SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
+        .raw()
+        .all({ ...params, match: fts5Query(rare) }) as [bigint, number][];
+      const score = new Map(ranked.map(([seq, rank]) => [Number(seq), -rank]));
+      const candidates = JSON.stringify([...score.keys()]);
+      for (const term of common) {
+        const holding = this.#sql('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))')
+          .pluck()
+          .all(fts5Query([term]), candidates) as bigint[];
+        for (const seq of holding) score.set(Number(seq), score.get(Number(seq))! + COMMON_BONUS);
+      }
+      return [...score].sort((a, b) => b[1] - a[1]).map(([seq]) => seq);
+    }
+    if (common.length === 0) return [];
+    const newest = (match: string) =>
+      (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`)
+        .pluck()
+        .all({ ...params, match }) as bigint[]).map(Number);
+    const holdingAll = common.length > 1 ? newest(common.map((t) => `"${t}"`).join(' AND ')) : [];
+    return [...new Set([...holdingAll, ...newest(fts5Query(common)!)])].slice(0, pool);
   }
 
   #passing(candidates: number[], filter: Filter): Set<number> {
