@@ -12,14 +12,16 @@ import { ConfigError, type Config } from '../../config/schema.js';
 import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
 import type { EmbeddingSource } from '../../embed/EmbeddingSource.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import { expandHome, SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import type { MemoryStore } from '../../memory/MemoryStore.js';
+import { openMemoryStore } from '../../memory/openMemoryStore.js';
+import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import type { RosNanos } from '../../time.js';
 
 export const summary = 'answer a question from memory alone, with the memories it rests on';
 
 const USAGE = `usage: taskmem ask "<question>" [options] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
-Answers from the memories in the store (store.path) that existed when the question was asked. Time phrases in
+Answers from the memories in the store (store.backend: the SQLite file store.path, or PostgreSQL at store.url) that existed when the question was asked. Time phrases in
 the question ("this morning", "in the last hour", "before the visitor arrived") narrow the search; so do:
 
   --since <time>        only memories overlapping this time or later ("1 hour ago", "yesterday", "2026-11-21 08:00")
@@ -85,18 +87,13 @@ export async function ask(args: string[], io: CommandOutput): Promise<number> {
     }
     throw error;
   }
-  if (config.store.backend !== 'sqlite') {
-    io.err('taskmem ask: store.backend postgres is served by the memory node; this command reads a SQLite store (store.path)');
-    return 2;
-  }
-  const path = expandHome(config.store.path);
-  if (!existsSync(path)) {
-    io.err(`taskmem ask: no memory store at ${path} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`);
+  if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
+    io.err(`taskmem ask: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`);
     return 4;
   }
-  let store: SqliteMemoryStore;
+  let store: MemoryStore;
   try {
-    store = new SqliteMemoryStore({ path, logger: quiet });
+    store = await openMemoryStore(config.store, quiet);
   } catch (error) {
     io.err(`taskmem ask: cannot open the store: ${(error as Error).message}`);
     return 4;
