@@ -6,4 +6,10 @@ export const storeParams = z.object({
   path: string({ default: '~/.ros/taskmem/memory.sqlite', readOnly: true, description: 'SQLite file (created with its folder).' }),
   url: string({ default: '', readOnly: true, unit: 'URL', description: 'PostgreSQL connection string for backend postgres.' }),
   thumbnails: bool({ default: false, description: 'Keep keyframe thumbnails with each memory.' }),
+  synchronous: choice({
+    default: 'normal',
+    choices: ['normal', 'full'],
+    readOnly: true,
+    description: 'SQLite durability: normal survives a crash of the process (a power cut may lose the last commits, never corrupts); full syncs every memory to disk (slower).',
+  }),
 });
