@@ -75,10 +75,18 @@ export class MemoryNode {
   readonly parameters: NodeParameters;
   readonly #rcl: Rclnodejs;
   readonly #store: MemoryStore;
-  readonly #pipeline: LivePipeline;
-  readonly #answerer: QuestionAnswerer;
-  readonly #focus: NodeTaskFocus;
+  #pipeline: LivePipeline;
+  #answerer: QuestionAnswerer;
+  #focus: NodeTaskFocus;
   readonly #memorizer: string;
+  readonly #memories: Publisher<'taskmem/msg/Memory'>;
+  /** Counts of pipelines replaced after a parameter change, so diagnostics keep the node's totals. */
+  readonly #retiredCounts = { stored: 0, failed: 0, dropped: 0 };
+  readonly #retiredDrops: Record<string, number> = {};
+  /** Pipelines replaced after a parameter change, finishing their last segments. */
+  readonly #retiring = new Set<Promise<void>>();
+  /** Tail of the chain of stage rebuilds after parameter changes; they run one at a time. */
+  #reconfiguring: Promise<void> = Promise.resolve();
   readonly #assembly: MemoryNodeAssembly;
   readonly #logger: Logger;
   readonly #causes: CauseCounter;
@@ -149,7 +157,7 @@ export class MemoryNode {
     const config = this.config;
     const { QoS } = this.#rcl;
 
-    const memories = this.node.createPublisher(
+    this.#memories = this.node.createPublisher(
       'taskmem/msg/Memory',
       '~/memories',
       // Reliable and transient-local with a deep history, so a late subscriber still gets recent memories.
@@ -162,11 +170,7 @@ export class MemoryNode {
         ),
       },
     );
-    this.#pipeline.on('stored', (memory: Memory) => {
-      this.#lastMemoryAt = this.node.now().nanoseconds;
-      memories.publish(memoryMsg(memory));
-    });
-    this.#pipeline.on('failed', (failure) => this.#logger.warn(`segment ${failure.id} not memorized: ${failure.reason}`));
+    this.#attach(this.#pipeline);
     this.#answers = this.node.createPublisher('taskmem/msg/Answer', '~/answers');
     this.#diagnostics = this.node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
 
@@ -193,11 +197,7 @@ export class MemoryNode {
 
     this.#probeEndpoint();
     this.#startDiagnostics();
-    this.parameters.onChange((names) => {
-      if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
-      if (names.includes('focus.depth')) this.#focus.setDepth(this.config.focus.depth);
-      this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`);
-    });
+    this.parameters.onChange((names) => this.#applyChange(names));
 
     this.#logger.info(
       [
@@ -232,6 +232,7 @@ export class MemoryNode {
   async #shutdown(): Promise<void> {
     this.#diagnosticsTimer?.cancel();
     this.#logger.info('taskmem: shutting down: finishing the segment in flight');
+    await this.#reconfiguring;
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.#pipeline.drain().then(() => true),
@@ -242,11 +243,84 @@ export class MemoryNode {
     });
     clearTimeout(timer);
     await this.#pipeline.close({ abort: !drained }).catch((error: unknown) => this.#logger.error(`taskmem: ${(error as Error).message}`));
-    await Promise.allSettled(this.#goals);
+    await Promise.allSettled([...this.#goals, ...this.#retiring]);
     await this.#store.close();
-    this.#logger.info(`taskmem: stopped (${this.#pipeline.counts.stored} stored, ${this.#pipeline.counts.failed} failed, ${this.#pipeline.counts.dropped} dropped)`);
+    const counts = this.#counts();
+    this.#logger.info(`taskmem: stopped (${counts.stored} stored, ${counts.failed} failed, ${counts.dropped} dropped)`);
     this.node.destroy();
     this.#rcl.shutdown();
+  }
+
+  /** Publishes what a pipeline stores and logs what it cannot memorize. */
+  #attach(pipeline: LivePipeline): void {
+    pipeline.on('stored', (memory: Memory) => {
+      this.#lastMemoryAt = this.node.now().nanoseconds;
+      this.#memories.publish(memoryMsg(memory));
+    });
+    pipeline.on('failed', (failure) => this.#logger.warn(`segment ${failure.id} not memorized: ${failure.reason}`));
+  }
+
+  /**
+   * Makes a `ros2 param set` take effect. The node's own settings apply at once; a change to what the answerer
+   * or the task focus is built from rebuilds it; a change to segmentation, keyframes, audio or the memorizer
+   * replaces the pipeline: the old one closes its open segment and finishes it in the background, the new one
+   * continues the same episode with the new settings from the next message on.
+   */
+  #applyChange(names: string[]): void {
+    this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`);
+    const group = (n: string) => n.split('.')[0]!;
+    if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
+    if (names.includes('focus.depth')) this.#focus.setDepth(this.config.focus.depth);
+    const rebuildFocus = names.some((n) => group(n) === 'focus' && n !== 'focus.depth');
+    const rebuildAnswerer = names.some((n) => group(n) === 'answerer' || group(n) === 'embedding');
+    const rebuildPipeline = rebuildFocus || names.some((n) => ['segment', 'memorizer', 'camera', 'audio', 'store'].includes(group(n)));
+    if (!rebuildFocus && !rebuildAnswerer && !rebuildPipeline) return;
+    this.#reconfiguring = this.#reconfiguring.then(async () => {
+      if (this.#stopping) return;
+      const { config } = this;
+      try {
+        if (rebuildAnswerer) this.#answerer = await this.#assembly.answerer({ config, store: this.#store, logger: this.#logger });
+        if (rebuildFocus) this.#focus = await this.#assembly.focus({ config, store: this.#store, logger: this.#logger });
+        if (rebuildPipeline) await this.#replacePipeline();
+      } catch (error) {
+        this.#logger.error(`taskmem: the new parameters could not be applied, the previous stages keep running: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  async #replacePipeline(): Promise<void> {
+    const old = this.#pipeline;
+    const focus = this.#focus;
+    const { pipeline } = await this.#assembly.pipeline({
+      config: this.config,
+      store: this.#store,
+      focus,
+      episode: old.episode,
+      logger: this.#logger,
+      now: () => this.node.now().nanoseconds,
+    });
+    this.#attach(pipeline);
+    this.#pipeline = pipeline;
+    const retire = old
+      .drain()
+      .catch((error: unknown) => this.#logger.error(`taskmem: ${(error as Error).message}`))
+      .then(() => old.close())
+      .catch(() => {})
+      .finally(() => {
+        for (const key of ['stored', 'failed', 'dropped'] as const) this.#retiredCounts[key] += old.counts[key];
+        for (const [cause, n] of Object.entries(old.dropped)) this.#retiredDrops[cause] = (this.#retiredDrops[cause] ?? 0) + n;
+        this.#retiring.delete(retire);
+      });
+    this.#retiring.add(retire);
+  }
+
+  #counts(): { stored: number; failed: number; dropped: number } {
+    const live = this.#pipeline.counts;
+    return {
+      stored: this.#retiredCounts.stored + live.stored,
+      failed: this.#retiredCounts.failed + live.failed,
+      dropped: this.#retiredCounts.dropped + live.dropped,
+    };
   }
 
   /**
@@ -333,12 +407,13 @@ export class MemoryNode {
   #publishDiagnostics(): void {
     this.#probeEndpoint();
     const now = this.node.now().nanoseconds;
-    const counts = this.#pipeline.counts;
+    const counts = this.#counts();
     const age = this.#lastMemoryAt === null ? null : nanosToSeconds(now - this.#lastMemoryAt);
     const problems: string[] = [];
     if (this.#endpoint === false) problems.push('memorizer endpoint unreachable');
     if (counts.dropped > 0) problems.push(`${counts.dropped} segments dropped`);
-    const inputs = this.#pipeline.dropped;
+    const inputs = { ...this.#retiredDrops };
+    for (const [cause, n] of Object.entries(this.#pipeline.dropped)) inputs[cause] = (inputs[cause] ?? 0) + n;
     const rejected = Object.values(inputs).reduce((a, b) => a + b, 0);
     if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
     if (this.#causes.get('pipeline_stopped') > 0) problems.push('pipeline stopped');

@@ -16,9 +16,13 @@ import type { MemoryNodeAssembly } from './MemoryNode.js';
  * `answerer.*` with the embedding source of `embedding.*`. `env` holds the API keys named by `*.api_key_env`.
  */
 export function liveAssembly(env: NodeJS.ProcessEnv = process.env): MemoryNodeAssembly {
-  // One embedding source serves task grouping and answering; opened on first use.
-  let embedder: Promise<EmbeddingSource | null> | undefined;
-  const embeddings = (config: Config) => (embedder ??= openEmbeddingSource(config.embedding, env));
+  // One embedding source serves task grouping and answering; opened again only when embedding.* changed.
+  let embedder: { key: string; source: Promise<EmbeddingSource | null> } | undefined;
+  const embeddings = (config: Config) => {
+    const key = JSON.stringify(config.embedding);
+    if (embedder?.key !== key) embedder = { key, source: openEmbeddingSource(config.embedding, env) };
+    return embedder.source;
+  };
   return {
     openStore: (config, logger) => openMemoryStore(config.store, logger),
     focus: async ({ config, store }) => openTaskFocus(config, { store, embedder: await embeddings(config), env }),

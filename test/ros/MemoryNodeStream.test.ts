@@ -14,6 +14,12 @@ const LATCHED = {
   ),
 };
 const REPLY = '<think>A plain scene.</think>{"description": "A grey corridor with a closed door on the left."}';
+const SCENES = ['A red ball rolls under the sofa.', 'Someone waters the plants by the window.', 'The kettle boils in the kitchen.', 'A cat sleeps on the blue chair.'];
+/** Replies that never repeat a fact, so the quality gate keeps every memory. */
+function changingReplies(): () => string {
+  let n = 0;
+  return () => `<think>ok</think>{"description": "${SCENES[n++ % SCENES.length]}"}`;
+}
 
 interface MemoryMsg {
   id: string;
@@ -91,6 +97,26 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     // A subscriber that joins late still receives the memory (reliable, transient local history).
     const late = memoriesOf(h.tester);
     await until(() => late.length === memories.length, 'the history for a late subscriber');
+  });
+
+  it('applies `ros2 param set segment.keyframes` from the next segment on, in the same episode', async () => {
+    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0'] });
+    h.server.onChat = changingReplies();
+    const memories = memoriesOf(h.tester);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const imagesPerRequest = () =>
+      h!.server.chatRequests().map((r) => r.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((p) => p.type === 'image_url').length);
+    await publishFrames(camera, 1000, 1003);
+    await until(() => memories.length >= 1, 'the first memory', 10_000);
+    assert.equal(imagesPerRequest()[0], 4, 'every frame of the 2 s segment (8 keyframes allowed)');
+
+    assert.equal(h.graph.paramSet('/taskmem', 'segment.keyframes', '2').successful, true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await publishFrames(camera, 1003, 1008);
+    await until(() => memories.length >= 3, 'memories after the change', 10_000);
+    assert.equal(imagesPerRequest().at(-1), 2);
+    assert.ok(memories.every((m) => m.episode === 0), JSON.stringify(memories.map((m) => m.id)));
+    assert.equal(new Set(memories.map((m) => m.id)).size, memories.length, 'no duplicate ids');
   });
 
   it('keeps running on malformed frames, counting them by cause and warning once per cause', async () => {
