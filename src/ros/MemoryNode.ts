@@ -57,6 +57,7 @@ export interface MemoryNodeOptions {
 type AskAction = 'taskmem/action/Ask';
 
 const ASK_ACTION: AskAction = 'taskmem/action/Ask';
+/** rclnodejs tells an execute callback of a cancel request only through the goal handle's state: it is polled. */
 const CANCEL_POLL_MS = 50;
 /** diagnostic_msgs/DiagnosticStatus levels. */
 const DIAG = { OK: 0, WARN: 1, ERROR: 2 } as const;
@@ -109,23 +110,24 @@ export class MemoryNode {
     rclnodejs.removeSignalHandlers();
     const node = new rclnodejs.Node(nodeName);
     const logger = node.getLogger();
-    let parameters: NodeParameters;
+    let store: MemoryStore | null = null;
     try {
-      parameters = new NodeParameters(rclnodejs, node, logger);
+      const parameters = new NodeParameters(rclnodejs, node, logger);
+      const config = parameters.config;
+      store = await assembly.openStore(config, logger);
+      const episode = (await store.lastEpisode(config.robot_id)) + 1;
+      const focus = await assembly.focus({ config, store, logger });
+      const { pipeline, memorizer } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
+      const answerer = await assembly.answerer({ config, store, logger });
+      const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, answerer, focus, assembly, episode, shutdownGraceMs });
+      node.spin();
+      return memoryNode;
     } catch (error) {
+      await store?.close();
       node.destroy();
       rclnodejs.shutdown();
       throw error;
     }
-    const config = parameters.config;
-    const store = await assembly.openStore(config, logger);
-    const episode = (await store.lastEpisode(config.robot_id)) + 1;
-    const focus = await assembly.focus({ config, store, logger });
-    const { pipeline, memorizer } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
-    const answerer = await assembly.answerer({ config, store, logger });
-    const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, answerer, focus, assembly, episode, shutdownGraceMs });
-    node.spin();
-    return memoryNode;
   }
 
   private constructor(parts: {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryNode } from '../../src/ros/MemoryNode.js';
+import { liveAssembly } from '../../src/ros/liveAssembly.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { GoalStatus } from '../support/rclnodejs-double/index.js';
+import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
 
 const NODE = '/taskmem';
@@ -161,6 +166,20 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
 });
 
 describe('MemoryNode shutdown (through the rclnodejs double)', () => {
+  it('shuts rclnodejs down and closes the store when a stage cannot start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskmem-ros-'));
+    try {
+      const process = new RclnodejsDouble();
+      const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', 'focus.grouping:=embedding'];
+      await assert.rejects(MemoryNode.start({ rclnodejs: process.rclnodejs, assembly: liveAssembly({}), argv }), /focus\.grouping = "embedding" needs an embedding source/);
+      assert.equal(process.isShutdown, true);
+      assert.equal(process.nodes.length, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it('owns SIGINT, closes the store and shuts rclnodejs down; a restart continues the episode numbering', async () => {
     const h = await startHarness();
     try {
