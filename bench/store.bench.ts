@@ -41,12 +41,10 @@ export default async function storeBench(): Promise<void> {
     for (const size of SIZES) {
       // Bulk-load up to the size, then time one-transaction puts of the last PUTS memories at that size.
       while (stored < size - PUTS) await store.putMany(Array.from({ length: Math.min(10_000, size - PUTS - stored) }, next));
+      const timed = Array.from({ length: PUTS }, next);
       const wall = performance.now();
       const cpu = process.cpuUsage();
-      for (let i = 0; i < PUTS; i++) {
-        const { memory, embedding } = next();
-        await store.put(memory, embedding);
-      }
+      for (const { memory, embedding } of timed) await store.put(memory, embedding);
       const used = process.cpuUsage(cpu);
       const rates = `${(PUTS / ((performance.now() - wall) / 1000)).toFixed(0)} / ${(PUTS / ((used.user + used.system) / 1e6)).toFixed(0)}`;
       const asOf = T0 + BigInt(size) * SEGMENT;

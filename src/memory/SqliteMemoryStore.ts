@@ -56,6 +56,8 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly #statements = new Map<string, Database.Statement>();
   #index: BinaryVectorIndex | null = null;
   #indexDataVersion = -1n;
+  /** Dimension of the stored vectors once known (it never changes for a file). */
+  #dims: number | null = null;
 
   constructor({ path, thumbnails = false, synchronous = 'normal', logger = silentLogger }: SqliteMemoryStoreOptions) {
     const file = expandHome(path);
@@ -375,12 +377,16 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   #checkDimensions(dims: number, id: string): void {
-    const stored = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
-    if (stored === undefined) this.#sql("INSERT INTO store_meta (key, value) VALUES ('vector_dims', ?)").run(String(dims));
-    else if (Number(stored) !== dims) {
-      throw new Error(`SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${stored}-dimensional vectors`);
+    if (this.#dims === null) {
+      const stored = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+      if (stored === undefined) this.#sql("INSERT INTO store_meta (key, value) VALUES ('vector_dims', ?)").run(String(dims));
+      else this.#dims = Number(stored);
+    }
+    if (this.#dims !== null && this.#dims !== dims) {
+      throw new Error(`SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${this.#dims}-dimensional vectors`);
     }
   }
+
 
   /**
    * Full-text ranking with bounded work. FTS5's bm25 scores every matching row and, to weigh each term, scans the
