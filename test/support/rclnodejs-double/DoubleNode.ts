@@ -112,10 +112,6 @@ export class DoubleNode implements RosNode {
     return { nanoseconds: this.#simTime ?? BigInt(Date.now()) * 1_000_000n };
   }
 
-  get spinning(): boolean {
-    return this.#spinning;
-  }
-
   /** Returns at once, as rclnodejs's spin does: callbacks run on the event loop. */
   spin(): void {
     if (this.#spinning) throw new Error('rclnodejs: the node is already spinning');

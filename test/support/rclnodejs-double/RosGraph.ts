@@ -36,8 +36,6 @@ interface SubscriptionEntry {
   queue: unknown[];
   callback: (message: never) => void;
   scheduled: boolean;
-  /** Messages dropped because the queue was full when they arrived. */
-  overflowed: number;
 }
 
 type ServiceHandler = (request: unknown) => Promise<unknown>;
@@ -75,7 +73,7 @@ export class RosGraph {
 
   addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void): SubscriptionEntry {
     this.#checkType(topic, type);
-    const entry: SubscriptionEntry = { type, qos, queue: [], callback, scheduled: false, overflowed: 0 };
+    const entry: SubscriptionEntry = { type, qos, queue: [], callback, scheduled: false };
     this.#topic(topic).subscriptions.add(entry);
     for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
     return entry;
@@ -94,16 +92,6 @@ export class RosGraph {
     for (const sub of this.#topic(topic).subscriptions) {
       if (matches(publisher.qos, sub.qos)) this.#enqueue(sub, copy);
     }
-  }
-
-  /** Publishers on a topic, and how many of them a subscription with these QoS settings would match. */
-  publisherCount(topic: string, qos?: QosSettings): number {
-    const pubs = [...(this.#topics.get(topic)?.publishers ?? [])];
-    return qos ? pubs.filter((p) => matches(p.qos, qos)).length : pubs.length;
-  }
-
-  subscriptionCount(topic: string): number {
-    return this.#topics.get(topic)?.subscriptions.size ?? 0;
   }
 
   /** Topic names with at least one publisher or subscription. */
@@ -189,10 +177,8 @@ export class RosGraph {
 
   #enqueue(sub: SubscriptionEntry, message: unknown): void {
     sub.queue.push(structuredClone(message));
-    if (sub.queue.length > sub.qos.depth) {
-      sub.queue.shift();
-      sub.overflowed++;
-    }
+    // Keep last: the oldest undelivered message is overwritten.
+    if (sub.queue.length > sub.qos.depth) sub.queue.shift();
     if (sub.scheduled) return;
     sub.scheduled = true;
     setImmediate(() => {
