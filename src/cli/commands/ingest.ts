@@ -10,8 +10,7 @@ import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
 import { PerceptionMemorizer } from '../../memorize/PerceptionMemorizer.js';
 import type { Memorizer } from '../../memorize/Memorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
-import { PostgresMemoryStore } from '../../memory/PostgresMemoryStore.js';
+import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { ingestRecording, type IngestProgress } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
@@ -83,9 +82,7 @@ export async function run(args: string[]): Promise<number> {
 
   let store: MemoryStore;
   try {
-    store = config.store.backend === 'postgres'
-      ? await PostgresMemoryStore.open({ url: config.store.url, thumbnails: config.store.thumbnails, logger })
-      : new SqliteMemoryStore({ path: config.store.path, thumbnails: config.store.thumbnails, logger });
+    store = await openMemoryStore(config.store, logger);
   } catch (error) {
     console.error(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 4;
