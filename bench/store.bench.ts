@@ -30,7 +30,7 @@ export default async function storeBench(): Promise<void> {
   const store = new SqliteMemoryStore({ path: join(dir, 'memory.sqlite'), logger: consoleLogger });
   try {
     console.log(`store: SQLite in ${dir}; ${DIMS}-d vectors on every memory; ${QUERIES} questions per figure`);
-    console.log('size       insert/s wall / CPU (1 tx each)   full-text p50 / p95   hybrid p50 / p95');
+    console.log('size       insert/s wall / CPU (1 tx each)   full-text p50 / p95 / CPU   hybrid p50 / p95 / CPU');
     let stored = 0;
     const next = () => {
       const text = words.memoryText();
@@ -54,9 +54,9 @@ export default async function storeBench(): Promise<void> {
       if (size === SIZES.at(-1)) {
         const query = new Float32Array(DIMS);
         const h = await percentiles(questions, (q) => (words.embed(q, query), store.recall({ text: q, vector: query, asOf, limit: 10 })));
-        hybrid = `${h.p50.toFixed(1)} / ${h.p95.toFixed(1)} ms`;
+        hybrid = latency(h);
       }
-      console.log(`${String(size).padEnd(10)} ${rates.padEnd(33)} ${`${text.p50.toFixed(1)} / ${text.p95.toFixed(1)} ms`.padEnd(21)} ${hybrid}`);
+      console.log(`${String(size).padEnd(10)} ${rates.padEnd(33)} ${latency(text).padEnd(27)} ${hybrid}`);
     }
     await vectorRecall(store, words, vectors, stored);
     console.log('targets: ≥ 5,000 inserts/s; full-text p95 ≤ 20 ms at 10^6; hybrid p95 ≤ 50 ms at 10^6');
@@ -93,17 +93,22 @@ function topIndices(values: Float64Array, k: number): number[] {
   return best;
 }
 
-async function percentiles<T>(inputs: T[], run: (input: T) => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+/** p50 and p95 wall-clock latency, and mean CPU time per call (unaffected by other processes on the machine). */
+async function percentiles<T>(inputs: T[], run: (input: T) => Promise<unknown>): Promise<{ p50: number; p95: number; cpu: number }> {
   for (const input of inputs.slice(0, 10)) await run(input);
   const times: number[] = [];
+  const cpu = process.cpuUsage();
   for (const input of inputs) {
     const started = performance.now();
     await run(input);
     times.push(performance.now() - started);
   }
+  const used = process.cpuUsage(cpu);
   times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p95: times[Math.floor(times.length * 0.95)]! };
+  return { p50: times[Math.floor(times.length * 0.5)]!, p95: times[Math.floor(times.length * 0.95)]!, cpu: (used.user + used.system) / 1000 / inputs.length };
 }
+
+const latency = (l: { p50: number; p95: number; cpu: number }) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)} / ${l.cpu.toFixed(1)} ms`;
 
 function memoryAt(i: number, text: string): Memory {
   const start = T0 + BigInt(i) * SEGMENT;

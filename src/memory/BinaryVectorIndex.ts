@@ -32,6 +32,8 @@ export class BinaryVectorIndex {
   readonly #kernel: HammingKernel;
   #keys = new Float64Array(1024);
   readonly #slots = new Map<number, number>();
+  /** Scratch space for one scan's distances, reused between queries. */
+  #distances = new Uint16Array(0);
   #size = 0;
 
   constructor(dims: number) {
@@ -75,23 +77,33 @@ export class BinaryVectorIndex {
   nearest(query: Uint8Array, count: number): number[] {
     const n = this.#size;
     if (n === 0 || count <= 0) return [];
-    const distances = new Uint16Array(n);
+    if (this.#distances.length < n) this.#distances = new Uint16Array(this.#keys.length);
+    const distances = this.#distances;
     const histogram = new Uint32Array(this.#bytes * 8 + 1);
     new Uint8Array(this.#kernel.memory.buffer, QUERY_AT, this.#bytes).set(query);
-    const out = new Uint16Array(this.#kernel.memory.buffer, OUT_AT, CHUNK);
     for (let first = 0; first < n; first += CHUNK) {
       const m = Math.min(CHUNK, n - first);
       this.#kernel.hamming(CODES_AT + first * this.#bytes, m, this.#bytes / 16, QUERY_AT, OUT_AT);
-      distances.set(m === CHUNK ? out : out.subarray(0, m), first);
+      const out = new Uint16Array(this.#kernel.memory.buffer, OUT_AT, m);
+      for (let j = 0; j < m; j++) {
+        const d = out[j]!;
+        distances[first + j] = d;
+        histogram[d]!++;
+      }
     }
-    for (let i = 0; i < n; i++) histogram[distances[i]!]!++;
-    // The smallest threshold whose cumulative count reaches `count`: every code below it is taken.
+    // The smallest threshold whose cumulative count reaches `count`: every code below it is taken, then codes at
+    // the threshold until `count` are reached.
     let threshold = 0;
-    for (let seen = histogram[0]!; seen < count && threshold < histogram.length - 1; seen += histogram[++threshold]!);
+    let below = 0;
+    while (below + histogram[threshold]! < count && threshold < histogram.length - 1) below += histogram[threshold++]!;
+    let atThreshold = count - below;
     const picked: number[] = [];
-    for (let i = 0; i < n; i++) if (distances[i]! <= threshold) picked.push(i);
+    for (let i = 0; i < n; i++) {
+      const d = distances[i]!;
+      if (d < threshold || (d === threshold && atThreshold-- > 0)) picked.push(i);
+    }
     picked.sort((a, b) => distances[a]! - distances[b]!);
-    return picked.slice(0, count).map((slot) => this.#keys[slot]!);
+    return picked.map((slot) => this.#keys[slot]!);
   }
 
   #reserve(size: number): void {
