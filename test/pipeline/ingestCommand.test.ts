@@ -15,15 +15,18 @@ interface Run {
   stderr: string;
 }
 
-/** `taskmem ingest …` in a child process, as a user runs it; `killWhen` may SIGKILL it on its output. */
-function ingest(args: string[], killWhen?: (stdout: string) => boolean): Promise<Run> {
+/** `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output. */
+function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ingest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (killWhen?.(stdout)) child.kill('SIGKILL');
+      if (stopWhen?.(stdout)) {
+        stopWhen = undefined;
+        child.kill(signal);
+      }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
@@ -63,7 +66,7 @@ describe('taskmem ingest (command)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('survives SIGKILL mid-run with an intact store holding every memory it reported, then resumes without duplicates', async () => {
+  it('survives SIGKILL mid-run with an intact store holding every memory it reported, stops cleanly on Ctrl-C, then resumes without duplicates', async () => {
     const store = join(dir, 'crash.sqlite');
     const killed = await ingest([script.path, ...flags(store)], (out) => storedIds(out).length >= 2);
     assert.equal(killed.signal, 'SIGKILL', `the run was killed mid-way (stderr: ${killed.stderr})`);
@@ -78,6 +81,13 @@ describe('taskmem ingest (command)', function () {
     } finally {
       db.close();
     }
+
+    // Ctrl-C: the segment in flight is finished, the run says how to resume and exits with 130.
+    const interrupted = await ingest([script.path, ...flags(store)], (out) => storedIds(out).length >= 1, 'SIGINT');
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.match(interrupted.stderr, /resuming/);
+    assert.match(interrupted.stderr, /interrupted: run the same command again to resume/);
+    reported.push(...storedIds(interrupted.stdout));
 
     const rerun = await ingest([script.path, ...flags(store)]);
     assert.equal(rerun.code, 0, rerun.stderr);
