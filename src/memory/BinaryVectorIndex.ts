@@ -106,6 +106,29 @@ export class BinaryVectorIndex {
     return picked.map((slot) => this.#keys[slot]!);
   }
 
+  /**
+   * `keys` ordered by an asymmetric estimate of similarity: the float query against each code's signs
+   * (Σ query[i] over the set bits, i.e. the dot product with the sign vector up to a constant). Finer than
+   * Hamming distance, which has quantised the query too; used to order a Hamming shortlist.
+   */
+  orderBySigns(query: Float32Array, keys: number[]): number[] {
+    const heap = new Uint8Array(this.#kernel.memory.buffer);
+    const scores = new Float64Array(keys.length);
+    keys.forEach((key, k) => {
+      const slot = this.#slots.get(key);
+      if (slot === undefined) throw new Error(`BinaryVectorIndex#orderBySigns: no code for key ${key}`);
+      const base = CODES_AT + slot * this.#bytes;
+      let score = 0;
+      for (let i = 0; i < query.length; i += 8) {
+        const byte = heap[base + (i >> 3)]!;
+        if (byte === 0) continue;
+        for (let b = 0; b < 8 && i + b < query.length; b++) if (byte & (1 << b)) score += query[i + b]!;
+      }
+      scores[k] = score;
+    });
+    return keys.map((_, k) => k).sort((a, b) => scores[b]! - scores[a]!).map((k) => keys[k]!);
+  }
+
   #reserve(size: number): void {
     if (size > this.#keys.length) {
       const keys = new Float64Array(Math.max(size, this.#keys.length * 2));

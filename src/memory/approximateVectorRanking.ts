@@ -9,12 +9,16 @@ export interface VectorSource {
   vectors(keys: number[]): Promise<Map<number, Float32Array>>;
 }
 
+/** Hamming shortlist size per exactly re-ranked vector. */
+const SHORTLIST = 16;
+
 /**
- * Best `count` keys by cosine similarity to `query`, approximately: the Hamming pass over binary codes picks
- * candidates, filters are checked on them, and the survivors are re-ranked exactly. When filters reject most
- * candidates the pass is widened (×8) until enough survive or every code has been considered, so a selective
- * filter costs time, never results. Exact top-k is missed only when a true neighbour's code falls outside the
- * re-rank pool (measured as recall@10 in bench/store.bench.ts).
+ * Best `count` keys by cosine similarity to `query`, approximately, in three passes: Hamming distance over all
+ * binary codes picks a shortlist (SHORTLIST × the re-rank pool), the float query against the shortlist's sign
+ * bits orders it, filters are checked, and the best survivors are re-ranked by exact cosine on stored vectors.
+ * When filters reject most candidates the shortlist is widened (×8) until enough survive or every code has been
+ * considered, so a selective filter costs time, never results. A true neighbour is missed only when its code
+ * falls outside the shortlist or the re-rank pool (measured as recall@10 in bench/store.bench.ts).
  */
 export async function approximateVectorRanking(source: VectorSource, query: Float32Array, count: number): Promise<number[]> {
   const { index } = source;
@@ -22,8 +26,8 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
   const code = binaryCode(query);
   const wanted = rerankPool(count);
   let candidates: number[] = [];
-  for (let scan = wanted; ; scan *= 8) {
-    const nearest = index.nearest(code, scan);
+  for (let scan = wanted * SHORTLIST; ; scan *= 8) {
+    const nearest = index.orderBySigns(query, index.nearest(code, scan));
     if (source.passing) {
       const ok = await source.passing(nearest);
       candidates = nearest.filter((key) => ok.has(key));
