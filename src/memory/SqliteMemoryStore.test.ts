@@ -61,6 +61,21 @@ describe('SqliteMemoryStore', function () {
     await store.close();
   });
 
+  it('widens the vector search until a selective filter has results', async () => {
+    const store = new SqliteMemoryStore({ path: join(dir, 'selective.sqlite') });
+    const dims = 32;
+    const query = new Float32Array(dims).fill(1);
+    let seed = 1;
+    const random = () => new Float32Array(dims).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.3);
+    await store.putMany(Array.from({ length: 5000 }, (_, i) => ({ memory: sampleMemory({ start: BigInt(i), text: `crowd ${i}` }), embedding: random() })));
+    const lonely = sampleMemory({ robotId: 'r2', text: 'the only memory of r2' });
+    await store.put(lonely, new Float32Array(dims).fill(-1));
+    const hits = await store.recall({ vector: query, robotId: 'r2' });
+    assert.deepEqual(hits.map((h) => h.memory.id), [lonely.id]);
+    assert.equal((await store.recall({ vector: query, limit: 20 })).length, 20);
+    await store.close();
+  });
+
   it('sees memories another connection wrote, vectors included', async () => {
     const path = join(dir, 'shared.sqlite');
     const reader = new SqliteMemoryStore({ path });
