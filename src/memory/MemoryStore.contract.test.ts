@@ -129,6 +129,7 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
 
     it('ranks by vector similarity and fuses it with full text', async () => {
       const dims = 64;
+      assert.deepEqual(await store.recall({ vector: unit(dims, [1]) }), [], 'no vectors stored yet');
       await store.put(sampleMemory({ start: T0, text: 'a kettle boils' }), unit(dims, [1, 2, 3]));
       await store.put(sampleMemory({ start: T0 + 10n * S, text: 'a dog sleeps' }), unit(dims, [40, 41, 42]));
       await store.put(sampleMemory({ start: T0 + 20n * S, text: 'a dog barks at the kettle' }), unit(dims, [1, 2, 50]));

@@ -46,8 +46,8 @@ const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
 /**
  * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
  * in memory for a Hamming first pass and re-ranked exactly. Every integer column is read as a bigint
- * (`safeIntegers`), since ROS nanosecond stamps exceed 2^53. One process writes a file; readers in other
- * processes see every committed memory (the in-memory vector index is rebuilt when another connection wrote).
+ * (`safeIntegers`), since ROS nanosecond stamps exceed 2^53. Other processes may read and write the same file;
+ * each sees every committed memory.
  */
 export class SqliteMemoryStore implements MemoryStore {
   readonly #db: Database.Database;
@@ -56,6 +56,8 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly #statements = new Map<string, Database.Statement>();
   #index: BinaryVectorIndex | null = null;
   #indexDataVersion = -1n;
+  /** Highest memory_vectors.vseq loaded into the index. */
+  #indexedUpTo = 0n;
   /** Dimension of the stored vectors once known (it never changes for a file). */
   #dims: number | null = null;
 
@@ -442,26 +444,32 @@ export class SqliteMemoryStore implements MemoryStore {
     return new Map(rows.map(([seq, vector]) => [Number(seq), embeddingFromBytes(vector)]));
   }
 
-  /** The in-memory index, loaded on first use and reloaded when another connection has changed the file. */
+  /**
+   * The in-memory index: loaded on first use, kept in step by this store's own writes, and brought up to date
+   * with the vectors other connections stored (rows numbered above the last one loaded) when the file changed.
+   */
   #vectorIndex(): BinaryVectorIndex {
     const dataVersion = this.#db.pragma('data_version', { simple: true }) as bigint;
     if (this.#index && dataVersion === this.#indexDataVersion) return this.#index;
-    const dims = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
-    const index = new BinaryVectorIndex(dims === undefined ? 0 : Number(dims));
-    const started = performance.now();
-    for (const row of this.#sql('SELECT seq, code FROM memory_vectors').raw().iterate() as IterableIterator<[bigint, Buffer]>) {
-      index.set(Number(row[0]), row[1]);
+    if (!this.#index) {
+      const dims = this.#sql("SELECT value FROM store_meta WHERE key = 'vector_dims'").pluck().get() as string | undefined;
+      if (dims === undefined) return new BinaryVectorIndex(0);
+      this.#index = new BinaryVectorIndex(Number(dims));
     }
-    this.#logger.info(`memory store: loaded ${index.size} vector codes in ${Math.round(performance.now() - started)} ms`);
-    this.#index = index;
+    const started = performance.now();
+    let loaded = 0;
+    for (const [vseq, seq, code] of this.#sql('SELECT vseq, seq, code FROM memory_vectors WHERE vseq > ? ORDER BY vseq').raw().iterate(this.#indexedUpTo) as IterableIterator<[bigint, bigint, Buffer]>) {
+      this.#index.set(Number(seq), code);
+      this.#indexedUpTo = vseq;
+      loaded++;
+    }
+    if (loaded > 10_000) this.#logger.info(`memory store: loaded ${loaded} vector codes in ${Math.round(performance.now() - started)} ms`);
     this.#indexDataVersion = dataVersion;
-    return index;
+    return this.#index;
   }
 
   #rowsBySeq(seqs: number[]): Map<number, Row> {
-    const rows = this.#db
-      .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(seqs)) as Row[];
+    const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(seqs)) as Row[];
     return new Map(rows.map((row) => [Number(row.seq), row]));
   }
 

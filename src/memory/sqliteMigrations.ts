@@ -50,8 +50,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
 
   -- code: the binary quantisation of vector (see BinaryVectorIndex), loaded into memory for the first pass.
+  -- vseq only grows (AUTOINCREMENT), so a reader loads what other connections stored since it last looked.
   CREATE TABLE memory_vectors (
-    seq INTEGER PRIMARY KEY REFERENCES memories(seq) ON DELETE CASCADE,
+    vseq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL UNIQUE REFERENCES memories(seq) ON DELETE CASCADE,
     code BLOB NOT NULL,
     vector BLOB NOT NULL
   );
