@@ -74,6 +74,7 @@ export class SqliteMemoryStore implements MemoryStore {
     this.#db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('cache_size = -65536');
     this.#keepThumbnails = thumbnails;
     this.#logger = logger;
     this.#migrate(file);
