@@ -96,6 +96,7 @@ export interface MemoryStore {
   setProgress(key: string, done: RosNanos): Promise<void>;
 
   logTask(task: Task): Promise<void>;
+  /** The robot's latest `limit` tasks (of one group when given), newest first. */
   recentTasks(robotId: string, limit: number, group?: string): Promise<Task[]>;
   putPreference(pair: PreferencePair): Promise<void>;
   preferences(group?: string): Promise<PreferencePair[]>;
