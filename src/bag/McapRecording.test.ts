@@ -1,17 +1,18 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapWriter } from '@mcap/core';
+import { McapWriter, type McapWriterOptions } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
+import zstd from '@foxglove/wasm-zstd';
 import { FileWritable } from './FileWritable.js';
 import { MessageDefinitions } from './MessageDefinitions.js';
 import { McapRecording, RecordingError } from './McapRecording.js';
 import { matchSensorTopics, recordedSensorMessages } from './RecordingSensors.js';
 import { configSchema } from '../config/schema.js';
 import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
-import { writeRecording, type RecordingScript } from '../../test/support/recording.js';
+import { writeCompressedCopy, writeRecording, type RecordingScript } from '../../test/support/recording.js';
 import type { SensorMessage } from '../pipeline/SensorMessage.js';
 import type { ImageMsg } from '../messages.js';
 
@@ -63,28 +64,68 @@ describe('McapRecording', () => {
     assert.ok(messages.some((m) => m.kind === 'odometry'));
   });
 
-  it('yields messages in log-time order even when chunks overlap in time', async () => {
-    const path = join(dir, 'overlap.mcap');
+  /** Poses at x = `xs` seconds on /pose, two messages per chunk, each chunk passed through `compressChunk`. */
+  async function writePoses(name: string, xs: number[], compressChunk?: McapWriterOptions['compressChunk']): Promise<string> {
+    const path = join(dir, name);
     const file = await FileWritable.create(path);
-    const mcap = new McapWriter({ writable: file, chunkSize: 64 });
+    const mcap = new McapWriter({ writable: file, chunkSize: 64, ...(compressChunk ? { compressChunk } : {}) });
     await mcap.start({ profile: 'ros2', library: 'test' });
     const text = new MessageDefinitions().schemaText('geometry_msgs/msg/PoseStamped');
     const schemaId = await mcap.registerSchema({ name: 'geometry_msgs/msg/PoseStamped', encoding: 'ros2msg', data: new TextEncoder().encode(text) });
     const channelId = await mcap.registerChannel({ topic: '/pose', schemaId, messageEncoding: 'cdr', metadata: new Map() });
     const writer = new MessageWriter(parse(text, { ros2: true }));
     const pose = (x: number) => writer.writeMessage({ header: { stamp: { sec: x, nanosec: 0 }, frame_id: 'map' }, pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } } });
-    // Two messages per chunk: [0 s, 10 s] then [5 s, 15 s].
-    for (const [i, x] of [0, 10, 5, 15].entries()) await mcap.addMessage({ channelId, sequence: i, logTime: BigInt(x) * NANOS_PER_SECOND, publishTime: 0n, data: pose(x) });
+    for (const [i, x] of xs.entries()) await mcap.addMessage({ channelId, sequence: i, logTime: BigInt(x) * NANOS_PER_SECOND, publishTime: 0n, data: pose(x) });
     await mcap.end();
     await file.close();
+    return path;
+  }
+
+  async function poseXs(path: string): Promise<number[]> {
     const recording = await McapRecording.open(path);
     try {
       const xs: number[] = [];
       for await (const m of recording.messages({ topics: ['/pose'] })) xs.push((m.message as { pose: { position: { x: number } } }).pose.position.x);
-      assert.deepEqual(xs, [0, 5, 10, 15]);
+      return xs;
     } finally {
       await recording.close();
     }
+  }
+
+  for (const compression of ['none', 'zstd'] as const) {
+    it(`yields messages in log-time order even when chunks overlap in time (${compression} chunks)`, async () => {
+      await zstd.isLoaded;
+      const compressChunk = compression === 'zstd' ? (data: Uint8Array) => ({ compression, compressedData: zstd.compress(data) }) : undefined;
+      // Two messages per chunk: [0 s, 10 s] then [5 s, 15 s].
+      assert.deepEqual(await poseXs(await writePoses(`overlap-${compression}.mcap`, [0, 10, 5, 15], compressChunk)), [0, 5, 10, 15]);
+    });
+  }
+
+  it('reads zstd and lz4 chunks message for message as the same recording with uncompressed chunks', async function () {
+    this.timeout(20_000);
+    const plain = await writeRecording({ path: join(dir, 'plain.mcap'), durationS: 2, fps: 5 });
+    const expected = await readAll(plain);
+    assert.equal(expected.length, 10 + 1 + 20 + 20);
+    for (const compression of ['zstd', 'lz4'] as const) {
+      const path = join(dir, `${compression}.mcap`);
+      await writeCompressedCopy(plain.path, path, compression);
+      assert.ok(statSync(path).size < statSync(plain.path).size / 4, `${compression} chunks are compressed`);
+      const messages = await readAll({ ...plain, path });
+      assert.deepEqual(messages.map((m) => m.kind), expected.map((m) => m.kind), compression);
+      assert.deepEqual(messages, expected, compression);
+    }
+  });
+
+  it('names a chunk compression it cannot decompress, and a compressed chunk that is damaged', async () => {
+    const brotli = await writePoses('brotli.mcap', [0, 1], (data) => ({ compression: 'brotli', compressedData: data }));
+    await assert.rejects(McapRecording.open(brotli), (e: unknown) =>
+      e instanceof RecordingError && /brotli\.mcap: chunks are compressed with brotli, which taskmem cannot decompress \(it reads zstd, lz4 and uncompressed chunks\)/.test(e.message));
+    // Chunks labelled zstd whose data are not zstd: in order (read chunk by chunk) and overlapping (general reader).
+    const notZstd = (data: Uint8Array) => ({ compression: 'zstd', compressedData: data });
+    await assert.rejects(poseXs(await writePoses('damaged.mcap', [0, 1, 2, 3], notZstd)), (e: unknown) =>
+      e instanceof RecordingError && /damaged\.mcap: chunk at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message));
+    await assert.rejects(poseXs(await writePoses('damaged-overlap.mcap', [0, 10, 5, 15], notZstd)), (e: unknown) =>
+      e instanceof RecordingError && /damaged-overlap\.mcap: cannot read messages: zstd data do not decompress/.test(e.message));
   });
 
   it('names the missing topic and lists what the file has', async () => {

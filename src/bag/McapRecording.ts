@@ -3,6 +3,7 @@ import { McapIndexedReader, hasMcapPrefix, MCAP_MAGIC } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
 import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { FileReadable } from './FileReadable.js';
+import { CHUNK_COMPRESSIONS, chunkDecompressHandlers, chunkDecompressionReady, decompressChunk } from './ChunkDecompression.js';
 import type { RosNanos } from '../time.js';
 
 /** A topic of a recording and the ROS type of its messages, e.g. `sensor_msgs/msg/Image`. */
@@ -37,8 +38,8 @@ export class RecordingError extends Error {
 
 /**
  * A rosbag2 MCAP recording (profile ros2, schema encoding ros2msg, message encoding cdr), read through its index:
- * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Callers must
- * `close()` it.
+ * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Chunks may be
+ * uncompressed or compressed with zstd or lz4; each is decompressed when it is read. Callers must `close()` it.
  */
 export class McapRecording {
   readonly identity: RecordingIdentity;
@@ -79,7 +80,7 @@ export class McapRecording {
       }
       let reader: McapIndexedReader;
       try {
-        reader = await McapIndexedReader.Initialize({ readable });
+        reader = await McapIndexedReader.Initialize({ readable, decompressHandlers: chunkDecompressHandlers });
       } catch (error) {
         throw new RecordingError(
           `${path}: the MCAP file has no readable index (${error instanceof Error ? error.message : String(error)}); ` +
@@ -87,12 +88,14 @@ export class McapRecording {
         );
       }
       const compressions = new Set(reader.chunkIndexes.map((c) => c.compression).filter((c) => c !== ''));
-      if (compressions.size > 0) {
+      const unreadable = [...compressions].filter((c) => !CHUNK_COMPRESSIONS.includes(c));
+      if (unreadable.length > 0) {
         throw new RecordingError(
-          `${path}: chunks are compressed with ${[...compressions].join(', ')}, which this build cannot decompress; ` +
-            'write an uncompressed copy with `mcap decompress` (mcap CLI) and ingest that',
+          `${path}: chunks are compressed with ${unreadable.join(', ')}, which taskmem cannot decompress (it reads ` +
+            `${CHUNK_COMPRESSIONS.join(', ')} and uncompressed chunks); write an uncompressed copy with \`mcap decompress\` (mcap CLI) and ingest that`,
         );
       }
+      if (compressions.size > 0) await chunkDecompressionReady;
       const unsupported = [...reader.channelsById.values()].filter((c) => c.messageEncoding !== 'cdr');
       if (unsupported.length > 0 && unsupported.length === reader.channelsById.size) {
         throw new RecordingError(`${path}: no channel uses the cdr message encoding of rosbag2 (found ${unsupported[0]!.messageEncoding})`);
@@ -122,7 +125,7 @@ export class McapRecording {
     const wanted = new Set([...this.#reader.channelsById.values()].filter((c) => topics.includes(c.topic)).map((c) => c.id));
     const records = this.#chunksInOrder
       ? this.#recordsByChunk(wanted, startTime ?? 0n)
-      : this.#reader.readMessages({ topics, validateCrcs: false, ...(startTime === undefined ? {} : { startTime }) });
+      : this.#recordsByReader(topics, startTime);
     for await (const record of records) {
       const channel = this.#reader.channelsById.get(record.channelId);
       if (!channel) throw new RecordingError(`${this.name}: message at ${record.logTime} names unknown channel ${record.channelId}`);
@@ -141,8 +144,9 @@ export class McapRecording {
 
   /**
    * Messages of the wanted channels, chunk after chunk, each chunk's in log-time order. Valid when chunks do not
-   * overlap in time (as rosbag2 writes them). Message data are views into the chunk read from the file: unlike
-   * the general indexed reader, nothing is copied, which is most of the cost of replaying camera streams.
+   * overlap in time (as rosbag2 writes them). Message data are views into the chunk read from the file (or into
+   * its decompressed records): unlike the general indexed reader, nothing is copied, which is most of the cost of
+   * replaying camera streams.
    */
   async *#recordsByChunk(wanted: Set<number>, startTime: RosNanos): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
     for (const chunk of this.#reader.chunkIndexes) {
@@ -153,6 +157,15 @@ export class McapRecording {
       const records = chunkMessages(bytes, wanted, `${this.name}: chunk at offset ${chunk.chunkStartOffset}`).filter((r) => r.logTime >= startTime);
       records.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
       yield* records;
+    }
+  }
+
+  /** Messages of `topics` through the general indexed reader, which merges chunks that overlap in time. */
+  async *#recordsByReader(topics: readonly string[], startTime: RosNanos | undefined): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
+    try {
+      yield* this.#reader.readMessages({ topics, validateCrcs: false, ...(startTime === undefined ? {} : { startTime }) });
+    } catch (error) {
+      throw new RecordingError(`${this.name}: cannot read messages: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -174,30 +187,45 @@ export class McapRecording {
 
 const MESSAGE_OPCODE = 0x05;
 const CHUNK_OPCODE = 0x06;
+const UTF8 = new TextDecoder();
 
-/** The Message records of wanted channels inside one uncompressed Chunk record (MCAP spec), as views. */
-function chunkMessages(bytes: Uint8Array, wanted: Set<number>, where: string): { channelId: number; logTime: RosNanos; data: Uint8Array }[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The Message records of wanted channels inside one Chunk record (MCAP spec), as views. */
+function chunkMessages(chunk: Uint8Array, wanted: Set<number>, where: string): { channelId: number; logTime: RosNanos; data: Uint8Array }[] {
   const fail = (why: string): never => {
     throw new RecordingError(`${where}: ${why} (the file is damaged)`);
   };
-  if (bytes.length < 45 || view.getUint8(0) !== CHUNK_OPCODE) fail('not a chunk record');
+  const header = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk.length < 45 || header.getUint8(0) !== CHUNK_OPCODE) fail('not a chunk record');
   // opcode, record length, message start and end times, uncompressed size, uncompressed CRC, compression string
+  const uncompressedSize = header.getBigUint64(1 + 8 + 8 + 8, true);
   let offset = 1 + 8 + 8 + 8 + 8 + 4;
-  offset += 4 + view.getUint32(offset, true);
-  if (offset + 8 > bytes.length) fail('truncated chunk header');
-  const end = offset + 8 + Number(view.getBigUint64(offset, true));
+  const compressionLength = header.getUint32(offset, true);
+  if (offset + 4 + compressionLength + 8 > chunk.length) fail('truncated chunk header');
+  const compression = UTF8.decode(chunk.subarray(offset + 4, offset + 4 + compressionLength));
+  offset += 4 + compressionLength;
+  const recordsEnd = offset + 8 + Number(header.getBigUint64(offset, true));
   offset += 8;
-  if (end > bytes.length) fail('records run past the chunk');
+  if (recordsEnd > chunk.length) fail('records run past the chunk');
+  let bytes = chunk.subarray(offset, recordsEnd);
+  if (compression !== '') {
+    try {
+      bytes = decompressChunk(compression, bytes, uncompressedSize);
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  offset = 0;
   const messages: { channelId: number; logTime: RosNanos; data: Uint8Array }[] = [];
   while (offset < end) {
-    if (offset + 9 > end) fail(`truncated record at ${offset}`);
+    if (offset + 9 > end) fail(`truncated record at byte ${offset} of its records`);
     const opcode = view.getUint8(offset);
     const length = Number(view.getBigUint64(offset + 1, true));
     const body = offset + 9;
-    if (body + length > end) fail(`record at ${offset} runs past the chunk`);
+    if (body + length > end) fail(`record at byte ${offset} of its records runs past them`);
     if (opcode === MESSAGE_OPCODE) {
-      if (length < 22) fail(`message record at ${offset} is too short`);
+      if (length < 22) fail(`message record at byte ${offset} of its records is too short`);
       const channelId = view.getUint16(body, true);
       // channel id (2), sequence (4), log time (8), publish time (8), then the data
       if (wanted.has(channelId)) messages.push({ channelId, logTime: view.getBigUint64(body + 6, true), data: bytes.subarray(body + 22, body + length) });
