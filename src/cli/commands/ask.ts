@@ -113,7 +113,7 @@ export async function ask(args: string[], io: CommandOutput): Promise<number> {
       ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
       ...(parsed.near === undefined ? {} : { near: parsed.near }),
     });
-    io.out(parsed.json ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) : render(answer, parsed.choices, answerer.timeZone));
+    io.out(parsed.json ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) : renderAnswer(answer, parsed.choices, answerer.timeZone));
     return 0;
   } catch (error) {
     if (error instanceof RangeError || (error as Error).message.startsWith('parameter ')) {
@@ -181,7 +181,8 @@ function parseArgs(rest: string[]): AskArgs {
   return { ...out, question };
 }
 
-function render(answer: Answer, choices: readonly string[], timeZone: string): string {
+/** The answer as the command prints it: the answer line, then each memory it rests on (time, place, id, text). */
+export function renderAnswer(answer: Answer, choices: readonly string[], timeZone: string): string {
   const time = (t: RosNanos) => formatLocal(Number(t / 1_000_000n), timeZone);
   const lines = [`Question: ${answer.question}  (asked ${time(answer.askedAt)})`];
   if (answer.answeredBy === '') lines.push('No model answered; the memories that match best:');
