@@ -192,6 +192,20 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       }
       assert.deepEqual((await store.recentTasks('r1', 2)).map((t) => t.id), ['t2', 't1'], 'newest first');
       assert.deepEqual((await store.recentTasks('r1', 5, 'a')).map((t) => t.text), ['q2', 'q0']);
+      await store.logTask({ id: 't9', robotId: 'r2', stamp: T0 + 1n, text: 'q9', group: 'a', kind: 'directive' });
+
+      const answer = { text: 'On the table.', abstained: false, confidence: 0.75, evidence: [memoryId('r1', 0, T0), memoryId('r1', 0, T0 + S)], answeredBy: 'answer-model' };
+      await store.recordAnswer('t1', { ...answer, text: 'first try' });
+      await store.recordAnswer('t1', answer);
+      await store.recordAnswer('t2', { text: '', abstained: true, confidence: 0, evidence: [], answeredBy: '' });
+      await assert.rejects(store.recordAnswer('t404', answer), /no task "t404" was logged/);
+      const answered = await store.answeredTasks();
+      assert.deepEqual(answered.map((t) => t.id), ['t0', 't1', 't9', 't2'], 'oldest first');
+      assert.deepEqual(answered[1], { id: 't1', robotId: 'r1', stamp: T0 + 1n, text: 'q1', group: 'b', kind: 'ask', answer }, 'a second answer replaces the first');
+      assert.equal(answered[0]!.answer, null, 'a task without a recorded answer');
+      assert.deepEqual(answered[3]!.answer, { text: '', abstained: true, confidence: 0, evidence: [], answeredBy: '' });
+      assert.deepEqual((await store.answeredTasks({ robotId: 'r1', since: T0 + 1n, until: T0 + 2n })).map((t) => t.id), ['t1']);
+      assert.deepEqual((await store.answeredTasks({ robotId: 'r2' })).map((t) => t.id), ['t9']);
 
       const pair = {
         id: 'p1', segmentId: 's1', group: 'a', prompt: 'p', chosen: 'c', rejected: 'r', examples: ['q0'],

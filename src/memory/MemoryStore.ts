@@ -46,6 +46,32 @@ export interface Task {
   kind: 'ask' | 'directive';
 }
 
+/** What was answered to a task (a question), kept so that a report shows each question with its evidence. */
+export interface TaskAnswer {
+  /** The answer; empty when abstained or when no model answered and the evidence was the answer. */
+  text: string;
+  abstained: boolean;
+  /** 0..1; 0 when no model answered. */
+  confidence: number;
+  /** Ids of the memories the answer rests on, most relevant first. */
+  evidence: string[];
+  /** Served model name; empty when no model answered. */
+  answeredBy: string;
+}
+
+export interface AnsweredTask extends Task {
+  /** null when no answer was recorded (not answered, or answering failed). */
+  answer: TaskAnswer | null;
+}
+
+/** Which tasks to list; every filter is optional. */
+export interface TaskQuery {
+  robotId?: string;
+  /** Only tasks logged at or after `since` and before `until`. */
+  since?: RosNanos;
+  until?: RosNanos;
+}
+
 /** A preference between two candidate memories of one segment, by the paper's recipe. */
 export interface PreferencePair {
   id: string;
@@ -98,6 +124,10 @@ export interface MemoryStore {
   logTask(task: Task): Promise<void>;
   /** The robot's latest `limit` tasks (of one group when given), newest first. */
   recentTasks(robotId: string, limit: number, group?: string): Promise<Task[]>;
+  /** Records the answer to a logged task, replacing an earlier one; a task id that was never logged is an error. */
+  recordAnswer(taskId: string, answer: TaskAnswer): Promise<void>;
+  /** Logged tasks, oldest first, each with its recorded answer or null. */
+  answeredTasks(query?: TaskQuery): Promise<AnsweredTask[]>;
   putPreference(pair: PreferencePair): Promise<void>;
   preferences(group?: string): Promise<PreferencePair[]>;
   putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord>;

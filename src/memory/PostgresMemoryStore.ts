@@ -10,6 +10,9 @@ import type {
   RecallQuery,
   ScoredMemory,
   Task,
+  TaskAnswer,
+  AnsweredTask,
+  TaskQuery,
 } from './MemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
@@ -248,6 +251,33 @@ export class PostgresMemoryStore implements MemoryStore {
       [robotId, group ?? null, limit],
     );
     return rows.map((r) => ({ id: r.id, robotId: r.robot_id, stamp: r.stamp_ns, text: r.text, group: r.task_group, kind: r.kind }));
+  }
+
+  async recordAnswer(taskId: string, answer: TaskAnswer): Promise<void> {
+    const { rowCount } = await this.#pool.query(
+      `INSERT INTO answers (task_id, text, abstained, confidence, evidence, answered_by)
+       SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM tasks WHERE id = $1)
+       ON CONFLICT (task_id) DO UPDATE SET text = excluded.text, abstained = excluded.abstained, confidence = excluded.confidence,
+         evidence = excluded.evidence, answered_by = excluded.answered_by`,
+      [taskId, answer.text, answer.abstained, answer.confidence, JSON.stringify(answer.evidence), answer.answeredBy],
+    );
+    if (rowCount === 0) throw new Error(`PostgresMemoryStore#recordAnswer: no task ${JSON.stringify(taskId)} was logged`);
+  }
+
+  async answeredTasks(query: TaskQuery = {}): Promise<AnsweredTask[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT t.*, a.task_id AS answered, a.text AS answer_text, a.abstained, a.confidence, a.evidence, a.answered_by
+       FROM tasks t LEFT JOIN answers a ON a.task_id = t.id
+       WHERE ($1::text IS NULL OR t.robot_id = $1) AND ($2::bigint IS NULL OR t.stamp_ns >= $2) AND ($3::bigint IS NULL OR t.stamp_ns < $3)
+       ORDER BY t.stamp_ns, t.id`,
+      [query.robotId ?? null, query.since ?? null, query.until ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id, robotId: r.robot_id, stamp: r.stamp_ns, text: r.text, group: r.task_group, kind: r.kind,
+      answer: r.answered === null ? null : {
+        text: r.answer_text, abstained: r.abstained, confidence: Number(r.confidence), evidence: JSON.parse(r.evidence) as string[], answeredBy: r.answered_by,
+      },
+    }));
   }
 
   async putPreference(p: PreferencePair): Promise<void> {

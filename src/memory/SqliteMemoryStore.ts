@@ -13,6 +13,9 @@ import type {
   RecallQuery,
   ScoredMemory,
   Task,
+  TaskAnswer,
+  AnsweredTask,
+  TaskQuery,
 } from './MemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
@@ -279,6 +282,38 @@ export class SqliteMemoryStore implements MemoryStore {
       text: r.text as string,
       group: r.task_group as string,
       kind: r.kind as Task['kind'],
+    }));
+  }
+
+  async recordAnswer(taskId: string, answer: TaskAnswer): Promise<void> {
+    const { changes } = this.#sql(`INSERT INTO answers (task_id, text, abstained, confidence, evidence, answered_by)
+        SELECT @taskId, @text, @abstained, @confidence, @evidence, @answeredBy WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @taskId)
+        ON CONFLICT(task_id) DO UPDATE SET text = excluded.text, abstained = excluded.abstained, confidence = excluded.confidence,
+          evidence = excluded.evidence, answered_by = excluded.answered_by`)
+      .run({ taskId, ...answer, abstained: answer.abstained ? 1 : 0, evidence: JSON.stringify(answer.evidence) });
+    if (changes === 0) throw new Error(`SqliteMemoryStore#recordAnswer: no task ${JSON.stringify(taskId)} was logged`);
+  }
+
+  async answeredTasks(query: TaskQuery = {}): Promise<AnsweredTask[]> {
+    const rows = this.#sql(`SELECT t.*, a.task_id AS answered, a.text AS answer_text, a.abstained, a.confidence, a.evidence, a.answered_by
+        FROM tasks t LEFT JOIN answers a ON a.task_id = t.id
+        WHERE (@robotId IS NULL OR t.robot_id = @robotId) AND (@since IS NULL OR t.stamp_ns >= @since) AND (@until IS NULL OR t.stamp_ns < @until)
+        ORDER BY t.stamp_ns, t.id`)
+      .all({ robotId: query.robotId ?? null, since: query.since ?? null, until: query.until ?? null }) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      robotId: r.robot_id as string,
+      stamp: r.stamp_ns as bigint,
+      text: r.text as string,
+      group: r.task_group as string,
+      kind: r.kind as Task['kind'],
+      answer: r.answered === null ? null : {
+        text: r.answer_text as string,
+        abstained: r.abstained === 1n || r.abstained === 1,
+        confidence: Number(r.confidence),
+        evidence: JSON.parse(r.evidence as string) as string[],
+        answeredBy: r.answered_by as string,
+      },
     }));
   }
 

@@ -98,5 +98,16 @@ export function postgresMigrations(pgvector: boolean): string[] {
       PRIMARY KEY (task_group, version)
     );
     `,
+    `
+    CREATE TABLE answers (
+      task_id TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+      text TEXT NOT NULL,
+      abstained BOOLEAN NOT NULL,
+      confidence DOUBLE PRECISION NOT NULL,
+      evidence TEXT NOT NULL,
+      answered_by TEXT NOT NULL
+    );
+    CREATE INDEX tasks_stamp ON tasks (stamp_ns);
+    `,
   ];
 }

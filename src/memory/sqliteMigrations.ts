@@ -108,4 +108,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (task_group, version)
   );
   `,
+  `
+  -- The answer to a task (a question), one per task; evidence is a JSON array of memory ids.
+  CREATE TABLE answers (
+    task_id TEXT PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    answered_by TEXT NOT NULL
+  );
+  CREATE INDEX tasks_stamp ON tasks(stamp_ns);
+  `,
 ];
