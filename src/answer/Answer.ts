@@ -1,6 +1,7 @@
 import type { RosNanos } from '../time.js';
 import type { Pose } from '../segment/Segment.js';
 import type { TimeBounds } from './TimeExpressions.js';
+import type { TaskAnswer } from '../memory/MemoryStore.js';
 
 /** One memory an answer rests on (taskmem/msg/Evidence): when, where and what was remembered. */
 export interface Evidence {
@@ -57,4 +58,12 @@ export interface Answer {
 export interface AskFeedback {
   stage: 'retrieving' | 'searching' | 'answering';
   memoriesConsidered: number;
+}
+
+/** What the store keeps of an answer, beside the task it answers: the reply and the ids of its evidence. */
+export function taskAnswer(answer: Answer): TaskAnswer {
+  return {
+    text: answer.answer, abstained: answer.abstained, confidence: answer.confidence,
+    evidence: answer.evidence.map((e) => e.memoryId), answeredBy: answer.answeredBy,
+  };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as rcl from 'rclnodejs';
-import type { Answer, AskFeedback } from '../answer/Answer.js';
+import { taskAnswer, type Answer, type AskFeedback } from '../answer/Answer.js';
 import type { Answerer } from '../answer/Answerer.js';
 import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Config } from '../config/schema.js';
@@ -338,7 +338,7 @@ export class MemoryNode {
     const goal = goalHandle.request;
     const askedAt = this.node.now().nanoseconds;
     const id = uuidString(goalHandle.goalId.uuid);
-    await this.#focus.note({ text: goal.question, stamp: askedAt, kind: 'ask', ...(goal.task_group ? { group: goal.task_group } : {}) });
+    const task = await this.#focus.note({ text: goal.question, stamp: askedAt, kind: 'ask', ...(goal.task_group ? { group: goal.task_group } : {}) });
 
     const controller = new AbortController();
     const poll = setInterval(() => {
@@ -363,6 +363,9 @@ export class MemoryNode {
         goalHandle.canceled();
         return { answer: answerMsg(answer) };
       }
+      // The answer is kept beside its task for `taskmem report`; a store that cannot take it costs the record only.
+      await this.#store.recordAnswer(task.id, taskAnswer(answer)).catch((error: unknown) =>
+        this.#logger.warn(`taskmem: the answer to "${goal.question}" was not recorded: ${(error as Error).message}`));
       goalHandle.succeed();
       const message = answerMsg(answer);
       this.#answers.publish(message);

@@ -100,7 +100,9 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
   it('answers an Ask goal from memory: feedback first, then the Answer, also on ~/answers; the question is logged as a task', async () => {
     h = await startHarness();
     const store = new SqliteMemoryStore({ path: h.dbPath });
-    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    // Written under the goal's task group, which the question is limited to.
+    const keys = { ...memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'), taskGroup: 'household' };
+    await store.put(keys);
     await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
     await store.close();
     const answers: { question: string }[] = [];
@@ -112,14 +114,15 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     const { status, result } = (await goal.result) as { status: number; result: { answer: { evidence: { text: string }[]; question: string } } };
     assert.equal(status, GoalStatus.SUCCEEDED);
     assert.equal(feedback[0]?.stage, 'retrieving');
-    assert.match(result.answer.evidence[0]?.text ?? JSON.stringify(result), /keys/);
+    assert.match(result.answer.evidence[0]?.text ?? 'no evidence', /keys/);
     await until(() => answers.length === 1, 'the answer on ~/answers');
     assert.equal(answers[0]!.question, 'where are the keys?');
 
     const check = new SqliteMemoryStore({ path: h.dbPath });
-    const tasks = await check.recentTasks('robot', 10);
+    const tasks = await check.answeredTasks({ robotId: 'robot' });
     await check.close();
     assert.deepEqual(tasks.map((t) => [t.text, t.group, t.kind]), [['where are the keys?', 'household', 'ask']]);
+    assert.equal(tasks[0]!.answer?.evidence[0], keys.id, 'the answer is recorded with the evidence it used');
   });
 
   it('runs several goals at once and honours a cancel mid-way', async () => {
