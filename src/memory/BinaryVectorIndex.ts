@@ -112,6 +112,16 @@ export class BinaryVectorIndex {
    * Hamming distance, which has quantised the query too; used to order a Hamming shortlist.
    */
   orderBySigns(query: Float32Array, keys: number[]): number[] {
+    // sums[j·256 + b]: Σ query[8j + k] over the set bits k of byte value b at byte position j; a code then
+    // scores with one lookup per byte.
+    const bytes = Math.ceil(query.length / 8);
+    const sums = new Float64Array(bytes * 256);
+    for (let j = 0; j < bytes; j++) {
+      for (let b = 1; b < 256; b++) {
+        const low = 31 - Math.clz32(b & -b);
+        sums[j * 256 + b] = sums[j * 256 + (b & (b - 1))]! + (query[8 * j + low] ?? 0);
+      }
+    }
     const heap = new Uint8Array(this.#kernel.memory.buffer);
     const scores = new Float64Array(keys.length);
     keys.forEach((key, k) => {
@@ -119,11 +129,7 @@ export class BinaryVectorIndex {
       if (slot === undefined) throw new Error(`BinaryVectorIndex#orderBySigns: no code for key ${key}`);
       const base = CODES_AT + slot * this.#bytes;
       let score = 0;
-      for (let i = 0; i < query.length; i += 8) {
-        const byte = heap[base + (i >> 3)]!;
-        if (byte === 0) continue;
-        for (let b = 0; b < 8 && i + b < query.length; b++) if (byte & (1 << b)) score += query[i + b]!;
-      }
+      for (let j = 0; j < bytes; j++) score += sums[j * 256 + heap[base + j]!]!;
       scores[k] = score;
     });
     return keys.map((_, k) => k).sort((a, b) => scores[b]! - scores[a]!).map((k) => keys[k]!);

@@ -27,11 +27,16 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
   const wanted = rerankPool(count);
   let candidates: number[] = [];
   for (let scan = wanted * SHORTLIST; ; scan *= 8) {
-    const nearest = index.orderBySigns(query, index.nearest(code, scan));
+    const shortlist = index.orderBySigns(query, index.nearest(code, scan));
     if (source.passing) {
-      const ok = await source.passing(nearest);
-      candidates = nearest.filter((key) => ok.has(key));
-    } else candidates = nearest;
+      // Filters are checked best first, a slice at a time, until enough candidates pass.
+      candidates = [];
+      for (let from = 0; from < shortlist.length && candidates.length < wanted; from += 2 * wanted) {
+        const slice = shortlist.slice(from, from + 2 * wanted);
+        const ok = await source.passing(slice);
+        candidates.push(...slice.filter((key) => ok.has(key)));
+      }
+    } else candidates = shortlist;
     if (candidates.length >= wanted || scan >= index.size) break;
   }
   const vectors = await source.vectors(candidates.slice(0, wanted));
