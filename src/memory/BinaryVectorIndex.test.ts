@@ -32,6 +32,18 @@ describe('BinaryVectorIndex', function () {
     });
   }
 
+  it('orders a shortlist by the float query against each code\'s sign bits', () => {
+    const dims = 100;
+    const index = new BinaryVectorIndex(dims);
+    const vectors = Array.from({ length: 50 }, (_, i) => randomVector(dims, i + 7));
+    vectors.forEach((v, i) => index.set(i, binaryCode(v)));
+    const query = randomVector(dims, 4242);
+    const signScore = (v: Float32Array) => v.reduce((sum, x, i) => sum + (x > 0 ? query[i]! : 0), 0);
+    const want = vectors.map((v, i) => ({ i, s: signScore(v) })).sort((a, b) => b.s - a.s).map((r) => r.i);
+    assert.deepEqual(index.orderBySigns(query, [...vectors.keys()].reverse()), want);
+    assert.throws(() => index.orderBySigns(query, [999]), /no code for key 999/);
+  });
+
   it('replaces and deletes codes by key, and spans many scan chunks', () => {
     const index = new BinaryVectorIndex(128);
     const far = binaryCode(new Float32Array(128).fill(-1));
