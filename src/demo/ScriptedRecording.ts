@@ -248,6 +248,21 @@ function withMarker(pixels: Uint8Array, width: number, height: number, frame: nu
   return out;
 }
 
+/**
+ * The programs the speech track needs (espeak-ng speaks, sox resamples) that are not installed; empty when speech
+ * can be generated. A recording with `speech` lines fails without them, so a caller without them passes no speech.
+ */
+export function missingSpeechTools(): string[] {
+  return ['espeak-ng', 'sox'].filter((program) => {
+    try {
+      execFileSync(program, ['--version'], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** A sentence spoken by espeak-ng as mono S16 samples at `sampleRate`, cached across runs. */
 function speak(text: string, sampleRate: number): Int16Array {
   const folder = join(tmpdir(), 'taskmem-test-speech');

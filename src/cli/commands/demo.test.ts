@@ -1,0 +1,90 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { silentLogger } from '../../log.js';
+import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { demo } from './demo.js';
+
+describe('taskmem demo', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let browser: Browser;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-demo-'));
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('memorizes the scripted tour with the perception memorizer, answers from it, records the answers and writes a timeline that opens cleanly', async () => {
+    const out = join(dir, 'taskmem-demo');
+    mkdirSync(out);
+    writeFileSync(join(out, 'left-over.txt'), 'from an earlier run');
+    const lines: string[] = [];
+    const problems: string[] = [];
+    const code = await demo(['--out', out, '--robot_id', 'tourbot'], { out: (t) => lines.push(t), err: (t) => problems.push(t) }, silentLogger);
+    const printed = lines.join('\n');
+    assert.equal(code, 0, printed + problems.join('\n'));
+    assert.deepEqual(problems, []);
+    assert.ok(!existsSync(join(out, 'left-over.txt')), 'the demo folder is recreated');
+
+    assert.match(printed, /\[2\/4\] memorizing it through the ingest pipeline with embedded perception memorizer/);
+    assert.match(printed, /6 memories stored, 0 failed/);
+    // The kitchen question's best evidence is the memory that read the KITCHEN sign, with where the robot was.
+    const kitchen = printed.split('Question: ').find((q) => q.startsWith('Where did I see the kitchen sign?'))!;
+    assert.match(kitchen, /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}Text read in the 8 camera images: "KITCHEN"/);
+    const lastMinute = printed.split('Question: ').find((q) => q.startsWith('Which signs did the robot pass in the last minute?'))!;
+    for (const sign of ['KITCHEN', 'EXIT 12', 'LAB 3', 'CHARGING DOCK']) assert.ok(lastMinute.includes(`"${sign}"`), `${sign} among the last minute's evidence`);
+    assert.match(printed, /timeline: {2}.*timeline\.html/);
+    assert.match(printed, /ask --store\.path .*memory\.sqlite/);
+
+    const store = new SqliteMemoryStore({ path: join(out, 'memory.sqlite'), thumbnails: true });
+    try {
+      const tasks = await store.answeredTasks({ robotId: 'tourbot' });
+      assert.equal(tasks.length, 5, 'every question is logged as a task');
+      assert.ok(tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''), 'with its answer (the evidence, no model)');
+      const memories = (await store.recall({ robotId: 'tourbot', limit: 20 })).map((s) => s.memory);
+      assert.ok(memories.every((m) => m.source === 'perception' && m.thumbnails.length > 0), 'perception memories with thumbnails');
+    } finally {
+      await store.close();
+    }
+
+    const page = await browser.newPage();
+    const pageProblems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') pageProblems.push(message.text());
+    });
+    page.on('pageerror', (error) => pageProblems.push(error.message));
+    page.on('request', (request) => {
+      if (!request.url().startsWith('file:') && !request.url().startsWith('data:')) pageProblems.push(`network request to ${request.url()}`);
+    });
+    await page.goto(pathToFileURL(join(out, 'timeline.html')).href);
+    assert.equal(await page.locator('li.memory').count(), 6);
+    assert.match(await page.locator('li.memory').first().innerText(), /KITCHEN[\s\S]*perception/);
+    assert.equal(await page.locator('li.question').count(), 5);
+    assert.match(await page.locator('li.question').first().innerText(), /Where did I see the kitchen sign\?[\s\S]*evidence only/);
+    assert.ok((await page.locator('li.memory.cited').count()) > 0, 'the evidence is linked');
+    assert.equal(await page.locator('svg.path circle.pose').count(), 6);
+    assert.ok(await page.locator('li.memory img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), 'thumbnails decode');
+    assert.deepEqual(pageProblems, []);
+    await page.close();
+  });
+
+  it('refuses an unknown option and an unreachable policy without fallback', async () => {
+    const errors: string[] = [];
+    const io = { out: () => {}, err: (t: string) => errors.push(t) };
+    assert.equal(await demo(['--outt', join(dir, 'x')], io, silentLogger), 2);
+    assert.match(errors.join('\n'), /unknown option --outt/);
+    const code = await demo(['--out', join(dir, 'unreachable'), '--memorizer.url', 'http://127.0.0.1:9/v1', '--memorizer.fallback', 'false'], io, silentLogger);
+    assert.equal(code, 3);
+    assert.match(errors.join('\n'), /policy endpoint http:\/\/127\.0\.0\.1:9\/v1 is unreachable/);
+  });
+});

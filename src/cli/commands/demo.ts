@@ -1,0 +1,93 @@
+/**
+ * `taskmem demo` (`npm run demo`): taskmem's whole job on a scripted scene in a fresh folder — a recording is
+ * written, memorized, questioned, and shown as a timeline page.
+ */
+import { relative } from 'node:path';
+import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
+import { ConfigError, type Config } from '../../config/schema.js';
+import { runDemo, UnreachablePolicyError } from '../../demo/Demo.js';
+import { consoleLogger, type Logger } from '../../log.js';
+import type { CommandOutput } from './ask.js';
+
+export const summary = 'memorize a scripted scene, ask it questions and write its timeline (no GPU or server needed)';
+
+const USAGE = `usage: taskmem demo [--out <folder>] [--params-file taskmem.yaml] [--<parameter> <value>]…
+
+In a fresh folder (default ./taskmem-demo, removed and recreated on every run), the demo
+  1. writes a 60 s rosbag2 MCAP recording of a scripted scene (tour.mcap): a robot driving a circle past signs
+     (KITCHEN, a box labelled SPARE BATTERIES, EXIT 12, LAB 3, CHARGING DOCK) while three sentences are spoken
+     (espeak-ng and sox; without them the recording has no speech),
+  2. memorizes it through the ingest pipeline into memory.sqlite (thumbnails kept): without memorizer.url by the
+     embedded perception memorizer (text read in the frames, speech, scene changes, pose); with memorizer.url by
+     that policy model (the perception memorizer stands in when it is unreachable and memorizer.fallback is on),
+  3. asks questions at the end of the recording, from memory alone, logged as the robot's tasks with their
+     answers (answerer.url answers them; without it the answer is the memories that match best),
+  4. writes timeline.html.
+Sensor topics, robot and store parameters are set by the demo; the memorizer, answerer, embedding and focus
+parameters are yours.
+
+  --out <folder>   the demo folder (default taskmem-demo)
+
+exit codes: 0 done; 2 bad arguments or configuration; 3 the policy endpoint is unreachable and there is no fallback`;
+
+class UsageError extends Error {}
+
+export function run(args: string[]): Promise<number> {
+  return demo(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+}
+
+/** The command with its output passed in; `logger` takes the stages' warnings. Returns the exit code. */
+export async function demo(args: string[], io: CommandOutput, logger: Logger = { ...consoleLogger, info: () => {} }): Promise<number> {
+  let config: Config;
+  let out = 'taskmem-demo';
+  try {
+    const fromArgs = configFromArgs(args);
+    if (fromArgs.help || fromArgs.rest.includes('-h')) {
+      io.out(`${USAGE}\n\n${cliHelp()}`);
+      return 0;
+    }
+    config = fromArgs.config;
+    const rest = fromArgs.rest;
+    for (let i = 0; i < rest.length; i++) {
+      const match = /^--out(?:=(.*))?$/s.exec(rest[i]!);
+      if (!match) throw new UsageError(`taskmem demo: unknown option ${rest[i]}`);
+      const value = match[1] ?? rest[++i];
+      if (!value) throw new UsageError('taskmem demo: --out needs a folder');
+      out = value;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.err(`${error.message}\n\nrun \`taskmem demo --help\` for the options`);
+      return 2;
+    }
+    throw error;
+  }
+  const began = Date.now();
+  let result;
+  try {
+    result = await runDemo({ out, config, print: io.out, logger });
+  } catch (error) {
+    if (error instanceof UnreachablePolicyError) {
+      io.err(`taskmem demo: ${error.message}`);
+      return 3;
+    }
+    throw error;
+  }
+  // From a clone the command runs from source; installed, it is on the PATH.
+  const taskmem = import.meta.url.endsWith('.ts') ? 'npx tsx src/cli/main.ts' : 'taskmem';
+  const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.');
+  const store = shown(result.storePath);
+  io.out([
+    '',
+    `Done in ${((Date.now() - began) / 1000).toFixed(1)} s. Memories written by ${result.memorizedBy}.`,
+    `  timeline:  ${shown(result.timeline)}  (open it in a browser)`,
+    `  store:     ${store}`,
+    `  recording: ${shown(result.recording)}`,
+    '',
+    'Try next:',
+    `  ${taskmem} ask --store.path ${store} "What did the sign on the box say?"`,
+    `  ${taskmem} report --store.path ${store} --out my-timeline.html`,
+    ...(result.config.memorizer.url ? [] : ['  npm run demo -- --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>   (the same tour, memorized by a policy model)']),
+  ].join('\n'));
+  return 0;
+}

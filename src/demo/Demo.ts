@@ -1,0 +1,179 @@
+/**
+ * The demo: taskmem's whole job on a scripted scene, with nothing but this package installed. It writes a
+ * rosbag2 recording of a robot passing signs while people speak, memorizes it through the normal ingest pipeline
+ * into a fresh store, asks questions the way a robot's task would (logged as tasks, answered from memory alone,
+ * the answers recorded) and writes the timeline page.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { taskAnswer, type Answer } from '../answer/Answer.js';
+import { openAnswerer } from '../answer/openAnswerer.js';
+import type { Config } from '../config/schema.js';
+import { openEmbeddingSource } from '../embed/openEmbeddingSource.js';
+import { openTaskFocus } from '../focus/openTaskFocus.js';
+import type { Logger } from '../log.js';
+import { openMemorizer } from '../memorize/openMemorizer.js';
+import { PERCEPTION_LABEL } from '../memorize/PerceptionMemorizer.js';
+import { openMemoryStore } from '../memory/openMemoryStore.js';
+import { ingestRecording, type IngestSummary } from '../pipeline/RecordingIngest.js';
+import { probeEndpoint } from '../pipeline/probeEndpoint.js';
+import { renderAnswer } from '../cli/commands/ask.js';
+import { loadTimeline } from '../cli/commands/report.js';
+import { renderTimeline } from '../report/TimelineReport.js';
+import type { RosNanos } from '../time.js';
+import { missingSpeechTools, writeRecording, type Scene, type SpokenLine } from './ScriptedRecording.js';
+
+/**
+ * A robot's tour: rooms and doors with signs, a labelled box, and a few things said on the way. Neighbouring
+ * scenes differ in brightness, so that the view changes between them even in grey.
+ */
+export const DEMO_SCENES: Scene[] = [
+  { fromS: 0, colour: '#2f6f3e', sign: 'KITCHEN' },
+  { fromS: 12, colour: '#d9b43a', sign: 'BOX: SPARE BATTERIES' },
+  { fromS: 24, colour: '#1f2f5a', sign: 'EXIT 12' },
+  { fromS: 36, colour: '#9cc4e0', sign: 'LAB 3' },
+  { fromS: 48, colour: '#3a3a3a', sign: 'CHARGING DOCK' },
+];
+
+export const DEMO_SPEECH: SpokenLine[] = [
+  { atS: 3, text: 'The keys are on the kitchen table.' },
+  { atS: 26, text: 'The delivery arrives at noon.' },
+  { atS: 39, text: 'Please water the plants in lab three.' },
+];
+
+export const DEMO_QUESTIONS = [
+  'Where did I see the kitchen sign?',
+  'What did someone say about the keys?',
+  'Which signs did the robot pass in the last minute?',
+  'What is in the box?',
+  'Where is the charging dock?',
+];
+
+export interface DemoOptions {
+  /** The demo folder; removed and recreated. */
+  out: string;
+  /** The user's configuration; the demo sets the sensor topics, the store (a SQLite file in `out`) and the robot. */
+  config: Config;
+  durationS?: number;
+  fps?: number;
+  questions?: string[];
+  /** Progress and the answers. */
+  print: (text: string) => void;
+  logger: Logger;
+}
+
+export interface DemoResult {
+  recording: string;
+  storePath: string;
+  timeline: string;
+  ingest: IngestSummary;
+  answers: Answer[];
+  /** Which memorizer wrote the memories, in words. */
+  memorizedBy: string;
+  speech: boolean;
+  config: Config;
+}
+
+/** The policy endpoint is configured, does not answer, and memorizer.fallback is off. */
+export class UnreachablePolicyError extends Error {
+  override name = 'UnreachablePolicyError';
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { config: userConfig, durationS = 60, fps = 4, questions = DEMO_QUESTIONS, print, logger } = options;
+  const out = resolve(options.out);
+  const recording = join(out, 'tour.mcap');
+  const storePath = join(out, 'memory.sqlite');
+  const timeline = join(out, 'timeline.html');
+
+  // An endpoint that does not answer is found before anything is written.
+  let unreachable: string | null = null;
+  if (userConfig.memorizer.url) {
+    const reach = await probeEndpoint(userConfig.memorizer.url);
+    if (!reach.reachable && !userConfig.memorizer.fallback) {
+      throw new UnreachablePolicyError(`the policy endpoint ${userConfig.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback with --memorizer.fallback true`);
+    }
+    if (!reach.reachable) unreachable = reach.reason;
+  }
+
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const missing = missingSpeechTools();
+  const speech = missing.length === 0;
+  print(`[1/4] writing a ${durationS} s recording of a scripted scene (signs ${DEMO_SCENES.filter((s) => s.fromS < durationS).map((s) => s.sign).join(', ')}; a moving pose` +
+    `${speech ? '; three spoken sentences' : ''}) to ${recording}`);
+  if (!speech) print(`      note: ${missing.join(' and ')} not installed, so the recording has no speech track (apt-get install -y espeak-ng sox adds it)`);
+  const script = await writeRecording({
+    path: recording, durationS, fps, camera: 'compressed', audio: speech ? 'audio_data_stamped' : 'none', speech: speech ? DEMO_SPEECH : [],
+    scenes: DEMO_SCENES, start: BigInt(Date.now() - durationS * 1000) * 1_000_000n,
+  });
+
+  const config: Config = {
+    ...userConfig,
+    camera: { ...userConfig.camera, ...script.config.camera },
+    audio: { ...userConfig.audio, ...script.config.audio },
+    pose: { ...userConfig.pose, ...script.config.pose },
+    store: { ...userConfig.store, backend: 'sqlite', path: storePath, thumbnails: true },
+  };
+  const store = await openMemoryStore(config.store, logger);
+  const embedder = await openEmbeddingSource(config.embedding);
+  try {
+    let readTo: RosNanos = script.start;
+    const chain = await openMemorizer(config, { store, now: () => readTo, logger });
+    const memorizedBy = unreachable === null ? chain.description : `the perception memorizer: the policy endpoint ${config.memorizer.url} is unreachable (${unreachable})`;
+    print(`[2/4] memorizing it through the ingest pipeline with ${memorizedBy}`);
+    let lastShown = 0;
+    let labelled = 0;
+    const ingest = await ingestRecording({
+      path: recording, config, store, memorizer: chain.memorizer, fallback: chain.fallback, logger,
+      onRead: (stamp) => {
+        readTo = stamp;
+      },
+      onStored: (memory) => {
+        const seconds = Number((memory.start - script.start) / 1_000_000_000n);
+        if (memory.source === 'perception') labelled++;
+        const text = unlabelled(memory.text);
+        print(`      ${String(seconds).padStart(3)} s  ${text.length > 150 ? `${text.slice(0, 149)}…` : text}`);
+      },
+      onProgress: (p) => {
+        if (p.readSeconds - lastShown >= 20) {
+          lastShown = p.readSeconds;
+          print(`      … ${p.readSeconds.toFixed(0)}/${p.totalSeconds.toFixed(0)} s of recording read`);
+        }
+      },
+    });
+    print(`      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`);
+    if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out here and below)`);
+
+    print(`[3/4] asking ${questions.length} questions at the end of the recording, from memory alone`);
+    const focus = await openTaskFocus(config, { store, embedder });
+    const answerer = openAnswerer(config.answerer, store, embedder, logger);
+    const answers: Answer[] = [];
+    for (const question of questions) {
+      const task = await focus.note({ text: question, stamp: script.end, kind: 'ask' });
+      const answer = await answerer.ask(question, { askedAt: script.end, id: task.id });
+      await store.recordAnswer(task.id, taskAnswer(answer));
+      answers.push(answer);
+      print('');
+      print(renderAnswer(withoutLabel(answer), [], answerer.timeZone));
+    }
+
+    print('');
+    print('[4/4] writing the timeline page');
+    const { memories, questions: asked } = await loadTimeline(store, { robotId: config.robot_id });
+    writeFileSync(timeline, renderTimeline({ title: 'taskmem demo: a robot\'s tour', memories, questions: asked, timeZone: config.answerer.time_zone }));
+    return { recording, storePath, timeline, ingest, answers, memorizedBy, speech, config };
+  } finally {
+    await embedder?.close();
+    await store.close();
+  }
+}
+
+/** A perception memory's text without the label every one of them opens with, for printing. */
+function unlabelled(text: string): string {
+  return text.startsWith(PERCEPTION_LABEL) ? text.slice(PERCEPTION_LABEL.length).trim() : text;
+}
+
+function withoutLabel(answer: Answer): Answer {
+  return { ...answer, evidence: answer.evidence.map((e) => ({ ...e, text: unlabelled(e.text) })) };
+}
