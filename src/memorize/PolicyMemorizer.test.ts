@@ -191,19 +191,34 @@ describe('PolicyMemorizer', () => {
   });
 
   it('stops at once when the signal aborts, in a request or in the wait before a retry', async () => {
+    const segment = await segmentFixture({ index: 1 });
+    /** Aborts `delayMs` after the server has received one more request than now. */
+    const abortAfterRequest = (controller: AbortController, delayMs: number) => {
+      const seen = server.requests.length;
+      const poll = setInterval(() => {
+        if (server.requests.length > seen) {
+          clearInterval(poll);
+          setTimeout(() => controller.abort(), delayMs);
+        }
+      }, 5);
+    };
+
     server.failNext({ kind: 'hang' });
     const inRequest = new AbortController();
-    setTimeout(() => inRequest.abort(), 50);
+    abortAfterRequest(inRequest, 0);
     const started = Date.now();
-    const outcome = failureOf(await memorizerFor(server, { timeoutMs: 5000 }).memorize(await segmentFixture({ index: 1 }), context, inRequest.signal));
+    const outcome = failureOf(await memorizerFor(server, { timeoutMs: 5000 }).memorize(segment, context, inRequest.signal));
     assert.ok(Date.now() - started < 2000);
     assert.match(outcome.failure.reason, /^aborted: /);
     assert.equal(outcome.unreachable, false);
 
+    // The 503 reply reaches the client long before the end of the 10 s backoff: the abort lands in the wait.
     server.failNext({ kind: 'status', status: 503 });
     const inBackoff = new AbortController();
-    setTimeout(() => inBackoff.abort(), 50);
-    const backingOff = failureOf(await memorizerFor(server, { backoffMs: 10_000 }).memorize(await segmentFixture({ index: 1 }), context, inBackoff.signal));
+    abortAfterRequest(inBackoff, 500);
+    const backoffStarted = Date.now();
+    const backingOff = failureOf(await memorizerFor(server, { backoffMs: 10_000 }).memorize(segment, context, inBackoff.signal));
+    assert.ok(Date.now() - backoffStarted < 5000, 'the backoff wait ends at the abort');
     assert.match(backingOff.failure.reason, /^aborted: attempt 1: .*HTTP 503/);
     assert.equal(backingOff.failure.attempts, 1);
   });
