@@ -128,6 +128,20 @@ describe('McapRecording', () => {
       e instanceof RecordingError && /damaged-overlap\.mcap: cannot read messages: zstd data do not decompress/.test(e.message));
   });
 
+  it('refuses a recording whose messages are not in chunks instead of reading none', async () => {
+    const path = join(dir, 'unchunked.mcap');
+    const file = await FileWritable.create(path);
+    const mcap = new McapWriter({ writable: file, useChunks: false });
+    await mcap.start({ profile: 'ros2', library: 'test' });
+    const schemaId = await mcap.registerSchema({ name: 'std_msgs/msg/String', encoding: 'ros2msg', data: new TextEncoder().encode('string data') });
+    const channelId = await mcap.registerChannel({ topic: '/s', schemaId, messageEncoding: 'cdr', metadata: new Map() });
+    await mcap.addMessage({ channelId, sequence: 0, logTime: 1n, publishTime: 1n, data: new MessageWriter(parse('string data', { ros2: true })).writeMessage({ data: 'hi' }) });
+    await mcap.end();
+    await file.close();
+    await assert.rejects(McapRecording.open(path), (e: unknown) =>
+      e instanceof RecordingError && /unchunked\.mcap: its messages are not in chunks .*`mcap recover`/.test(e.message));
+  });
+
   it('names the missing topic and lists what the file has', async () => {
     const script = await writeRecording({ path: join(dir, 'c.mcap'), durationS: 1, fps: 2, audio: 'none', pose: 'none' });
     const recording = await McapRecording.open(script.path);

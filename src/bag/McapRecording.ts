@@ -96,6 +96,13 @@ export class McapRecording {
         );
       }
       if (compressions.size > 0) await chunkDecompressionReady;
+      if (reader.chunkIndexes.length === 0 && (reader.statistics?.messageCount ?? 0n) > 0n) {
+        // Messages outside chunks have no index to stream them from: reading would silently find none.
+        throw new RecordingError(
+          `${path}: its messages are not in chunks (rosbag2's \`fastwrite\` storage preset writes them so), and only a chunked ` +
+            'recording can be read through its index; `mcap recover` (mcap CLI) writes a chunked copy',
+        );
+      }
       const unsupported = [...reader.channelsById.values()].filter((c) => c.messageEncoding !== 'cdr');
       if (unsupported.length > 0 && unsupported.length === reader.channelsById.size) {
         throw new RecordingError(`${path}: no channel uses the cdr message encoding of rosbag2 (found ${unsupported[0]!.messageEncoding})`);
