@@ -52,6 +52,12 @@ export interface MemoryPipelineOptions {
   overflow?: 'drop' | 'wait';
   /** Segments memorized at once. 1 keeps memories in order, so each prompt's window holds the previous memory. */
   concurrency?: number;
+  /**
+   * Whether a segment that already has a memory is memorized again, the new memory replacing it under the same id
+   * (`taskmem remember --again` redoes the perception memorizer's); absent: such segments are skipped. When the
+   * new attempt fails, the stored memory stays and the failure is recorded.
+   */
+  redo?: (stored: Memory) => boolean;
   /** Milliseconds clock for rate-limiting the drop report; the wall clock by default. */
   now?: () => number;
 }
@@ -75,6 +81,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   #audioCalls: Promise<void> = Promise.resolve();
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
+  readonly #redo: (stored: Memory) => boolean;
   readonly #store: MemoryStore;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
@@ -95,7 +102,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   constructor({
     config, converter, speech = null, firstEpisode = 0, memorizer, fallback = null, store, focus, logger = silentLogger, overflow = 'drop',
-    concurrency = 1, now = Date.now,
+    concurrency = 1, now = Date.now, redo = () => false,
   }: MemoryPipelineOptions) {
     super();
     this.#counter = new CauseCounter(logger);
@@ -113,6 +120,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#logger = logger;
     this.#overflow = overflow;
     this.#now = now;
+    this.#redo = redo;
     this.#queue = new SegmentQueue({ capacity: config.memorizer.queue_size, policy: config.memorizer.drop_policy });
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
   }
@@ -269,7 +277,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }
 
   async #process(segment: Segment): Promise<void> {
-    if (await this.#store.get(memoryId(segment.robotId, segment.episode, segment.start))) {
+    const stored = await this.#store.get(memoryId(segment.robotId, segment.episode, segment.start));
+    if (stored && !this.#redo(stored)) {
       this.counts.skipped++;
       this.emit('skipped', segment);
       return;

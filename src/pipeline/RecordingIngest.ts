@@ -52,6 +52,8 @@ export interface RecordingIngestOptions {
   onStored?: (memory: Memory) => void;
   /** Called with the header stamp of each message read: the recording's clock, e.g. for memory creation times. */
   onRead?: (stamp: RosNanos) => void;
+  /** Segments already stored whose memory is written again (see MemoryPipelineOptions.redo); others are skipped. */
+  redo?: (stored: Memory) => boolean;
   /** Milliseconds between progress reports. */
   progressIntervalMs?: number;
   /** Aborting stops reading; the segments in flight are finished and the rest recorded as failed. */
@@ -75,7 +77,7 @@ export function progressKey(identity: RecordingIdentity): string {
  */
 export async function ingestRecording(options: RecordingIngestOptions): Promise<IngestSummary> {
   const { path, config, store, memorizer, fallback = null, focus, memoriesOut = null, logger = silentLogger,
-    onProgress, onRead, onStored, progressIntervalMs = 1000, signal, now = Date.now } = options;
+    onProgress, onRead, onStored, progressIntervalMs = 1000, signal, now = Date.now, redo } = options;
   const recording = await McapRecording.open(path);
   try {
     const topics = matchSensorTopics(recording, config);
@@ -112,6 +114,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const pipeline = await MemoryPipeline.fromConfig(config, {
       firstEpisode: episode, memorizer, fallback, store, logger, overflow: 'wait', now,
       ...(focus ? { focus } : {}),
+      ...(redo ? { redo } : {}),
     });
     pipeline.on('stored', (memory, segment) => {
       onStored?.(memory);

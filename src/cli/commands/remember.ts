@@ -1,0 +1,182 @@
+/**
+ * `taskmem remember --again --recording <file.mcap>`: has the policy model write again what the perception
+ * memorizer wrote (when no endpoint was configured, or while it was unreachable) and what failed, reading the
+ * segments' frames and audio again from the recording they were ingested from.
+ */
+import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
+import { matchSensorTopics } from '../../bag/RecordingSensors.js';
+import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
+import { ConfigError, type Config } from '../../config/schema.js';
+import { consoleLogger, type Logger } from '../../log.js';
+import { openMemorizer } from '../../memorize/openMemorizer.js';
+import type { MemoryStore } from '../../memory/MemoryStore.js';
+import { openMemoryStore } from '../../memory/openMemoryStore.js';
+import { expandHome } from '../../memory/SqliteMemoryStore.js';
+import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
+import { ingestRecording, progressKey } from '../../pipeline/RecordingIngest.js';
+import { formatStamp, type RosNanos } from '../../time.js';
+import type { CommandOutput } from './ask.js';
+
+export const summary = 'have the policy write again what the perception memorizer wrote, and retry failed segments';
+
+const USAGE = `usage: taskmem remember --again --recording <file.mcap> [--params-file taskmem.yaml] [--<parameter> <value>]…
+
+Re-memorizes with the policy model (memorizer.url and memorizer.model are required) the segments of a recording
+whose memory the embedded perception memorizer wrote (no endpoint was configured, or it was unreachable), and
+retries the segments that failed. Each new memory replaces the perception memory under the same id, so answers
+and reports that cite it stay valid; a segment the policy fails on keeps its perception memory and is recorded as
+failed for the next run. Segments the policy already wrote are skipped without asking the model.
+
+  --again               required: says that stored memories are to be written again
+  --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
+                        \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
+                        parameters must match the ones it was ingested with, so that the segments are the same
+
+A memory holds no frames or audio (at most small thumbnails, with store.thumbnails), so nothing can be written
+again without the recording: without --recording the command lists what would need it. Memories the ROS node
+wrote from live topics cannot be redone from a bag recorded beside it: their segments began at other times.
+
+exit codes: 0 every segment of the recording has a policy memory; 1 some segments failed (recorded; a rerun
+            retries them); 2 bad arguments, configuration or recording, or no --recording; 3 policy endpoint
+            unreachable; 4 store error`;
+
+class UsageError extends Error {}
+
+export function run(args: string[]): Promise<number> {
+  return remember(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+}
+
+/** The command with its output passed in; `logger` takes the pipeline's messages. Returns the exit code. */
+export async function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
+  let config: Config;
+  let recording: string | null = null;
+  try {
+    const fromArgs = configFromArgs(args);
+    if (fromArgs.help || fromArgs.rest.includes('-h')) {
+      io.out(`${USAGE}\n\n${cliHelp()}`);
+      return 0;
+    }
+    config = fromArgs.config;
+    let again = false;
+    const rest = fromArgs.rest;
+    for (let i = 0; i < rest.length; i++) {
+      const arg = rest[i]!;
+      if (arg === '--again') again = true;
+      else if (/^--recording(=|$)/.test(arg)) {
+        recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
+        if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
+      } else throw new UsageError(`taskmem remember: unknown ${arg.startsWith('-') ? 'option' : 'argument'} ${arg}`);
+    }
+    if (!again) throw new UsageError('taskmem remember: say --again (stored memories are written again and replaced)');
+    if (!config.memorizer.url) throw new UsageError('taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>');
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.err(`${error.message}\n\nrun \`taskmem remember --help\` for the options`);
+      return 2;
+    }
+    throw error;
+  }
+
+  let store: MemoryStore;
+  try {
+    store = await openMemoryStore(config.store, logger);
+  } catch (error) {
+    io.err(`taskmem remember: cannot open the store ${config.store.backend === 'sqlite' ? expandHome(config.store.path) : ''}: ${(error as Error).message}`);
+    return 4;
+  }
+  try {
+    if (recording === null) {
+      io.err(await withoutRecording(store, config.robot_id));
+      return 2;
+    }
+    // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
+    let episodeKey: string;
+    try {
+      const opened = await McapRecording.open(recording);
+      try {
+        matchSensorTopics(opened, config);
+        episodeKey = `${progressKey(opened.identity)}#episode`;
+      } finally {
+        await opened.close();
+      }
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      io.err(`taskmem remember: ${error.message}`);
+      return 2;
+    }
+    const episode = await store.getProgress(episodeKey);
+    if (episode === null) {
+      io.err(`taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`);
+      return 2;
+    }
+    const reach = await probeEndpoint(config.memorizer.url);
+    if (!reach.reachable) {
+      io.err(`taskmem remember: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); nothing was changed`);
+      return 3;
+    }
+
+    const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
+    // No fallback: a segment the policy cannot write keeps the memory it has.
+    const policyConfig: Config = { ...config, memorizer: { ...config.memorizer, fallback: false } };
+    let readTo: RosNanos = 0n;
+    const { memorizer, description } = await openMemorizer(policyConfig, { store, now: () => readTo, logger });
+    const redone = new Set<string>();
+    let replaced = 0;
+    let retried = 0;
+    io.out(`re-memorizing ${recording} (episode ${episode}) with ${description}: perception memories and ${failedBefore.size} failed segment(s)`);
+    const result = await ingestRecording({
+      path: recording, config: policyConfig, store, memorizer, logger,
+      redo: (stored) => {
+        if (stored.source !== 'perception') return false;
+        redone.add(stored.id);
+        return true;
+      },
+      onRead: (stamp) => {
+        readTo = stamp;
+      },
+      onStored: (memory) => {
+        const was = redone.has(memory.id) ? 'perception memory replaced' : failedBefore.has(memory.id) ? 'failed segment memorized' : 'new';
+        if (redone.has(memory.id)) replaced++;
+        else if (failedBefore.has(memory.id)) retried++;
+        io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
+      },
+    });
+    const kept = redone.size - replaced;
+    io.out(`${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
+      `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`);
+    if (result.failed > 0) {
+      io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof RecordingError) {
+      io.err(`taskmem remember: ${error.message}`);
+      return 2;
+    }
+    io.err(`taskmem remember: ${(error as Error).message}`);
+    return 4;
+  } finally {
+    await store.close();
+  }
+}
+
+/** What would need the recording: the perception memories and failed segments in the store, by episode. */
+async function withoutRecording(store: MemoryStore, robotId: string): Promise<string> {
+  const perception = (await store.recall({ robotId, limit: 100_000 })).map((s) => s.memory).filter((m) => m.source === 'perception');
+  const failures = await store.failures(robotId);
+  const episodes = new Map<number, { perception: number; failed: number; from: RosNanos; to: RosNanos }>();
+  for (const item of [...perception.map((m) => ({ ...m, kind: 'perception' as const })), ...failures.map((f) => ({ ...f, kind: 'failed' as const }))]) {
+    const e = episodes.get(item.episode) ?? { perception: 0, failed: 0, from: item.start, to: item.end };
+    e[item.kind]++;
+    if (item.start < e.from) e.from = item.start;
+    if (item.end > e.to) e.to = item.end;
+    episodes.set(item.episode, e);
+  }
+  const lines = [...episodes.entries()].sort(([a], [b]) => a - b)
+    .map(([n, e]) => `  episode ${n}: ${e.perception} perception memories, ${e.failed} failed segments, ${formatStamp(e.from)} – ${formatStamp(e.to)}`);
+  return [
+    `taskmem remember: --recording <file.mcap> is needed: a memory keeps no frames or audio, so a segment can only be written again from the recording it was ingested from.`,
+    lines.length === 0 ? `Robot ${robotId} has no perception memories and no failed segments in this store.` : `Robot ${robotId} has, in this store:\n${lines.join('\n')}`,
+  ].join('\n');
+}
