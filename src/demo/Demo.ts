@@ -6,6 +6,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { taskAnswer, type Answer } from '../answer/Answer.js';
 import { openAnswerer } from '../answer/openAnswerer.js';
 import type { Config } from '../config/schema.js';
@@ -65,6 +66,8 @@ export interface DemoOptions {
 export interface DemoResult {
   recording: string;
   storePath: string;
+  /** The demo's sensor, robot and store parameters as a params file for later commands. */
+  paramsFile: string;
   timeline: string;
   ingest: IngestSummary;
   answers: Answer[];
@@ -85,6 +88,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const recording = join(out, 'tour.mcap');
   const storePath = join(out, 'memory.sqlite');
   const timeline = join(out, 'timeline.html');
+  const paramsFile = join(out, 'taskmem.yaml');
 
   // An endpoint that does not answer is found before anything is written.
   let unreachable: string | null = null;
@@ -115,6 +119,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     pose: { ...userConfig.pose, ...script.config.pose },
     store: { ...userConfig.store, backend: 'sqlite', path: storePath, thumbnails: true },
   };
+  // The demo's own parameters, so that later commands (remember --again in particular) read the tour the same way.
+  writeFileSync(paramsFile, stringify({
+    robot_id: config.robot_id, camera: script.config.camera, audio: script.config.audio, pose: script.config.pose,
+    store: { backend: 'sqlite', path: storePath, thumbnails: true },
+  }));
   const store = await openMemoryStore(config.store, logger);
   const embedder = await openEmbeddingSource(config.embedding);
   try {
@@ -162,7 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print('[4/4] writing the timeline page');
     const { memories, questions: asked } = await loadTimeline(store, { robotId: config.robot_id });
     writeFileSync(timeline, renderTimeline({ title: 'taskmem demo: a robot\'s tour', memories, questions: asked, timeZone: config.answerer.time_zone }));
-    return { recording, storePath, timeline, ingest, answers, memorizedBy, speech, config };
+    return { recording, storePath, paramsFile, timeline, ingest, answers, memorizedBy, speech, config };
   } finally {
     await embedder?.close();
     await store.close();

@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { silentLogger } from '../../log.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
 import { demo } from './demo.js';
+import { remember } from './remember.js';
 
 describe('taskmem demo', function () {
   this.timeout(120_000);
@@ -76,6 +78,26 @@ describe('taskmem demo', function () {
     assert.ok(await page.locator('li.memory img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), 'thumbnails decode');
     assert.deepEqual(pageProblems, []);
     await page.close();
+
+    // The remember command the demo suggests works as printed, with its params file.
+    const suggested = /remember --again --recording (\S+) --params-file (\S+)/.exec(printed);
+    assert.ok(suggested, 'the demo suggests taskmem remember --again');
+    const server = await new StandInModelServer().start();
+    try {
+      const replies = [
+        'A green kitchen with a KITCHEN sign over the door.', 'A yellow wall and a box labelled spare batteries.',
+        'A dark corridor ends at a door marked EXIT 12.', 'Light blue lab entrance with the sign LAB 3.',
+        'Plants stand by the lab window.', 'A grey alcove holds the charging dock.',
+      ];
+      server.onChat = () => `{"description": "${replies.shift() ?? 'unexpected request'}"}`;
+      const said: string[] = [];
+      const again = await remember(['--again', '--recording', join(out, 'tour.mcap'), '--params-file', join(out, 'taskmem.yaml'), '--memorizer.url', server.url],
+        { out: (t) => said.push(t), err: (t) => said.push(t) }, silentLogger);
+      assert.equal(again, 0, said.join('\n'));
+      assert.match(said.join('\n'), /6 perception memories replaced by the policy's/);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('refuses an unknown option and an unreachable policy without fallback', async () => {

@@ -82,12 +82,16 @@ export async function demo(args: string[], io: CommandOutput, logger: Logger = {
     `Done in ${((Date.now() - began) / 1000).toFixed(1)} s. Memories written by ${result.memorizedBy}.`,
     `  timeline:  ${shown(result.timeline)}  (open it in a browser)`,
     `  store:     ${store}`,
-    `  recording: ${shown(result.recording)}`,
+    `  recording: ${shown(result.recording)}  (its parameters: ${shown(result.paramsFile)})`,
     '',
     'Try next:',
     `  ${taskmem} ask --store.path ${store} "What did the sign on the box say?"`,
     `  ${taskmem} report --store.path ${store} --out my-timeline.html`,
-    ...(result.config.memorizer.url ? [] : ['  npm run demo -- --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>   (the same tour, memorized by a policy model)']),
+    ...(result.config.memorizer.url ? [] : [
+      '  npm run demo -- --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>   (the same tour, memorized by a policy model)',
+      `  ${taskmem} remember --again --recording ${shown(result.recording)} --params-file ${shown(result.paramsFile)} --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>`,
+      '      (the policy rewrites these perception memories, keeping their ids)',
+    ]),
   ].join('\n'));
   return 0;
 }
