@@ -152,7 +152,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       },
     });
     print(`      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`);
-    if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out here and below)`);
+    if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out above and below)`);
 
     print(`[3/4] asking ${questions.length} questions at the end of the recording, from memory alone`);
     const focus = await openTaskFocus(config, { store, embedder });
