@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { silentLogger } from '../../log.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
@@ -98,6 +99,21 @@ describe('taskmem demo', function () {
     } finally {
       await server.stop();
     }
+  });
+
+  it('runs without espeak-ng and sox: no speech track, and a note saying so', async () => {
+    // A PATH holding node alone, as on a machine without the speech tools.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const out = join(dir, 'no-speech');
+    const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../main.ts', import.meta.url)), 'demo', '--out', out], {
+      encoding: 'utf8', env: { ...process.env, PATH: bin },
+    });
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /note: espeak-ng and sox not installed, so the recording has no speech track/);
+    assert.match(stdout, /6 memories stored, 0 failed/);
+    assert.ok(existsSync(join(out, 'timeline.html')));
   });
 
   it('refuses an unknown option and an unreachable policy without fallback', async () => {
