@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import { openMemorizer } from '../memorize/openMemorizer.js';
 import { PERCEPTION_LABEL } from '../memorize/PerceptionMemorizer.js';
 import { openMemoryStore } from '../memory/openMemoryStore.js';
-import { ingestRecording, type IngestSummary } from '../pipeline/RecordingIngest.js';
+import { ingestRecording } from '../pipeline/RecordingIngest.js';
 import { probeEndpoint } from '../pipeline/probeEndpoint.js';
 import { renderAnswer } from '../cli/commands/ask.js';
 import { loadTimeline } from '../cli/commands/report.js';
@@ -42,6 +42,10 @@ export const DEMO_SPEECH: SpokenLine[] = [
   { atS: 39, text: 'Please water the plants in lab three.' },
 ];
 
+/** Seconds of recording, ending when the demo starts; frames per second (JPEG). */
+const DURATION_S = 60;
+const FPS = 4;
+
 export const DEMO_QUESTIONS = [
   'Where did I see the kitchen sign?',
   'What did someone say about the keys?',
@@ -55,9 +59,6 @@ export interface DemoOptions {
   out: string;
   /** The user's configuration; the demo sets the sensor topics, the store (a SQLite file in `out`) and the robot. */
   config: Config;
-  durationS?: number;
-  fps?: number;
-  questions?: string[];
   /** Progress and the answers. */
   print: (text: string) => void;
   logger: Logger;
@@ -69,11 +70,8 @@ export interface DemoResult {
   /** The demo's sensor, robot and store parameters as a params file for later commands. */
   paramsFile: string;
   timeline: string;
-  ingest: IngestSummary;
-  answers: Answer[];
   /** Which memorizer wrote the memories, in words. */
   memorizedBy: string;
-  speech: boolean;
   config: Config;
 }
 
@@ -83,7 +81,7 @@ export class UnreachablePolicyError extends Error {
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
-  const { config: userConfig, durationS = 60, fps = 4, questions = DEMO_QUESTIONS, print, logger } = options;
+  const { config: userConfig, print, logger } = options;
   const out = resolve(options.out);
   const recording = join(out, 'tour.mcap');
   const storePath = join(out, 'memory.sqlite');
@@ -104,12 +102,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   mkdirSync(out, { recursive: true });
   const missing = missingSpeechTools();
   const speech = missing.length === 0;
-  print(`[1/4] writing a ${durationS} s recording of a scripted scene (signs ${DEMO_SCENES.filter((s) => s.fromS < durationS).map((s) => s.sign).join(', ')}; a moving pose` +
-    `${speech ? '; three spoken sentences' : ''}) to ${recording}`);
+  print(`[1/4] writing a ${DURATION_S} s recording of a scripted scene (signs ${DEMO_SCENES.map((s) => s.sign).join(', ')}; a moving pose` +
+    `${speech ? `; ${DEMO_SPEECH.length} spoken sentences` : ''}) to ${recording}`);
   if (!speech) print(`      note: ${missing.join(' and ')} not installed, so the recording has no speech track (apt-get install -y espeak-ng sox adds it)`);
   const script = await writeRecording({
-    path: recording, durationS, fps, camera: 'compressed', audio: speech ? 'audio_data_stamped' : 'none', speech: speech ? DEMO_SPEECH : [],
-    scenes: DEMO_SCENES, start: BigInt(Date.now() - durationS * 1000) * 1_000_000n,
+    path: recording, durationS: DURATION_S, fps: FPS, camera: 'compressed', audio: speech ? 'audio_data_stamped' : 'none', speech: speech ? DEMO_SPEECH : [],
+    scenes: DEMO_SCENES, start: BigInt(Date.now() - DURATION_S * 1000) * 1_000_000n,
   });
 
   const config: Config = {
@@ -154,24 +152,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`);
     if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out above and below)`);
 
-    print(`[3/4] asking ${questions.length} questions at the end of the recording, from memory alone`);
+    print(`[3/4] asking ${DEMO_QUESTIONS.length} questions at the end of the recording, from memory alone`);
     const focus = await openTaskFocus(config, { store, embedder });
     const answerer = openAnswerer(config.answerer, store, embedder, logger);
-    const answers: Answer[] = [];
-    for (const question of questions) {
+    for (const question of DEMO_QUESTIONS) {
       const task = await focus.note({ text: question, stamp: script.end, kind: 'ask' });
       const answer = await answerer.ask(question, { askedAt: script.end, id: task.id });
       await store.recordAnswer(task.id, taskAnswer(answer));
-      answers.push(answer);
       print('');
       print(renderAnswer(withoutLabel(answer), [], answerer.timeZone));
     }
 
     print('');
     print('[4/4] writing the timeline page');
-    const { memories, questions: asked } = await loadTimeline(store, { robotId: config.robot_id });
-    writeFileSync(timeline, renderTimeline({ title: 'taskmem demo: a robot\'s tour', memories, questions: asked, timeZone: config.answerer.time_zone }));
-    return { recording, storePath, paramsFile, timeline, ingest, answers, memorizedBy, speech, config };
+    const { memories, questions } = await loadTimeline(store, { robotId: config.robot_id });
+    writeFileSync(timeline, renderTimeline({ title: 'taskmem demo: a robot\'s tour', memories, questions, timeZone: config.answerer.time_zone }));
+    return { recording, storePath, paramsFile, timeline, memorizedBy, config };
   } finally {
     await embedder?.close();
     await store.close();
