@@ -63,6 +63,7 @@ export interface MemoryPipelineOptions {
 }
 
 const DROP_REPORT_INTERVAL_MS = 60_000;
+const DONE: Promise<void> = Promise.resolve();
 
 /**
  * The memory pipeline: sensor messages → Segmenter (keyframes, speech, poses) → bounded queue → memorizer (with
@@ -78,7 +79,10 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #segmenter: Segmenter;
   readonly #audio: AudioDecoder | null;
   readonly #counter: CauseCounter;
-  #audioCalls: Promise<void> = Promise.resolve();
+  /** Resolves when the last pushed message has been handed to the segmenter: messages reach it in push order. */
+  #handedOver: Promise<void> = Promise.resolve();
+  /** Work started by pushed messages (conversions, closed segments queued) that has not finished. */
+  readonly #started = new Set<Promise<void>>();
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
   readonly #redo: (stored: Memory) => boolean;
@@ -148,27 +152,22 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
+    const decoder = this.#audio;
     switch (sensor.kind) {
       case 'image':
-        return this.#segmenter.pushFrame(sensor.message, 'image');
+        return this.#inOrder(() => this.#segmenter.pushFrame(sensor.message, 'image'));
       case 'compressed_image':
-        return this.#segmenter.pushFrame(sensor.message, 'compressed');
+        return this.#inOrder(() => this.#segmenter.pushFrame(sensor.message, 'compressed'));
       case 'pose_stamped':
       case 'odometry':
       case 'pose_with_covariance_stamped':
-        return this.#segmenter.pushPose(sensor.message);
-      case 'audio_info': {
-        const decoder = this.#audio;
-        return decoder ? this.#pushAudio(async () => (decoder.setInfo(sensor.message), null)) : Promise.resolve();
-      }
-      case 'audio_data_stamped': {
-        const decoder = this.#audio;
-        return decoder ? this.#pushAudio(() => decoder.decodeAudioData(sensor.message)) : Promise.resolve();
-      }
-      case 'audio_stamped': {
-        const decoder = this.#audio;
-        return decoder ? this.#pushAudio(async () => decoder.decodeAudioStamped(sensor.message)) : Promise.resolve();
-      }
+        return this.#inOrder(() => this.#segmenter.pushPose(sensor.message));
+      case 'audio_info':
+        return decoder ? this.#inOrder(() => (decoder.setInfo(sensor.message), DONE)) : DONE;
+      case 'audio_data_stamped':
+        return decoder ? this.#inOrder(() => ({ decoded: decoder.decodeAudioData(sensor.message) })) : DONE;
+      case 'audio_stamped':
+        return decoder ? this.#inOrder(() => ({ decoded: Promise.resolve(decoder.decodeAudioStamped(sensor.message)) })) : DONE;
     }
   }
 
@@ -201,7 +200,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
    */
   async drain(): Promise<void> {
     this.#throwIfUnusable('drain');
-    await this.#audioCalls;
+    await this.#handedOver;
     await this.#segmenter.flush();
     await this.settle();
   }
@@ -212,7 +211,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
    * arriving in a benchmark).
    */
   async settle(): Promise<void> {
-    await this.#audioCalls;
+    await this.#handedOver;
+    await Promise.allSettled([...this.#started]);
     while (this.pending > 0 && !this.#fatal) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#fatal) throw this.#fatal;
   }
@@ -239,14 +239,30 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }
 
   /** Audio messages reach the decoder one at a time, in arrival order (it keeps stream state and the latest AudioInfo). */
-  #pushAudio(decode: () => Promise<PcmChunk | null>): Promise<void> {
-    const pushed = this.#audioCalls.then(async () => {
-      const chunk = await decode();
-      if (chunk) await this.#segmenter.pushAudio(chunk);
+  /**
+   * Hands a message to the segmenter after every message pushed before it, so that frames, poses and audio
+   * (whose decoding may be asynchronous) keep their arrival order — a frame never overtakes the audio chunk
+   * before it. The order waits only for the hand-over, never for the work it starts (conversions, queueing
+   * closed segments), which the returned promise and `settle` track.
+   */
+  #inOrder(handOver: () => Promise<void> | { decoded: Promise<PcmChunk | null> }): Promise<void> {
+    const handed = this.#handedOver.then(async () => {
+      const step = handOver();
+      if (!('decoded' in step)) return { work: step };
+      const chunk = await step.decoded;
+      return { work: chunk ? this.#segmenter.pushAudio(chunk) : DONE };
     });
-    this.#audioCalls = pushed.catch(() => undefined);
-    return pushed;
+    this.#handedOver = handed.then(
+      () => undefined,
+      () => undefined,
+    );
+    const work = handed.then(({ work }) => work);
+    this.#started.add(work);
+    const forget = () => this.#started.delete(work);
+    work.then(forget, forget);
+    return work;
   }
+
 
   async #enqueue(segment: Segment): Promise<void> {
     if (this.#closed) return;
