@@ -176,7 +176,8 @@ export class PostgresMemoryStore implements MemoryStore {
     if (query.text !== undefined) {
       const terms = searchTerms(query.text);
       if (terms.length === 0) return [];
-      add("m.search @@ to_tsquery('english', ?)", terms.join(' | '));
+      // Every word must be in the memory: forgetting "the red mug" must not forget every red thing.
+      add("m.search @@ to_tsquery('english', ?)", terms.join(' & '));
     }
     if (clauses.length === 0) throw new Error('PostgresMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
     const rows = await this.#transaction(async (c) => {

@@ -197,10 +197,11 @@ export class SqliteMemoryStore implements MemoryStore {
       params.until = query.until;
     }
     if (query.text !== undefined) {
-      const match = fts5Query(searchTerms(query.text));
-      if (!match) return [];
+      // Every word must be in the memory: forgetting "the red mug" must not forget every red thing.
+      const terms = searchTerms(query.text);
+      if (terms.length === 0) return [];
       clauses.push('m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @match)');
-      params.match = match;
+      params.match = terms.map((t) => `"${t}"`).join(' AND ');
     }
     if (clauses.length === 0) throw new Error('SqliteMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
     const forgotten = this.#db.transaction(() => {
