@@ -1,34 +1,16 @@
+import type * as rcl from 'rclnodejs';
 import type { Memory } from '../memory/Memory.js';
-import type { PoseStampedMsg } from '../messages.js';
-import { toRosTime, type RosTimeMsg } from '../time.js';
+import type { Pose } from '../segment/Segment.js';
+import { toRosTime } from '../time.js';
 
-/** taskmem/msg/Memory as a plain object, field for field as in msg/Memory.msg. */
-export interface MemoryMsg {
-  id: string;
-  robot_id: string;
-  episode: number;
-  segment_index: number;
-  start: RosTimeMsg;
-  end: RosTimeMsg;
-  created_at: RosTimeMsg;
-  text: string;
-  source: string;
-  task_group: string;
-  focus_depth: number;
-  format_ok: boolean;
-  hygiene: number;
-  preference: number;
-  description_tokens: number;
-  model: string;
-  prompt_template: string;
-  has_pose: boolean;
-  pose: PoseStampedMsg;
-  transcript: string[];
-}
+/**
+ * taskmem/msg/Memory as a plain object, typed by the generated rclnodejs declarations (types/) so that a field
+ * msg/Memory.msg does not have fails to compile.
+ */
+export type MemoryMsg = rcl.taskmem.msg.Memory;
 
-/** A stored memory as the taskmem/msg/Memory message that is published and recorded. */
+/** A stored memory as the taskmem/msg/Memory message that is published on ROS and recorded into MCAP. */
 export function toMemoryMsg(memory: Memory): MemoryMsg {
-  const pose = memory.pose;
   return {
     id: memory.id,
     robot_id: memory.robotId,
@@ -45,17 +27,24 @@ export function toMemoryMsg(memory: Memory): MemoryMsg {
     hygiene: memory.quality.hygiene === null ? -1 : memory.quality.hygiene ? 1 : 0,
     preference: memory.quality.preference ?? Number.NaN,
     description_tokens: memory.quality.descriptionTokens,
-    model: memory.model,
+    // msg/Memory.msg: empty for perception memories, which no model wrote.
+    model: memory.source === 'perception' ? '' : memory.model,
     prompt_template: memory.template,
-    has_pose: pose !== null,
-    pose: {
-      header: { stamp: toRosTime(pose?.stamp ?? 0n), frame_id: pose?.frameId ?? '' },
-      pose: {
-        position: { x: pose?.x ?? 0, y: pose?.y ?? 0, z: pose?.z ?? 0 },
-        // Heading about +z as a quaternion: (0, 0, sin(yaw/2), cos(yaw/2)).
-        orientation: { x: 0, y: 0, z: Math.sin((pose?.yaw ?? 0) / 2), w: Math.cos((pose?.yaw ?? 0) / 2) },
-      },
-    },
+    has_pose: memory.pose !== null,
+    pose: poseStampedMsg(memory.pose),
     transcript: memory.transcript,
+  };
+}
+
+/** A segment pose as geometry_msgs/PoseStamped; all zeros (identity rotation) when there is no pose. */
+export function poseStampedMsg(pose: Pose | null): rcl.geometry_msgs.msg.PoseStamped {
+  const yaw = pose?.yaw ?? 0;
+  return {
+    header: { stamp: toRosTime(pose?.stamp ?? 0n), frame_id: pose?.frameId ?? '' },
+    pose: {
+      position: { x: pose?.x ?? 0, y: pose?.y ?? 0, z: pose?.z ?? 0 },
+      // Rotation about +z by yaw: (0, 0, sin(yaw/2), cos(yaw/2)).
+      orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) },
+    },
   };
 }

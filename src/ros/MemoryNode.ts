@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as rcl from 'rclnodejs';
 import { taskAnswer, type Answer, type AskFeedback } from '../answer/Answer.js';
 import type { Answerer } from '../answer/Answerer.js';
+import { toMemoryMsg } from '../bag/MemoryMessage.js';
 import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Config } from '../config/schema.js';
 import { CauseCounter, type Logger } from '../log.js';
@@ -12,7 +13,7 @@ import { sensorTopics, type SensorMessage } from '../pipeline/SensorMessage.js';
 import { nanosToSeconds, secondsToNanos, toRosTime, type RosNanos } from '../time.js';
 import { NodeParameters } from './NodeParameters.js';
 import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
-import { answerMsg, forgetQuery, memoryMsg, optionalTime, recallQuery } from './rosMessages.js';
+import { answerMsg, forgetQuery, optionalTime, recallQuery } from './rosMessages.js';
 
 export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'dropped' | 'episode' | 'on'>;
 export type QuestionAnswerer = Pick<Answerer, 'ask'>;
@@ -257,7 +258,7 @@ export class MemoryNode {
   #attach(pipeline: LivePipeline): void {
     pipeline.on('stored', (memory: Memory) => {
       this.#lastMemoryAt = this.node.now().nanoseconds;
-      this.#memories.publish(memoryMsg(memory));
+      this.#memories.publish(toMemoryMsg(memory));
     });
     pipeline.on('failed', (failure) => this.#logger.warn(`segment ${failure.id} not memorized: ${failure.reason}`));
   }
@@ -387,7 +388,7 @@ export class MemoryNode {
   async #recall(request: rcl.taskmem.srv.Recall_Request): Promise<rcl.taskmem.srv.Recall_Response> {
     const query = recallQuery(request, this.config.answerer.max_evidence);
     const found = await this.#store.recall({ ...query, robotId: this.config.robot_id });
-    return { memories: found.map((s) => memoryMsg(s.memory)) };
+    return { memories: found.map((s) => toMemoryMsg(s.memory)) };
   }
 
   async #forget(request: rcl.taskmem.srv.Forget_Request): Promise<rcl.taskmem.srv.Forget_Response> {
@@ -395,7 +396,7 @@ export class MemoryNode {
     if (!query) return { deleted: [] };
     const deleted = await this.#store.forget(query);
     if (deleted.length > 0) this.#logger.info(`taskmem: forgot ${deleted.length} memories`);
-    return { deleted: deleted.sort((a, b) => (a.start < b.start ? -1 : 1)).map(memoryMsg) };
+    return { deleted: deleted.sort((a, b) => (a.start < b.start ? -1 : 1)).map(toMemoryMsg) };
   }
 
   #track<T>(work: Promise<T>): Promise<T> {

@@ -1,40 +1,13 @@
 /**
  * Conversions between taskmem's domain values and the taskmem ROS interfaces (msg/, srv/, action/), typed by the
- * generated rclnodejs message declarations so a field the .msg files do not have fails to compile.
+ * generated rclnodejs message declarations so a field the .msg files do not have fails to compile. The Memory
+ * message is converted in src/bag/MemoryMessage.ts, shared with the MCAP writer.
  */
 import type * as rcl from 'rclnodejs';
 import type { Answer, Evidence } from '../answer/Answer.js';
-import type { Memory } from '../memory/Memory.js';
+import { poseStampedMsg } from '../bag/MemoryMessage.js';
 import type { ForgetQuery, RecallQuery } from '../memory/MemoryStore.js';
-import type { Pose } from '../segment/Segment.js';
 import { fromRosTime, toRosTime, type RosNanos, type RosTimeMsg } from '../time.js';
-
-type PoseStampedMsg = rcl.geometry_msgs.msg.PoseStamped;
-
-export function memoryMsg(memory: Memory): rcl.taskmem.msg.Memory {
-  return {
-    id: memory.id,
-    robot_id: memory.robotId,
-    episode: memory.episode,
-    segment_index: memory.segmentIndex,
-    start: toRosTime(memory.start),
-    end: toRosTime(memory.end),
-    created_at: toRosTime(memory.createdAt),
-    text: memory.text,
-    source: memory.source,
-    task_group: memory.taskGroup ?? '',
-    focus_depth: memory.focusDepth,
-    format_ok: memory.quality.format,
-    hygiene: memory.quality.hygiene === null ? -1 : memory.quality.hygiene ? 1 : 0,
-    preference: memory.quality.preference ?? Number.NaN,
-    description_tokens: memory.quality.descriptionTokens,
-    model: memory.source === 'perception' ? '' : memory.model,
-    prompt_template: memory.template,
-    has_pose: memory.pose !== null,
-    pose: poseMsg(memory.pose),
-    transcript: memory.transcript,
-  };
-}
 
 export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
   return {
@@ -43,7 +16,7 @@ export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
     end: toRosTime(evidence.end),
     text: evidence.text,
     has_pose: evidence.pose !== null,
-    pose: poseMsg(evidence.pose),
+    pose: poseStampedMsg(evidence.pose),
     score: evidence.score,
   };
 }
@@ -91,16 +64,4 @@ export function forgetQuery(request: rcl.taskmem.srv.Forget_Request): ForgetQuer
     ...(request.text.trim() ? { text: request.text } : {}),
   };
   return Object.keys(query).length === 0 ? null : query;
-}
-
-function poseMsg(pose: Pose | null): PoseStampedMsg {
-  const yaw = pose?.yaw ?? 0;
-  return {
-    header: { stamp: toRosTime(pose?.stamp ?? 0n), frame_id: pose?.frameId ?? '' },
-    pose: {
-      position: { x: pose?.x ?? 0, y: pose?.y ?? 0, z: pose?.z ?? 0 },
-      // Rotation about +z by yaw; the identity when there is no pose.
-      orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) },
-    },
-  };
 }
