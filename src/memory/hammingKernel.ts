@@ -1,7 +1,7 @@
 /**
  * A WebAssembly SIMD kernel that computes Hamming distances between one binary query code and many stored codes.
  * JavaScript has no popcount instruction; a table-driven scan over 10^6 × 384-bit codes takes ~100 ms here,
- * this kernel ~10 ms. The module is small enough to be written out as bytes, so no toolchain is needed.
+ * this kernel about 6 ms. The module is small enough to be written out as bytes, so no toolchain is needed.
  *
  * Export `hamming(codes, count, blocks, query, out)`: for i in [0, count), writes the u16 distance between the
  * code at `codes + i·16·blocks` and the code at `query` (both `blocks` 16-byte blocks) to `out + 2i`.
