@@ -24,8 +24,8 @@ const CODES_AT = OUT_AT + 2 * CHUNK;
 
 /**
  * An in-memory array of binary codes keyed by an integer (a memory's row number), scanned exhaustively with
- * Hamming distance. 10^6 codes of 384 bits take 48 MB and about 15 ms per scan with the selection; the caller re-ranks the best few
- * hundred with exact vectors. Not thread-safe; one index per store connection.
+ * Hamming distance. 10^6 codes of 384 bits take 48 MB and about 15 ms per scan, selection included; the caller
+ * re-ranks the best few hundred with exact vectors. Not thread-safe; one index per store connection.
  */
 export class BinaryVectorIndex {
   readonly #bytes: number;
