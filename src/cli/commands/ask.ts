@@ -7,8 +7,6 @@ import type { Answer } from '../../answer/Answer.js';
 import { formatLocal } from '../../answer/LocalTime.js';
 import { openAnswerer } from '../../answer/openAnswerer.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError, type Config } from '../../config/schema.js';
 import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
 import type { EmbeddingSource } from '../../embed/EmbeddingSource.js';
 import { consoleLogger, type Logger } from '../../log.js';
@@ -16,6 +14,7 @@ import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import type { RosNanos } from '../../time.js';
+import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
 
 export const summary = 'answer a question from memory alone, with the memories it rests on';
 
@@ -40,8 +39,6 @@ and shown in answerer.time_zone.
 
 exit codes: 0 answered (or evidence shown); 2 bad arguments or configuration; 4 store error`;
 
-class UsageError extends Error {}
-
 /** Warnings and errors only: the answer is the output; no startup chatter around it. */
 const quiet: Logger = { ...consoleLogger, info: () => {} };
 
@@ -58,35 +55,15 @@ interface AskArgs {
   json: boolean;
 }
 
-/** Where the command writes: the answer to `out`, problems to `err`. */
-export interface CommandOutput {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 export function run(args: string[]): Promise<number> {
-  return ask(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+  return ask(args, consoleOutput);
 }
 
 /** The command with its output passed in; returns the exit code. */
 export async function ask(args: string[], io: CommandOutput): Promise<number> {
-  let parsed: AskArgs;
-  let config: Config;
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help || fromArgs.rest.includes('-h')) {
-      io.out(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    config = fromArgs.config;
-    parsed = parseArgs(fromArgs.rest);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: USAGE, parse: parseArgs });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed } = fromArgs;
   if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
     io.err(`taskmem ask: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`);
     return 4;

@@ -10,14 +10,13 @@ import { BenchRunner, type BenchProgress } from '../../bench/BenchRunner.js';
 import { loadQuestions, type DatasetFormat } from '../../bench/datasets.js';
 import { markdownTable, readRun, summarize, svgChart } from '../../bench/results.js';
 import { FreeFormJudge } from '../../bench/scoring.js';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError, type Config } from '../../config/schema.js';
 import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
 import { openTaskFocus } from '../../focus/openTaskFocus.js';
 import { consoleLogger } from '../../log.js';
 import { openMemorizer } from '../../memorize/openMemorizer.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
 import { MemoryPipeline } from '../../pipeline/MemoryPipeline.js';
+import { commandArgs, consoleOutput, UsageError } from '../commandArgs.js';
 
 export const summary = "run the paper's streaming QA benchmark over local videos, or compare runs";
 
@@ -41,8 +40,6 @@ RUN_DIR/results.md (the paper's Accuracy / Coverage / Precision table) and RUN_D
 The memorizer is memorizer.* and focus.*; the answerer answerer.*; both as in taskmem ask / ingest.
 exit codes: 0 done; 2 bad arguments; 3 interrupted (rerun to resume); 4 a failure while running`;
 
-class UsageError extends Error {}
-
 interface BenchArgs {
   format: DatasetFormat;
   videos: string;
@@ -58,23 +55,9 @@ interface BenchArgs {
 
 export async function run(args: string[]): Promise<number> {
   if (args[0] === 'compare') return compare(args.slice(1));
-  let config: Config;
-  let parsed: BenchArgs;
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help || fromArgs.rest.includes('-h')) {
-      console.log(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    config = fromArgs.config;
-    parsed = parseArgs(fromArgs.rest);
-  } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: parseArgs });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed } = fromArgs;
   const logger = consoleLogger;
   let questions;
   try {

@@ -3,11 +3,9 @@
  * written, memorized, questioned, and shown as a timeline page.
  */
 import { relative } from 'node:path';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError, type Config } from '../../config/schema.js';
 import { runDemo, UnreachablePolicyError } from '../../demo/Demo.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import type { CommandOutput } from './ask.js';
+import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
 
 export const summary = 'memorize a scripted scene, ask it questions and write its timeline (no GPU or server needed)';
 
@@ -30,38 +28,15 @@ parameters are yours.
 
 exit codes: 0 done; 2 bad arguments or configuration; 3 the policy endpoint is unreachable and there is no fallback`;
 
-class UsageError extends Error {}
-
 export function run(args: string[]): Promise<number> {
-  return demo(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+  return demo(args, consoleOutput);
 }
 
 /** The command with its output passed in; `logger` takes the stages' warnings. Returns the exit code. */
 export async function demo(args: string[], io: CommandOutput, logger: Logger = { ...consoleLogger, info: () => {} }): Promise<number> {
-  let config: Config;
-  let out = 'taskmem-demo';
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help || fromArgs.rest.includes('-h')) {
-      io.out(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    config = fromArgs.config;
-    const rest = fromArgs.rest;
-    for (let i = 0; i < rest.length; i++) {
-      const match = /^--out(?:=(.*))?$/s.exec(rest[i]!);
-      if (!match) throw new UsageError(`taskmem demo: unknown option ${rest[i]}`);
-      const value = match[1] ?? rest[++i];
-      if (!value) throw new UsageError('taskmem demo: --out needs a folder');
-      out = value;
-    }
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.err(`${error.message}\n\nrun \`taskmem demo --help\` for the options`);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem demo --help` for the options', parse: outFolder });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed: out } = fromArgs;
   const began = Date.now();
   let result;
   try {
@@ -94,4 +69,17 @@ export async function demo(args: string[], io: CommandOutput, logger: Logger = {
     ]),
   ].join('\n'));
   return 0;
+}
+
+/** --out <folder>, the command's only own argument. */
+function outFolder(rest: string[]): string {
+  let out = 'taskmem-demo';
+  for (let i = 0; i < rest.length; i++) {
+    const match = /^--out(?:=(.*))?$/s.exec(rest[i]!);
+    if (!match) throw new UsageError(`taskmem demo: unknown option ${rest[i]}`);
+    const value = match[1] ?? rest[++i];
+    if (!value) throw new UsageError('taskmem demo: --out needs a folder');
+    out = value;
+  }
+  return out;
 }

@@ -4,12 +4,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError } from '../../config/schema.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { formatStamp } from '../../time.js';
+import { commandArgs, consoleOutput } from '../commandArgs.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
@@ -25,22 +24,9 @@ export   one JSON object per line: {"group", "examples", "prompt", "chosen", "re
 reset    forget a group's focus vector: depth 3 goes back to the judge until it is retrained`;
 
 export async function run(args: string[]): Promise<number> {
-  let config;
-  let rest: string[];
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help) {
-      console.log(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    ({ config, rest } = fromArgs);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: (rest) => rest });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed: rest } = fromArgs;
   const [action, ...flags] = rest;
   const options = new Map<string, string>();
   for (let i = 0; i < flags.length; i += 2) {

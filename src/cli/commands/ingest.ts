@@ -3,7 +3,6 @@
  * with progress on stderr, resuming where an earlier run of the same recording stopped.
  */
 import { consoleLogger, type Logger } from '../../log.js';
-import { ConfigError, type Config } from '../../config/schema.js';
 import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
@@ -14,7 +13,7 @@ import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { ingestRecording, type IngestProgress } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
+import { commandArgs, consoleOutput, UsageError } from '../commandArgs.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
 
@@ -30,22 +29,10 @@ exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun
             4 store error; 130 interrupted (a rerun resumes)`;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    console.log(`${USAGE}\n\n${cliHelp()}`);
-    return 0;
-  }
+  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, hint: 'run `taskmem ingest --help` for the options', parse: parseArgs });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed: { recording, memoriesOut } } = fromArgs;
   const logger = consoleLogger;
-  let parsed: { recording: string; memoriesOut: string | null; config: Config };
-  try {
-    parsed = parseArgs(args);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      console.error(`${error.message}\n\nrun \`taskmem ingest --help\` for the options`);
-      return 2;
-    }
-    throw error;
-  }
-  const { recording, memoriesOut, config } = parsed;
   // The recording's problems are the user's first concern: report them before touching endpoint or store.
   try {
     const opened = await McapRecording.open(recording);
@@ -140,10 +127,6 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** One progress line on stderr, rewritten in place on a terminal and printed every few seconds otherwise. */
 class ProgressLine {
   readonly #out: NodeJS.WriteStream;
@@ -183,9 +166,8 @@ function clock(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** The recording, --memories-out, and the configuration (defaults < --params-file < parameter flags). */
-function parseArgs(args: string[]): { recording: string; memoriesOut: string | null; config: Config } {
-  const { config, rest } = configFromArgs(args);
+/** The recording and --memories-out. */
+function parseArgs(rest: string[]): { recording: string; memoriesOut: string | null } {
   const positional: string[] = [];
   let memoriesOut: string | null = null;
   for (let i = 0; i < rest.length; i++) {
@@ -202,5 +184,5 @@ function parseArgs(args: string[]): { recording: string; memoriesOut: string | n
   if (positional.length !== 1) {
     throw new UsageError(positional.length === 0 ? 'taskmem ingest: which recording? (a .mcap file)' : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`);
   }
-  return { recording: positional[0]!, memoriesOut, config };
+  return { recording: positional[0]!, memoriesOut };
 }

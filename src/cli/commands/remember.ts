@@ -5,8 +5,7 @@
  */
 import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError, type Config } from '../../config/schema.js';
+import type { Config } from '../../config/schema.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import { openMemorizer } from '../../memorize/openMemorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
@@ -15,7 +14,7 @@ import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
 import { ingestRecording, progressKey } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
-import type { CommandOutput } from './ask.js';
+import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
 
 export const summary = 'have the policy write again what the perception memorizer wrote, and retry failed segments';
 
@@ -40,42 +39,15 @@ exit codes: 0 every segment of the recording has a policy memory; 1 some segment
             retries them); 2 bad arguments, configuration or recording, or no --recording; 3 policy endpoint
             unreachable; 4 store error`;
 
-class UsageError extends Error {}
-
 export function run(args: string[]): Promise<number> {
-  return remember(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+  return remember(args, consoleOutput);
 }
 
 /** The command with its output passed in; `logger` takes the pipeline's messages. Returns the exit code. */
 export async function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
-  let config: Config;
-  let recording: string | null = null;
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help || fromArgs.rest.includes('-h')) {
-      io.out(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    config = fromArgs.config;
-    let again = false;
-    const rest = fromArgs.rest;
-    for (let i = 0; i < rest.length; i++) {
-      const arg = rest[i]!;
-      if (arg === '--again') again = true;
-      else if (/^--recording(=|$)/.test(arg)) {
-        recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
-        if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
-      } else throw new UsageError(`taskmem remember: unknown ${arg.startsWith('-') ? 'option' : 'argument'} ${arg}`);
-    }
-    if (!again) throw new UsageError('taskmem remember: say --again (stored memories are written again and replaced)');
-    if (!config.memorizer.url) throw new UsageError('taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>');
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.err(`${error.message}\n\nrun \`taskmem remember --help\` for the options`);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed: recording } = fromArgs;
 
   let store: MemoryStore;
   try {
@@ -179,4 +151,21 @@ async function withoutRecording(store: MemoryStore, robotId: string): Promise<st
     `taskmem remember: --recording <file.mcap> is needed: a memory keeps no frames or audio, so a segment can only be written again from the recording it was ingested from.`,
     lines.length === 0 ? `Robot ${robotId} has no perception memories and no failed segments in this store.` : `Robot ${robotId} has, in this store:\n${lines.join('\n')}`,
   ].join('\n');
+}
+
+/** --recording <file> (null when not given), after checking that --again is said and a policy endpoint is set. */
+function recordingArg(rest: string[], config: Config): string | null {
+  let again = false;
+  let recording: string | null = null;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--again') again = true;
+    else if (/^--recording(=|$)/.test(arg)) {
+      recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
+      if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
+    } else throw new UsageError(`taskmem remember: unknown ${arg.startsWith('-') ? 'option' : 'argument'} ${arg}`);
+  }
+  if (!again) throw new UsageError('taskmem remember: say --again (stored memories are written again and replaced)');
+  if (!config.memorizer.url) throw new UsageError('taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>');
+  return recording;
 }

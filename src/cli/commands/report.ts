@@ -6,15 +6,14 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkTimeZone } from '../../answer/LocalTime.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
-import { cliHelp, configFromArgs } from '../../config/cliFlags.js';
-import { ConfigError, type Config } from '../../config/schema.js';
+import type { Config } from '../../config/schema.js';
 import type { Memory } from '../../memory/Memory.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import { renderTimeline, type TimelineQuestion } from '../../report/TimelineReport.js';
 import type { RosNanos } from '../../time.js';
-import type { CommandOutput } from './ask.js';
+import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
 
 /** The page stays a few megabytes with thumbnails; a longer span is read in slices with --since/--until. */
 const MAX_MEMORIES = 5000;
@@ -37,8 +36,6 @@ At most ${MAX_MEMORIES} memories (the newest) are shown; narrow the range for mo
 
 exit codes: 0 written; 2 bad arguments or configuration; 4 store error; 5 cannot write the page`;
 
-class UsageError extends Error {}
-
 export interface TimelineFilter {
   robotId?: string;
   since?: RosNanos;
@@ -57,29 +54,14 @@ export async function loadTimeline(store: MemoryStore, filter: TimelineFilter): 
 }
 
 export function run(args: string[]): Promise<number> {
-  return report(args, { out: (t) => console.log(t), err: (t) => console.error(t) });
+  return report(args, consoleOutput);
 }
 
 /** The command with its output passed in; returns the exit code. */
 export async function report(args: string[], io: CommandOutput): Promise<number> {
-  let config: Config;
-  let parsed: { out: string; robot?: string; since?: string; until?: string };
-  try {
-    const fromArgs = configFromArgs(args);
-    if (fromArgs.help || fromArgs.rest.includes('-h')) {
-      io.out(`${USAGE}\n\n${cliHelp()}`);
-      return 0;
-    }
-    config = fromArgs.config;
-    parsed = parseArgs(fromArgs.rest);
-    checkTimeZone(config.answerer.time_zone);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof RangeError) {
-      io.err(`${error.message}\n\nrun \`taskmem report --help\` for the options`);
-      return 2;
-    }
-    throw error;
-  }
+  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem report --help` for the options', parse: parseArgs });
+  if ('exit' in fromArgs) return fromArgs.exit;
+  const { config, parsed } = fromArgs;
   const timeZone = config.answerer.time_zone;
   const filter: TimelineFilter = {};
   try {
@@ -129,7 +111,13 @@ export async function report(args: string[], io: CommandOutput): Promise<number>
   return 0;
 }
 
-function parseArgs(rest: string[]): { out: string; robot?: string; since?: string; until?: string } {
+function parseArgs(rest: string[], config: Config): { out: string; robot?: string; since?: string; until?: string } {
+  try {
+    checkTimeZone(config.answerer.time_zone);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
   const parsed: { out: string; robot?: string; since?: string; until?: string } = { out: 'timeline.html' };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
