@@ -14,7 +14,7 @@ import { McapRecording } from '../src/bag/McapRecording.js';
 import { matchSensorTopics, recordedSensorMessages } from '../src/bag/RecordingSensors.js';
 import { ingestRecording } from '../src/pipeline/RecordingIngest.js';
 import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
-import { memoryId } from '../src/memory/Memory.js';
+import { segmentIdentity } from '../src/memory/segmentIdentity.js';
 import type { Memorizer } from '../src/memorize/Memorizer.js';
 import { chunkDecompressionReady, decompressChunk } from '../src/bag/ChunkDecompression.js';
 import zstd from '@foxglove/wasm-zstd';
@@ -29,8 +29,7 @@ const instantMemorizer: Memorizer = {
   memorize: async (segment) => ({
     kind: 'memory',
     memory: {
-      id: memoryId(segment.robotId, segment.episode, segment.start), robotId: segment.robotId, episode: segment.episode,
-      segmentIndex: segment.index, start: segment.start, end: segment.end, createdAt: segment.end,
+      ...segmentIdentity(segment), createdAt: segment.end,
       text: `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`, source: 'perception', taskGroup: null,
       focusDepth: 0, quality: { format: true, hygiene: null, preference: null, descriptionTokens: 5 }, pose: null, model: '',
       template: 'bench@1', transcript: [], thumbnails: [],

@@ -1,13 +1,13 @@
 import sharp from 'sharp';
 import { silentLogger, type Logger } from '../log.js';
-import { memoryId, type Memory } from '../memory/Memory.js';
 import { TextReader } from '../media/TextReader.js';
+import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Keyframe, Pose, Segment } from '../segment/Segment.js';
 import { nanosToSeconds, type RosNanos } from '../time.js';
 import { approximateTokens } from './approximateTokens.js';
-import { keyframeThumbnails } from './keyframeThumbnails.js';
 import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
-import { clock, nearestPose, transcriptLine } from './prompts.js';
+import { clock } from './prompts.js';
+import { segmentMemory } from './segmentMemory.js';
 
 /** Id and version of the perception memory's wording; bump it when the sentences change. */
 export const PERCEPTION_TEMPLATE = 'perception@1';
@@ -73,8 +73,7 @@ export class PerceptionMemorizer implements Memorizer {
     const signatures = await Promise.all(segment.keyframes.map((k) => signature(k).catch(() => null)));
     const readings = await this.#readFrames(segment, signatures, signal);
     if (signal?.aborted) {
-      const failure = { id: memoryId(segment.robotId, segment.episode, segment.start), robotId: segment.robotId, episode: segment.episode, segmentIndex: segment.index, start: segment.start, end: segment.end, reason: 'aborted', attempts: 1 };
-      return { kind: 'failed', failure };
+      return { kind: 'failed', failure: failedSegment(segment, 'aborted', 1) };
     }
     const changes: RosNanos[] = [];
     for (let i = 1; i < signatures.length; i++) {
@@ -85,25 +84,16 @@ export class PerceptionMemorizer implements Memorizer {
     const text = [PERCEPTION_LABEL, textSentence(readings), speechSentence(segment), viewSentence(segment.keyframes.length, changes), poseSentence(segment.poses)]
       .filter((s) => s !== '')
       .join(' ');
-    const memory: Memory = {
-      id: memoryId(segment.robotId, segment.episode, segment.start),
-      robotId: segment.robotId,
-      episode: segment.episode,
-      segmentIndex: segment.index,
-      start: segment.start,
-      end: segment.end,
+    const memory = await segmentMemory(segment, {
       createdAt: this.#now(),
       text,
       source: 'perception',
       taskGroup: null,
       focusDepth: 0,
       quality: { format: true, hygiene: null, preference: null, descriptionTokens: approximateTokens(text) },
-      pose: nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n),
       model: 'perception',
       template: PERCEPTION_TEMPLATE,
-      transcript: segment.transcript.map(transcriptLine),
-      thumbnails: this.#thumbnails ? await keyframeThumbnails(segment.keyframes) : [],
-    };
+    }, this.#thumbnails);
     return { kind: 'memory', memory };
   }
 

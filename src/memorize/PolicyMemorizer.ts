@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
-import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
+import type { FailedSegment, Memory } from '../memory/Memory.js';
+import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Segment } from '../segment/Segment.js';
 import type { RosNanos } from '../time.js';
-import { keyframeThumbnails } from './keyframeThumbnails.js';
 import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
 import { OutputContract, type PolicyReply } from './OutputContract.js';
 import { PolicyClient, PolicyError, type PolicyCompletion } from './PolicyClient.js';
-import { MEMORIZE_TEMPLATE, memorizeMessages, nearestPose, promptText, transcriptLine } from './prompts.js';
+import { MEMORIZE_TEMPLATE, memorizeMessages, promptText } from './prompts.js';
 import { QualityGate, type GateResult } from './QualityGate.js';
+import { segmentMemory } from './segmentMemory.js';
 
 export interface PolicyMemorizerOptions {
   client: PolicyClient;
@@ -156,7 +157,7 @@ export class PolicyMemorizer implements Memorizer {
         answered ||= result.answered;
         const last = !result.retryable || attempt > this.#retries;
         if (result.kind === 'aborted' || (!last && !(await this.#backoff(attempt, signal)))) {
-          return { failure: failureOf(segment, `aborted: ${problems.join('; ')}`, attempt), unreachable: false };
+          return { failure: failedSegment(segment, `aborted: ${problems.join('; ')}`, attempt), unreachable: false };
         }
         if (last) break;
         continue;
@@ -168,7 +169,7 @@ export class PolicyMemorizer implements Memorizer {
     }
     const attempts = `${problems.length} attempt${problems.length === 1 ? '' : 's'}`;
     const what = answered ? `no valid memory after ${attempts}` : `policy endpoint unreachable after ${attempts}`;
-    return { failure: failureOf(segment, `${what}: ${problems.join('; ')}`, problems.length), unreachable: !answered };
+    return { failure: failedSegment(segment, `${what}: ${problems.join('; ')}`, problems.length), unreachable: !answered };
   }
 
   #request(segment: Segment, context: MemorizeContext): PolicyRequest {
@@ -210,25 +211,16 @@ export class PolicyMemorizer implements Memorizer {
       correctness: null,
     };
     if (!parsed.ok || !gate.passed) return { ...base, memory: null };
-    const memory: Memory = {
-      id: memoryId(segment.robotId, segment.episode, segment.start),
-      robotId: segment.robotId,
-      episode: segment.episode,
-      segmentIndex: segment.index,
-      start: segment.start,
-      end: segment.end,
+    const memory = await segmentMemory(segment, {
       createdAt: this.#now(),
       text: parsed.description,
       source: 'policy',
       taskGroup: request.taskGroup,
       focusDepth: request.taskGroup === null ? 0 : 1,
       quality: gate.scores,
-      pose: nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n),
       model: completion.model,
       template: MEMORIZE_TEMPLATE,
-      transcript: segment.transcript.map(transcriptLine),
-      thumbnails: this.#thumbnails ? await keyframeThumbnails(segment.keyframes) : [],
-    };
+    }, this.#thumbnails);
     return { ...base, memory };
   }
 
@@ -248,8 +240,4 @@ export class PolicyMemorizer implements Memorizer {
     if (reachable) this.#logger.info(`${this.name}: endpoint ${this.#client.baseURL} reachable again`);
     else this.#logger.warn(`${this.name}: endpoint unreachable (${why}); segments fail or fall back until it answers`);
   }
-}
-
-function failureOf(segment: Segment, reason: string, attempts: number): FailedSegment {
-  return { id: memoryId(segment.robotId, segment.episode, segment.start), robotId: segment.robotId, episode: segment.episode, segmentIndex: segment.index, start: segment.start, end: segment.end, reason, attempts };
 }

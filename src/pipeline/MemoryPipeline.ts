@@ -10,6 +10,7 @@ import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
+import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
@@ -325,7 +326,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     } catch (error) {
       // A memorizer should report failures as outcomes; a throw is still a failed segment, not a lost one.
       const reason = this.#abort.signal.aborted ? 'cancelled at shutdown' : `${memorizer.name} threw: ${error instanceof Error ? error.message : String(error)}`;
-      return { kind: 'failed', failure: failureOf(segment, reason, 1) };
+      return { kind: 'failed', failure: failedSegment(segment, reason, 1) };
     }
   }
 
@@ -339,7 +340,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }
 
   async #recordFailure(segment: Segment, reason: string, attempts: number): Promise<void> {
-    const failure = failureOf(segment, reason, attempts);
+    const failure = failedSegment(segment, reason, attempts);
     await this.#store.recordFailure(failure);
     this.counts.failed++;
     this.emit('failed', failure, segment);
@@ -361,17 +362,4 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     if (this.#fatal) throw this.#fatal;
     if (this.#closed) throw new Error(`MemoryPipeline#${method}: the pipeline is closed`);
   }
-}
-
-function failureOf(segment: Segment, reason: string, attempts: number): FailedSegment {
-  return {
-    id: memoryId(segment.robotId, segment.episode, segment.start),
-    robotId: segment.robotId,
-    episode: segment.episode,
-    segmentIndex: segment.index,
-    start: segment.start,
-    end: segment.end,
-    reason,
-    attempts,
-  };
 }

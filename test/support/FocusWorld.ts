@@ -1,4 +1,5 @@
-import { memoryId, type Memory } from '../../src/memory/Memory.js';
+import type { Memory } from '../../src/memory/Memory.js';
+import { segmentIdentity } from '../../src/memory/segmentIdentity.js';
 import type { MemorizeContext, MemorizeOutcome } from '../../src/memorize/Memorizer.js';
 import type { Segment } from '../../src/segment/Segment.js';
 import type { Candidate, CandidateBatch, CandidateSource } from '../../src/focus/FocusedMemorizer.js';
@@ -202,12 +203,7 @@ export function factsOfKindIn(text: string, kind: FactKind): number {
 
 function memoryFor(segment: Segment, text: string): Memory {
   return {
-    id: memoryId(segment.robotId, segment.episode, segment.start),
-    robotId: segment.robotId,
-    episode: segment.episode,
-    segmentIndex: segment.index,
-    start: segment.start,
-    end: segment.end,
+    ...segmentIdentity(segment),
     createdAt: segment.end,
     text,
     source: 'policy',
