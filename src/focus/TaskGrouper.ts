@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
+import { cosineSimilarity } from '../memory/embedding.js';
 
 /** What grouping and the focus vector need of an embedding source. */
 export type TextEmbedder = Pick<EmbeddingSource, 'embed'>;
@@ -50,7 +51,7 @@ export class EmbeddingGrouper implements TaskGrouper {
     let best: TaskCluster | null = null;
     let bestSimilarity = -Infinity;
     for (const group of this.#groups) {
-      const similarity = cosine(vector, group.sum);
+      const similarity = cosineSimilarity(vector, group.sum);
       if (similarity > bestSimilarity) {
         best = group;
         bestSimilarity = similarity;
@@ -65,18 +66,6 @@ export class EmbeddingGrouper implements TaskGrouper {
     this.#groups.push(created);
     return created.name;
   }
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 export interface ClassifierGrouperOptions {
