@@ -51,6 +51,16 @@ describe('Resampler', () => {
     assert.ok(rms(out) < 0.005, `aliased energy ${rms(out)}`);
   });
 
+  it('passes 16 kHz input through unchanged, with output positions following the input', () => {
+    const input = tone(440, 0.1, 16_000);
+    const resampler = new Resampler(16_000);
+    const out = resampler.process(input.subarray(0, 700));
+    assert.deepEqual(out, input.subarray(0, 700));
+    assert.notEqual(out.buffer, input.buffer, 'a copy, so the caller may reuse its buffer');
+    assert.deepEqual(resampler.process(input.subarray(700)), input.subarray(700));
+    assert.equal(resampler.nextOutputPosition, input.length);
+  });
+
   it('rejects a rate that is not a positive integer', () => {
     assert.throws(() => new Resampler(0), /rates must be positive integers/);
   });

@@ -64,6 +64,11 @@ export class Resampler {
 
   /** Takes the next input samples; returns every output sample they complete (possibly none). */
   process(input: Float32Array): Float32Array {
+    if (this.#up === this.#down) {
+      // Same rate (a 16 kHz microphone): the signal is already band-limited, so it passes unchanged and at once.
+      this.#n += input.length;
+      return input.slice();
+    }
     const history = new Float32Array(this.#history.length + input.length);
     history.set(this.#history);
     history.set(input, this.#history.length);
