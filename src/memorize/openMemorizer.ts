@@ -19,6 +19,8 @@ export interface OpenedMemorizer {
   focused: FocusedMemorizer | null;
   /** One line for the start-up log. */
   description: string;
+  /** What task focus has cost and done so far (judge calls and tokens, vector rankings, pairs, trainings); null below depth 2. */
+  focusCost: (() => Record<string, number>) | null;
 }
 
 /**
@@ -34,12 +36,12 @@ export async function openMemorizer(
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
   const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
   if (!config.memorizer.url) {
-    return { memorizer: perception!, fallback: null, focused: null, description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)' };
+    return { memorizer: perception!, fallback: null, focused: null, focusCost: null, description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)' };
   }
   const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
-    return { memorizer: policy, fallback, focused: null, description: `policy ${config.memorizer.model} at ${config.memorizer.url}` };
+    return { memorizer: policy, fallback, focused: null, focusCost: null, description: `policy ${config.memorizer.model} at ${config.memorizer.url}` };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
   const judgeModel = config.focus.judge_model || config.memorizer.model;
@@ -62,6 +64,15 @@ export async function openMemorizer(
     memorizer: focused,
     fallback,
     focused,
+    focusCost: () => ({
+      judge_calls: judge.cost.calls,
+      judge_prompt_tokens: judge.cost.promptTokens,
+      judge_completion_tokens: judge.cost.completionTokens,
+      judged_segments: focused.stats.segments - focused.stats.rankedByVector,
+      ranked_by_vector: focused.stats.rankedByVector,
+      pairs_kept: focused.stats.pairsKept,
+      trainings: focused.stats.trainings,
+    }),
     description: `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
   };
 }

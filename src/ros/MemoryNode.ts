@@ -19,6 +19,9 @@ export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pe
 export type QuestionAnswerer = Pick<Answerer, 'ask'>;
 export type NodeTaskFocus = Pick<TaskFocus, 'note' | 'setDepth' | 'context'>;
 
+/** Task-focus counters for /diagnostics (judge calls and tokens, …); null when focus depth is below 2. */
+export type FocusCost = (() => Record<string, number>) | null;
+
 /**
  * How the node gets its stages for a configuration: src/ros/main.ts gives the ones the configuration describes
  * (the same as `taskmem ingest` uses); tests give them with a stand-in model server behind.
@@ -38,7 +41,7 @@ export interface MemoryNodeAssembly {
     episode: number;
     logger: Logger;
     now: () => RosNanos;
-  }): Promise<{ pipeline: LivePipeline; memorizer: string }>;
+  }): Promise<{ pipeline: LivePipeline; memorizer: string; focusCost?: FocusCost }>;
   answerer(options: { config: Config; store: MemoryStore; logger: Logger }): Promise<QuestionAnswerer>;
   /** Whether the memorizer endpoint answers; null when none is configured. */
   probeEndpoint(config: Config): Promise<boolean> | null;
@@ -81,6 +84,7 @@ export class MemoryNode {
   #answerer: QuestionAnswerer;
   #focus: NodeTaskFocus;
   readonly #memorizer: string;
+  #focusCost: FocusCost;
   readonly #memories: Publisher<'taskmem/msg/Memory'>;
   /** Counts of pipelines replaced after a parameter change, so diagnostics keep the node's totals. */
   readonly #retiredCounts = { stored: 0, failed: 0, dropped: 0 };
@@ -118,9 +122,9 @@ export class MemoryNode {
       store = await assembly.openStore(config, logger);
       const episode = (await store.lastEpisode(config.robot_id)) + 1;
       const focus = await assembly.focus({ config, store, logger });
-      const { pipeline, memorizer } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
+      const { pipeline, memorizer, focusCost = null } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
       const answerer = await assembly.answerer({ config, store, logger });
-      const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, answerer, focus, assembly, episode, shutdownGraceMs });
+      const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, focusCost, answerer, focus, assembly, episode, shutdownGraceMs });
       node.spin();
       return memoryNode;
     } catch (error) {
@@ -138,6 +142,7 @@ export class MemoryNode {
     store: MemoryStore;
     pipeline: LivePipeline;
     memorizer: string;
+    focusCost: FocusCost;
     answerer: QuestionAnswerer;
     focus: NodeTaskFocus;
     assembly: MemoryNodeAssembly;
@@ -152,6 +157,7 @@ export class MemoryNode {
     this.#answerer = parts.answerer;
     this.#focus = parts.focus;
     this.#memorizer = parts.memorizer;
+    this.#focusCost = parts.focusCost;
     this.#assembly = parts.assembly;
     this.#episode = parts.episode;
     this.#shutdownGraceMs = parts.shutdownGraceMs;
@@ -294,7 +300,7 @@ export class MemoryNode {
   async #replacePipeline(): Promise<void> {
     const old = this.#pipeline;
     const focus = this.#focus;
-    const { pipeline } = await this.#assembly.pipeline({
+    const { pipeline, focusCost = null } = await this.#assembly.pipeline({
       config: this.config,
       store: this.#store,
       focus,
@@ -304,6 +310,7 @@ export class MemoryNode {
     });
     this.#attach(pipeline);
     this.#pipeline = pipeline;
+    this.#focusCost = focusCost;
     const retire = old
       .drain()
       .catch((error: unknown) => this.#logger.error(`taskmem: ${(error as Error).message}`))
@@ -432,6 +439,8 @@ export class MemoryNode {
       last_memory_age_s: age === null ? 'none yet' : age.toFixed(1),
       episode: String(this.#pipeline.episode),
       ...Object.fromEntries(Object.entries(inputs).map(([cause, n]) => [`dropped_inputs.${cause}`, String(n)])),
+      'focus.group': this.#focus.context()?.group ?? 'none',
+      ...Object.fromEntries(Object.entries(this.#focusCost?.() ?? {}).map(([key, n]) => [`focus.${key}`, String(n)])),
     };
     this.#diagnostics.publish({
       header: { stamp: toRosTime(now), frame_id: '' },

@@ -36,7 +36,7 @@ export function liveAssembly(env: NodeJS.ProcessEnv = process.env): MemoryNodeAs
         logger,
         focus: () => focus.context(),
       });
-      return { pipeline, memorizer: opened.description };
+      return { pipeline, memorizer: opened.description, focusCost: opened.focusCost };
     },
     answerer: async ({ config, store, logger }) => openAnswerer(config.answerer, store, await embeddings(config), logger, env),
     probeEndpoint: (config) => (config.memorizer.url ? probeEndpoint(config.memorizer.url).then((r) => r.reachable) : null),

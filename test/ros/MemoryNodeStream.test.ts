@@ -144,6 +144,42 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     assert.ok(dropped >= 6, `6 bad frames counted, got ${JSON.stringify(last)}`);
   });
 
+  it('at focus depth 2 keeps the candidate the judge prefers both ways round, and reports the judge cost on /diagnostics', async () => {
+    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1', '-p', 'focus.depth:=2', '-p', 'focus.candidates:=3'] });
+    // Policy requests carry images; judge requests compare "Description A" and "Description B".
+    h.server.onChat = (request) => {
+      const user = request.messages.at(-1)!.content;
+      if (typeof user === 'string' && user.includes('Description A')) {
+        const a = /Description A: (.*)/.exec(user)![1]!;
+        return a.includes('red') ? 'VERDICT: A' : /Description B: .*red/.test(user) ? 'VERDICT: B' : 'VERDICT: TIE';
+      }
+      return [
+        '{"description": "A person walks past the window."}',
+        '{"description": "A red ball rolls under the sofa."}',
+        '{"description": "The kettle boils in the kitchen."}',
+      ];
+    };
+    const memories = memoriesOf(h.tester);
+    const diagnostics: { status: { values: { key: string; value: string }[] }[] }[] = [];
+    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => diagnostics.push(m as never));
+    const goal = h.graph.sendGoal('/taskmem/ask', { question: 'What colour was the ball?', choices: [], since: { sec: 0, nanosec: 0 }, until: { sec: 0, nanosec: 0 }, task_group: 'colour' });
+    await goal.result;
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    await publishFrames(camera, 1000, 1003);
+    await until(() => memories.length >= 1, 'a memory written under focus', 10_000);
+    const memory = memories[0] as MemoryMsg & { task_group: string; focus_depth: number };
+    assert.equal(memory.text, 'A red ball rolls under the sofa.');
+    assert.equal(memory.task_group, 'colour');
+    assert.equal(memory.focus_depth, 2);
+    const judged = h.server.chatRequests().filter((r) => String(r.messages.at(-1)!.content).includes('Description A'));
+    assert.equal(judged.length, 6, 'three pairs, each asked both ways round');
+    assert.ok(judged.every((r) => String(r.messages.at(-1)!.content).includes('What colour was the ball?')), 'the judge sees the task');
+    await until(() => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key === 'focus.judge_calls' && v.value === '6')), 'the judge cost on /diagnostics');
+    const values = Object.fromEntries(diagnostics.at(-1)!.status[0]!.values.map((v) => [v.key, v.value]));
+    assert.equal(values['focus.group'], 'colour');
+    assert.ok(Number(values['focus.judge_prompt_tokens']) > 0);
+  });
+
   it('follows /clock with use_sim_time, and a simulation reset starts a new episode without mixing memories', async () => {
     h = await startHarness({ argv: ['-p', 'use_sim_time:=true', '-p', 'segment.duration_s:=2.0'] });
     h.server.onChat = () => REPLY;
