@@ -17,6 +17,7 @@ for (const [name, start, vectorLine] of servers) {
     before(async () => {
       server = await start();
     });
+    // Every store a test opens is closed by that test (or the contract's afterEach) before the server stops.
     after(async () => {
       await server?.stop();
     });
@@ -37,6 +38,24 @@ for (const [name, start, vectorLine] of servers) {
       await store.close();
       assert.match(lines.join('\n'), vectorLine);
       assert.match(lines.join('\n'), new RegExp(`schema ${postgresMigrations(false).length}, 0 memories`));
+    });
+
+    it('keeps working across a server restart, warning once about the dropped connections', async function () {
+      if (!server.restart) this.skip();
+      await server.reset();
+      const warnings: string[] = [];
+      const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+      const store = await PostgresMemoryStore.open({ url: server.url, logger });
+      try {
+        await Promise.all([store.put(sampleMemory({ start: 1n })), store.count(), store.recall({ text: 'mug' })]);
+        await server.restart!();
+        assert.equal(await store.put(sampleMemory({ start: 2n })), true);
+        assert.equal(await store.count(), 2);
+        assert.equal(warnings.length, 1, warnings.join('\n'));
+        assert.match(warnings[0]!, /closed an idle connection \(terminating connection due to administrator command\); the next query opens a new one/);
+      } finally {
+        await store.close();
+      }
     });
 
     it('refuses a database written by a newer schema and names the server without its password', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { RosNanos } from '../time.js';
-import { silentLogger, type Logger } from '../log.js';
+import { CauseCounter, silentLogger, type Logger } from '../log.js';
 import type { FailedSegment, Memory } from './Memory.js';
 import type {
   FocusVectorRecord,
@@ -68,6 +68,16 @@ export class PostgresMemoryStore implements MemoryStore {
       types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? BigInt : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
     });
     const where = redact(url);
+    // An idle connection the server closes (a restart, an administrator, a network cut) is reported as a pool
+    // 'error', which would be an uncaught exception without a listener. The pool has already dropped that
+    // connection and opens a new one for the next query, so a warning per cause is all there is to do.
+    const dropped = new CauseCounter(logger);
+    pool.on('error', (error: Error & { code?: string }) =>
+      dropped.count(
+        error.code ?? error.message,
+        `memory store: PostgreSQL ${where} closed an idle connection (${error.message}); the next query opens a new one`,
+      ),
+    );
     try {
       const { version, pgvector } = await migrate(pool, where, logger);
       const count = (await pool.query('SELECT count(*) AS n FROM memories')).rows[0].n as bigint;

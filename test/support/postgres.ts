@@ -15,6 +15,8 @@ export interface TestPostgres {
   url: string;
   /** Drops everything in the database. */
   reset(): Promise<void>;
+  /** Stops the server, terminating every connection, and starts it again on the same port and data (PostgreSQL 15 only). */
+  restart?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,23 +35,34 @@ export async function startPostgres(): Promise<TestPostgres> {
   const run = (bin: string, args: string[]) => (user ? ['runuser', ['-u', user, '--', join(BIN, bin), ...args]] : [join(BIN, bin), args]) as [string, string[]];
   execFileSync(...run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
   const port = await freePort();
-  const server: ChildProcess = spawn(
-    ...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']),
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  await waitUntilAccepting(url, () => server.exitCode !== null, () => log);
+  const launch = async () => {
+    const server: ChildProcess = spawn(
+      ...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']),
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    await waitUntilAccepting(url, () => server.exitCode !== null, () => log);
+    return { exited };
+  };
+  let { exited } = await launch();
+  const shutdown = async () => {
+    // The postmaster's own pid: as root, `server` is runuser, which does not pass signals on.
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(postmaster, 'SIGINT');
+    await exited;
+  };
   return {
     url,
     reset: () => resetDatabase(url),
+    async restart() {
+      await shutdown();
+      ({ exited } = await launch());
+    },
     async stop() {
-      // The postmaster's own pid: as root, `server` is runuser, which does not pass signals on.
-      const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(postmaster, 'SIGINT');
-      await exited;
+      await shutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
