@@ -182,13 +182,29 @@ export default async function answerBench(): Promise<void> {
     (q) => big.recall({ text: q, asOf: end, limit: 12 }),
     async (q) => big.recall({ text: q, vector: (await embedder.embed([q]))[0]!, asOf: end, limit: 12 }),
   ) as [Timing, Timing, Timing, Timing];
-  // Questions with a time phrase narrow the search to a window; their cost differs from the rest.
+  // Questions with a time phrase narrow the search to a window: the store ranks only the window's memories. Beside
+  // it, the same store ranking every match and filtering afterwards (filterFirstBelow: 0), as it did before.
   const windowed = qs.filter((q) => /last hour|yesterday|this morning/.test(q));
-  const [windowedFt, windowedHy] = await measure(windowed, (q) => fullText.ask(q, { askedAt: end }), (q) => hybrid.ask(q, { askedAt: end })) as [Timing, Timing];
+  const scanning = new SqliteMemoryStore({ path: bigPath, filterFirstBelow: 0 });
+  const scanFullText = new Answerer({ store: scanning, model: null, embedder: null, maxSearches: 0 });
+  const scanHybrid = new Answerer({ store: scanning, model: null, embedder, maxSearches: 0 });
+  const [windowedFt, windowedHy, scanFt, scanHy] = await measure(
+    windowed,
+    (q) => fullText.ask(q, { askedAt: end }),
+    (q) => hybrid.ask(q, { askedAt: end }),
+    (q) => scanFullText.ask(q, { askedAt: end }),
+    (q) => scanHybrid.ask(q, { askedAt: end }),
+  ) as [Timing, Timing, Timing, Timing];
+  await scanning.close();
   console.log(`retrieval from a question, ${count} memories (${qs.length} questions, evidence only, no model):`);
   console.log(`  full-text + time            ${fmt(ft)}  ${ft.p95 <= 50 ? 'within' : 'OVER'} the 50 ms target`);
   console.log(`  hybrid (full-text + ${DIMENSIONS}-d vectors) ${fmt(hy)}  ${hy.p95 <= 50 ? 'within' : 'OVER'} the 50 ms target; ${(hy.p50 / ft.p50).toFixed(1)}× full-text`);
-  console.log(`  questions with a time phrase (${windowed.length}): full-text ${fmt(windowedFt)}; hybrid ${fmt(windowedHy)}`);
+  console.log(`  questions with a time phrase (${windowed.length}), the window's memories ranked:`);
+  console.log(`    full-text ${fmt(windowedFt)}  ${windowedFt.p95 <= 50 ? 'within' : 'OVER'} the target`);
+  console.log(`    hybrid    ${fmt(windowedHy)}  ${windowedHy.p95 <= 50 ? 'within' : 'OVER'} the target`);
+  console.log(`  the same, every match ranked and the window applied afterwards:`);
+  console.log(`    full-text ${fmt(scanFt)}  (${(scanFt.p95 / windowedFt.p95).toFixed(0)}× the p95 above)`);
+  console.log(`    hybrid    ${fmt(scanHy)}  (${(scanHy.p95 / windowedHy.p95).toFixed(0)}× the p95 above)`);
   console.log(`  raw store.recall, no time bounds: text ${fmt(raw)}; text + vector ${fmt(rawVectors)}`);
   await big.close();
 }

@@ -46,6 +46,10 @@ export class BinaryVectorIndex {
     return this.#size;
   }
 
+  has(key: number): boolean {
+    return this.#slots.has(key);
+  }
+
   /** Adds or replaces the code for `key`. */
   set(key: number, code: Uint8Array): void {
     if (code.length !== this.#bytes) throw new Error(`BinaryVectorIndex#set: code of ${code.length} bytes, expected ${this.#bytes}`);

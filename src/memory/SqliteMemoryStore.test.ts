@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from '../log.js';
+import type { RecallQuery, ScoredMemory } from './MemoryStore.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
@@ -74,6 +76,102 @@ describe('SqliteMemoryStore', function () {
     assert.deepEqual(hits.map((h) => h.memory.id), [lonely.id]);
     assert.equal((await store.recall({ vector: query, limit: 20 })).length, 20);
     await store.close();
+  });
+
+  describe('recall plan', () => {
+    const S = 1_000_000_000n;
+    const T0 = 1_700_000_000n * S;
+    const at = (i: number) => T0 + BigInt(i) * 10n * S;
+    const DIMS = 8;
+    let path: string;
+    let scan: SqliteMemoryStore;
+    before(async () => {
+      // 4,000 memories of 10 s: "mug" and "counter" are in more than 3,000 (common words), the rest are rare;
+      // one memory spans most of the recording, so a window's memories do not all start inside it.
+      path = join(dir, 'plans.sqlite');
+      const writer = new SqliteMemoryStore({ path });
+      let seed = 3;
+      const random = () => new Float32Array(DIMS).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5);
+      const colors = ['red', 'blue', 'green', 'black', 'white', 'grey', 'pink'];
+      const entries = Array.from({ length: 4000 }, (_, i) => ({
+        memory: sampleMemory({
+          robotId: i % 2 === 0 ? 'r1' : 'r2',
+          episode: Math.floor(i / 1000),
+          start: at(i),
+          text: `${i % 5 ? 'mug' : 'cup'} ${colors[i % 7]} ${i % 3 === 0 ? 'kitchen' : 'hallway'} ${i % 8 ? 'counter' : 'floor'}${i % 97 === 0 ? ' umbrella' : ''}`,
+          pose: { stamp: at(i), frameId: 'map', x: i % 40, y: i % 31, z: 0, yaw: 0 },
+        }),
+        embedding: random(),
+      }));
+      const long = sampleMemory({ robotId: 'r1', episode: 2, start: at(100) + 1n, text: 'a long watch of the red mug and the umbrella' });
+      entries.push({ memory: { ...long, end: at(3500) }, embedding: random() });
+      await writer.putMany(entries);
+      await writer.close();
+      scan = new SqliteMemoryStore({ path, filterFirstBelow: 0 });
+    });
+    after(() => scan.close());
+
+    const hour = { since: at(2000), until: at(2360) };
+    // Each selects at most 200 memories, so that the approximate vector search of the full scan is exact too.
+    const queries: RecallQuery[] = [
+      hour,
+      { ...hour, robotId: 'r1' },
+      { since: at(2900), robotId: 'r2', episode: 2, limit: 5 },
+      { until: at(50) },
+      { near: { x: 5, y: 5, radius: 1.5 }, asOf: at(3000) },
+      { since: at(1000), until: at(1150), limit: 30 },
+    ];
+    const texts = ['mug', 'mug counter', 'red mug', 'umbrella mug', 'kitchen'];
+    let seed = 11;
+    const vector = () => new Float32Array(DIMS).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5);
+    const summary = (hits: ScoredMemory[]) => hits.map((h) => `${h.memory.id} ${h.score.toFixed(9)} ${h.matchedBy.join('+')}`);
+
+    /** Asserts that both plans give the same memories, scores and retrievers; returns how many were found. */
+    async function compare(planned: SqliteMemoryStore, query: RecallQuery): Promise<number> {
+      const scanned = summary(await scan.recall(query));
+      assert.deepEqual(summary(await planned.recall(query)), scanned);
+      return scanned.length;
+    }
+
+    it('ranks only the selected memories when filters are selective, with the same results as ranking every match', async () => {
+      const lines: string[] = [];
+      const logger: Logger = { debug: (m) => lines.push(m), info: () => {}, warn: () => {}, error: () => {} };
+      const planned = new SqliteMemoryStore({ path, logger });
+      try {
+        let empty = 0;
+        for (const filters of queries) {
+          for (const text of texts) {
+            if ((await compare(planned, { ...filters, text })) === 0) empty++;
+            assert.ok((await compare(planned, { ...filters, text, vector: vector() })) > 0);
+          }
+          assert.ok((await compare(planned, { ...filters, vector: vector() })) > 0);
+        }
+        assert.ok(empty <= 3, `${empty} of ${queries.length * texts.length} full-text comparisons found nothing`);
+        assert.equal(lines.filter((l) => /recall ranks the \d+ memories selected by/.test(l)).length, queries.length * (2 * texts.length + 1));
+        const longWatch = await planned.recall({ ...hour, text: 'umbrella' });
+        assert.ok(longWatch.some((h) => h.memory.text.startsWith('a long watch')), 'a memory that started long before the window is in it');
+      } finally {
+        await planned.close();
+      }
+    });
+
+    it('ranks every match when the filters select more memories than the bound', async () => {
+      const lines: string[] = [];
+      const logger: Logger = { debug: (m) => lines.push(m), info: () => {}, warn: () => {}, error: () => {} };
+      const planned = new SqliteMemoryStore({ path, filterFirstBelow: 500, logger });
+      try {
+        // The long memory widens the window's range in the start-time index beyond 500 memories; the robot and
+        // episode bound the rest to about 250.
+        await compare(planned, { since: at(2500), until: at(2536), robotId: 'r1', episode: 2, text: 'mug counter', vector: vector() });
+        assert.match(lines.join('\n'), /recall ranks the 19 memories selected by memories_window \(25\d in its range\)/);
+        lines.length = 0;
+        await compare(planned, { since: at(1000), until: at(2000), text: 'mug counter', limit: 30 });
+        await compare(planned, { robotId: 'r1', text: 'mug' });
+        assert.deepEqual(lines, [], '1,000 memories in the window and 2,000 of r1 exceed the bound of 500');
+      } finally {
+        await planned.close();
+      }
+    });
   });
 
   it('sees memories another connection wrote, vectors included', async () => {

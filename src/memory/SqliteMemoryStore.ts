@@ -19,7 +19,7 @@ import type {
 } from './MemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
-import { approximateVectorRanking } from './approximateVectorRanking.js';
+import { approximateVectorRanking, vectorRankingAmong } from './approximateVectorRanking.js';
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { fts5Query, searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
@@ -35,6 +35,11 @@ export interface SqliteMemoryStoreOptions {
    * corrupts the file. 'full': every commit is synced to disk before `put` resolves (much slower).
    */
   synchronous?: 'normal' | 'full';
+  /**
+   * Recall ranks only the memories its filters select when an index shows they are at most this many (default
+   * FILTER_FIRST); 0 always ranks every match and filters afterwards. Tests and benchmarks compare the two plans.
+   */
+  filterFirstBelow?: number;
   logger?: Logger;
 }
 
@@ -45,6 +50,12 @@ const DEFAULT_LIMIT = 10;
 const COMMON_TERM = 3_000;
 /** bm25's weight of one occurrence of a term found in COMMON_TERM of 10^6 memories: ln(10^6 / 3000) ≈ 5.8. */
 const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
+/**
+ * Filters that an index bounds to at most this many memories are applied before ranking: reading the selected
+ * rows costs about 1 ms per 2,000 (a day of 10-s segments in 4 ms), where ranking every match of a common word
+ * and filtering afterwards costs 0.1–3 s at 10^6 memories.
+ */
+const FILTER_FIRST = 20_000;
 
 /**
  * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
@@ -56,6 +67,7 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly #db: Database.Database;
   readonly #keepThumbnails: boolean;
   readonly #logger: Logger;
+  readonly #filterFirstBelow: number;
   readonly #statements = new Map<string, Database.Statement>();
   #index: BinaryVectorIndex | null = null;
   #indexDataVersion = -1n;
@@ -64,7 +76,7 @@ export class SqliteMemoryStore implements MemoryStore {
   /** Dimension of the stored vectors once known (it never changes for a file). */
   #dims: number | null = null;
 
-  constructor({ path, thumbnails = false, synchronous = 'normal', logger = silentLogger }: SqliteMemoryStoreOptions) {
+  constructor({ path, thumbnails = false, synchronous = 'normal', filterFirstBelow = FILTER_FIRST, logger = silentLogger }: SqliteMemoryStoreOptions) {
     const file = expandHome(path);
     mkdirSync(dirname(file), { recursive: true });
     try {
@@ -80,6 +92,7 @@ export class SqliteMemoryStore implements MemoryStore {
     this.#db.pragma('cache_size = -65536');
     this.#keepThumbnails = thumbnails;
     this.#logger = logger;
+    this.#filterFirstBelow = filterFirstBelow;
     this.#migrate(file);
     logger.info(`memory store: SQLite ${file} (schema ${SQLITE_MIGRATIONS.length}, ${this.#countSync()} memories)`);
   }
@@ -149,8 +162,12 @@ export class SqliteMemoryStore implements MemoryStore {
     const pool = Math.max(limit * 5, 50);
     const rankings: { by: 'text' | 'vector'; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
-    if (terms.length > 0) rankings.push({ by: 'text', keys: this.#textRanking(terms, filter, pool) });
-    if (query.vector) {
+    const selected = terms.length > 0 || query.vector ? this.#selectedRows(query, filter) : null;
+    if (terms.length > 0) rankings.push({ by: 'text', keys: this.#textRanking(terms, filter, pool, selected) });
+    if (query.vector && selected) {
+      const source = { index: () => this.#vectorIndex(), vectors: async (keys: number[]) => this.#vectors(keys) };
+      rankings.push({ by: 'vector', keys: await vectorRankingAmong(source, query.vector, pool, selected) });
+    } else if (query.vector) {
       const keys = await approximateVectorRanking(
         {
           index: this.#vectorIndex(),
@@ -435,8 +452,11 @@ export class SqliteMemoryStore implements MemoryStore {
    *   in a candidate then adds COMMON_BONUS, an upper bound of a common term's bm25 weight;
    * - when every term is common, memories holding all of them come first, then those holding any, newest first
    *   within each (recency is the useful order for "where is my mug").
+   * With `selected` (the rows passing the filters, ascending), the common words' rows are read within the
+   * selected rows' range only and kept when selected: the same rows, without walking the word's rows back to the
+   * window. Rare terms need no such help: their few rows are ranked and filtered directly.
    */
-  #textRanking(terms: string[], filter: Filter, pool: number): number[] {
+  #textRanking(terms: string[], filter: Filter, pool: number, selected: number[] | null): number[] {
     const probe = this.#sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck();
     const counts = terms.map((t) => Number(probe.get(fts5Query([t]), COMMON_TERM + 1)));
     const rare = terms.filter((_, i) => counts[i]! > 0 && counts[i]! <= COMMON_TERM);
@@ -458,13 +478,87 @@ export class SqliteMemoryStore implements MemoryStore {
       return [...score].sort((a, b) => b[1] - a[1]).map(([seq]) => seq);
     }
     if (common.length === 0) return [];
-    const newest = (match: string) =>
-      (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`)
-        .pluck()
-        .all({ ...params, match }) as bigint[]).map(Number);
+    const newest = selected
+      ? (match: string) => this.#newestAmong(match, selected, pool)
+      : (match: string) =>
+          (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+              WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`)
+            .pluck()
+            .all({ ...params, match }) as bigint[]).map(Number);
     const holdingAll = common.length > 1 ? newest(common.map((t) => `"${t}"`).join(' AND ')) : [];
     return [...new Set([...holdingAll, ...newest(fts5Query(common)!)])].slice(0, pool);
+  }
+
+  /** The newest `pool` of the `selected` rows (ascending) that match `match`. */
+  #newestAmong(match: string, selected: number[], pool: number): number[] {
+    if (selected.length === 0) return [];
+    const keep = new Set(selected);
+    const found: number[] = [];
+    const rows = this.#sql('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC')
+      .pluck()
+      .iterate(match, selected[0], selected.at(-1)) as IterableIterator<bigint>;
+    for (const seq of rows) {
+      if (keep.has(Number(seq)) && found.push(Number(seq)) === pool) break;
+    }
+    return found;
+  }
+
+  /**
+   * The plan of a recall: when an indexed filter (the time window, the robot and episode, the place) bounds the
+   * matching memories to at most #filterFirstBelow, the rows passing every filter, ascending; else null, and the
+   * rankings run over every match with the filters applied to what they find. Counting stops at the bound, so a
+   * broad filter costs at most that many index entries per indexed filter.
+   */
+  #selectedRows(query: RecallQuery, filter: Filter): number[] | null {
+    if (this.#filterFirstBelow <= 0) return null;
+    for (const bound of this.#indexedBounds(query)) {
+      const within = Number(this.#sql(`SELECT count(*) FROM (SELECT 1 FROM memories m INDEXED BY ${bound.index} WHERE ${bound.sql} LIMIT @cap)`)
+        .pluck()
+        .get({ ...bound.params, cap: this.#filterFirstBelow + 1 }));
+      if (within > this.#filterFirstBelow) continue;
+      const rows = this.#sql(`SELECT m.seq FROM memories m INDEXED BY ${bound.index} WHERE ${bound.sql} AND ${filter.sql}`)
+        .pluck()
+        .all({ ...filter.params, ...bound.params }) as bigint[];
+      this.#logger.debug(`memory store: recall ranks the ${rows.length} memories selected by ${bound.index} (${within} in its range)`);
+      return rows.map(Number).sort((a, b) => a - b);
+    }
+    return null;
+  }
+
+  /** Conditions implied by the query's filters that an index answers by a range, most selective kinds first. */
+  #indexedBounds(q: RecallQuery): (Filter & { index: string })[] {
+    const bounds: (Filter & { index: string })[] = [];
+    if (q.since !== undefined || q.until !== undefined) {
+      const clauses: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (q.since !== undefined) {
+        const longest = this.#sql('SELECT end_ns - start_ns FROM memories INDEXED BY memories_span ORDER BY end_ns - start_ns DESC LIMIT 1')
+          .pluck()
+          .get() as bigint | undefined;
+        clauses.push('m.start_ns >= @windowFrom');
+        params.windowFrom = q.since - (longest ?? 0n);
+      }
+      if (q.until !== undefined) {
+        clauses.push('m.start_ns < @windowTo');
+        params.windowTo = q.until;
+      }
+      bounds.push({ index: 'memories_start', sql: clauses.join(' AND '), params });
+    }
+    if (q.robotId !== undefined) {
+      let sql = 'm.robot_id = @robotId';
+      if (q.episode !== undefined) sql += ' AND m.episode = @episode';
+      if (q.episode !== undefined && q.since !== undefined) sql += ' AND m.end_ns > @since';
+      bounds.push({ index: 'memories_window', sql, params: { robotId: q.robotId, episode: q.episode, since: q.since } });
+    }
+    if (q.near) {
+      const { x, y, radius } = q.near;
+      bounds.push({
+        index: 'memories_place',
+        sql: 'm.pose_x BETWEEN @nearX - @radius AND @nearX + @radius AND m.pose_y BETWEEN @nearY - @radius AND @nearY + @radius',
+        params: { nearX: x, nearY: y, radius },
+      });
+    }
+    return bounds;
   }
 
   #passing(candidates: number[], filter: Filter): Set<number> {

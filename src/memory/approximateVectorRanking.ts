@@ -39,7 +39,34 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
     } else candidates = shortlist;
     if (candidates.length >= wanted || scan >= index.size) break;
   }
-  const vectors = await source.vectors(candidates.slice(0, wanted));
+  return exactRanking(query, await source.vectors(candidates.slice(0, wanted)), count);
+}
+
+/** Among this many keys or fewer, vectorRankingAmong compares every stored vector exactly. */
+export const EXACT_AMONG = 2_000;
+
+/**
+ * Best `count` of `keys` (the memories a query's filters selected) by cosine similarity to `query`, for a
+ * selective filter: no Hamming pass over every code. Up to EXACT_AMONG keys are compared exactly (the result is
+ * exact); more are ordered by the float query against their sign bits and the best EXACT_AMONG re-ranked exactly.
+ * Keys without a vector are skipped.
+ */
+export async function vectorRankingAmong(
+  source: { index: () => BinaryVectorIndex; vectors: VectorSource['vectors'] },
+  query: Float32Array,
+  count: number,
+  keys: number[],
+): Promise<number[]> {
+  let pool = keys;
+  if (keys.length > EXACT_AMONG) {
+    // Only then are the codes needed: a small window never loads them (seconds at 10^6).
+    const index = source.index();
+    pool = index.orderBySigns(query, keys.filter((key) => index.has(key))).slice(0, EXACT_AMONG);
+  }
+  return exactRanking(query, await source.vectors(pool), count);
+}
+
+function exactRanking(query: Float32Array, vectors: Map<number, Float32Array>, count: number): number[] {
   return [...vectors]
     .map(([key, vector]) => ({ key, similarity: cosineSimilarity(query, vector) }))
     .sort((a, b) => b.similarity - a.similarity)

@@ -120,4 +120,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tasks_stamp ON tasks(stamp_ns);
   `,
+  `
+  -- The longest span, read from this index, bounds a time window within memories_start: a memory overlapping
+  -- [since, until) starts in [since - longest span, until). Recall uses it to count a window's memories cheaply.
+  CREATE INDEX memories_span ON memories((end_ns - start_ns));
+  `,
 ];
