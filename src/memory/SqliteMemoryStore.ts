@@ -51,9 +51,9 @@ const COMMON_TERM = 3_000;
 /** bm25's weight of one occurrence of a term found in COMMON_TERM of 10^6 memories: ln(10^6 / 3000) ≈ 5.8. */
 const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
 /**
- * Filters that an index bounds to at most this many memories are applied before ranking: reading the selected
- * rows costs about 1 ms per 2,000 (a day of 10-s segments in 4 ms), where ranking every match of a common word
- * and filtering afterwards costs 0.1–3 s at 10^6 memories.
+ * Filters that an index bounds to at most this many memories are applied before ranking. Selecting a day of 10-s
+ * memories (8,640) takes about 2.5 ms at 10^6; ranking every match of common words and filtering afterwards took
+ * about 100 ms for full text and 2–3 s for vectors (the shortlist widened until enough passed).
  */
 const FILTER_FIRST = 20_000;
 
@@ -162,11 +162,14 @@ export class SqliteMemoryStore implements MemoryStore {
     const pool = Math.max(limit * 5, 50);
     const rankings: { by: 'text' | 'vector'; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
-    const selected = terms.length > 0 || query.vector ? this.#selectedRows(query, filter) : null;
+    // Planned once, when a ranking first needs it (rare words do not).
+    let planned: number[] | null | undefined;
+    const selected = () => (planned === undefined ? (planned = this.#selectedRows(query, filter)) : planned);
     if (terms.length > 0) rankings.push({ by: 'text', keys: this.#textRanking(terms, filter, pool, selected) });
-    if (query.vector && selected) {
+    const among = query.vector && selected();
+    if (query.vector && among) {
       const source = { index: () => this.#vectorIndex(), vectors: async (keys: number[]) => this.#vectors(keys) };
-      rankings.push({ by: 'vector', keys: await vectorRankingAmong(source, query.vector, pool, selected) });
+      rankings.push({ by: 'vector', keys: await vectorRankingAmong(source, query.vector, pool, among) });
     } else if (query.vector) {
       const keys = await approximateVectorRanking(
         {
@@ -452,11 +455,12 @@ export class SqliteMemoryStore implements MemoryStore {
    *   in a candidate then adds COMMON_BONUS, an upper bound of a common term's bm25 weight;
    * - when every term is common, memories holding all of them come first, then those holding any, newest first
    *   within each (recency is the useful order for "where is my mug").
-   * With `selected` (the rows passing the filters, ascending), the common words' rows are read within the
-   * selected rows' range only and kept when selected: the same rows, without walking the word's rows back to the
-   * window. Rare terms need no such help: their few rows are ranked and filtered directly.
+   * When the filters are selective, `selected()` gives the rows passing them (ascending, see #selectedRows): the
+   * common words' rows are then read within those rows' range only and kept when selected — the same rows,
+   * without walking each word's rows back to the window. Rare terms need no such help: their few rows are ranked
+   * and filtered directly.
    */
-  #textRanking(terms: string[], filter: Filter, pool: number, selected: number[] | null): number[] {
+  #textRanking(terms: string[], filter: Filter, pool: number, selected: () => number[] | null): number[] {
     const probe = this.#sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck();
     const counts = terms.map((t) => Number(probe.get(fts5Query([t]), COMMON_TERM + 1)));
     const rare = terms.filter((_, i) => counts[i]! > 0 && counts[i]! <= COMMON_TERM);
@@ -478,8 +482,9 @@ export class SqliteMemoryStore implements MemoryStore {
       return [...score].sort((a, b) => b[1] - a[1]).map(([seq]) => seq);
     }
     if (common.length === 0) return [];
-    const newest = selected
-      ? (match: string) => this.#newestAmong(match, selected, pool)
+    const among = selected();
+    const newest = among
+      ? (match: string) => this.#newestAmong(match, among, pool)
       : (match: string) =>
           (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
               WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`)
@@ -496,7 +501,8 @@ export class SqliteMemoryStore implements MemoryStore {
     const found: number[] = [];
     const rows = this.#sql('SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rowid DESC')
       .pluck()
-      .iterate(match, selected[0], selected.at(-1)) as IterableIterator<bigint>;
+      // As integers: bound as a JavaScript number (a double), the range is not used by FTS5 to seek.
+      .iterate(match, BigInt(selected[0]!), BigInt(selected.at(-1)!)) as IterableIterator<bigint>;
     for (const seq of rows) {
       if (keep.has(Number(seq)) && found.push(Number(seq)) === pool) break;
     }
