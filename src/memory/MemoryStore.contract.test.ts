@@ -125,6 +125,13 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         ['mug seen 3', 0, ['filter']],
         ['mug seen 1', 0, ['filter']],
       ]);
+      // A memory spanning hours overlaps a window that starts long after the memory did.
+      const long = { ...at(100, { robotId: 'r3', text: 'a long watch of the mug' }), end: T0 + 100_000n * S };
+      await store.put(long, unit(16, [2]));
+      const late = { since: T0 + 50_000n * S, until: T0 + 50_010n * S, limit: 3 };
+      assert.deepEqual(await ids(late), ['a long watch of the mug']);
+      assert.deepEqual((await store.recall({ ...late, vector: unit(16, [2]) })).map((h) => h.memory.id), [long.id]);
+      assert.deepEqual((await store.recall({ ...late, robotId: 'r3' })).map((h) => h.memory.id), [long.id]);
     });
 
     it('ranks by vector similarity and fuses it with full text', async () => {

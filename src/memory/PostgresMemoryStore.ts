@@ -16,7 +16,7 @@ import type {
 } from './MemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
-import { approximateVectorRanking } from './approximateVectorRanking.js';
+import { approximateVectorRanking, vectorRankingAmong } from './approximateVectorRanking.js';
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
@@ -38,6 +38,11 @@ const DEFAULT_LIMIT = 10;
 /** Serialises schema migrations between robots that open the same database at once. */
 const MIGRATION_LOCK = 7_281_001;
 const INT8_OID = 20;
+/**
+ * Without pgvector, vectors are ranked among the memories the filters select when an indexed filter (time window,
+ * robot, place) leaves at most this many, rather than by a Hamming pass over every code (as in SQLite).
+ */
+const FILTER_FIRST = 20_000;
 
 /**
  * The fleet store on PostgreSQL, with the same semantics as the SQLite store. Full text: a generated tsvector
@@ -358,6 +363,18 @@ export class PostgresMemoryStore implements MemoryStore {
     }
     const params: unknown[] = [];
     const filter = recallFilter(query, params);
+    const vectors = async (keys: number[]) => {
+      const { rows } = await this.#pool.query('SELECT seq, embedding FROM memory_vectors WHERE seq = ANY($1::bigint[])', [keys.map(String)]);
+      return new Map(rows.map((r) => [Number(r.seq), embeddingFromBytes(r.embedding)]));
+    };
+    if (query.since !== undefined || query.until !== undefined || query.robotId !== undefined || query.near) {
+      const { rows } = await this.#pool.query(`SELECT count(*) AS n FROM (SELECT 1 FROM memories m WHERE ${filter} LIMIT ${FILTER_FIRST + 1}) s`, params);
+      if (rows[0].n <= FILTER_FIRST) {
+        const seqs = (await this.#pool.query(`SELECT m.seq FROM memories m WHERE ${filter}`, params)).rows;
+        const selected = seqs.map((r) => Number(r.seq)).sort((a, b) => a - b);
+        return vectorRankingAmong({ index: () => this.#vectorIndex(), vectors }, vector, pool, selected);
+      }
+    }
     return approximateVectorRanking(
       {
         index: await this.#vectorIndex(),
@@ -371,10 +388,7 @@ export class PostgresMemoryStore implements MemoryStore {
                 ]);
                 return new Set(rows.map((r) => Number(r.seq)));
               },
-        vectors: async (keys) => {
-          const { rows } = await this.#pool.query('SELECT seq, embedding FROM memory_vectors WHERE seq = ANY($1::bigint[])', [keys.map(String)]);
-          return new Map(rows.map((r) => [Number(r.seq), embeddingFromBytes(r.embedding)]));
-        },
+        vectors,
       },
       vector,
       pool,
@@ -473,7 +487,12 @@ function recallFilter(q: RecallQuery, params: unknown[]): string {
     params.push(value);
     return `$${params.length}`;
   };
-  if (q.since !== undefined) clauses.push(`m.end_ns > ${p(q.since)}`);
+  if (q.since !== undefined) {
+    // The second clause is implied by the first (no memory is longer than the longest, read from memories_span);
+    // it lets the planner bound the window within memories_start rather than scan every earlier memory.
+    const since = p(q.since);
+    clauses.push(`m.end_ns > ${since} AND m.start_ns >= ${since}::bigint - (SELECT coalesce(max(end_ns - start_ns), 0) FROM memories)`);
+  }
   if (q.until !== undefined) clauses.push(`m.start_ns < ${p(q.until)}`);
   if (q.asOf !== undefined) clauses.push(`m.created_ns <= ${p(q.asOf)}`);
   if (q.robotId !== undefined) clauses.push(`m.robot_id = ${p(q.robotId)}`);

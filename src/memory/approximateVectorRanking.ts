@@ -52,7 +52,7 @@ export const EXACT_AMONG = 2_000;
  * Keys without a vector are skipped.
  */
 export async function vectorRankingAmong(
-  source: { index: () => BinaryVectorIndex; vectors: VectorSource['vectors'] },
+  source: { index: () => BinaryVectorIndex | Promise<BinaryVectorIndex>; vectors: VectorSource['vectors'] },
   query: Float32Array,
   count: number,
   keys: number[],
@@ -60,7 +60,7 @@ export async function vectorRankingAmong(
   let pool = keys;
   if (keys.length > EXACT_AMONG) {
     // Only then are the codes needed: a small window never loads them (seconds at 10^6).
-    const index = source.index();
+    const index = await source.index();
     pool = index.orderBySigns(query, keys.filter((key) => index.has(key))).slice(0, EXACT_AMONG);
   }
   return exactRanking(query, await source.vectors(pool), count);

@@ -109,5 +109,10 @@ export function postgresMigrations(pgvector: boolean): string[] {
     );
     CREATE INDEX tasks_stamp ON tasks (stamp_ns);
     `,
+    `
+    -- The longest span, read from this index, bounds a time window within memories_start: a memory overlapping
+    -- [since, until) starts after since - longest span (see recallFilter).
+    CREATE INDEX memories_span ON memories ((end_ns - start_ns));
+    `,
   ];
 }
