@@ -12,7 +12,7 @@ import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { memoryId } from '../../src/memory/Memory.js';
 import type { Segment } from '../../src/segment/Segment.js';
 import { NANOS_PER_SECOND } from '../../src/time.js';
-import { StandInModelServer, type ChatRequest } from '../support/StandInModelServer.js';
+import { StandInModelServer } from '../support/StandInModelServer.js';
 
 const T0 = 1_750_000_000n * NANOS_PER_SECOND;
 

@@ -2,7 +2,7 @@
  * `taskmem ingest <recording.mcap>`: runs a rosbag2 MCAP recording through the memory pipeline into the store,
  * with progress on stderr, resuming where an earlier run of the same recording stopped.
  */
-import { consoleLogger, type Logger } from '../../log.js';
+import { consoleLogger } from '../../log.js';
 import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
