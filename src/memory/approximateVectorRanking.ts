@@ -43,7 +43,7 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
 }
 
 /** Among this many keys or fewer, vectorRankingAmong compares every stored vector exactly. */
-export const EXACT_AMONG = 2_000;
+export const EXACT_AMONG = 1_000;
 
 /**
  * Best `count` of `keys` (the memories a query's filters selected) by cosine similarity to `query`, for a
