@@ -20,7 +20,7 @@ import { approximateVectorRanking, vectorRankingAmong } from './approximateVecto
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
-import { MEMORY_COLUMNS, memoryFromRow, memoryToRow } from './memoryRow.js';
+import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, taskFromRow } from './memoryRow.js';
 
 export interface PostgresMemoryStoreOptions {
   /** Connection string, e.g. postgresql://taskmem@db-host/taskmem. */
@@ -266,7 +266,7 @@ export class PostgresMemoryStore implements MemoryStore {
       'SELECT * FROM tasks WHERE robot_id = $1 AND ($2::text IS NULL OR task_group = $2) ORDER BY stamp_ns DESC LIMIT $3',
       [robotId, group ?? null, limit],
     );
-    return rows.map((r) => ({ id: r.id, robotId: r.robot_id, stamp: r.stamp_ns, text: r.text, group: r.task_group, kind: r.kind }));
+    return rows.map(taskFromRow);
   }
 
   async recordAnswer(taskId: string, answer: TaskAnswer): Promise<void> {
@@ -289,7 +289,7 @@ export class PostgresMemoryStore implements MemoryStore {
       [query.robotId ?? null, query.since ?? null, query.until ?? null],
     );
     return rows.map((r) => ({
-      id: r.id, robotId: r.robot_id, stamp: r.stamp_ns, text: r.text, group: r.task_group, kind: r.kind,
+      ...taskFromRow(r),
       answer: r.answered === null ? null : {
         text: r.answer_text, abstained: r.abstained, confidence: Number(r.confidence), evidence: JSON.parse(r.evidence) as string[], answeredBy: r.answered_by,
       },

@@ -23,7 +23,7 @@ import { approximateVectorRanking, vectorRankingAmong } from './approximateVecto
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
 import { fts5Query, searchTerms } from './searchTerms.js';
 import { fuseRankings } from './fuseRankings.js';
-import { MEMORY_COLUMNS, memoryFromRow, memoryToRow } from './memoryRow.js';
+import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, taskFromRow } from './memoryRow.js';
 
 export interface SqliteMemoryStoreOptions {
   /** File path; a leading `~` is the home folder; the folder is created. */
@@ -296,14 +296,7 @@ export class SqliteMemoryStore implements MemoryStore {
       .prepare(`SELECT * FROM tasks WHERE robot_id = @robotId AND (@group IS NULL OR task_group = @group)
         ORDER BY stamp_ns DESC LIMIT @limit`)
       .all({ robotId, group: group ?? null, limit }) as Row[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      robotId: r.robot_id as string,
-      stamp: r.stamp_ns as bigint,
-      text: r.text as string,
-      group: r.task_group as string,
-      kind: r.kind as Task['kind'],
-    }));
+    return rows.map(taskFromRow);
   }
 
   async recordAnswer(taskId: string, answer: TaskAnswer): Promise<void> {
@@ -322,12 +315,7 @@ export class SqliteMemoryStore implements MemoryStore {
         ORDER BY t.stamp_ns, t.id`)
       .all({ robotId: query.robotId ?? null, since: query.since ?? null, until: query.until ?? null }) as Row[];
     return rows.map((r) => ({
-      id: r.id as string,
-      robotId: r.robot_id as string,
-      stamp: r.stamp_ns as bigint,
-      text: r.text as string,
-      group: r.task_group as string,
-      kind: r.kind as Task['kind'],
+      ...taskFromRow(r),
       answer: r.answered === null ? null : {
         text: r.answer_text as string,
         abstained: r.abstained === 1n || r.abstained === 1,

@@ -1,4 +1,5 @@
 import type { Memory } from './Memory.js';
+import type { Task } from './MemoryStore.js';
 
 /**
  * A memory as the column values both SQL stores use (pose flattened, quality and transcript as JSON), and back.
@@ -64,5 +65,17 @@ export function memoryFromRow(row: Record<string, unknown>, thumbnails: Uint8Arr
     template: row.template as string,
     transcript: JSON.parse(row.transcript as string) as string[],
     thumbnails,
+  };
+}
+
+/** A row of the tasks table, as both SQL stores read it. */
+export function taskFromRow(row: Record<string, unknown>): Task {
+  return {
+    id: row.id as string,
+    robotId: row.robot_id as string,
+    stamp: BigInt(row.stamp_ns as bigint | number),
+    text: row.text as string,
+    group: row.task_group as string,
+    kind: row.kind as Task['kind'],
   };
 }
