@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Answerer } from '../answer/Answerer.js';
-import type { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Logger } from '../log.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
@@ -38,8 +37,11 @@ export interface BenchRunnerOptions {
   makePipeline: (videoId: string, clock: { now: () => RosNanos }) => Promise<MemoryPipeline>;
   answerer: Answerer;
   judge: FreeFormJudge | null;
-  /** Task focus of the run: every question is logged as a task of its type. */
-  focus?: { taskFocus: TaskFocus; memorizer: FocusedMemorizer | null; updatesAt: number[] } | null;
+  /**
+   * Task focus of the run: every question is logged as a task of its type, and `train` (re)trains the type's
+   * focus vector after `updatesAt` questions of it (null below focus depth 2).
+   */
+  focus?: { taskFocus: TaskFocus; train: ((group: string) => Promise<unknown>) | null; updatesAt: number[] } | null;
   /** Videos streamed at once. */
   concurrency: number;
   /** Frames per second decoded from each video, and their long side. */
@@ -143,7 +145,7 @@ export class BenchRunner {
       await focus.taskFocus.note({ text: question.question, stamp: askedAt, group: question.type });
       const asked = (this.#askedPerType.get(question.type) ?? 0) + 1;
       this.#askedPerType.set(question.type, asked);
-      if (focus.memorizer && focus.updatesAt.includes(asked)) await focus.memorizer.train(question.type);
+      if (focus.train && focus.updatesAt.includes(asked)) await focus.train(question.type);
     }
     const answer = await this.#options.answerer.ask(question.question, {
       askedAt,

@@ -75,7 +75,6 @@ export class FocusedMemorizer implements Memorizer {
   readonly #trainAt: number[];
   readonly #now: () => RosNanos;
   readonly #logger: Logger;
-  readonly #vectors = new Map<string, FocusVectorRecord | null>();
 
   constructor({ source, store, judge, embedder, candidates, maxJudgeCalls, trainAt = [10, 30, 50], now, logger }: FocusedMemorizerOptions) {
     this.#source = source;
@@ -105,7 +104,8 @@ export class FocusedMemorizer implements Memorizer {
     }
     if (passing.length === 1) return { kind: 'memory', memory: withFocus(passing[0]!.memory, focus, 2, null) };
 
-    const record = focus.depth >= 3 ? await this.#vectorFor(focus.group) : null;
+    // Read from the store every time: a vector trained or reset elsewhere (taskmem focus reset) applies at once.
+    const record = focus.depth >= 3 ? await this.#store.focusVector(focus.group) : null;
     if (record) {
       const started = performance.now();
       const embeddings = await this.#embedder.embed(passing.map((c) => c.text));
@@ -126,10 +126,9 @@ export class FocusedMemorizer implements Memorizer {
     return { kind: 'memory', memory: kept };
   }
 
-  /** Drops the trained vector of a group (and its cache); the group falls back to the judge until retrained. */
+  /** Drops the trained vector of a group; the group falls back to the judge until retrained. */
   async resetVector(group: string): Promise<void> {
     await this.#store.resetFocusVector(group);
-    this.#vectors.set(group, null);
   }
 
   async #keepPair(segment: Segment, focus: FocusContext, prompt: string, passing: Candidate[], preferences: { winner: number; loser: number }[]): Promise<void> {
@@ -180,18 +179,12 @@ export class FocusedMemorizer implements Memorizer {
     const started = performance.now();
     const result = trainFocusVector(embedded);
     const record = await this.#store.putFocusVector({ group, vector: result.vector, pairs: pairs.length, trainedAt: this.#now() });
-    this.#vectors.set(group, record);
     this.stats.trainings++;
     this.#logger.info(
       `focus: trained vector v${record.version} for group "${group}" on ${pairs.length} pairs in ${(performance.now() - started).toFixed(0)} ms ` +
         `(DPO loss ${result.initialLoss.toFixed(3)} → ${result.finalLoss.toFixed(3)}, pair accuracy ${(result.pairAccuracy * 100).toFixed(0)}%)`,
     );
     return record;
-  }
-
-  async #vectorFor(group: string): Promise<FocusVectorRecord | null> {
-    if (!this.#vectors.has(group)) this.#vectors.set(group, await this.#store.focusVector(group));
-    return this.#vectors.get(group) ?? null;
   }
 }
 

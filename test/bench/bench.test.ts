@@ -77,6 +77,14 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     assert.equal(await run(['compare', join(dir, 'nothing-here')]), 2);
   });
 
+  it('gives the same results when the videos are streamed at once (each video keeps its own clock)', async () => {
+    const out = join(dir, 'run-parallel');
+    assert.equal(await run([...args(out, 'parallel'), '--concurrency', '2']), 0);
+    const sequential = new Map((await readRun(join(dir, 'run-a'))).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]));
+    const parallel = new Map((await readRun(out)).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]));
+    assert.deepEqual([...parallel].sort(), [...sequential].sort());
+  });
+
   it('names missing videos and bad question files clearly', async () => {
     const badQa = await writeQuestions(join(dir), [{ id: 'x', video: 'missing', type: 't', question: 'q', options, answer: 'A', at: null }]);
     const errors: string[] = [];

@@ -11,6 +11,7 @@ import { loadQuestions, type DatasetFormat } from '../../bench/datasets.js';
 import { markdownTable, readRun, summarize, svgChart } from '../../bench/results.js';
 import { FreeFormJudge } from '../../bench/scoring.js';
 import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
+import type { FocusedMemorizer } from '../../focus/FocusedMemorizer.js';
 import { openTaskFocus } from '../../focus/openTaskFocus.js';
 import { consoleLogger } from '../../log.js';
 import { openMemorizer } from '../../memorize/openMemorizer.js';
@@ -87,9 +88,10 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
     const taskFocus = config.focus.depth > 0 ? await openTaskFocus({ ...config, robot_id: 'bench' }, { store, embedder }) : null;
-    let clockNow = () => 0n;
-    const opened = await openMemorizer(config, { store, now: () => clockNow(), logger });
-    logger.info(`taskmem bench: ${questions.length} questions over ${new Set(questions.map((q) => q.videoId)).size} videos; memorizer: ${opened.description}`);
+    logger.info(`taskmem bench: ${questions.length} questions over ${new Set(questions.map((q) => q.videoId)).size} videos`);
+    // Any video's focus wrapper can train: vectors and preference pairs live in the store.
+    let trainer: FocusedMemorizer | null = null;
+    let described = false;
     const fps = parsed.fps ?? (2 * config.segment.keyframes) / config.segment.duration_s;
     const runner = new BenchRunner({
       name: parsed.name,
@@ -98,7 +100,12 @@ export async function run(args: string[]): Promise<number> {
       videosDir: parsed.videos,
       runDir: parsed.out,
       makePipeline: async (videoId, clock) => {
-        clockNow = clock.now;
+        // Each video has its own memorizer, whose clock is that video's: memories get creation times of their own
+        // timeline even when videos are streamed at once.
+        const opened = await openMemorizer(config, { store, now: clock.now, logger });
+        if (!described) logger.info(`taskmem bench: memorizer: ${opened.description}`);
+        described = true;
+        trainer ??= opened.focused;
         return MemoryPipeline.fromConfig(
           { ...config, robot_id: videoId },
           { memorizer: opened.memorizer, fallback: opened.fallback, store, logger, overflow: 'wait', ...(taskFocus ? { focus: () => taskFocus.context() } : {}) },
@@ -106,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
       },
       answerer,
       judge,
-      focus: taskFocus ? { taskFocus, memorizer: opened.focused, updatesAt: parsed.focusUpdates } : null,
+      focus: taskFocus ? { taskFocus, train: (group) => trainer?.train(group) ?? Promise.resolve(null), updatesAt: parsed.focusUpdates } : null,
       concurrency: parsed.concurrency,
       fps,
       maxSide: Math.max(config.camera.long_side * 2, 640),
