@@ -26,9 +26,42 @@ const DIMENSIONS = 384;
 const PEOPLE = ['Alex', 'Sam', 'the visitor', 'a courier', 'Maria', 'the child', 'Jonas', 'a nurse', 'the cleaner', 'Priya'];
 const ACTIONS = ['puts', 'picks up', 'drops', 'looks at', 'moves', 'cleans', 'opens', 'carries', 'hides', 'points at'];
 const COLORS = ['red', 'blue', 'green', 'yellow', 'black', 'white', 'brown', 'grey', 'orange', 'purple'];
-const OBJECTS = ['mug', 'keys', 'wallet', 'laptop', 'parcel', 'umbrella', 'book', 'phone', 'bottle', 'charger', 'plant', 'remote', 'glasses', 'bag', 'ball'];
-const PLACES = ['on the kitchen counter', 'by the door', 'on the sofa', 'under the table', 'in the hallway', 'on the shelf', 'near the window', 'in the bedroom', 'on the desk', 'in the garage'];
-const SAID = ['"I will be back at five."', '"Where is the charger?"', '"The delivery is late again."', '"Please water the plants."', '"Dinner is at seven."'];
+const OBJECTS = [
+  'mug',
+  'keys',
+  'wallet',
+  'laptop',
+  'parcel',
+  'umbrella',
+  'book',
+  'phone',
+  'bottle',
+  'charger',
+  'plant',
+  'remote',
+  'glasses',
+  'bag',
+  'ball',
+];
+const PLACES = [
+  'on the kitchen counter',
+  'by the door',
+  'on the sofa',
+  'under the table',
+  'in the hallway',
+  'on the shelf',
+  'near the window',
+  'in the bedroom',
+  'on the desk',
+  'in the garage',
+];
+const SAID = [
+  '"I will be back at five."',
+  '"Where is the charger?"',
+  '"The delivery is late again."',
+  '"Please water the plants."',
+  '"Dinner is at seven."',
+];
 
 function random(seed: number): () => number {
   let a = seed;
@@ -45,11 +78,23 @@ function syntheticMemory(i: number, rnd: () => number): Memory {
   const start = T0 + BigInt(i) * 10n * S;
   const said = rnd() < 0.2 ? ` ${pick(PEOPLE)} says ${pick(SAID)}` : '';
   return {
-    id: memoryId('bench', 0, start), robotId: 'bench', episode: 0, segmentIndex: i, start, end: start + 10n * S, createdAt: start + 11n * S,
+    id: memoryId('bench', 0, start),
+    robotId: 'bench',
+    episode: 0,
+    segmentIndex: i,
+    start,
+    end: start + 10n * S,
+    createdAt: start + 11n * S,
     text: `${pick(PEOPLE)} ${pick(ACTIONS)} the ${pick(COLORS)} ${pick(OBJECTS)} ${pick(PLACES)}.${said}`,
-    source: 'policy', taskGroup: null, focusDepth: 0, quality: { format: true, hygiene: true, preference: null, descriptionTokens: 20 },
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
+    quality: { format: true, hygiene: true, preference: null, descriptionTokens: 20 },
     pose: { stamp: start + 5n * S, frameId: 'map', x: rnd() * 20, y: rnd() * 20, z: 0, yaw: 0 },
-    model: 'policy', template: 'memorize@1', transcript: [], thumbnails: [],
+    model: 'policy',
+    template: 'memorize@1',
+    transcript: [],
+    thumbnails: [],
   };
 }
 
@@ -86,11 +131,16 @@ async function buildStore(path: string, count: number, embedder: EmbeddingSource
   for (let i = 0; i < count; i += batch) {
     const memories = Array.from({ length: Math.min(batch, count - i) }, (_, k) => syntheticMemory(i + k, rnd));
     const vectors = await embedder.embed(memories.map((m) => m.text));
-    for (let k = 0; k < memories.length; k++) await store.put(memories[k]!, vectors[k]!);
-    if ((i / batch) % 50 === 0) process.stdout.write(`\r  building ${count} memories: ${i + memories.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    for (let k = 0; k < memories.length; k++) await store.put(memories[k]!, vectors[k]);
+    if ((i / batch) % 50 === 0)
+      process.stdout.write(
+        `\r  building ${count} memories: ${i + memories.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+      );
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`\r  built ${count} memories in ${seconds.toFixed(0)} s (${((seconds / count) * 1e6).toFixed(0)} µs per put with its vector)`);
+  console.log(
+    `\r  built ${count} memories in ${seconds.toFixed(0)} s (${((seconds / count) * 1e6).toFixed(0)} µs per put with its vector)`,
+  );
   return store;
 }
 
@@ -150,18 +200,20 @@ export default async function answerBench(): Promise<void> {
   const hits = await small.recall({ text: 'red mug kitchen', asOf: askedAt, limit: 12 });
   const promptInput = { question: qs[0]!, choices: [], askedAt, timeZone: 'UTC', memories: hits, retrieval: 'r', searchesLeft: 0 };
   const reply = await instantModel.complete(buildAnswerPrompt(promptInput));
-  const [total, retrieval, phrases, prompt, parse] = await measure(
+  const [total, retrieval, phrases, prompt, parse] = (await measure(
     qs,
     (q) => withModel.ask(q, { askedAt }),
     (q) => evidenceOnly.ask(q, { askedAt }),
     async (q) => time.resolve(q, askedAt),
     async () => buildAnswerPrompt(promptInput),
     async () => parseAnswerReply(reply, []),
-  ) as [Timing, Timing, Timing, Timing, Timing];
+  )) as [Timing, Timing, Timing, Timing, Timing];
   console.log('answer assembly, 10^4 memories, 12 per prompt, instant in-process model:');
   console.log(`  ask() with the model turn         ${fmt(total)}`);
   console.log(`  ask() retrieval only (no model)   ${fmt(retrieval)}`);
-  console.log(`  model turn overhead               ${(total.p50 - retrieval.p50).toFixed(2)} ms at p50 (prompt, instant reply, parsing, evidence)`);
+  console.log(
+    `  model turn overhead               ${(total.p50 - retrieval.p50).toFixed(2)} ms at p50 (prompt, instant reply, parsing, evidence)`,
+  );
   console.log(`  parts: time phrases ${fmt(phrases)}`);
   console.log(`         prompt (12 memories) ${fmt(prompt)}`);
   console.log(`         reply parsing ${fmt(parse)}`);
@@ -175,30 +227,32 @@ export default async function answerBench(): Promise<void> {
   const end: RosNanos = T0 + BigInt(count) * 10n * S;
   const fullText = new Answerer({ store: big, model: null, embedder: null, maxSearches: 0 });
   const hybrid = new Answerer({ store: big, model: null, embedder, maxSearches: 0 });
-  const [ft, hy, raw, rawVectors] = await measure(
+  const [ft, hy, raw, rawVectors] = (await measure(
     qs,
     (q) => fullText.ask(q, { askedAt: end }),
     (q) => hybrid.ask(q, { askedAt: end }),
     (q) => big.recall({ text: q, asOf: end, limit: 12 }),
     async (q) => big.recall({ text: q, vector: (await embedder.embed([q]))[0]!, asOf: end, limit: 12 }),
-  ) as [Timing, Timing, Timing, Timing];
+  )) as [Timing, Timing, Timing, Timing];
   // Questions with a time phrase narrow the search to a window: the store ranks only the window's memories. Beside
   // it, the same store ranking every match and filtering afterwards (filterFirstBelow: 0), as it did before.
   const windowed = qs.filter((q) => /last hour|yesterday|this morning/.test(q));
   const scanning = new SqliteMemoryStore({ path: bigPath, filterFirstBelow: 0 });
   const scanFullText = new Answerer({ store: scanning, model: null, embedder: null, maxSearches: 0 });
   const scanHybrid = new Answerer({ store: scanning, model: null, embedder, maxSearches: 0 });
-  const [windowedFt, windowedHy, scanFt, scanHy] = await measure(
+  const [windowedFt, windowedHy, scanFt, scanHy] = (await measure(
     windowed,
     (q) => fullText.ask(q, { askedAt: end }),
     (q) => hybrid.ask(q, { askedAt: end }),
     (q) => scanFullText.ask(q, { askedAt: end }),
     (q) => scanHybrid.ask(q, { askedAt: end }),
-  ) as [Timing, Timing, Timing, Timing];
+  )) as [Timing, Timing, Timing, Timing];
   await scanning.close();
   console.log(`retrieval from a question, ${count} memories (${qs.length} questions, evidence only, no model):`);
   console.log(`  full-text + time            ${fmt(ft)}  ${ft.p95 <= 50 ? 'within' : 'OVER'} the 50 ms target`);
-  console.log(`  hybrid (full-text + ${DIMENSIONS}-d vectors) ${fmt(hy)}  ${hy.p95 <= 50 ? 'within' : 'OVER'} the 50 ms target; ${(hy.p50 / ft.p50).toFixed(1)}× full-text`);
+  console.log(
+    `  hybrid (full-text + ${DIMENSIONS}-d vectors) ${fmt(hy)}  ${hy.p95 <= 50 ? 'within' : 'OVER'} the 50 ms target; ${(hy.p50 / ft.p50).toFixed(1)}× full-text`,
+  );
   console.log(`  questions with a time phrase (${windowed.length}), the window's memories ranked:`);
   console.log(`    full-text ${fmt(windowedFt)}  ${windowedFt.p95 <= 50 ? 'within' : 'OVER'} the target`);
   console.log(`    hybrid    ${fmt(windowedHy)}  ${windowedHy.p95 <= 50 ? 'within' : 'OVER'} the target`);

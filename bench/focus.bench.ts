@@ -11,8 +11,12 @@ import { factsFor, factsOfKindIn, Random } from '../test/support/FocusWorld.js';
 export default async function focusBench(): Promise<void> {
   const segmentsPerPhase = 150;
   const phases = ['colour', 'count', 'speech'] as const;
-  console.log(`scripted world: ${phases.length} task phases (${phases.join(' → ')}) of ${segmentsPerPhase} segments, 10 facts per segment (2 per kind),`);
-  console.log('stand-in policy: 4 candidates per segment, each mentioning 3 facts; stand-in judge: prefers more task facts, 15% random verdicts\n');
+  console.log(
+    `scripted world: ${phases.length} task phases (${phases.join(' → ')}) of ${segmentsPerPhase} segments, 10 facts per segment (2 per kind),`,
+  );
+  console.log(
+    'stand-in policy: 4 candidates per segment, each mentioning 3 facts; stand-in judge: prefers more task facts, 15% random verdicts\n',
+  );
   console.log('| focus | task facts kept | held-out QA accuracy | judge calls / segment | recovery after switch (segments) |');
   console.log('|---|---|---|---|---|');
   const rows = [];
@@ -24,7 +28,9 @@ export default async function focusBench(): Promise<void> {
     rows.push({ depth, kept, accuracy, result });
     const label = depth === 0 ? 'off' : `depth ${depth}`;
     const recovery = depth === 0 ? '—' : recoveries.map((r) => r ?? 'never').join(', ');
-    console.log(`| ${label} | ${pct(kept)} | ${pct(accuracy)} | ${(result.judgeCalls / result.relevantShare.length).toFixed(1)} | ${recovery} |`);
+    console.log(
+      `| ${label} | ${pct(kept)} | ${pct(accuracy)} | ${(result.judgeCalls / result.relevantShare.length).toFixed(1)} | ${recovery} |`,
+    );
   }
   const off = rows[0]!;
   const deep = rows[3]!;
@@ -33,7 +39,9 @@ export default async function focusBench(): Promise<void> {
       `QA accuracy ${pct(deep.accuracy)} vs ${pct(off.accuracy)} (+${((deep.accuracy - off.accuracy) * 100).toFixed(1)} points); ` +
       `depth 3 ranked ${deep.result.rankedByVector} segments by focus vector after ${deep.result.trainings} trainings`,
   );
-  console.log(`depth 3 ranking cost: ${(deep.result.rankingMs / Math.max(1, deep.result.rankedByVector)).toFixed(3)} ms per segment (embedding 4 candidates + scoring)`);
+  console.log(
+    `depth 3 ranking cost: ${(deep.result.rankingMs / Math.max(1, deep.result.rankedByVector)).toFixed(3)} ms per segment (embedding 4 candidates + scoring)`,
+  );
 
   // DPO training time for 1,000 pairs on one core (training is single-threaded JavaScript).
   const random = new Random(11);

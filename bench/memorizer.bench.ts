@@ -44,19 +44,41 @@ function shared(a: string[], b: string[]): number {
 }
 
 export default async () => {
-  const frame = new Uint8Array(await sharp({ create: { width: 448, height: 256, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 85 }).toBuffer());
-  const texts = Array.from({ length: SEGMENTS }, (_, i) => `person_${i % 3} moves item ${i} from the counter to the shelf by the window while talking to person_${(i + 1) % 3} about dinner plans.`);
+  const frame = new Uint8Array(
+    await sharp({
+      create: { width: 448, height: 256, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
+      .jpeg({ quality: 85 })
+      .toBuffer(),
+  );
+  const texts = Array.from(
+    { length: SEGMENTS },
+    (_, i) =>
+      `person_${i % 3} moves item ${i} from the counter to the shelf by the window while talking to person_${(i + 1) % 3} about dinner plans.`,
+  );
   const segments: Segment[] = [];
   for (let k = 0; k < SEGMENTS; k++) {
-    const s = await segmentFixture({ index: k, keyframes: 8, transcript: [{ at: 3, speaker: 'person_1', text: `line ${k} of the conversation` }] });
-    s.keyframes = s.keyframes.map((f, i) => ({ ...f, jpeg: Uint8Array.from(frame.map((b, j) => (j === frame.length - 3 ? (k * 8 + i) & 0xff : b))), width: 448, height: 256 }));
+    const s = await segmentFixture({
+      index: k,
+      keyframes: 8,
+      transcript: [{ at: 3, speaker: 'person_1', text: `line ${k} of the conversation` }],
+    });
+    s.keyframes = s.keyframes.map((f, i) => ({
+      ...f,
+      jpeg: Uint8Array.from(frame.map((b, j) => (j === frame.length - 3 ? (k * 8 + i) & 0xff : b))),
+      width: 448,
+      height: 256,
+    }));
     segments.push(s);
   }
   const windowOf = (k: number): Memory[] => texts.slice(Math.max(0, k - W), k).map((t, j) => memoryFixture(Math.max(0, k - W) + j, t));
   const focus = ['How many items are on the shelf?', 'Where did the blue cup go?'];
 
   // (a) prefix sharing, steady state (segments W+1 …).
-  for (const [label, slots] of [['fixed places', W], ['time order', 1]] as const) {
+  for (const [label, slots] of [
+    ['fixed places', W],
+    ['time order', 1],
+  ] as const) {
     let sharedTokens = 0;
     let sharedText = 0;
     let textTotal = 0;
@@ -75,13 +97,19 @@ export default async () => {
       }
       previous = request;
     }
-    console.log(`(a) window in ${label}: ${((100 * sharedTokens) / total).toFixed(1)} % of request tokens shared with the previous request; ${((100 * sharedText) / textTotal).toFixed(1)} % of the text before the first image`);
+    console.log(
+      `(a) window in ${label}: ${((100 * sharedTokens) / total).toFixed(1)} % of request tokens shared with the previous request; ${((100 * sharedText) / textTotal).toFixed(1)} % of the text before the first image`,
+    );
   }
 
   // (b) request building and reply checking.
   const contract = new OutputContract();
   const gate = new QualityGate();
-  const reply = { content: `<think>${'The person moves an item. '.repeat(60)}</think>\n{"description": "person_1 puts the blue cup on the top shelf and tells person_2 dinner is at seven."}`, reasoning: null, finishReason: 'stop' };
+  const reply = {
+    content: `<think>${'The person moves an item. '.repeat(60)}</think>\n{"description": "person_1 puts the blue cup on the top shelf and tells person_2 dinner is at seven."}`,
+    reasoning: null,
+    finishReason: 'stop',
+  };
   const rounds = 200;
   let t = performance.now();
   for (let i = 0; i < rounds; i++) memorizeMessages({ segment: segments[10]!, window: windowOf(10), focusExamples: focus, windowSlots: W });
@@ -89,12 +117,20 @@ export default async () => {
   t = performance.now();
   for (let i = 0; i < rounds; i++) gate.check(contract.parse(reply), texts.slice(6, 10));
   const checkUs = ((performance.now() - t) * 1000) / rounds;
-  console.log(`(b) build a request with 8 keyframes (${(frame.length / 1024).toFixed(0)} KB each): ${buildUs.toFixed(0)} µs; parse + gate a reply: ${checkUs.toFixed(0)} µs (${approximateTokens(reply.content)} reply tokens)`);
+  console.log(
+    `(b) build a request with 8 keyframes (${(frame.length / 1024).toFixed(0)} KB each): ${buildUs.toFixed(0)} µs; parse + gate a reply: ${checkUs.toFixed(0)} µs (${approximateTokens(reply.content)} reply tokens)`,
+  );
 
   // (c) round trip over loopback HTTP.
   const server = await new StandInModelServer().start();
   server.onChat = () => reply.content;
-  const client = new PolicyClient({ baseURL: server.url, model: 'bench', apiKey: null, timeoutMs: 10_000, sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 8192 } });
+  const client = new PolicyClient({
+    baseURL: server.url,
+    model: 'bench',
+    apiKey: null,
+    timeoutMs: 10_000,
+    sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 8192 },
+  });
   const memorizer = new PolicyMemorizer({ client, retries: 0, backoffMs: 0, windowSlots: W, now: () => 0n });
   const trips = 30;
   t = performance.now();
@@ -104,5 +140,7 @@ export default async () => {
   }
   const tripMs = (performance.now() - t) / trips;
   await server.stop();
-  console.log(`(c) memorize round trip against the loopback stand-in: ${tripMs.toFixed(1)} ms per segment (${((tripMs / 10_000) * 100).toFixed(2)} % of a 10 s segment)`);
+  console.log(
+    `(c) memorize round trip against the loopback stand-in: ${tripMs.toFixed(1)} ms per segment (${((tripMs / 10_000) * 100).toFixed(2)} % of a 10 s segment)`,
+  );
 };

@@ -16,11 +16,27 @@ async function view(i: number, words: string): Promise<Keyframe> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="hsl(${i * 45},30%,60%)"/>
     <rect x="140" y="130" width="360" height="140" fill="hsl(${i * 45 + 180},60%,25%)"/>
     <text x="320" y="222" font-family="DejaVu Sans" font-weight="bold" font-size="60" fill="white" text-anchor="middle">${words}</text></svg>`;
-  return { stamp: T0 + BigInt(i) * 1_250_000_000n, jpeg: new Uint8Array(await sharp(Buffer.from(svg)).jpeg().toBuffer()), width: 640, height: 480 };
+  return {
+    stamp: T0 + BigInt(i) * 1_250_000_000n,
+    jpeg: new Uint8Array(await sharp(Buffer.from(svg)).jpeg().toBuffer()),
+    width: 640,
+    height: 480,
+  };
 }
 
 function segment(keyframes: Keyframe[]): Segment {
-  return { robotId: 'bench', episode: 0, index: 0, start: T0, end: T0 + 10n * NANOS_PER_SECOND, keyframes, speech: [], transcript: [], poses: [], dropped: {} };
+  return {
+    robotId: 'bench',
+    episode: 0,
+    index: 0,
+    start: T0,
+    end: T0 + 10n * NANOS_PER_SECOND,
+    keyframes,
+    speech: [],
+    transcript: [],
+    poses: [],
+    dropped: {},
+  };
 }
 
 async function timed(label: string, run: () => Promise<unknown>, times = 3): Promise<number> {
@@ -30,7 +46,9 @@ async function timed(label: string, run: () => Promise<unknown>, times = 3): Pro
   for (let i = 0; i < times; i++) await run();
   const cpu = process.cpuUsage(start);
   const ms = (cpu.user + cpu.system) / 1000 / times;
-  console.log(`${label}: ${ms.toFixed(0)} ms CPU (${((performance.now() - wall) / times).toFixed(0)} ms wall) = ${(ms / 100).toFixed(1)} % of a 10 s segment`);
+  console.log(
+    `${label}: ${ms.toFixed(0)} ms CPU (${((performance.now() - wall) / times).toFixed(0)} ms wall) = ${(ms / 100).toFixed(1)} % of a 10 s segment`,
+  );
   return ms;
 }
 

@@ -29,10 +29,18 @@ const instantMemorizer: Memorizer = {
   memorize: async (segment) => ({
     kind: 'memory',
     memory: {
-      ...segmentIdentity(segment), createdAt: segment.end,
-      text: `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`, source: 'perception', taskGroup: null,
-      focusDepth: 0, quality: { format: true, hygiene: null, preference: null, descriptionTokens: 5 }, pose: null, model: '',
-      template: 'bench@1', transcript: [], thumbnails: [],
+      ...segmentIdentity(segment),
+      createdAt: segment.end,
+      text: `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`,
+      source: 'perception',
+      taskGroup: null,
+      focusDepth: 0,
+      quality: { format: true, hygiene: null, preference: null, descriptionTokens: 5 },
+      pose: null,
+      model: '',
+      template: 'bench@1',
+      transcript: [],
+      thumbnails: [],
     },
   }),
 };
@@ -110,8 +118,10 @@ export default async function replayBench(): Promise<void> {
     const rawZstd: RecordingScript = { ...raw, path: join(dir, 'vga-rgb8-zstd.mcap') };
     await writeCompressedCopy(raw.path, rawZstd.path, 'zstd');
     const mb = (s: RecordingScript) => (statSync(s.path).size / 1e6).toFixed(0);
-    console.log(`recordings: ${SECONDS} s of ${FPS} fps VGA, 16 kHz S16LE audio with speech, 10 Hz poses — rgb8 ${mb(raw)} MB ` +
-      `(${mb(rawZstd)} MB with zstd chunks), JPEG ${mb(jpeg)} MB`);
+    console.log(
+      `recordings: ${SECONDS} s of ${FPS} fps VGA, 16 kHz S16LE audio with speech, 10 Hz poses — rgb8 ${mb(raw)} MB ` +
+        `(${mb(rawZstd)} MB with zstd chunks), JPEG ${mb(jpeg)} MB`,
+    );
     console.log(`memorizer: ${instantMemorizer.name} (in-process, returns at once); store: SQLite file; ${SECONDS / 10} segments per run`);
 
     const rows: [string, Measured][] = [];
@@ -130,21 +140,29 @@ export default async function replayBench(): Promise<void> {
     console.log('| run | × real time (wall) | CPU ms per s of recording | × real time on one idle core | memories |');
     console.log('|---|---|---|---|---|');
     for (const [name, m] of rows) {
-      console.log(`| ${name} | ${m.speed.toFixed(1)}× | ${m.cpuPerSecond.toFixed(0)} | ${(1000 / m.cpuPerSecond).toFixed(0)}× | ${name.includes('floor') ? '—' : m.memories} |`);
+      console.log(
+        `| ${name} | ${m.speed.toFixed(1)}× | ${m.cpuPerSecond.toFixed(0)} | ${(1000 / m.cpuPerSecond).toFixed(0)}× | ${name.includes('floor') ? '—' : m.memories} |`,
+      );
     }
     const full = rows[1]![1];
     const ceiling = 1000 / full.cpuPerSecond;
-    console.log(`\nVGA 30 fps rgb8 replay: ${full.speed.toFixed(1)}× real time measured, ${ceiling.toFixed(0)}× CPU-bound on one idle core ` +
-      `(target ≥ 20×: ${full.speed >= 20 ? 'met' : ceiling >= 20 ? 'met in CPU, not in wall time on this loaded machine' : 'NOT met'}); ` +
-      `reading the file alone: ${rows[0]![1].speed.toFixed(1)}×`);
+    console.log(
+      `\nVGA 30 fps rgb8 replay: ${full.speed.toFixed(1)}× real time measured, ${ceiling.toFixed(0)}× CPU-bound on one idle core ` +
+        `(target ≥ 20×: ${full.speed >= 20 ? 'met' : ceiling >= 20 ? 'met in CPU, not in wall time on this loaded machine' : 'NOT met'}); ` +
+        `reading the file alone: ${rows[0]![1].speed.toFixed(1)}×`,
+    );
     const [floor, zstdFloor, zstdFull] = [rows[0]![1], rows[4]![1], rows[5]![1]];
-    console.log(`zstd chunks cost ${(zstdFloor.cpuPerSecond - floor.cpuPerSecond).toFixed(0)} CPU ms per s of recording to read ` +
-      `(${(zstdFloor.cpuPerSecond / floor.cpuPerSecond).toFixed(2)}× the uncompressed floor; full pipeline ${(zstdFull.cpuPerSecond / full.cpuPerSecond).toFixed(2)}×)`);
+    console.log(
+      `zstd chunks cost ${(zstdFloor.cpuPerSecond - floor.cpuPerSecond).toFixed(0)} CPU ms per s of recording to read ` +
+        `(${(zstdFloor.cpuPerSecond / floor.cpuPerSecond).toFixed(2)}× the uncompressed floor; full pipeline ${(zstdFull.cpuPerSecond / full.cpuPerSecond).toFixed(2)}×)`,
+    );
     const rgb8PerSecond = (640 * 480 * 3 * FPS) / 1e6;
     for (const level of [-5, 3]) {
       const noisy = await noisyZstd(level);
-      console.log(`zstd level ${level} on noisy camera-like rgb8 (compresses ${noisy.ratio.toFixed(2)}×): ${noisy.cpuMsPerMB.toFixed(2)} CPU ms per MB ` +
-        `decompressed, ${(noisy.cpuMsPerMB * rgb8PerSecond).toFixed(0)} CPU ms per s of ${FPS} fps VGA rgb8`);
+      console.log(
+        `zstd level ${level} on noisy camera-like rgb8 (compresses ${noisy.ratio.toFixed(2)}×): ${noisy.cpuMsPerMB.toFixed(2)} CPU ms per MB ` +
+          `decompressed, ${(noisy.cpuMsPerMB * rgb8PerSecond).toFixed(0)} CPU ms per s of ${FPS} fps VGA rgb8`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

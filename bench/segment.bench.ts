@@ -114,9 +114,13 @@ export default async function segmentBench(): Promise<void> {
   }
   const s = median(segmenterMs);
   const f = median(floorMs);
-  console.log(`10 s of ${FPS} fps ${WIDTH}×${HEIGHT} rgb8 (${FPS * SECONDS} frames) → 1 segment of ${KEYFRAMES} keyframes, CPU ms, median of ${REPETITIONS}:`);
+  console.log(
+    `10 s of ${FPS} fps ${WIDTH}×${HEIGHT} rgb8 (${FPS * SECONDS} frames) → 1 segment of ${KEYFRAMES} keyframes, CPU ms, median of ${REPETITIONS}:`,
+  );
   console.log(`  through the Segmenter: ${s.toFixed(1)} ms   (runs: ${segmenterMs.map((v) => v.toFixed(1)).join(' ')})`);
   console.log(`  floor, ${KEYFRAMES} sharp conversions: ${f.toFixed(1)} ms   (runs: ${floorMs.map((v) => v.toFixed(1)).join(' ')})`);
-  console.log(`  ratio ${(s / f).toFixed(2)} (target ≤ 1.5); per frame not chosen: ${((s - f) / (FPS * SECONDS - KEYFRAMES) * 1000).toFixed(1)} µs`);
+  console.log(
+    `  ratio ${(s / f).toFixed(2)} (target ≤ 1.5); per frame not chosen: ${(((s - f) / (FPS * SECONDS - KEYFRAMES)) * 1000).toFixed(1)} µs`,
+  );
   await perEncoding();
 }

@@ -97,7 +97,10 @@ async function windowedRecall(store: SqliteMemoryStore, path: string, words: Voc
   const query = new Float32Array(DIMS);
   try {
     console.log(`window at ${n}  recall      window ranked p50 / p95 / CPU   every match ranked p50 / p95 / CPU   p95 ratio`);
-    for (const [name, seconds] of [['1 hour', 3_600n], ['1 day', 86_400n]] as const) {
+    for (const [name, seconds] of [
+      ['1 hour', 3_600n],
+      ['1 day', 86_400n],
+    ] as const) {
       const windows = Array.from({ length: WINDOWED_QUERIES }, () => {
         const until = T0 + BigInt(words.int(n)) * SEGMENT;
         return { text: words.question(), since: until - seconds * 1_000_000_000n, until };
@@ -143,7 +146,11 @@ async function percentiles<T>(inputs: T[], run: (input: T) => Promise<unknown>):
   }
   const used = process.cpuUsage(cpu);
   times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p95: times[Math.floor(times.length * 0.95)]!, cpu: (used.user + used.system) / 1000 / inputs.length };
+  return {
+    p50: times[Math.floor(times.length * 0.5)]!,
+    p95: times[Math.floor(times.length * 0.95)]!,
+    cpu: (used.user + used.system) / 1000 / inputs.length,
+  };
 }
 
 const latency = (l: { p50: number; p95: number; cpu: number }) => `${l.p50.toFixed(1)} / ${l.p95.toFixed(1)} / ${l.cpu.toFixed(1)} ms`;
@@ -171,7 +178,10 @@ function memoryAt(i: number, text: string): Memory {
   };
 }
 
-const ROOMS = 'kitchen hallway living room office bedroom garage lab corridor lobby pantry workshop stairwell bathroom balcony storeroom laundry'.split(' ');
+const ROOMS =
+  'kitchen hallway living room office bedroom garage lab corridor lobby pantry workshop stairwell bathroom balcony storeroom laundry'.split(
+    ' ',
+  );
 const COLORS = 'red blue green yellow black white grey orange purple brown pink silver golden beige navy teal'.split(' ');
 const OBJECTS = `mug cup keys phone laptop backpack umbrella jacket bottle plate bowl box parcel chair table lamp book notebook
   pen wallet glasses charger cable remote bag basket towel plant vase kettle toaster monitor keyboard mouse helmet shoe
@@ -181,7 +191,10 @@ const OBJECTS = `mug cup keys phone laptop backpack umbrella jacket bottle plate
   doll puzzle candle jar spoon fork knife pan pot lid tray napkin sponge soap bin bag'`.split(/\s+/);
 const VERBS = `places picks up carries drops moves opens closes inspects cleans repairs hands over leaves forgets checks
   stacks unpacks wraps labels charges plugs in unplugs fills empties washes dries folds hangs sorts counts scans`.split(/\s+/);
-const PLACES = 'on the counter|next to the door|under the table|on the shelf|in the drawer|by the window|on the sofa|near the sink|behind the monitor|inside the cabinet|on the floor|at the desk'.split('|');
+const PLACES =
+  'on the counter|next to the door|under the table|on the shelf|in the drawer|by the window|on the sofa|near the sink|behind the monitor|inside the cabinet|on the floor|at the desk'.split(
+    '|',
+  );
 const EVENTS = `The lights flicker briefly.|A delivery robot passes in the corridor.|Someone knocks on the door.|The coffee machine beeps.|
   Rain is visible through the window.|A phone rings in the background.|The fire alarm test sounds.|Music plays quietly.|
   The floor looks wet near the entrance.|A dog barks outside.`.split(/\|\s*/);
@@ -231,7 +244,7 @@ class Vocabulary {
       if (!v) {
         v = new Float32Array(DIMS);
         let h = hash(term);
-        for (let i = 0; i < DIMS; i++) v[i] = ((h = (h * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+        for (let i = 0; i < DIMS; i++) v[i] = (h = (h * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
         this.#wordVectors.set(term, v);
       }
       for (let i = 0; i < DIMS; i++) out[i]! += v[i]!;

@@ -150,8 +150,10 @@ function claimsTypeString(file: InterfaceFile, holder: InterfaceFile | undefined
   if (!holder) return true;
   const preferred = PREFERRED_VARIANT[file.pkg];
   if (preferred === undefined) {
-    throw new Error(`generate-ros-types: ${file.pkg}/${file.kind}/${file.name} is defined by variants ` +
-      `${holder.variant} and ${file.variant}; name the preferred one in PREFERRED_VARIANT`);
+    throw new Error(
+      `generate-ros-types: ${file.pkg}/${file.kind}/${file.name} is defined by variants ` +
+        `${holder.variant} and ${file.variant}; name the preferred one in PREFERRED_VARIANT`,
+    );
   }
   return file.variant === preferred;
 }
@@ -172,7 +174,9 @@ function readInterfaces(root: string): InterfaceFile[] {
     for (const kind of ['msg', 'srv', 'action'] as const) {
       const kindDir = join(dir, kind);
       if (!existsSync(kindDir)) continue;
-      for (const fileName of readdirSync(kindDir).filter((f) => f.endsWith(`.${kind}`)).sort()) {
+      for (const fileName of readdirSync(kindDir)
+        .filter((f) => f.endsWith(`.${kind}`))
+        .sort()) {
         const name = basename(fileName, `.${kind}`);
         const path = join(kindDir, fileName);
         const sections = readFileSync(path, 'utf8').split(/^---\s*$/m);
@@ -200,7 +204,12 @@ function messagesOf(kind: Kind, name: string, sections: string[], path: string):
     ];
   }
   // The messages rosidl derives from an action (design.ros2.org/articles/actions.html).
-  const field = (fieldName: string, type: string, isComplex = true): MessageDefinitionField => ({ name: fieldName, type, isComplex, isArray: false });
+  const field = (fieldName: string, type: string, isComplex = true): MessageDefinitionField => ({
+    name: fieldName,
+    type,
+    isComplex,
+    isArray: false,
+  });
   return [
     { name: `${name}_Goal`, fields: fieldsOf(first) },
     { name: `${name}_Result`, fields: fieldsOf(second) },
@@ -230,7 +239,12 @@ function renderMessage(message: MessageDecl, file: InterfaceFile, indent: string
     lines.push(`${indent}  ${field.name}: ${fieldType(field, file)};`);
   }
   lines.push(`${indent}}`);
-  lines.push(`${indent}export interface ${message.name}Constructor {`, ...constants, `${indent}  new(other?: ${message.name}): ${message.name};`, `${indent}}`);
+  lines.push(
+    `${indent}export interface ${message.name}Constructor {`,
+    ...constants,
+    `${indent}  new(other?: ${message.name}): ${message.name};`,
+    `${indent}}`,
+  );
   return lines;
 }
 
@@ -266,17 +280,34 @@ function primitiveType(type: string, file: InterfaceFile): string {
 }
 
 const PRIMITIVES: Record<string, string> = {
-  bool: 'boolean', byte: 'number', char: 'number',
-  int8: 'number', uint8: 'number', int16: 'number', uint16: 'number', int32: 'number', uint32: 'number',
-  float32: 'number', float64: 'number',
-  int64: 'bigint', uint64: 'bigint',
-  string: 'string', wstring: 'string',
+  bool: 'boolean',
+  byte: 'number',
+  char: 'number',
+  int8: 'number',
+  uint8: 'number',
+  int16: 'number',
+  uint16: 'number',
+  int32: 'number',
+  uint32: 'number',
+  float32: 'number',
+  float64: 'number',
+  int64: 'bigint',
+  uint64: 'bigint',
+  string: 'string',
+  wstring: 'string',
 };
 
 const TYPED_ARRAYS: Record<string, string> = {
-  byte: 'Uint8Array', uint8: 'Uint8Array', char: 'Int8Array', int8: 'Int8Array',
-  int16: 'Int16Array', uint16: 'Uint16Array', int32: 'Int32Array', uint32: 'Uint32Array',
-  float32: 'Float32Array', float64: 'Float64Array',
+  byte: 'Uint8Array',
+  uint8: 'Uint8Array',
+  char: 'Int8Array',
+  int8: 'Int8Array',
+  int16: 'Int16Array',
+  uint16: 'Uint16Array',
+  int32: 'Int32Array',
+  uint32: 'Uint32Array',
+  float32: 'Float32Array',
+  float64: 'Float64Array',
 };
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

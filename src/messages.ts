@@ -68,13 +68,35 @@ export interface AudioStampedMsg {
   };
 }
 
-export interface PointMsg { x: number; y: number; z: number }
-export interface QuaternionMsg { x: number; y: number; z: number; w: number }
-export interface PoseMsg { position: PointMsg; orientation: QuaternionMsg }
+export interface PointMsg {
+  x: number;
+  y: number;
+  z: number;
+}
+export interface QuaternionMsg {
+  x: number;
+  y: number;
+  z: number;
+  w: number;
+}
+export interface PoseMsg {
+  position: PointMsg;
+  orientation: QuaternionMsg;
+}
 
 /** geometry_msgs/msg/PoseStamped */
-export interface PoseStampedMsg { header: HeaderMsg; pose: PoseMsg }
+export interface PoseStampedMsg {
+  header: HeaderMsg;
+  pose: PoseMsg;
+}
 /** geometry_msgs/msg/PoseWithCovarianceStamped */
-export interface PoseWithCovarianceStampedMsg { header: HeaderMsg; pose: { pose: PoseMsg; covariance: NumberArray } }
+export interface PoseWithCovarianceStampedMsg {
+  header: HeaderMsg;
+  pose: { pose: PoseMsg; covariance: NumberArray };
+}
 /** nav_msgs/msg/Odometry (twist omitted: unused) */
-export interface OdometryMsg { header: HeaderMsg; child_frame_id: string; pose: { pose: PoseMsg; covariance: NumberArray } }
+export interface OdometryMsg {
+  header: HeaderMsg;
+  child_frame_id: string;
+  pose: { pose: PoseMsg; covariance: NumberArray };
+}

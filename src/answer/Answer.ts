@@ -63,7 +63,10 @@ export interface AskFeedback {
 /** What the store keeps of an answer, beside the task it answers: the reply and the ids of its evidence. */
 export function taskAnswer(answer: Answer): TaskAnswer {
   return {
-    text: answer.answer, abstained: answer.abstained, confidence: answer.confidence,
-    evidence: answer.evidence.map((e) => e.memoryId), answeredBy: answer.answeredBy,
+    text: answer.answer,
+    abstained: answer.abstained,
+    confidence: answer.confidence,
+    evidence: answer.evidence.map((e) => e.memoryId),
+    answeredBy: answer.answeredBy,
   };
 }

@@ -39,7 +39,8 @@ export class OpenAIAnswerModel implements AnswerModel {
       signal ? { signal } : {},
     );
     const content = reply.choices[0]?.message.content;
-    if (typeof content !== 'string') throw new Error(`OpenAIAnswerModel(${this.name} at ${this.#client.baseURL}): the reply has no message content`);
+    if (typeof content !== 'string')
+      throw new Error(`OpenAIAnswerModel(${this.name} at ${this.#client.baseURL}): the reply has no message content`);
     return content;
   }
 }

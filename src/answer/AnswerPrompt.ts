@@ -48,11 +48,16 @@ confidence is your probability, from 0 to 1, that the answer is right.`;
 
 /** Builds the chat for one answering turn. Memory text reaches the model only inside the quoted block. */
 export function buildAnswerPrompt(input: AnswerPromptInput): ChatMessage[] {
-  const lines = [`Question time: ${formatLocal(Number(input.askedAt / 1_000_000n), input.timeZone)} (${input.timeZone})`, `Question: ${oneLine(input.question)}`];
+  const lines = [
+    `Question time: ${formatLocal(Number(input.askedAt / 1_000_000n), input.timeZone)} (${input.timeZone})`,
+    `Question: ${oneLine(input.question)}`,
+  ];
   if (input.choices.length > 0) {
     const { letters, abstain } = optionLetters(input.choices.length);
     lines.push('Options:', ...input.choices.map((c, i) => `${letters[i]}. ${oneLine(c)}`), `${abstain}. Cannot tell from these memories`);
-    lines.push(`Multiple choice: "answer" is the letter of one option. If the memories do not tell, answer "${abstain}" with "abstained": true.`);
+    lines.push(
+      `Multiple choice: "answer" is the letter of one option. If the memories do not tell, answer "${abstain}" with "abstained": true.`,
+    );
   } else {
     lines.push(`Free form: "answer" is a short answer. If the memories do not tell, answer "${INSUFFICIENT}" with "abstained": true.`);
   }

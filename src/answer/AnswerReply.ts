@@ -54,7 +54,7 @@ export function parseAnswerReply(reply: string, choices: readonly string[]): Ans
     }
   }
   if (choices.length > 0) {
-    const stated = /\b[Aa]nswer\s*(?:is|:)?\s*[:\-]?\s*\(?([A-Z])\)?(?!\w)/g;
+    const stated = /\b[Aa]nswer\s*(?:is|:)?\s*[:-]?\s*\(?([A-Z])\)?(?!\w)/g;
     const last = [...final.matchAll(stated)].at(-1);
     if (last) return settle(last[1]!, false, null, [], choices);
   }
@@ -65,7 +65,9 @@ function settle(text: string, abstained: boolean, confidence: number | null, evi
   const base = { kind: 'answer' as const, confidence, evidence };
   if (choices.length === 0) {
     const gaveUp = abstained || text.trim() === '' || new RegExp(`^\\W*${INSUFFICIENT}\\W*$`, 'i').test(text.trim());
-    return gaveUp ? { ...base, answer: '', abstained: true, chosenIndex: -1, choice: null } : { ...base, answer: text.trim(), abstained: false, chosenIndex: -1, choice: null };
+    return gaveUp
+      ? { ...base, answer: '', abstained: true, chosenIndex: -1, choice: null }
+      : { ...base, answer: text.trim(), abstained: false, chosenIndex: -1, choice: null };
   }
   const { letters, abstain } = optionLetters(choices.length);
   const letter = choiceLetter(text, [...letters, abstain], choices);

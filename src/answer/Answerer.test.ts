@@ -19,13 +19,34 @@ const S = 1_000_000_000n;
 function memory(at: string, text: string, extra: Partial<Memory> = {}): Memory {
   const start = ns(at);
   return {
-    id: memoryId('r1', 0, start), robotId: 'r1', episode: 0, segmentIndex: 0, start, end: start + 10n * S, createdAt: start + 12n * S,
-    text, source: 'policy', taskGroup: null, focusDepth: 0, quality: { format: true, hygiene: true, preference: null, descriptionTokens: 10 },
-    pose: null, model: 'policy', template: 'memorize@1', transcript: [], thumbnails: [], ...extra,
+    id: memoryId('r1', 0, start),
+    robotId: 'r1',
+    episode: 0,
+    segmentIndex: 0,
+    start,
+    end: start + 10n * S,
+    createdAt: start + 12n * S,
+    text,
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
+    quality: { format: true, hygiene: true, preference: null, descriptionTokens: 10 },
+    pose: null,
+    model: 'policy',
+    template: 'memorize@1',
+    transcript: [],
+    thumbnails: [],
+    ...extra,
   };
 }
 
-interface QuotedMemory { id: string; start: string; end: string; place: { x: number; y: number } | null; text: string }
+interface QuotedMemory {
+  id: string;
+  start: string;
+  end: string;
+  place: { x: number; y: number } | null;
+  text: string;
+}
 
 /**
  * What a model sees: instructions (system prompt and user text outside the memory block) and the block, which
@@ -39,7 +60,9 @@ function readPrompt(request: ChatRequest) {
   assert.ok(open >= 0 && close > open, 'the prompt has a delimited memory block');
   const block = user.slice(open + MEMORIES_OPEN.length, close).trim();
   // Quoted JSON as the answerer writes it; unquoted text (the control below) as one memory per line.
-  const memories = block.startsWith('[') ? (JSON.parse(block) as QuotedMemory[]) : block.split('\n').map((text, i) => ({ id: `line${i}`, start: '', end: '', place: null, text }));
+  const memories = block.startsWith('[')
+    ? (JSON.parse(block) as QuotedMemory[])
+    : block.split('\n').map((text, i) => ({ id: `line${i}`, start: '', end: '', place: null, text }));
   const instructions = [system, user.slice(0, open), user.slice(close + MEMORIES_CLOSE.length)].join('\n');
   const question = /^Question: (.*)$/m.exec(instructions)![1]!;
   const options = [...instructions.matchAll(/^([A-Z])\. (.*)$/gm)].map((m) => ({ letter: m[1]!, text: m[2]! }));
@@ -60,8 +83,12 @@ function instructionFollowingModel(request: ChatRequest): string {
   const about = memories.filter((m) => m.text.toLowerCase().includes(subject));
   const latest = about.at(-1);
   const option = latest && options.find((o) => latest.text.toLowerCase().includes(o.text.toLowerCase()));
-  if (!option) return JSON.stringify({ answer: options.at(-1)?.letter ?? 'Insufficient information', abstained: true, confidence: 0.1, evidence: [] });
-  return `<think>The latest memory about ${subject} is ${latest.id}.</think>\n` + JSON.stringify({ answer: option.letter, abstained: false, confidence: 0.9, evidence: [latest.id] });
+  if (!option)
+    return JSON.stringify({ answer: options.at(-1)?.letter ?? 'Insufficient information', abstained: true, confidence: 0.1, evidence: [] });
+  return (
+    `<think>The latest memory about ${subject} is ${latest.id}.</think>\n` +
+    JSON.stringify({ answer: option.letter, abstained: false, confidence: 0.9, evidence: [latest.id] })
+  );
 }
 
 describe('Answerer', function () {
@@ -74,7 +101,12 @@ describe('Answerer', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskmem-answer-'));
     server = await new StandInModelServer().start();
-    model = new OpenAIAnswerModel({ client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }), model: 'answerer-llm', temperature: 0, maxTokens: 512 });
+    model = new OpenAIAnswerModel({
+      client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }),
+      model: 'answerer-llm',
+      temperature: 0,
+      maxTokens: 512,
+    });
   });
   after(async () => {
     await server.stop();
@@ -94,7 +126,9 @@ describe('Answerer', function () {
     await store.put(memory('2026-11-21T08:00:00Z', 'Alex drops the keys by the door.'));
     await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa and sits down.', { pose: sofa }));
     // Written after the question arrived: must not be seen.
-    await store.put(memory('2026-11-21T09:30:00Z', 'Alex takes the keys and leaves them in the car.', { createdAt: ns('2026-11-21T11:00:00Z') }));
+    await store.put(
+      memory('2026-11-21T09:30:00Z', 'Alex takes the keys and leaves them in the car.', { createdAt: ns('2026-11-21T11:00:00Z') }),
+    );
     const answerer = new Answerer({ store, model, embedder: null });
     const answer = await answerer.ask('Where did Alex leave the keys?', { askedAt: ns('2026-11-21T10:00:00Z'), choices: KEYS, id: 'q1' });
 
@@ -105,11 +139,16 @@ describe('Answerer', function () {
     assert.equal(answer.confidence, 0.9);
     assert.equal(answer.answeredBy, 'answerer-llm');
     assert.equal(answer.questionId, 'q1');
-    assert.deepEqual(answer.evidence.map((e) => [e.memoryId, e.pose, e.start, e.text]), [
-      [memoryId('r1', 0, ns('2026-11-21T09:00:00Z')), sofa, ns('2026-11-21T09:00:00Z'), 'Alex puts the keys on the sofa and sits down.'],
-    ]);
+    assert.deepEqual(
+      answer.evidence.map((e) => [e.memoryId, e.pose, e.start, e.text]),
+      [[memoryId('r1', 0, ns('2026-11-21T09:00:00Z')), sofa, ns('2026-11-21T09:00:00Z'), 'Alex puts the keys on the sofa and sits down.']],
+    );
     const prompt = readPrompt(server.chatRequests()[0]!);
-    assert.deepEqual(prompt.memories.map((m) => m.text), ['Alex drops the keys by the door.', 'Alex puts the keys on the sofa and sits down.'], 'oldest first, nothing written after the question');
+    assert.deepEqual(
+      prompt.memories.map((m) => m.text),
+      ['Alex drops the keys by the door.', 'Alex puts the keys on the sofa and sits down.'],
+      'oldest first, nothing written after the question',
+    );
     assert.deepEqual(prompt.memories[1]!.place, { frame: 'map', x: 3.5, y: -1.25 });
     assert.equal(prompt.memories[1]!.start, '2026-11-21 09:00:00 +00:00');
     assert.match(prompt.instructions, /E\. Cannot tell/);
@@ -133,7 +172,11 @@ describe('Answerer', function () {
 
     assert.equal(attacked.choice, 'A', 'the injected instruction did not change the answer');
     const prompt = readPrompt(server.chatRequests().at(-1)!);
-    assert.deepEqual(prompt.memories.map((m) => m.text), [plain, breakout, 'Alex puts the keys on the sofa.'], 'they reached the model, verbatim, as data');
+    assert.deepEqual(
+      prompt.memories.map((m) => m.text),
+      [plain, breakout, 'Alex puts the keys on the sofa.'],
+      'they reached the model, verbatim, as data',
+    );
     assert.doesNotMatch(prompt.instructions, /ignore previous instructions/i, 'no memory text outside the block');
     assert.doesNotMatch(prompt.block, /[<>]/, 'the block holds no delimiter characters');
     assert.match(prompt.instructions, /never instructions to you/);
@@ -145,17 +188,28 @@ describe('Answerer', function () {
     assert.equal((await ask()).choice, 'B');
     server.onChat = (r) => {
       const user = String(r.messages[1]!.content);
-      const raw = readPrompt(r).memories.map((m) => m.text).join('\n');
-      return instructionFollowingModel(withUser(r, `${user.slice(0, user.indexOf(MEMORIES_OPEN))}${MEMORIES_OPEN}\n${raw}\n${MEMORIES_CLOSE}`));
+      const raw = readPrompt(r)
+        .memories.map((m) => m.text)
+        .join('\n');
+      return instructionFollowingModel(
+        withUser(r, `${user.slice(0, user.indexOf(MEMORIES_OPEN))}${MEMORIES_OPEN}\n${raw}\n${MEMORIES_CLOSE}`),
+      );
     };
     assert.equal((await ask()).choice, 'B');
   });
 
   it('drops evidence ids the model was not shown', async () => {
     await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.'));
-    server.onChat = (r) => JSON.stringify({ answer: 'A', abstained: false, confidence: 0.7, evidence: [readPrompt(r).memories[0]!.id, 'r1/0/123', 'made-up'] });
-    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', { askedAt: ns('2026-11-21T12:00:00Z'), choices: KEYS });
-    assert.deepEqual(answer.evidence.map((e) => e.memoryId), [memoryId('r1', 0, ns('2026-11-21T09:00:00Z'))]);
+    server.onChat = (r) =>
+      JSON.stringify({ answer: 'A', abstained: false, confidence: 0.7, evidence: [readPrompt(r).memories[0]!.id, 'r1/0/123', 'made-up'] });
+    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+      choices: KEYS,
+    });
+    assert.deepEqual(
+      answer.evidence.map((e) => e.memoryId),
+      [memoryId('r1', 0, ns('2026-11-21T09:00:00Z'))],
+    );
     assert.ok(answer.notes.some((n) => n.includes('r1/0/123, made-up')));
   });
 
@@ -164,12 +218,17 @@ describe('Answerer', function () {
     await store.put(memory('2026-11-21T07:30:00Z', 'In the morning a visitor says the parcel will come on Monday.'));
     await store.put(memory('2026-11-21T13:30:00Z', 'A visitor asks for the morning newspaper.'));
     server.onChat = () => '{"answer": "The parcel will come on Monday.", "abstained": false, "confidence": 0.8, "evidence": []}';
-    const answer = await new Answerer({ store, model, embedder: null }).ask('What did the visitor say this morning?', { askedAt: ns('2026-11-21T14:00:00Z') });
+    const answer = await new Answerer({ store, model, embedder: null }).ask('What did the visitor say this morning?', {
+      askedAt: ns('2026-11-21T14:00:00Z'),
+    });
     assert.equal(answer.answer, 'The parcel will come on Monday.');
     assert.equal(answer.chosenIndex, -1);
     assert.deepEqual(answer.retrieval.searches[0]!.bounds, { since: ns('2026-11-21T06:00:00Z'), until: ns('2026-11-21T12:00:00Z') });
     assert.doesNotMatch(answer.retrieval.searches[0]!.text, /morning/);
-    assert.deepEqual(readPrompt(server.chatRequests()[0]!).memories.map((m) => m.start), ['2026-11-21 07:30:00 +00:00']);
+    assert.deepEqual(
+      readPrompt(server.chatRequests()[0]!).memories.map((m) => m.start),
+      ['2026-11-21 07:30:00 +00:00'],
+    );
   });
 
   it('finds "before <event>" in memory and uses its time as the bound', async () => {
@@ -178,14 +237,22 @@ describe('Answerer', function () {
     await store.put(memory('2026-11-21T10:00:00Z', 'The visitor puts a laptop on the table.'));
     server.onChat = (r) => {
       const table = readPrompt(r).memories.filter((m) => m.text.includes('table'));
-      return JSON.stringify({ answer: table.at(-1)?.text ?? 'Insufficient information', confidence: 0.6, evidence: table.map((m) => m.id) });
+      return JSON.stringify({
+        answer: table.at(-1)?.text ?? 'Insufficient information',
+        confidence: 0.6,
+        evidence: table.map((m) => m.id),
+      });
     };
-    const answer = await new Answerer({ store, model, embedder: null }).ask('What was on the table before the visitor arrived?', { askedAt: ns('2026-11-21T12:00:00Z') });
+    const answer = await new Answerer({ store, model, embedder: null }).ask('What was on the table before the visitor arrived?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
     assert.equal(answer.answer, 'A red mug stands on the table.');
     assert.equal(answer.retrieval.searches[0]!.bounds.until, ns('2026-11-21T09:00:10Z'));
     assert.ok(answer.notes.some((n) => n.includes(`memory ${memoryId('r1', 0, ns('2026-11-21T09:00:00Z'))}`)));
 
-    const unknown = await new Answerer({ store, model: null, embedder: null }).ask('What was on the table after the dragon landed?', { askedAt: ns('2026-11-21T12:00:00Z') });
+    const unknown = await new Answerer({ store, model: null, embedder: null }).ask('What was on the table after the dragon landed?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
     assert.ok(unknown.notes.some((n) => n.includes('no memory of that event')));
     assert.deepEqual(unknown.retrieval.searches[0]!.bounds, {});
   });
@@ -207,12 +274,28 @@ describe('Answerer', function () {
       return JSON.stringify({ answer: 'Alex counted money in the wallet', confidence: 0.5, evidence: [wallet.id] });
     };
     const answerer = new Answerer({ store, model, embedder: null, maxSearches: 2 });
-    const answer = await answerer.ask('What happened in the last hour?', { askedAt: ns('2026-11-21T14:00:00Z'), onFeedback: (f) => stages.push(f) });
-    assert.deepEqual(answer.retrieval.searches.map((s) => [s.by, s.found]), [['question', 0], ['broaden', 2], ['model', 1]]);
+    const answer = await answerer.ask('What happened in the last hour?', {
+      askedAt: ns('2026-11-21T14:00:00Z'),
+      onFeedback: (f) => stages.push(f),
+    });
+    assert.deepEqual(
+      answer.retrieval.searches.map((s) => [s.by, s.found]),
+      [
+        ['question', 0],
+        ['broaden', 2],
+        ['model', 1],
+      ],
+    );
     assert.equal(answer.retrieval.searches[2]!.bounds.since, ns('2026-11-21T00:00:00Z'));
     assert.equal(answer.retrieval.considered, 3);
-    assert.deepEqual(stages.map((s) => s.stage), ['retrieving', 'searching', 'answering', 'searching', 'answering']);
-    assert.deepEqual(stages.map((s) => s.memoriesConsidered), [0, 0, 2, 2, 3]);
+    assert.deepEqual(
+      stages.map((s) => s.stage),
+      ['retrieving', 'searching', 'answering', 'searching', 'answering'],
+    );
+    assert.deepEqual(
+      stages.map((s) => s.memoriesConsidered),
+      [0, 0, 2, 2, 3],
+    );
 
     // A model that never stops asking gets no more than maxSearches, one repair, then the question is abstained.
     server.requests.length = 0;
@@ -229,7 +312,10 @@ describe('Answerer', function () {
     await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.'));
     const replies = ['The keys are somewhere, I think.', '{"answer": "A", "confidence": 0.6, "evidence": []}'];
     server.onChat = () => replies.shift()!;
-    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', { askedAt: ns('2026-11-21T12:00:00Z'), choices: KEYS });
+    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+      choices: KEYS,
+    });
     assert.equal(answer.choice, 'A');
     const repair = server.chatRequests()[1]!.messages;
     assert.equal(repair.length, 4);
@@ -240,11 +326,16 @@ describe('Answerer', function () {
     await store.put(memory('2026-11-21T08:00:00Z', 'Alex drops the keys by the door.'));
     await store.put(memory('2026-11-21T09:00:00Z', 'The keys lie on the sofa next to the keys of the car.', { pose: sofa }));
     await store.put(memory('2026-11-21T09:10:00Z', 'Alex reads a book.'));
-    const answer = await new Answerer({ store, model: null, embedder: null }).ask('where are the keys', { askedAt: ns('2026-11-21T12:00:00Z') });
+    const answer = await new Answerer({ store, model: null, embedder: null }).ask('where are the keys', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
     assert.equal(answer.answeredBy, '');
     assert.equal(answer.answer, '');
     assert.equal(server.chatRequests().length, 0);
-    assert.deepEqual(answer.evidence.map((e) => e.text), ['The keys lie on the sofa next to the keys of the car.', 'Alex drops the keys by the door.']);
+    assert.deepEqual(
+      answer.evidence.map((e) => e.text),
+      ['The keys lie on the sofa next to the keys of the car.', 'Alex drops the keys by the door.'],
+    );
     assert.ok(answer.evidence[0]!.score >= answer.evidence[1]!.score);
     assert.ok(answer.notes.includes('no answering model configured: the answer is the ranked evidence'));
   });
@@ -252,7 +343,10 @@ describe('Answerer', function () {
   it('falls back to the ranked evidence when the answering model fails', async () => {
     await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.'));
     server.failNext({ kind: 'status', status: 503 });
-    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', { askedAt: ns('2026-11-21T12:00:00Z'), choices: KEYS });
+    const answer = await new Answerer({ store, model, embedder: null }).ask('Where are the keys?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+      choices: KEYS,
+    });
     assert.equal(answer.answeredBy, '');
     assert.equal(answer.evidence[0]!.text, 'Alex puts the keys on the sofa.');
     assert.ok(answer.notes.some((n) => /answering model answerer-llm failed \(503/.test(n)));
@@ -261,9 +355,13 @@ describe('Answerer', function () {
   it('searches by vector too when an embedding source is configured', async () => {
     // A toy embedding: one axis per concept, so "purse" finds the wallet without sharing a word.
     const axes = [/wallet|purse/, /keys/, /plant/];
-    server.onEmbeddings = (r) => (typeof r.input === 'string' ? [r.input] : r.input).map((t) => axes.map((a) => (a.test(t.toLowerCase()) ? 1 : 0.01)));
+    server.onEmbeddings = (r) =>
+      (typeof r.input === 'string' ? [r.input] : r.input).map((t) => axes.map((a) => (a.test(t.toLowerCase()) ? 1 : 0.01)));
     const embedder = new OpenAIEmbeddingSource({ client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }), model: 'toy' });
-    for (const m of [memory('2026-11-21T09:00:00Z', 'Alex counts money in the brown wallet.'), memory('2026-11-21T09:10:00Z', 'Alex waters the plant.')]) {
+    for (const m of [
+      memory('2026-11-21T09:00:00Z', 'Alex counts money in the brown wallet.'),
+      memory('2026-11-21T09:10:00Z', 'Alex waters the plant.'),
+    ]) {
       await store.put(m, (await embedder.embed([m.text]))[0]);
     }
     const answer = await new Answerer({ store, model: null, embedder }).ask('Where is my purse?', { askedAt: ns('2026-11-21T12:00:00Z') });
@@ -273,7 +371,9 @@ describe('Answerer', function () {
 
     // The embedding endpoint down: the question is still answered, by words, and the answer says so.
     server.failNext({ kind: 'status', status: 500 });
-    const degraded = await new Answerer({ store, model: null, embedder }).ask('Where is the brown wallet?', { askedAt: ns('2026-11-21T12:00:00Z') });
+    const degraded = await new Answerer({ store, model: null, embedder }).ask('Where is the brown wallet?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
     assert.equal(degraded.retrieval.mode, 'full-text');
     assert.equal(degraded.evidence[0]!.text, 'Alex counts money in the brown wallet.');
     assert.ok(degraded.notes.some((n) => n.startsWith('vector search failed (500')));

@@ -99,13 +99,16 @@ export class Answerer {
     const request = this.#requestBounds(options);
     const resolved = this.#time.resolve(question, askedAt);
     let bounds = intersect(request, resolved.bounds);
-    if (resolved.phrases.length > 0) notes.push(`time: ${resolved.phrases.map((p) => `"${p}"`).join(', ')} read as ${describeBounds(bounds, this.timeZone)}`);
+    if (resolved.phrases.length > 0)
+      notes.push(`time: ${resolved.phrases.map((p) => `"${p}"`).join(', ')} read as ${describeBounds(bounds, this.timeZone)}`);
     if (resolved.event) {
       const event = await this.#findEvent(resolved.event.phrase, askedAt, bounds, filters, signal);
       if (event) {
         const bound: TimeBounds = resolved.event.relation === 'before' ? { until: event.end } : { since: event.start };
         bounds = intersect(bounds, bound);
-        notes.push(`"${resolved.event.relation} ${resolved.event.phrase}": the event is memory ${event.id} at ${formatLocal(Number(event.start / 1_000_000n), this.timeZone)}`);
+        notes.push(
+          `"${resolved.event.relation} ${resolved.event.phrase}": the event is memory ${event.id} at ${formatLocal(Number(event.start / 1_000_000n), this.timeZone)}`,
+        );
       } else {
         notes.push(`"${resolved.event.relation} ${resolved.event.phrase}": no memory of that event, so it sets no time bound`);
       }
@@ -124,7 +127,9 @@ export class Answerer {
       for (const hit of hits) if (!pool.has(hit.memory.id)) pool.set(hit.memory.id, hit);
       const record: Search = { by, text: searchTerms(searchText).join(' '), bounds: searchBounds, found: hits.length };
       searches.push(record);
-      this.#logger.debug(`${where}: search ${searches.length} (${by}) terms="${record.text}" ${describeBounds(searchBounds, this.timeZone)} → ${hits.length} memories`);
+      this.#logger.debug(
+        `${where}: search ${searches.length} (${by}) terms="${record.text}" ${describeBounds(searchBounds, this.timeZone)} → ${hits.length} memories`,
+      );
       return hits;
     };
 
@@ -140,10 +145,21 @@ export class Answerer {
 
     const evidenceOnly = (note: string) => {
       notes.push(note);
-      return this.#result({ id, question, askedAt, notes, searches, pool, usedVectors }, {
-        answer: '', abstained: false, confidence: 0, chosenIndex: -1, choice: null, answeredBy: '',
-        evidence: [...pool.values()].sort((a, b) => b.score - a.score).slice(0, this.#maxEvidence).map(toEvidence),
-      });
+      return this.#result(
+        { id, question, askedAt, notes, searches, pool, usedVectors },
+        {
+          answer: '',
+          abstained: false,
+          confidence: 0,
+          chosenIndex: -1,
+          choice: null,
+          answeredBy: '',
+          evidence: [...pool.values()]
+            .sort((a, b) => b.score - a.score)
+            .slice(0, this.#maxEvidence)
+            .map(toEvidence),
+        },
+      );
     };
     if (!this.#model) return evidenceOnly('no answering model configured: the answer is the ranked evidence');
 
@@ -156,7 +172,15 @@ export class Answerer {
     for (;;) {
       feedback('answering');
       const messages = [
-        ...buildAnswerPrompt({ question, choices, askedAt, timeZone: this.timeZone, memories: [...pool.values()], retrieval: retrieval(), searchesLeft }),
+        ...buildAnswerPrompt({
+          question,
+          choices,
+          askedAt,
+          timeZone: this.timeZone,
+          memories: [...pool.values()],
+          retrieval: retrieval(),
+          searchesLeft,
+        }),
         ...extra,
       ];
       let raw: string;
@@ -165,7 +189,9 @@ export class Answerer {
       } catch (error) {
         signal?.throwIfAborted();
         this.#logger.error(`${where}: the answering model ${this.#model.name} failed: ${(error as Error).message}`);
-        return evidenceOnly(`the answering model ${this.#model.name} failed (${(error as Error).message}): the answer is the ranked evidence`);
+        return evidenceOnly(
+          `the answering model ${this.#model.name} failed (${(error as Error).message}): the answer is the ranked evidence`,
+        );
       }
       reply = parseAnswerReply(raw, choices);
       if (reply.kind === 'search' && searchesLeft > 0) {
@@ -199,19 +225,33 @@ export class Answerer {
       notes.push(`dropped evidence ids the model was not shown: ${cited.filter((m) => !pool.has(m)).join(', ')}`);
     }
     if (reply.confidence === null) notes.push('the model stated no confidence');
-    return this.#result({ id, question, askedAt, notes, searches, pool, usedVectors }, {
-      answer: reply.answer,
-      abstained: reply.abstained,
-      confidence: reply.confidence ?? 0,
-      chosenIndex: reply.chosenIndex,
-      choice: reply.choice,
-      answeredBy: this.#model.name,
-      evidence: known.map((m) => pool.get(m)!).sort((a, b) => b.score - a.score).map(toEvidence),
-    });
+    return this.#result(
+      { id, question, askedAt, notes, searches, pool, usedVectors },
+      {
+        answer: reply.answer,
+        abstained: reply.abstained,
+        confidence: reply.confidence ?? 0,
+        chosenIndex: reply.chosenIndex,
+        choice: reply.choice,
+        answeredBy: this.#model.name,
+        evidence: known
+          .map((m) => pool.get(m)!)
+          .sort((a, b) => b.score - a.score)
+          .map(toEvidence),
+      },
+    );
   }
 
   #result(
-    ctx: { id: string; question: string; askedAt: RosNanos; notes: string[]; searches: Search[]; pool: Map<string, ScoredMemory>; usedVectors: boolean },
+    ctx: {
+      id: string;
+      question: string;
+      askedAt: RosNanos;
+      notes: string[];
+      searches: Search[];
+      pool: Map<string, ScoredMemory>;
+      usedVectors: boolean;
+    },
     answer: Pick<Answer, 'answer' | 'abstained' | 'confidence' | 'chosenIndex' | 'choice' | 'answeredBy' | 'evidence'>,
   ): Answer {
     return {
@@ -235,7 +275,13 @@ export class Answerer {
   }
 
   /** The model's search range; the request's bounds still hold, and an unreadable time keeps the question's. */
-  #modelBounds(reply: Extract<AnswerReply, { kind: 'search' }>, request: TimeBounds, question: TimeBounds, askedAt: RosNanos, notes: string[]): TimeBounds {
+  #modelBounds(
+    reply: Extract<AnswerReply, { kind: 'search' }>,
+    request: TimeBounds,
+    question: TimeBounds,
+    askedAt: RosNanos,
+    notes: string[],
+  ): TimeBounds {
     if (reply.since === null && reply.until === null) return question;
     const asked: TimeBounds = {};
     try {

@@ -46,10 +46,37 @@ const DAY = 24 * HOUR;
 const UNIT_MS: Record<string, number> = { s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
 
 const NUMBER_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, fifteen: 15, twenty: 20, thirty: 30, forty: 40, 'forty-five': 45, fifty: 50,
-  sixty: 60, ninety: 90, few: 3, 'a few': 3, couple: 2, 'couple of': 2, 'a couple of': 2, several: 3,
-  half: 0.5, 'half a': 0.5, 'half an': 0.5,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  'forty-five': 45,
+  fifty: 50,
+  sixty: 60,
+  ninety: 90,
+  few: 3,
+  'a few': 3,
+  couple: 2,
+  'couple of': 2,
+  'a couple of': 2,
+  several: 3,
+  half: 0.5,
+  'half a': 0.5,
+  'half an': 0.5,
 };
 const NUM =
   '(half an?|a few|a couple of|couple of|several|few|\\d+(?:\\.\\d+)?|forty-five|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|an?|half)';
@@ -60,7 +87,16 @@ const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', '
 const DAY_PARTS: Record<string, [number, number]> = { morning: [6, 12], afternoon: [12, 18], evening: [18, 24], night: [18, 30] };
 const DAY_PART_WORD = /^\s*(?:(?:in|during)\s+the\s+)?(morning|afternoon|evening|night)\s*$/i;
 const RELATION_BEFORE = /\b(since|after|from|before|until|till|by|up to)\s+$/i;
-const RELATION_WORDS: Record<string, Relation> = { since: 'since', from: 'since', after: 'after', before: 'before', until: 'until', till: 'until', by: 'until', 'up to': 'until' };
+const RELATION_WORDS: Record<string, Relation> = {
+  since: 'since',
+  from: 'since',
+  after: 'after',
+  before: 'before',
+  until: 'until',
+  till: 'until',
+  by: 'until',
+  'up to': 'until',
+};
 
 /**
  * Reads natural time expressions in a question or request against ROS time: "this morning", "in the last 10
@@ -141,7 +177,7 @@ export class TimeExpressions {
       return BigInt(ms) * 1_000_000n;
     }
     const resolved = this.resolve(`${side} ${trimmed}`, now);
-    const value = side === 'since' ? resolved.bounds.since : resolved.bounds.until ?? (resolved.phrases.length > 0 ? now : undefined);
+    const value = side === 'since' ? resolved.bounds.since : (resolved.bounds.until ?? (resolved.phrases.length > 0 ? now : undefined));
     if (value === undefined || resolved.event || resolved.rest.replace(/^(since|until)\b/i, '').trim() !== '') {
       throw new RangeError(`time "${expression}" is not understood (try an ISO stamp, "1 hour ago", "yesterday", "3 pm")`);
     }
@@ -155,16 +191,19 @@ export class TimeExpressions {
     const take = (re: RegExp, make: (m: RegExpMatchArray) => Omit<Found, 'index' | 'length'> | null) => {
       for (const m of work.matchAll(re)) {
         const f = make(m);
-        if (f) found.push({ ...f, index: m.index!, length: m[0].length });
+        if (f) found.push({ ...f, index: m.index, length: m[0].length });
       }
       for (const f of found) work = mask(work, f.index, f.length);
     };
     const today = startOfDay(now, tz);
 
-    take(new RegExp(`\\b(?:(?:in|during|over|within|for)\\s+)?(?:the\\s+)?(?:last|past|previous)\\s+(?:${NUM}\\s+)?${UNIT}\\b`, 'gi'), (m) => {
-      const span = count(m[1] ?? '1') * unitMs(m[2]!);
-      return { start: now - span, end: now, takesRelation: false };
-    });
+    take(
+      new RegExp(`\\b(?:(?:in|during|over|within|for)\\s+)?(?:the\\s+)?(?:last|past|previous)\\s+(?:${NUM}\\s+)?${UNIT}\\b`, 'gi'),
+      (m) => {
+        const span = count(m[1] ?? '1') * unitMs(m[2]!);
+        return { start: now - span, end: now, takesRelation: false };
+      },
+    );
     take(new RegExp(`\\b${NUM}\\s+${UNIT}\\s+ago\\b`, 'gi'), (m) => {
       const span = count(m[1]!) * unitMs(m[2]!);
       const t = now - span;
@@ -177,19 +216,22 @@ export class TimeExpressions {
 
     // The day that clock times and "in the morning" refer to; today unless the question names another.
     let anchor: number | null = null;
-    take(/\b(the day before yesterday|yesterday|(?:earlier\s+)?today|(?:(?:last|this|on)\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)s?)\b/gi, (m) => {
-      const word = m[1]!.toLowerCase();
-      let day: number;
-      if (word === 'the day before yesterday') day = startOfDay(now, tz, -2);
-      else if (word === 'yesterday') day = startOfDay(now, tz, -1);
-      else if (word.endsWith('today')) day = today;
-      else {
-        const back = (wallClock(now, tz).weekday - WEEKDAY_NAMES.indexOf(m[2]!.toLowerCase()) + 7) % 7;
-        day = startOfDay(now, tz, -(back === 0 && word.startsWith('last') ? 7 : back));
-      }
-      anchor ??= day;
-      return { start: day, end: startOfDay(day, tz, 1), takesRelation: true };
-    });
+    take(
+      /\b(the day before yesterday|yesterday|(?:earlier\s+)?today|(?:(?:last|this|on)\s+)?(sunday|monday|tuesday|wednesday|thursday|friday|saturday)s?)\b/gi,
+      (m) => {
+        const word = m[1]!.toLowerCase();
+        let day: number;
+        if (word === 'the day before yesterday') day = startOfDay(now, tz, -2);
+        else if (word === 'yesterday') day = startOfDay(now, tz, -1);
+        else if (word.endsWith('today')) day = today;
+        else {
+          const back = (wallClock(now, tz).weekday - WEEKDAY_NAMES.indexOf(m[2]!.toLowerCase()) + 7) % 7;
+          day = startOfDay(now, tz, -(back === 0 && word.startsWith('last') ? 7 : back));
+        }
+        anchor ??= day;
+        return { start: day, end: startOfDay(day, tz, 1), takesRelation: true };
+      },
+    );
     const chronoReference = { instant: new Date(now), timezone: zoneOffset(now, tz) / MINUTE };
     for (const r of pastDates(work, chronoReference)) {
       if (r.start.isCertain('hour') || r.end || DAY_PART_WORD.test(r.text)) continue;
@@ -201,7 +243,10 @@ export class TimeExpressions {
     const explicitDay = anchor !== null;
     const onDay = anchor ?? today;
 
-    take(/\b(?:(?:in|during)\s+the\s+)?(morning|afternoon|evening|night)\b/gi, (m) => ({ ...dayPart(onDay, m[1]!.toLowerCase(), tz), takesRelation: false }));
+    take(/\b(?:(?:in|during)\s+the\s+)?(morning|afternoon|evening|night)\b/gi, (m) => ({
+      ...dayPart(onDay, m[1]!.toLowerCase(), tz),
+      takesRelation: false,
+    }));
     take(new RegExp(`\\b(?:between|from)\\s+(${CLOCK})\\s*(?:and|to|till|until|-|–)\\s*\\b(${CLOCK})(?![\\w:])`, 'gi'), (m) => {
       const second = parseClock(m[2]!, null);
       const first = parseClock(m[1]!, second?.meridiem ?? null);
@@ -261,7 +306,13 @@ function findEvent(work: string): { relation: 'before' | 'after'; phrase: string
   const m = /\b(before|after|since)\s+([^,.;:?!]*[\p{L}\p{N}][^,.;:?!]*)/iu.exec(work);
   if (!m) return null;
   const phrase = m[2]!.replace(/\s+/g, ' ').trim();
-  return { relation: m[1]!.toLowerCase() === 'before' ? 'before' : 'after', phrase, text: m[0].trim(), index: m.index, length: m[0].length };
+  return {
+    relation: m[1]!.toLowerCase() === 'before' ? 'before' : 'after',
+    phrase,
+    text: m[0].trim(),
+    index: m.index,
+    length: m[0].length,
+  };
 }
 
 function mask(s: string, index: number, length: number): string {
@@ -310,7 +361,12 @@ function parseClock(s: string, inheritMeridiem: 'am' | 'pm' | null): Clock | nul
   if (hour > 23 || minute > 59 || (meridiem && hour > 12)) return null;
   if (meridiem === 'pm' && hour < 12) hour += 12;
   if (meridiem === 'am' && hour === 12) hour = 0;
-  return { minutes: hour * 60 + minute, meridiem, explicit: m[3] !== undefined || m[2] !== undefined, inherited: said === null && meridiem !== null };
+  return {
+    minutes: hour * 60 + minute,
+    meridiem,
+    explicit: m[3] !== undefined || m[2] !== undefined,
+    inherited: said === null && meridiem !== null,
+  };
 }
 
 /** Local midnight of the most recent past day a chrono date names. */

@@ -34,7 +34,8 @@ export interface AnswerMetrics {
 const Z95 = 1.959963984540054;
 
 export function wilson(k: number, n: number, z = Z95): Proportion {
-  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || n < 0 || k > n) throw new RangeError(`wilson: need integers 0 <= k <= n, got k=${k}, n=${n}`);
+  if (!Number.isInteger(k) || !Number.isInteger(n) || k < 0 || n < 0 || k > n)
+    throw new RangeError(`wilson: need integers 0 <= k <= n, got k=${k}, n=${n}`);
   if (n === 0) return { k, n, value: null, low: 0, high: 1 };
   const p = k / n;
   const z2 = z * z;

@@ -18,11 +18,16 @@ export function openAnswerer(
   try {
     checkTimeZone(config.time_zone);
   } catch (error) {
-    throw new Error(`parameter answerer.time_zone: ${(error as Error).message}`);
+    throw new Error(`parameter answerer.time_zone: ${(error as Error).message}`, { cause: error });
   }
   const model = config.url
     ? new OpenAIAnswerModel({
-        client: new OpenAI({ baseURL: config.url, apiKey: env[config.api_key_env] || 'none', timeout: config.timeout_s * 1000, maxRetries: 2 }),
+        client: new OpenAI({
+          baseURL: config.url,
+          apiKey: env[config.api_key_env] || 'none',
+          timeout: config.timeout_s * 1000,
+          maxRetries: 2,
+        }),
         model: config.model,
         temperature: config.temperature,
         maxTokens: config.max_tokens,

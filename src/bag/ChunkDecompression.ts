@@ -28,7 +28,7 @@ export function decompressChunk(compression: string, data: Uint8Array, size: big
   try {
     records = decompress(data, Number(size));
   } catch (error) {
-    throw new Error(`${compression} data do not decompress (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`${compression} data do not decompress (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   if (BigInt(records.byteLength) !== size) {
     throw new Error(`${compression} data decompress to ${records.byteLength} bytes, the chunk header says ${size}`);

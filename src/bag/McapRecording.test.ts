@@ -14,7 +14,6 @@ import { configSchema } from '../config/schema.js';
 import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
 import { writeCompressedCopy, writeRecording, type RecordingScript } from '../../test/support/recording.js';
 import type { SensorMessage } from '../pipeline/SensorMessage.js';
-import type { ImageMsg } from '../messages.js';
 
 describe('McapRecording', () => {
   let dir: string;
@@ -41,18 +40,29 @@ describe('McapRecording', () => {
     const kinds = new Map<string, number>();
     for (const m of messages) kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
     assert.deepEqual(Object.fromEntries(kinds), { image: 15, audio_info: 1, audio_data_stamped: 30, pose_stamped: 30 });
-    const image = messages.find((m) => m.kind === 'image')!.message as ImageMsg;
+    const image = messages.find((m) => m.kind === 'image')!.message;
     assert.equal(image.encoding, 'rgb8');
     assert.equal(image.data.length, 640 * 480 * 3);
     assert.equal(fromRosTime(image.header.stamp), script.start);
     const stamps = messages.map((m) => fromRosTime(('header' in m.message ? m.message.header : { stamp: { sec: 0, nanosec: 0 } }).stamp));
     const stamped = stamps.filter((s) => s !== 0n);
-    assert.deepEqual(stamped, [...stamped].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    assert.deepEqual(
+      stamped,
+      [...stamped].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
     assert.ok(stamped.at(-1)! < script.start + 3n * NANOS_PER_SECOND);
   });
 
   it('reads JPEG frames, mgonzs13 AudioStamped and Odometry', async () => {
-    const script = await writeRecording({ path: join(dir, 'b.mcap'), durationS: 1, fps: 4, camera: 'compressed', audio: 'audio_stamped', sampleRate: 48_000, pose: 'odometry' });
+    const script = await writeRecording({
+      path: join(dir, 'b.mcap'),
+      durationS: 1,
+      fps: 4,
+      camera: 'compressed',
+      audio: 'audio_stamped',
+      sampleRate: 48_000,
+      pose: 'odometry',
+    });
     const messages = await readAll(script);
     const frame = messages.find((m) => m.kind === 'compressed_image');
     assert.ok(frame && frame.kind === 'compressed_image');
@@ -71,11 +81,20 @@ describe('McapRecording', () => {
     const mcap = new McapWriter({ writable: file, chunkSize: 64, ...(compressChunk ? { compressChunk } : {}) });
     await mcap.start({ profile: 'ros2', library: 'test' });
     const text = new MessageDefinitions().schemaText('geometry_msgs/msg/PoseStamped');
-    const schemaId = await mcap.registerSchema({ name: 'geometry_msgs/msg/PoseStamped', encoding: 'ros2msg', data: new TextEncoder().encode(text) });
+    const schemaId = await mcap.registerSchema({
+      name: 'geometry_msgs/msg/PoseStamped',
+      encoding: 'ros2msg',
+      data: new TextEncoder().encode(text),
+    });
     const channelId = await mcap.registerChannel({ topic: '/pose', schemaId, messageEncoding: 'cdr', metadata: new Map() });
     const writer = new MessageWriter(parse(text, { ros2: true }));
-    const pose = (x: number) => writer.writeMessage({ header: { stamp: { sec: x, nanosec: 0 }, frame_id: 'map' }, pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } } });
-    for (const [i, x] of xs.entries()) await mcap.addMessage({ channelId, sequence: i, logTime: BigInt(x) * NANOS_PER_SECOND, publishTime: 0n, data: pose(x) });
+    const pose = (x: number) =>
+      writer.writeMessage({
+        header: { stamp: { sec: x, nanosec: 0 }, frame_id: 'map' },
+        pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+      });
+    for (const [i, x] of xs.entries())
+      await mcap.addMessage({ channelId, sequence: i, logTime: BigInt(x) * NANOS_PER_SECOND, publishTime: 0n, data: pose(x) });
     await mcap.end();
     await file.close();
     return path;
@@ -85,7 +104,8 @@ describe('McapRecording', () => {
     const recording = await McapRecording.open(path);
     try {
       const xs: number[] = [];
-      for await (const m of recording.messages({ topics: ['/pose'] })) xs.push((m.message as { pose: { position: { x: number } } }).pose.position.x);
+      for await (const m of recording.messages({ topics: ['/pose'] }))
+        xs.push((m.message as { pose: { position: { x: number } } }).pose.position.x);
       return xs;
     } finally {
       await recording.close();
@@ -95,7 +115,8 @@ describe('McapRecording', () => {
   for (const compression of ['none', 'zstd'] as const) {
     it(`yields messages in log-time order even when chunks overlap in time (${compression} chunks)`, async () => {
       await zstd.isLoaded;
-      const compressChunk = compression === 'zstd' ? (data: Uint8Array) => ({ compression, compressedData: zstd.compress(data) }) : undefined;
+      const compressChunk =
+        compression === 'zstd' ? (data: Uint8Array) => ({ compression, compressedData: zstd.compress(data) }) : undefined;
       // Two messages per chunk: [0 s, 10 s] then [5 s, 15 s].
       assert.deepEqual(await poseXs(await writePoses(`overlap-${compression}.mcap`, [0, 10, 5, 15], compressChunk)), [0, 5, 10, 15]);
     });
@@ -111,21 +132,38 @@ describe('McapRecording', () => {
       await writeCompressedCopy(plain.path, path, compression);
       assert.ok(statSync(path).size < statSync(plain.path).size / 4, `${compression} chunks are compressed`);
       const messages = await readAll({ ...plain, path });
-      assert.deepEqual(messages.map((m) => m.kind), expected.map((m) => m.kind), compression);
+      assert.deepEqual(
+        messages.map((m) => m.kind),
+        expected.map((m) => m.kind),
+        compression,
+      );
       assert.deepEqual(messages, expected, compression);
     }
   });
 
   it('names a chunk compression it cannot decompress, and a compressed chunk that is damaged', async () => {
     const brotli = await writePoses('brotli.mcap', [0, 1], (data) => ({ compression: 'brotli', compressedData: data }));
-    await assert.rejects(McapRecording.open(brotli), (e: unknown) =>
-      e instanceof RecordingError && /brotli\.mcap: chunks are compressed with brotli, which taskmem cannot decompress \(it reads zstd, lz4 and uncompressed chunks\)/.test(e.message));
+    await assert.rejects(
+      McapRecording.open(brotli),
+      (e: unknown) =>
+        e instanceof RecordingError &&
+        /brotli\.mcap: chunks are compressed with brotli, which taskmem cannot decompress \(it reads zstd, lz4 and uncompressed chunks\)/.test(
+          e.message,
+        ),
+    );
     // Chunks labelled zstd whose data are not zstd: in order (read chunk by chunk) and overlapping (general reader).
     const notZstd = (data: Uint8Array) => ({ compression: 'zstd', compressedData: data });
-    await assert.rejects(poseXs(await writePoses('damaged.mcap', [0, 1, 2, 3], notZstd)), (e: unknown) =>
-      e instanceof RecordingError && /damaged\.mcap: chunk at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message));
-    await assert.rejects(poseXs(await writePoses('damaged-overlap.mcap', [0, 10, 5, 15], notZstd)), (e: unknown) =>
-      e instanceof RecordingError && /damaged-overlap\.mcap: cannot read messages: zstd data do not decompress/.test(e.message));
+    await assert.rejects(
+      poseXs(await writePoses('damaged.mcap', [0, 1, 2, 3], notZstd)),
+      (e: unknown) =>
+        e instanceof RecordingError &&
+        /damaged\.mcap: chunk at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message),
+    );
+    await assert.rejects(
+      poseXs(await writePoses('damaged-overlap.mcap', [0, 10, 5, 15], notZstd)),
+      (e: unknown) =>
+        e instanceof RecordingError && /damaged-overlap\.mcap: cannot read messages: zstd data do not decompress/.test(e.message),
+    );
   });
 
   it('refuses a recording whose messages are not in chunks instead of reading none', async () => {
@@ -133,13 +171,25 @@ describe('McapRecording', () => {
     const file = await FileWritable.create(path);
     const mcap = new McapWriter({ writable: file, useChunks: false });
     await mcap.start({ profile: 'ros2', library: 'test' });
-    const schemaId = await mcap.registerSchema({ name: 'std_msgs/msg/String', encoding: 'ros2msg', data: new TextEncoder().encode('string data') });
+    const schemaId = await mcap.registerSchema({
+      name: 'std_msgs/msg/String',
+      encoding: 'ros2msg',
+      data: new TextEncoder().encode('string data'),
+    });
     const channelId = await mcap.registerChannel({ topic: '/s', schemaId, messageEncoding: 'cdr', metadata: new Map() });
-    await mcap.addMessage({ channelId, sequence: 0, logTime: 1n, publishTime: 1n, data: new MessageWriter(parse('string data', { ros2: true })).writeMessage({ data: 'hi' }) });
+    await mcap.addMessage({
+      channelId,
+      sequence: 0,
+      logTime: 1n,
+      publishTime: 1n,
+      data: new MessageWriter(parse('string data', { ros2: true })).writeMessage({ data: 'hi' }),
+    });
     await mcap.end();
     await file.close();
-    await assert.rejects(McapRecording.open(path), (e: unknown) =>
-      e instanceof RecordingError && /unchunked\.mcap: its messages are not in chunks .*`mcap recover`/.test(e.message));
+    await assert.rejects(
+      McapRecording.open(path),
+      (e: unknown) => e instanceof RecordingError && /unchunked\.mcap: its messages are not in chunks .*`mcap recover`/.test(e.message),
+    );
   });
 
   it('names the missing topic and lists what the file has', async () => {
@@ -148,10 +198,17 @@ describe('McapRecording', () => {
     try {
       assert.throws(
         () => matchSensorTopics(recording, configSchema.parse({ camera: { topic: 'front/image_raw' }, audio: { type: 'none' } })),
-        (e: unknown) => e instanceof RecordingError && /no topic \/front\/image_raw \(camera\.topic/.test(e.message) && e.message.includes('/camera/image_raw  sensor_msgs/msg/Image  (2 messages)'),
+        (e: unknown) =>
+          e instanceof RecordingError &&
+          /no topic \/front\/image_raw \(camera\.topic/.test(e.message) &&
+          e.message.includes('/camera/image_raw  sensor_msgs/msg/Image  (2 messages)'),
       );
       assert.throws(
-        () => matchSensorTopics(recording, configSchema.parse({ camera: { topic: '/camera/image_raw', type: 'compressed' }, audio: { type: 'none' } })),
+        () =>
+          matchSensorTopics(
+            recording,
+            configSchema.parse({ camera: { topic: '/camera/image_raw', type: 'compressed' }, audio: { type: 'none' } }),
+          ),
         /carries sensor_msgs\/msg\/Image, but camera\.type asks for sensor_msgs\/msg\/CompressedImage/,
       );
     } finally {

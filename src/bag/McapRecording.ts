@@ -130,9 +130,7 @@ export class McapRecording {
    */
   async *messages({ topics, startTime }: { topics: readonly string[]; startTime?: RosNanos }): AsyncGenerator<RecordedMessage> {
     const wanted = new Set([...this.#reader.channelsById.values()].filter((c) => topics.includes(c.topic)).map((c) => c.id));
-    const records = this.#chunksInOrder
-      ? this.#recordsByChunk(wanted, startTime ?? 0n)
-      : this.#recordsByReader(topics, startTime);
+    const records = this.#chunksInOrder ? this.#recordsByChunk(wanted, startTime ?? 0n) : this.#recordsByReader(topics, startTime);
     for await (const record of records) {
       const channel = this.#reader.channelsById.get(record.channelId);
       if (!channel) throw new RecordingError(`${this.name}: message at ${record.logTime} names unknown channel ${record.channelId}`);
@@ -155,20 +153,28 @@ export class McapRecording {
    * its decompressed records): unlike the general indexed reader, nothing is copied, which is most of the cost of
    * replaying camera streams.
    */
-  async *#recordsByChunk(wanted: Set<number>, startTime: RosNanos): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
+  async *#recordsByChunk(
+    wanted: Set<number>,
+    startTime: RosNanos,
+  ): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
     for (const chunk of this.#reader.chunkIndexes) {
       if (chunk.messageEndTime < startTime) continue;
       const indexed = [...chunk.messageIndexOffsets.keys()];
       if (indexed.length > 0 && !indexed.some((id) => wanted.has(id))) continue;
       const bytes = await this.#readable.read(chunk.chunkStartOffset, chunk.chunkLength);
-      const records = chunkMessages(bytes, wanted, `${this.name}: chunk at offset ${chunk.chunkStartOffset}`).filter((r) => r.logTime >= startTime);
+      const records = chunkMessages(bytes, wanted, `${this.name}: chunk at offset ${chunk.chunkStartOffset}`).filter(
+        (r) => r.logTime >= startTime,
+      );
       records.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
       yield* records;
     }
   }
 
   /** Messages of `topics` through the general indexed reader, which merges chunks that overlap in time. */
-  async *#recordsByReader(topics: readonly string[], startTime: RosNanos | undefined): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
+  async *#recordsByReader(
+    topics: readonly string[],
+    startTime: RosNanos | undefined,
+  ): AsyncGenerator<{ channelId: number; logTime: RosNanos; data: Uint8Array }> {
     try {
       yield* this.#reader.readMessages({ topics, validateCrcs: false, ...(startTime === undefined ? {} : { startTime }) });
     } catch (error) {
@@ -197,7 +203,11 @@ const CHUNK_OPCODE = 0x06;
 const UTF8 = new TextDecoder();
 
 /** The Message records of wanted channels inside one Chunk record (MCAP spec), as views. */
-function chunkMessages(chunk: Uint8Array, wanted: Set<number>, where: string): { channelId: number; logTime: RosNanos; data: Uint8Array }[] {
+function chunkMessages(
+  chunk: Uint8Array,
+  wanted: Set<number>,
+  where: string,
+): { channelId: number; logTime: RosNanos; data: Uint8Array }[] {
   const fail = (why: string): never => {
     throw new RecordingError(`${where}: ${why} (the file is damaged)`);
   };
@@ -235,7 +245,8 @@ function chunkMessages(chunk: Uint8Array, wanted: Set<number>, where: string): {
       if (length < 22) fail(`message record at byte ${offset} of its records is too short`);
       const channelId = view.getUint16(body, true);
       // channel id (2), sequence (4), log time (8), publish time (8), then the data
-      if (wanted.has(channelId)) messages.push({ channelId, logTime: view.getBigUint64(body + 6, true), data: bytes.subarray(body + 22, body + length) });
+      if (wanted.has(channelId))
+        messages.push({ channelId, logTime: view.getBigUint64(body + 6, true), data: bytes.subarray(body + 22, body + length) });
     }
     offset = body + length;
   }

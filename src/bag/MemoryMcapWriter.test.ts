@@ -10,11 +10,23 @@ import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
 
 function memory(start: bigint, text: string, withPose: boolean): Memory {
   return {
-    id: memoryId('r1', 2, start), robotId: 'r1', episode: 2, segmentIndex: 0, start, end: start + 10n * NANOS_PER_SECOND,
-    createdAt: start + 11n * NANOS_PER_SECOND, text, source: 'policy', taskGroup: null, focusDepth: 0,
+    id: memoryId('r1', 2, start),
+    robotId: 'r1',
+    episode: 2,
+    segmentIndex: 0,
+    start,
+    end: start + 10n * NANOS_PER_SECOND,
+    createdAt: start + 11n * NANOS_PER_SECOND,
+    text,
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
     quality: { format: true, hygiene: null, preference: null, descriptionTokens: 7 },
     pose: withPose ? { stamp: start + 5n * NANOS_PER_SECOND, frameId: 'map', x: 1.5, y: -2, z: 0, yaw: Math.PI / 2 } : null,
-    model: 'policy-1', template: 'memorize@1', transcript: ['[unknown] hello there'], thumbnails: [],
+    model: 'policy-1',
+    template: 'memorize@1',
+    transcript: ['[unknown] hello there'],
+    thumbnails: [],
   };
 }
 
@@ -37,8 +49,12 @@ describe('MemoryMcapWriter', () => {
     try {
       assert.deepEqual(recording.channels, [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }]);
       const read: { logTime: bigint; message: MemoryMsg }[] = [];
-      for await (const m of recording.messages({ topics: ['/taskmem/memories'] })) read.push({ logTime: m.logTime, message: m.message as MemoryMsg });
-      assert.deepEqual(read.map((r) => r.logTime), [t0 + 10n * NANOS_PER_SECOND, t0 + 20n * NANOS_PER_SECOND]);
+      for await (const m of recording.messages({ topics: ['/taskmem/memories'] }))
+        read.push({ logTime: m.logTime, message: m.message as MemoryMsg });
+      assert.deepEqual(
+        read.map((r) => r.logTime),
+        [t0 + 10n * NANOS_PER_SECOND, t0 + 20n * NANOS_PER_SECOND],
+      );
       const first = read[0]!.message;
       assert.equal(first.text, 'A person puts keys on the table.');
       assert.equal(first.id, `r1/2/${t0}`);

@@ -3,8 +3,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PRIMITIVES = new Set([
-  'bool', 'byte', 'char', 'float32', 'float64', 'int8', 'uint8', 'int16', 'uint16',
-  'int32', 'uint32', 'int64', 'uint64', 'string', 'wstring',
+  'bool',
+  'byte',
+  'char',
+  'float32',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'string',
+  'wstring',
 ]);
 
 const SEPARATOR = '='.repeat(80);
@@ -48,9 +61,11 @@ export class MessageDefinitions {
 
   #read(pkg: string, name: string): string {
     const folder =
-      pkg === 'taskmem' ? join(this.#root, 'msg')
-      : pkg === 'audio_common_msgs' ? join(this.#root, 'interfaces', `${pkg}.${this.#audioCommon}`, 'msg')
-      : join(this.#root, 'interfaces', pkg, 'msg');
+      pkg === 'taskmem'
+        ? join(this.#root, 'msg')
+        : pkg === 'audio_common_msgs'
+          ? join(this.#root, 'interfaces', `${pkg}.${this.#audioCommon}`, 'msg')
+          : join(this.#root, 'interfaces', pkg, 'msg');
     const file = join(folder, `${name}.msg`);
     if (!existsSync(file)) throw new Error(`MessageDefinitions: no definition of ${pkg}/msg/${name} (looked for ${file})`);
     return readFileSync(file, 'utf8').trimEnd();
@@ -73,7 +88,10 @@ function dependencies(pkg: string, text: string): { pkg: string; name: string }[
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') continue;
-    const type = line.split(/\s+/)[0]!.replace(/\[.*\]$/, '').replace(/<=\d+$/, '');
+    const type = line
+      .split(/\s+/)[0]!
+      .replace(/\[.*\]$/, '')
+      .replace(/<=\d+$/, '');
     if (PRIMITIVES.has(type)) continue;
     deps.push(type.includes('/') ? splitType(type) : { pkg, name: type });
   }

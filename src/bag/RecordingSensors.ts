@@ -19,7 +19,9 @@ export function matchSensorTopics(recording: McapRecording, config: Pick<Config,
   const listing = () =>
     recording.channels.length === 0
       ? '  (no channels)'
-      : recording.channels.map((c) => `  ${c.topic}  ${c.type}${c.messageCount === null ? '' : `  (${c.messageCount} messages)`}`).join('\n');
+      : recording.channels
+          .map((c) => `  ${c.topic}  ${c.type}${c.messageCount === null ? '' : `  (${c.messageCount} messages)`}`)
+          .join('\n');
   return sensorTopics(config).map((wanted) => {
     const recordedTopic = wanted.topic.startsWith('/') ? wanted.topic : `/${wanted.topic}`;
     const channel = byTopic.get(recordedTopic);

@@ -134,8 +134,14 @@ export class BenchRunner {
     }
     if (signal?.aborted) return;
     const { stored, failed, skipped } = pipeline.counts;
-    await appendVideo(runDir, results.map((r) => ({ ...r, run: name, dataset })), { done: videoId, segments: stored + failed + skipped, memories: stored + skipped, failed });
-    logger.info(`bench: ${videoId}: ${results.filter((r) => r.correct).length}/${results.length} correct, ${results.filter((r) => r.abstained).length} abstained`);
+    await appendVideo(
+      runDir,
+      results.map((r) => ({ ...r, run: name, dataset })),
+      { done: videoId, segments: stored + failed + skipped, memories: stored + skipped, failed },
+    );
+    logger.info(
+      `bench: ${videoId}: ${results.filter((r) => r.correct).length}/${results.length} correct, ${results.filter((r) => r.abstained).length} abstained`,
+    );
   }
 
   async #ask(question: BenchQuestion, videoId: string, atS: number, memoriesAvailable: number): Promise<QuestionResult> {
@@ -183,7 +189,9 @@ export class BenchRunner {
       else missing.push(id);
     }
     if (missing.length > 0) {
-      throw new Error(`bench: no video file for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} in ${this.#options.videosDir} (looked for ${VIDEO_EXTENSIONS.join(', ')})`);
+      throw new Error(
+        `bench: no video file for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} in ${this.#options.videosDir} (looked for ${VIDEO_EXTENSIONS.join(', ')})`,
+      );
     }
     return files;
   }

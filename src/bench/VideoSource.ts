@@ -17,11 +17,24 @@ export interface VideoInfo {
 export async function probeVideo(path: string): Promise<VideoInfo> {
   let stdout: string;
   try {
-    ({ stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height:format=duration', '-of', 'json', path]));
+    ({ stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,width,height:format=duration',
+      '-of',
+      'json',
+      path,
+    ]));
   } catch (error) {
-    throw new Error(`bench: cannot read video ${path}: ${(error as { stderr?: string }).stderr?.trim() || String(error)}`);
+    throw new Error(`bench: cannot read video ${path}: ${(error as { stderr?: string }).stderr?.trim() || String(error)}`, {
+      cause: error,
+    });
   }
-  const info = JSON.parse(stdout) as { streams?: { codec_type: string; width?: number; height?: number }[]; format?: { duration?: string } };
+  const info = JSON.parse(stdout) as {
+    streams?: { codec_type: string; width?: number; height?: number }[];
+    format?: { duration?: string };
+  };
   const video = info.streams?.find((s) => s.codec_type === 'video');
   if (!video?.width || !video.height) throw new Error(`bench: ${path} has no video stream`);
   return {
@@ -64,13 +77,21 @@ export async function* streamVideo(path: string, info: VideoInfo, options: Video
   const width = Math.max(2, Math.round((info.width * scale) / 2) * 2);
   const height = Math.max(2, Math.round((info.height * scale) / 2) * 2);
   const frameBytes = width * height * 3;
-  const frames = readFixed(ffmpeg(['-i', path, '-an', '-vf', `fps=${fps},scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], signal), frameBytes);
+  const frames = readFixed(
+    ffmpeg(['-i', path, '-an', '-vf', `fps=${fps},scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], signal),
+    frameBytes,
+  );
   const chunkSamples = Math.round(audioChunkS * AUDIO_RATE);
-  const audio = info.hasAudio ? readFixed(ffmpeg(['-i', path, '-vn', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 's16le', 'pipe:1'], signal), chunkSamples * 2, true) : null;
+  const audio = info.hasAudio
+    ? readFixed(ffmpeg(['-i', path, '-vn', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 's16le', 'pipe:1'], signal), chunkSamples * 2, true)
+    : null;
   if (audio) {
     yield {
       stamp: base,
-      sensor: { kind: 'audio_info', message: { channels: 1, sample_rate: AUDIO_RATE, sample_format: 'S16LE', bitrate: AUDIO_RATE * 16, coding_format: 'wave' } },
+      sensor: {
+        kind: 'audio_info',
+        message: { channels: 1, sample_rate: AUDIO_RATE, sample_format: 'S16LE', bitrate: AUDIO_RATE * 16, coding_format: 'wave' },
+      },
     };
   }
 
@@ -85,11 +106,14 @@ export async function* streamVideo(path: string, info: VideoInfo, options: Video
     if (takeFrame) {
       const data = nextFrame.value as Buffer;
       const header = { stamp: toRosTime(frameStamp), frame_id: 'camera' };
-      yield { stamp: frameStamp, sensor: { kind: 'image', message: { header, height, width, encoding: 'rgb8', is_bigendian: 0, step: width * 3, data } } };
+      yield {
+        stamp: frameStamp,
+        sensor: { kind: 'image', message: { header, height, width, encoding: 'rgb8', is_bigendian: 0, step: width * 3, data } },
+      };
       frameIndex++;
       nextFrame = await frames.next();
     } else if (nextAudio && !nextAudio.done) {
-      const data = nextAudio.value as Buffer;
+      const data = nextAudio.value;
       const header = { stamp: toRosTime(audioStamp), frame_id: 'microphone' };
       yield { stamp: audioStamp, sensor: { kind: 'audio_data_stamped', message: { header, audio: { data } } } };
       sampleIndex += data.length / 2;

@@ -23,7 +23,11 @@ export type DatasetFormat = 'videomme' | 'egolife' | 'egotempo' | 'jsonl';
 
 const videoMme = z.record(
   z.string(),
-  z.array(z.object({ videoID: z.string(), question: z.string(), options: z.array(z.string()).min(2), answer: z.string().regex(/^[A-Z]$/) }).passthrough()),
+  z.array(
+    z
+      .object({ videoID: z.string(), question: z.string(), options: z.array(z.string()).min(2), answer: z.string().regex(/^[A-Z]$/) })
+      .passthrough(),
+  ),
 );
 
 const egoLifeItem = z
@@ -72,7 +76,15 @@ export async function loadQuestions(path: string, format: DatasetFormat): Promis
         const parsed = jsonlItem.safeParse(parseJson(line, () => fail(`line ${n} is not JSON`)));
         if (!parsed.success) return fail(`line ${n}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join(', ')}`);
         const q = parsed.data;
-        return { id: q.id ?? `${q.video}#${n}`, videoId: q.video, type: q.type, question: q.question, options: q.options, answer: q.answer, arrivesAt: q.at };
+        return {
+          id: q.id ?? `${q.video}#${n}`,
+          videoId: q.video,
+          type: q.type,
+          question: q.question,
+          options: q.options,
+          answer: q.answer,
+          arrivesAt: q.at,
+        };
       });
   }
   const json = parseJson(text, () => fail('not JSON'));
@@ -95,7 +107,9 @@ export async function loadQuestions(path: string, format: DatasetFormat): Promis
     case 'egolife': {
       const parsed = egoLife.safeParse(json);
       if (!parsed.success) return fail(issueText(parsed.error));
-      const items = Array.isArray(parsed.data) ? parsed.data.map((item) => ['', item] as const) : Object.entries(parsed.data).flatMap(([type, list]) => list.map((item) => [type, item] as const));
+      const items = Array.isArray(parsed.data)
+        ? parsed.data.map((item) => ['', item] as const)
+        : Object.entries(parsed.data).flatMap(([type, list]) => list.map((item) => [type, item] as const));
       return items.map(([groupType, item], i) => {
         const videoId = item.videoID ?? item.video_id ?? fail(`item ${i} has no videoID`);
         return {
@@ -113,7 +127,15 @@ export async function loadQuestions(path: string, format: DatasetFormat): Promis
       const parsed = egoTempo.safeParse(json);
       if (!parsed.success) return fail(issueText(parsed.error));
       return Object.entries(parsed.data).flatMap(([type, items]) =>
-        items.map((item, i) => ({ id: `${item.videoID}#${type}#${i}`, videoId: item.videoID, type, question: item.question, options: [], answer: item.answer, arrivesAt: null })),
+        items.map((item, i) => ({
+          id: `${item.videoID}#${type}#${i}`,
+          videoId: item.videoID,
+          type,
+          question: item.question,
+          options: [],
+          answer: item.answer,
+          arrivesAt: null,
+        })),
       );
     }
   }

@@ -134,11 +134,15 @@ export function svgChart(runs: { name: string; summary: Summary }[]): string {
       const p = summary.overall[metric];
       const v = p.value ?? 0;
       const x = x0 + j * barWidth;
-      parts.push(`<rect x="${x}" y="${y(v)}" width="${barWidth - 4}" height="${plot * v}" fill="${colours[metric]}"><title>${escapeXml(name)} ${metric} ${pctOf(p.value)}%</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${y(v)}" width="${barWidth - 4}" height="${plot * v}" fill="${colours[metric]}"><title>${escapeXml(name)} ${metric} ${pctOf(p.value)}%</title></rect>`,
+      );
       const cx = x + (barWidth - 4) / 2;
       parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(p.high)}" y2="${y(p.low)}" stroke="#222"/>`);
     });
-    parts.push(`<text x="${x0 + (metrics.length * barWidth) / 2}" y="${top + plot + 16}" font-size="11" text-anchor="middle">${escapeXml(name)}</text>`);
+    parts.push(
+      `<text x="${x0 + (metrics.length * barWidth) / 2}" y="${top + plot + 16}" font-size="11" text-anchor="middle">${escapeXml(name)}</text>`,
+    );
   });
   metrics.forEach((metric, j) => {
     parts.push(`<rect x="${left + j * 90}" y="6" width="10" height="10" fill="${colours[metric]}"/>`);

@@ -5,10 +5,29 @@ import type { Answer } from '../answer/Answer.js';
 import type { BenchQuestion } from './datasets.js';
 import { FreeFormJudge, gradeAnswer } from './scoring.js';
 
-const question = (options: string[], answer: string): BenchQuestion => ({ id: 'q', videoId: 'v', type: 't', question: 'Which colour?', options, answer, arrivesAt: null });
+const question = (options: string[], answer: string): BenchQuestion => ({
+  id: 'q',
+  videoId: 'v',
+  type: 't',
+  question: 'Which colour?',
+  options,
+  answer,
+  arrivesAt: null,
+});
 const answer = (fields: Partial<Answer>): Answer => ({
-  questionId: 'q', question: 'Which colour?', askedAt: 0n, answer: '', abstained: false, confidence: 0.5, chosenIndex: -1, choice: null, evidence: [], answeredBy: 'm',
-  retrieval: { mode: 'full-text', searches: [], considered: 0 }, notes: [], ...fields,
+  questionId: 'q',
+  question: 'Which colour?',
+  askedAt: 0n,
+  answer: '',
+  abstained: false,
+  confidence: 0.5,
+  chosenIndex: -1,
+  choice: null,
+  evidence: [],
+  answeredBy: 'm',
+  retrieval: { mode: 'full-text', searches: [], considered: 0 },
+  notes: [],
+  ...fields,
 });
 
 describe('bench scoring', () => {
@@ -20,9 +39,21 @@ describe('bench scoring', () => {
 
   it('grades multiple choice by the chosen letter, with the abstain option as abstention', async () => {
     const q = question(['red', 'green', 'blue', 'white'], 'B');
-    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'B', chosenIndex: 1 }), null), { abstained: false, correct: true, predicted: 'B' });
-    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'C', chosenIndex: 2 }), null), { abstained: false, correct: false, predicted: 'C' });
-    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'E', abstained: true }), null), { abstained: true, correct: false, predicted: 'E' });
+    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'B', chosenIndex: 1 }), null), {
+      abstained: false,
+      correct: true,
+      predicted: 'B',
+    });
+    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'C', chosenIndex: 2 }), null), {
+      abstained: false,
+      correct: false,
+      predicted: 'C',
+    });
+    assert.deepEqual(await gradeAnswer(q, answer({ choice: 'E', abstained: true }), null), {
+      abstained: true,
+      correct: false,
+      predicted: 'E',
+    });
   });
 
   it('grades free form with the judge endpoint and refuses an ungraded reply', async () => {

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Answer } from '../answer/Answer.js';
 import type { BenchQuestion } from './datasets.js';
 

@@ -40,8 +40,10 @@ export function loadParamsFile(path: string, node: NodeIdentity = { nodeName: 't
   const fqn = `${node.namespace.replace(/\/+$/, '')}/${node.nodeName}`;
   const matching = entries.filter(([key]) => nodePattern(key).test(fqn));
   if (matching.length === 0) {
-    throw new ConfigError(`taskmem: ${source} has no ros__parameters for node ${fqn} ` +
-      `(its entries: ${entries.map(([key]) => key).join(', ')}); use /** to match any node`);
+    throw new ConfigError(
+      `taskmem: ${source} has no ros__parameters for node ${fqn} ` +
+        `(its entries: ${entries.map(([key]) => key).join(', ')}); use /** to match any node`,
+    );
   }
   const values: Record<string, unknown> = {};
   for (const [key, entry] of matching) {

@@ -93,7 +93,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   if (userConfig.memorizer.url) {
     const reach = await probeEndpoint(userConfig.memorizer.url);
     if (!reach.reachable && !userConfig.memorizer.fallback) {
-      throw new UnreachablePolicyError(`the policy endpoint ${userConfig.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback with --memorizer.fallback true`);
+      throw new UnreachablePolicyError(
+        `the policy endpoint ${userConfig.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback with --memorizer.fallback true`,
+      );
     }
     if (!reach.reachable) unreachable = reach.reason;
   }
@@ -102,12 +104,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   mkdirSync(out, { recursive: true });
   const missing = missingSpeechTools();
   const speech = missing.length === 0;
-  print(`[1/4] writing a ${DURATION_S} s recording of a scripted scene (signs ${DEMO_SCENES.map((s) => s.sign).join(', ')}; a moving pose` +
-    `${speech ? `; ${DEMO_SPEECH.length} spoken sentences` : ''}) to ${recording}`);
-  if (!speech) print(`      note: ${missing.join(' and ')} not installed, so the recording has no speech track (apt-get install -y espeak-ng sox adds it)`);
+  print(
+    `[1/4] writing a ${DURATION_S} s recording of a scripted scene (signs ${DEMO_SCENES.map((s) => s.sign).join(', ')}; a moving pose` +
+      `${speech ? `; ${DEMO_SPEECH.length} spoken sentences` : ''}) to ${recording}`,
+  );
+  if (!speech)
+    print(
+      `      note: ${missing.join(' and ')} not installed, so the recording has no speech track (apt-get install -y espeak-ng sox adds it)`,
+    );
   const script = await writeRecording({
-    path: recording, durationS: DURATION_S, fps: FPS, camera: 'compressed', audio: speech ? 'audio_data_stamped' : 'none', speech: speech ? DEMO_SPEECH : [],
-    scenes: DEMO_SCENES, start: BigInt(Date.now() - DURATION_S * 1000) * 1_000_000n,
+    path: recording,
+    durationS: DURATION_S,
+    fps: FPS,
+    camera: 'compressed',
+    audio: speech ? 'audio_data_stamped' : 'none',
+    speech: speech ? DEMO_SPEECH : [],
+    scenes: DEMO_SCENES,
+    start: BigInt(Date.now() - DURATION_S * 1000) * 1_000_000n,
   });
 
   const config: Config = {
@@ -118,21 +131,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     store: { ...userConfig.store, backend: 'sqlite', path: storePath, thumbnails: true },
   };
   // The demo's own parameters, so that later commands (remember --again in particular) read the tour the same way.
-  writeFileSync(paramsFile, stringify({
-    robot_id: config.robot_id, camera: script.config.camera, audio: script.config.audio, pose: script.config.pose,
-    store: { backend: 'sqlite', path: storePath, thumbnails: true },
-  }));
+  writeFileSync(
+    paramsFile,
+    stringify({
+      robot_id: config.robot_id,
+      camera: script.config.camera,
+      audio: script.config.audio,
+      pose: script.config.pose,
+      store: { backend: 'sqlite', path: storePath, thumbnails: true },
+    }),
+  );
   const store = await openMemoryStore(config.store, logger);
   const embedder = await openEmbeddingSource(config.embedding);
   try {
     let readTo: RosNanos = script.start;
     const chain = await openMemorizer(config, { store, now: () => readTo, logger });
-    const memorizedBy = unreachable === null ? chain.description : `the perception memorizer: the policy endpoint ${config.memorizer.url} is unreachable (${unreachable})`;
+    const memorizedBy =
+      unreachable === null
+        ? chain.description
+        : `the perception memorizer: the policy endpoint ${config.memorizer.url} is unreachable (${unreachable})`;
     print(`[2/4] memorizing it through the ingest pipeline with ${memorizedBy}`);
     let lastShown = 0;
     let labelled = 0;
     const ingest = await ingestRecording({
-      path: recording, config, store, memorizer: chain.memorizer, fallback: chain.fallback, logger,
+      path: recording,
+      config,
+      store,
+      memorizer: chain.memorizer,
+      fallback: chain.fallback,
+      logger,
       onRead: (stamp) => {
         readTo = stamp;
       },
@@ -149,7 +176,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         }
       },
     });
-    print(`      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`);
+    print(
+      `      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`,
+    );
     if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out above and below)`);
 
     print(`[3/4] asking ${DEMO_QUESTIONS.length} questions at the end of the recording, from memory alone`);
@@ -166,7 +195,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print('');
     print('[4/4] writing the timeline page');
     const { memories, questions } = await loadTimeline(store, { robotId: config.robot_id });
-    writeFileSync(timeline, renderTimeline({ title: 'taskmem demo: a robot\'s tour', memories, questions, timeZone: config.answerer.time_zone }));
+    writeFileSync(
+      timeline,
+      renderTimeline({ title: "taskmem demo: a robot's tour", memories, questions, timeZone: config.answerer.time_zone }),
+    );
     return { recording, storePath, paramsFile, timeline, memorizedBy, config };
   } finally {
     await embedder?.close();

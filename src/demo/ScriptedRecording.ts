@@ -101,9 +101,20 @@ interface Timed {
 
 export async function writeRecording(options: RecordingOptions): Promise<RecordingScript> {
   const {
-    path, durationS, fps = 10, width = 640, height = 480, camera = 'image', audio = 'audio_data_stamped',
-    sampleRate = 16_000, audioChunkS = 0.1, speech = DEFAULT_SPEECH, pose = 'pose_stamped', poseRateHz = 10,
-    scenes = DEFAULT_SCENES, start = 1_750_000_000n * NANOS_PER_SECOND,
+    path,
+    durationS,
+    fps = 10,
+    width = 640,
+    height = 480,
+    camera = 'image',
+    audio = 'audio_data_stamped',
+    sampleRate = 16_000,
+    audioChunkS = 0.1,
+    speech = DEFAULT_SPEECH,
+    pose = 'pose_stamped',
+    poseRateHz = 10,
+    scenes = DEFAULT_SCENES,
+    start = 1_750_000_000n * NANOS_PER_SECOND,
   } = options;
   const topics = {
     camera: camera === 'image' ? '/camera/image_raw' : '/camera/image_raw/compressed',
@@ -141,7 +152,15 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
       channel: cameraChannel,
       build: () =>
         camera === 'image'
-          ? { header: header(at, 'camera'), height, width, encoding: 'rgb8', is_bigendian: 0, step: width * 3, data: withMarker(pixels, width, height, i) }
+          ? {
+              header: header(at, 'camera'),
+              height,
+              width,
+              encoding: 'rgb8',
+              is_bigendian: 0,
+              step: width * 3,
+              data: withMarker(pixels, width, height, i),
+            }
           : { header: header(at, 'camera'), format: 'rgb8; jpeg compressed bgr8', data: pixels },
     });
   }
@@ -162,7 +181,11 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
       const samples = pcm.subarray(offset, offset + chunk);
       // ros-drivers' capture node repeats AudioInfo every 5 s; the first comes before the first chunk.
       if (infoChannel !== null && offset % (5 * sampleRate) < chunk) {
-        events.push({ at, channel: infoChannel, build: () => ({ channels: 1, sample_rate: sampleRate, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' }) });
+        events.push({
+          at,
+          channel: infoChannel,
+          build: () => ({ channels: 1, sample_rate: sampleRate, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' }),
+        });
       }
       events.push({
         at,
@@ -198,10 +221,16 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
         at,
         channel: poseChannel,
         build: () =>
-          pose === 'pose_stamped' ? { header: header(at, 'map'), pose: p }
-          : pose === 'odometry'
-            ? { header: header(at, 'odom'), child_frame_id: 'base_link', pose: { pose: p, covariance }, twist: { twist: { linear: { x: 0.6, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } }, covariance } }
-            : { header: header(at, 'map'), pose: { pose: p, covariance } },
+          pose === 'pose_stamped'
+            ? { header: header(at, 'map'), pose: p }
+            : pose === 'odometry'
+              ? {
+                  header: header(at, 'odom'),
+                  child_frame_id: 'base_link',
+                  pose: { pose: p, covariance },
+                  twist: { twist: { linear: { x: 0.6, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } }, covariance },
+                }
+              : { header: header(at, 'map'), pose: { pose: p, covariance } },
       });
     }
   }
@@ -213,13 +242,25 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
     const sequence = sequences.get(event.channel) ?? 0;
     sequences.set(event.channel, sequence + 1);
     const logTime = event.at + 2_000_000n;
-    await mcap.addMessage({ channelId: event.channel, sequence, logTime, publishTime: logTime, data: serializers[event.channel]!.writeMessage(event.build()) });
+    await mcap.addMessage({
+      channelId: event.channel,
+      sequence,
+      logTime,
+      publishTime: logTime,
+      data: serializers[event.channel]!.writeMessage(event.build()),
+    });
   }
   await mcap.end();
   await file.close();
 
   return {
-    path, start, end, frames, scenes, speech: audio === 'none' ? [] : speech.filter((l) => l.atS < durationS), topics,
+    path,
+    start,
+    end,
+    frames,
+    scenes,
+    speech: audio === 'none' ? [] : speech.filter((l) => l.atS < durationS),
+    topics,
     config: {
       camera: { topic: topics.camera, type: camera },
       audio: { topic: topics.audio ?? '', info_topic: topics.audioInfo ?? '', type: audio },
@@ -273,9 +314,16 @@ function speak(text: string, sampleRate: number): Int16Array {
     try {
       wav = execFileSync('espeak-ng', ['--stdout', text]);
     } catch (error) {
-      throw new Error(`recording: espeak-ng failed (${String(error)}); install it with \`apt-get install -y espeak-ng sox\``);
+      throw new Error(`recording: espeak-ng failed (${String(error)}); install it with \`apt-get install -y espeak-ng sox\``, {
+        cause: error,
+      });
     }
-    writeFileSync(file, execFileSync('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', String(sampleRate), '-e', 'signed', '-b', '16', '-c', '1', '-'], { input: wav }));
+    writeFileSync(
+      file,
+      execFileSync('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', String(sampleRate), '-e', 'signed', '-b', '16', '-c', '1', '-'], {
+        input: wav,
+      }),
+    );
   }
   // A copy: a small file's Buffer may sit at an odd offset of Node's pool, which Int16Array cannot view.
   return new Int16Array(new Uint8Array(readFileSync(file)).buffer);

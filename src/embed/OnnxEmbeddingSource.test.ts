@@ -88,15 +88,24 @@ describe('OnnxEmbeddingSource', () => {
       await rm(inner, { force: true });
       await assert.rejects(OnnxEmbeddingSource.load({ path: inner, maxTokens: 8 }), /no vocab\.txt beside the model/);
       await writeFile(join(bare, 'vocab.txt'), VOCAB.join('\n'));
-      await writeFile(join(bare, 'model.onnx'), buildOnnxModel({
-        nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
-        initializers: [],
-        inputs: [{ name: 'x', elemType: 1, shape: [1] }],
-        outputs: [{ name: 'y', elemType: 1, shape: [1] }],
-      }));
-      await assert.rejects(OnnxEmbeddingSource.load({ path: join(bare, 'model.onnx'), maxTokens: 8 }), /has no input_ids input \(inputs: x\)/);
+      await writeFile(
+        join(bare, 'model.onnx'),
+        buildOnnxModel({
+          nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['y'] }],
+          initializers: [],
+          inputs: [{ name: 'x', elemType: 1, shape: [1] }],
+          outputs: [{ name: 'y', elemType: 1, shape: [1] }],
+        }),
+      );
+      await assert.rejects(
+        OnnxEmbeddingSource.load({ path: join(bare, 'model.onnx'), maxTokens: 8 }),
+        /has no input_ids input \(inputs: x\)/,
+      );
       await writeFile(join(bare, 'broken.onnx'), 'not a model');
-      await assert.rejects(OnnxEmbeddingSource.load({ path: join(bare, 'broken.onnx'), maxTokens: 8 }), /broken\.onnx\): cannot load the model/);
+      await assert.rejects(
+        OnnxEmbeddingSource.load({ path: join(bare, 'broken.onnx'), maxTokens: 8 }),
+        /broken\.onnx\): cannot load the model/,
+      );
     } finally {
       await rm(bare, { recursive: true, force: true });
     }

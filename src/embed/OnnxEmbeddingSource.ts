@@ -40,10 +40,11 @@ export class OnnxEmbeddingSource implements EmbeddingSource {
     try {
       session = await ort.InferenceSession.create(path);
     } catch (error) {
-      throw new Error(`${where}: cannot load the model: ${(error as Error).message}`);
+      throw new Error(`${where}: cannot load the model: ${(error as Error).message}`, { cause: error });
     }
     for (const input of ['input_ids', 'attention_mask']) {
-      if (!session.inputNames.includes(input)) throw new Error(`${where}: the model has no ${input} input (inputs: ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(input))
+        throw new Error(`${where}: the model has no ${input} input (inputs: ${session.inputNames.join(', ')})`);
     }
     return new OnnxEmbeddingSource(`onnx:${path}`, session, tokenizer, maxTokens);
   }
@@ -55,16 +56,19 @@ export class OnnxEmbeddingSource implements EmbeddingSource {
     const width = Math.max(...encoded.map((ids) => ids.length));
     const ids = new BigInt64Array(texts.length * width);
     const mask = new BigInt64Array(texts.length * width);
-    encoded.forEach((row, b) => row.forEach((id, i) => {
-      ids[b * width + i] = BigInt(id);
-      mask[b * width + i] = 1n;
-    }));
+    encoded.forEach((row, b) =>
+      row.forEach((id, i) => {
+        ids[b * width + i] = BigInt(id);
+        mask[b * width + i] = 1n;
+      }),
+    );
     const dims = [texts.length, width];
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, dims),
       attention_mask: new ort.Tensor('int64', mask, dims),
     };
-    if (this.#session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(ids.length), dims);
+    if (this.#session.inputNames.includes('token_type_ids'))
+      feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(ids.length), dims);
     const outputs = await this.#session.run(feeds);
     const name = ['sentence_embedding', 'last_hidden_state'].find((n) => n in outputs) ?? this.#session.outputNames[0]!;
     const out = outputs[name]!;
@@ -74,7 +78,8 @@ export class OnnxEmbeddingSource implements EmbeddingSource {
       const dim = out.dims[1]!;
       return texts.map((_, b) => normalize(data.slice(b * dim, (b + 1) * dim)));
     }
-    if (out.dims.length !== 3) throw new Error(`OnnxEmbeddingSource(${this.name}): output ${name} has shape [${out.dims.join(', ')}], expected 2 or 3 dimensions`);
+    if (out.dims.length !== 3)
+      throw new Error(`OnnxEmbeddingSource(${this.name}): output ${name} has shape [${out.dims.join(', ')}], expected 2 or 3 dimensions`);
     const dim = out.dims[2]!;
     return encoded.map((row, b) => {
       const pooled = new Float32Array(dim);

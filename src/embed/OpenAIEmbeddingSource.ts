@@ -20,7 +20,10 @@ export class OpenAIEmbeddingSource implements EmbeddingSource {
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     // encoding_format 'float': servers other than OpenAI's often do not implement the base64 default.
-    const reply = await this.#client.embeddings.create({ model: this.name, input: texts, encoding_format: 'float' }, signal ? { signal } : {});
+    const reply = await this.#client.embeddings.create(
+      { model: this.name, input: texts, encoding_format: 'float' },
+      signal ? { signal } : {},
+    );
     const where = `OpenAIEmbeddingSource(${this.name} at ${this.#client.baseURL})`;
     if (reply.data.length !== texts.length) throw new Error(`${where}: asked for ${texts.length} vectors, got ${reply.data.length}`);
     const vectors = [...reply.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);

@@ -57,7 +57,11 @@ export class WordPieceTokenizer {
 
   #words(text: string): string[] {
     let t = text.replace(/[\p{Cc}\p{Cf}]/gu, ' ');
-    if (this.#lowercase) t = t.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+    if (this.#lowercase)
+      t = t
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/\p{Mn}/gu, '');
     return t.match(/[\p{P}\p{S}]|[^\s\p{P}\p{S}]+/gu) ?? [];
   }
 

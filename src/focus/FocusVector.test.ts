@@ -31,7 +31,10 @@ describe('focus vector (DPO)', () => {
   });
 
   it('rejects pairs of mixed dimensions with a clear error', () => {
-    assert.throws(() => trainFocusVector([{ chosen: new Float32Array(3), rejected: new Float32Array(4) }]), /pair 0 has embeddings of length 3\/4, expected 3/);
+    assert.throws(
+      () => trainFocusVector([{ chosen: new Float32Array(3), rejected: new Float32Array(4) }]),
+      /pair 0 has embeddings of length 3\/4, expected 3/,
+    );
     assert.throws(() => trainFocusVector([]), /no preference pairs/);
   });
 });

@@ -32,12 +32,16 @@ export interface EmbeddedPair {
  * Differences e_chosen − e_rejected are kept sparse (lexical embeddings have a few dozen non-zeros), which keeps
  * 1,000 pairs well under a second on one core. Deterministic for the same pairs.
  */
-export function trainFocusVector(pairs: EmbeddedPair[], { beta = 2, epochs = 200, learningRate = 0.05, l2 = 1e-3 }: DpoOptions = {}): TrainingResult {
+export function trainFocusVector(
+  pairs: EmbeddedPair[],
+  { beta = 2, epochs = 200, learningRate = 0.05, l2 = 1e-3 }: DpoOptions = {},
+): TrainingResult {
   const first = pairs[0];
   if (!first) throw new Error('trainFocusVector failed: no preference pairs');
   const dim = first.chosen.length;
   const differences = pairs.map(({ chosen, rejected }, i) => {
-    if (chosen.length !== dim || rejected.length !== dim) throw new Error(`trainFocusVector failed: pair ${i} has embeddings of length ${chosen.length}/${rejected.length}, expected ${dim}`);
+    if (chosen.length !== dim || rejected.length !== dim)
+      throw new Error(`trainFocusVector failed: pair ${i} has embeddings of length ${chosen.length}/${rejected.length}, expected ${dim}`);
     return sparseDifference(chosen, rejected);
   });
   const w = new Float64Array(dim);

@@ -65,7 +65,15 @@ export interface FocusStats {
  */
 export class FocusedMemorizer implements Memorizer {
   readonly name: string;
-  readonly stats: FocusStats = { segments: 0, judgeCalls: 0, pairsKept: 0, pairsSkipped: {}, rankedByVector: 0, trainings: 0, rankingMs: 0 };
+  readonly stats: FocusStats = {
+    segments: 0,
+    judgeCalls: 0,
+    pairsKept: 0,
+    pairsSkipped: {},
+    rankedByVector: 0,
+    trainings: 0,
+    rankingMs: 0,
+  };
   readonly #source: CandidateSource;
   readonly #store: MemoryStore;
   readonly #judge: PairwiseJudge | null;
@@ -118,7 +126,11 @@ export class FocusedMemorizer implements Memorizer {
     }
     if (!this.#judge) return { kind: 'memory', memory: withFocus(passing[0]!.memory, focus, 2, null) };
 
-    const judged: JudgedCandidate[] = passing.map((c) => ({ text: c.text, descriptionTokens: c.descriptionTokens, correctness: c.correctness }));
+    const judged: JudgedCandidate[] = passing.map((c) => ({
+      text: c.text,
+      descriptionTokens: c.descriptionTokens,
+      correctness: c.correctness,
+    }));
     const tournament = await runTournament(judged, this.#judge, focus.examples, this.#maxJudgeCalls, signal);
     this.stats.judgeCalls += tournament.judgeCalls;
     const kept = withFocus(passing[tournament.best]!.memory, focus, 2, tournament.bestWinShare);
@@ -131,7 +143,13 @@ export class FocusedMemorizer implements Memorizer {
     await this.#store.resetFocusVector(group);
   }
 
-  async #keepPair(segment: Segment, focus: FocusContext, prompt: string, passing: Candidate[], preferences: { winner: number; loser: number }[]): Promise<void> {
+  async #keepPair(
+    segment: Segment,
+    focus: FocusContext,
+    prompt: string,
+    passing: Candidate[],
+    preferences: { winner: number; loser: number }[],
+  ): Promise<void> {
     const choice = choosePair(passing, preferences);
     if ('skipped' in choice) {
       this.stats.pairsSkipped[choice.skipped] = (this.stats.pairsSkipped[choice.skipped] ?? 0) + 1;
@@ -173,7 +191,9 @@ export class FocusedMemorizer implements Memorizer {
     const embedded = [];
     for (const pair of pairs) {
       const [chosen, rejected] =
-        pair.chosenEmbedding && pair.rejectedEmbedding ? [pair.chosenEmbedding, pair.rejectedEmbedding] : await this.#embedder.embed([pair.chosen, pair.rejected]);
+        pair.chosenEmbedding && pair.rejectedEmbedding
+          ? [pair.chosenEmbedding, pair.rejectedEmbedding]
+          : await this.#embedder.embed([pair.chosen, pair.rejected]);
       embedded.push({ chosen: chosen!, rejected: rejected! });
     }
     const started = performance.now();

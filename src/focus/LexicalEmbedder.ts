@@ -1,7 +1,9 @@
 import { normalize, type EmbeddingSource } from '../embed/EmbeddingSource.js';
 
 const STOP_WORDS = new Set(
-  'a an the and or but of in on at to from by with for is are was were be been being it its this that these those there here as into onto over under then than while who whom which what when where why how he she they them his her their robot robots camera segment'.split(' '),
+  'a an the and or but of in on at to from by with for is are was were be been being it its this that these those there here as into onto over under then than while who whom which what when where why how he she they them his her their robot robots camera segment'.split(
+    ' ',
+  ),
 );
 
 /**

@@ -10,7 +10,8 @@ describe('LlmPairwiseJudge', () => {
   });
   afterEach(() => server.stop());
 
-  const judgeOn = (s: StandInModelServer) => new LlmPairwiseJudge({ client: new OpenAI({ baseURL: s.url, apiKey: 'k', maxRetries: 0 }), model: 'judge' });
+  const judgeOn = (s: StandInModelServer) =>
+    new LlmPairwiseJudge({ client: new OpenAI({ baseURL: s.url, apiKey: 'k', maxRetries: 0 }), model: 'judge' });
 
   /** The stand-in prefers whichever description mentions a colour, wherever it is shown. */
   function preferColour(s: StandInModelServer) {

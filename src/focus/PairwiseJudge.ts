@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 
 /** Which of two descriptions is more useful for the task's questions, as seen in one ordering. */
 export type Verdict = 'first' | 'second' | 'tie';
@@ -87,7 +87,13 @@ export function parseVerdict(content: string): Verdict {
  * Asks the judge twice with the positions swapped; only a consistent, non-tie verdict counts. Returns the index
  * (0 for `a`, 1 for `b`) of the preferred candidate, or null.
  */
-export async function judgeBothWays(judge: PairwiseJudge, a: string, b: string, examples: string[], signal?: AbortSignal): Promise<0 | 1 | null> {
+export async function judgeBothWays(
+  judge: PairwiseJudge,
+  a: string,
+  b: string,
+  examples: string[],
+  signal?: AbortSignal,
+): Promise<0 | 1 | null> {
   const [forward, backward] = await Promise.all([judge.compare(a, b, examples, signal), judge.compare(b, a, examples, signal)]);
   if (forward === 'first' && backward === 'second') return 0;
   if (forward === 'second' && backward === 'first') return 1;

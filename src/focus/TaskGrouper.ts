@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { cosineSimilarity } from '../memory/embedding.js';
@@ -87,7 +87,11 @@ export class ClassifierGrouper implements TaskGrouper {
   readonly #model: string;
   readonly #known: Set<string>;
 
-  constructor({ client, model, known = ['counting', 'object_recognition', 'action_reasoning', 'temporal_perception', 'speech', 'location'] }: ClassifierGrouperOptions) {
+  constructor({
+    client,
+    model,
+    known = ['counting', 'object_recognition', 'action_reasoning', 'temporal_perception', 'speech', 'location'],
+  }: ClassifierGrouperOptions) {
     this.#client = client;
     this.#model = model;
     this.#known = new Set(known);

@@ -69,9 +69,7 @@ export class TaskLog {
   /** Up to `limit` recent task texts of a group, newest last. */
   async examples(group: string, limit: number): Promise<string[]> {
     const tasks = await this.#store.recentTasks(this.#robotId, limit, group);
-    return tasks
-      .sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0))
-      .map((t) => t.text);
+    return tasks.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0)).map((t) => t.text);
   }
 
   #advance(group: string): void {

@@ -16,7 +16,12 @@ export async function openTaskFocus(
   { store, embedder, env = process.env }: { store: MemoryStore; embedder: EmbeddingSource | null; env?: NodeJS.ProcessEnv },
 ): Promise<TaskFocus> {
   const focus = new TaskFocus({
-    taskLog: new TaskLog({ store, robotId: config.robot_id, grouper: grouperFor(config, embedder, env), switchAfter: config.focus.switch_after }),
+    taskLog: new TaskLog({
+      store,
+      robotId: config.robot_id,
+      grouper: grouperFor(config, embedder, env),
+      switchAfter: config.focus.switch_after,
+    }),
     depth: config.focus.depth,
     maxExamples: config.focus.max_examples,
     adapters: config.focus.adapters,
@@ -25,12 +30,17 @@ export async function openTaskFocus(
   return focus;
 }
 
-function grouperFor(config: Pick<Config, 'focus' | 'answerer' | 'memorizer'>, embedder: EmbeddingSource | null, env: NodeJS.ProcessEnv): TaskGrouper {
+function grouperFor(
+  config: Pick<Config, 'focus' | 'answerer' | 'memorizer'>,
+  embedder: EmbeddingSource | null,
+  env: NodeJS.ProcessEnv,
+): TaskGrouper {
   switch (config.focus.grouping) {
     case 'given':
       return new FixedGrouper();
     case 'embedding':
-      if (!embedder) throw new Error('parameter focus.grouping = "embedding" needs an embedding source: set embedding.url or embedding.onnx_path');
+      if (!embedder)
+        throw new Error('parameter focus.grouping = "embedding" needs an embedding source: set embedding.url or embedding.onnx_path');
       return new EmbeddingGrouper({ embedder });
     case 'classifier': {
       const [url, model, keyEnv] = config.answerer.url

@@ -2,7 +2,11 @@ import { strict as assert } from 'node:assert';
 import { choosePair, runTournament, type JudgedCandidate } from './preferences.js';
 import type { PairwiseJudge, Verdict } from './PairwiseJudge.js';
 
-const candidate = (text: string, descriptionTokens = 30, correctness: number | null = null): JudgedCandidate => ({ text, descriptionTokens, correctness });
+const candidate = (text: string, descriptionTokens = 30, correctness: number | null = null): JudgedCandidate => ({
+  text,
+  descriptionTokens,
+  correctness,
+});
 
 /** A judge with a fixed ranking of texts, optionally biased to always answer "first" for one text pair. */
 function rankingJudge(order: string[]): PairwiseJudge & { calls: number } {
@@ -36,7 +40,12 @@ describe('preference pairs', () => {
 
   it('stays within the judge-call budget', async () => {
     const judge = rankingJudge(['a', 'b', 'c', 'd']);
-    const result = await runTournament(['d', 'c', 'b', 'a'].map((t) => candidate(t)), judge, [], 5);
+    const result = await runTournament(
+      ['d', 'c', 'b', 'a'].map((t) => candidate(t)),
+      judge,
+      [],
+      5,
+    );
     assert.equal(result.judgeCalls, 4);
     assert.equal(judge.calls, 4);
   });
@@ -67,6 +76,12 @@ describe('preference pairs', () => {
     const lessCorrect = [candidate('a', 30, 0.5), candidate('b', 30, 0.9)];
     assert.deepEqual(choosePair(lessCorrect, [{ winner: 0, loser: 1 }]), { skipped: 'no-eligible-pair' });
     const chain = [candidate('a', 30), candidate('b', 45), candidate('c', 60)];
-    assert.deepEqual(choosePair(chain, [{ winner: 0, loser: 1 }, { winner: 1, loser: 2 }]), { chosen: 0, rejected: 1 });
+    assert.deepEqual(
+      choosePair(chain, [
+        { winner: 0, loser: 1 },
+        { winner: 1, loser: 2 },
+      ]),
+      { chosen: 0, rejected: 1 },
+    );
   });
 });

@@ -18,7 +18,9 @@ function recordingLogger(): Logger & { warnings: string[] } {
 /** Pearson correlation of two equally timed signals over their common length. */
 function correlation(a: Float32Array, b: Float32Array): number {
   const n = Math.min(a.length, b.length);
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < n; i++) {
     ab += a[i]! * b[i]!;
     aa += a[i]! ** 2;
@@ -36,7 +38,12 @@ async function decodeAll(decoder: AudioDecoder, format: SampleFormat, rate: numb
   decoder.setInfo(infoOf(wav));
   const frame = channels * BYTES_PER_SAMPLE[format];
   const framesPerChunk = Math.round(rate * 0.1);
-  const messages = audioMessages(wav.data, framesPerChunk * frame, START, (offset) => (BigInt(offset / frame) * NANOS_PER_SECOND) / BigInt(rate));
+  const messages = audioMessages(
+    wav.data,
+    framesPerChunk * frame,
+    START,
+    (offset) => (BigInt(offset / frame) * NANOS_PER_SECOND) / BigInt(rate),
+  );
   const chunks: PcmChunk[] = [];
   for (const message of messages) {
     const chunk = await decoder.decodeAudioData(message);
@@ -48,7 +55,13 @@ async function decodeAll(decoder: AudioDecoder, format: SampleFormat, rate: numb
 describe('AudioDecoder', () => {
   const reference = speechPcm(TEXT, 0, 0).samples;
 
-  for (const [format, rate, channels] of [['S16LE', 16_000, 1], ['F32LE', 48_000, 2], ['S32LE', 44_100, 1], ['U8', 22_050, 2], ['S16LE', 48_000, 6]] as const) {
+  for (const [format, rate, channels] of [
+    ['S16LE', 16_000, 1],
+    ['F32LE', 48_000, 2],
+    ['S32LE', 44_100, 1],
+    ['U8', 22_050, 2],
+    ['S16LE', 48_000, 6],
+  ] as const) {
     it(`turns ${format} ${channels}-channel ${rate} Hz speech into the same 16 kHz mono speech, continuously stamped`, async () => {
       const counter = new CauseCounter(recordingLogger());
       const chunks = await decodeAll(new AudioDecoder({ counter }), format, rate, channels);
@@ -68,7 +81,10 @@ describe('AudioDecoder', () => {
   it('reads a chunk that carries a whole WAV file by its own header', async () => {
     const decoder = new AudioDecoder({ counter: new CauseCounter(recordingLogger()) });
     decoder.setInfo({ channels: 1, sample_rate: 16_000, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' });
-    const chunk = await decoder.decodeAudioData({ header: { stamp: toRosTime(START), frame_id: '' }, audio: { data: speechWav(TEXT, { rate: 48_000, channels: 2, format: 'F32LE' }) } });
+    const chunk = await decoder.decodeAudioData({
+      header: { stamp: toRosTime(START), frame_id: '' },
+      audio: { data: speechWav(TEXT, { rate: 48_000, channels: 2, format: 'F32LE' }) },
+    });
     assert.ok(chunk && correlation(chunk.samples, reference) > 0.99);
   });
 
@@ -77,7 +93,10 @@ describe('AudioDecoder', () => {
     decoder.setInfo({ channels: 1, sample_rate: 16_000, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' });
     const data = new Uint8Array(3200);
     const first = await decoder.decodeAudioData({ header: { stamp: toRosTime(START), frame_id: '' }, audio: { data } });
-    const later = await decoder.decodeAudioData({ header: { stamp: toRosTime(START + 5n * NANOS_PER_SECOND), frame_id: '' }, audio: { data } });
+    const later = await decoder.decodeAudioData({
+      header: { stamp: toRosTime(START + 5n * NANOS_PER_SECOND), frame_id: '' },
+      audio: { data },
+    });
     assert.equal(first!.stamp, START);
     assert.equal(later!.stamp, START + 5n * NANOS_PER_SECOND);
   });
@@ -104,7 +123,12 @@ describe('AudioDecoder', () => {
     const wav = parseWav(speechWav(TEXT, { rate: 16_000, format: 'S16LE' }));
     const int16 = new Int16Array(wav.data.buffer.slice(wav.data.byteOffset, wav.data.byteOffset + wav.data.byteLength));
     const empty = { float32_data: [], int32_data: [], int16_data: [], int8_data: [], uint8_data: [] };
-    const message = (format: number, data: Partial<AudioStampedMsg['audio']['audio_data']>, rate = 16_000, channels = 1): AudioStampedMsg => ({
+    const message = (
+      format: number,
+      data: Partial<AudioStampedMsg['audio']['audio_data']>,
+      rate = 16_000,
+      channels = 1,
+    ): AudioStampedMsg => ({
       header: { stamp: toRosTime(START), frame_id: 'mic' },
       audio: { audio_data: { ...empty, ...data }, info: { format, channels, rate, chunk: 512 } },
     });
@@ -114,7 +138,10 @@ describe('AudioDecoder', () => {
       ['int32', message(2, { int32_data: Int32Array.from(int16, (v) => v * 65536) })],
       ['int8', message(16, { int8_data: Int8Array.from(int16, (v) => v >> 8) })],
       ['uint8', message(32, { uint8_data: Uint8Array.from(int16, (v) => (v >> 8) + 128) })],
-      ['float32 stereo', message(1, { float32_data: Float32Array.from({ length: int16.length * 2 }, (_, i) => int16[i >> 1]! / 32768) }, 16_000, 2)],
+      [
+        'float32 stereo',
+        message(1, { float32_data: Float32Array.from({ length: int16.length * 2 }, (_, i) => int16[i >> 1]! / 32768) }, 16_000, 2),
+      ],
     ];
     for (const [name, msg] of variants) {
       const chunk = new AudioDecoder({ counter: new CauseCounter(recordingLogger()) }).decodeAudioStamped(msg);
@@ -131,7 +158,10 @@ describe('AudioDecoder', () => {
     const logger = recordingLogger();
     const counter = new CauseCounter(logger);
     const decoder = new AudioDecoder({ counter });
-    const chunk = (data: Uint8Array, second: bigint) => ({ header: { stamp: toRosTime(START + second * NANOS_PER_SECOND), frame_id: '' }, audio: { data } });
+    const chunk = (data: Uint8Array, second: bigint) => ({
+      header: { stamp: toRosTime(START + second * NANOS_PER_SECOND), frame_id: '' },
+      audio: { data },
+    });
 
     assert.equal(await decoder.decodeAudioData(chunk(new Uint8Array(640), 0n)), null);
     assert.equal(await decoder.decodeAudioData(chunk(new Uint8Array(640), 0n)), null);
@@ -148,7 +178,13 @@ describe('AudioDecoder', () => {
     const good = await decoder.decodeAudioData(chunk(new Uint8Array(3200), 5n));
 
     assert.ok(good && good.samples.length > 1500);
-    assert.deepEqual(counter.snapshot(), { audio_no_info: 2, audio_bad_length: 1, audio_bad_sample: 1, audio_unsupported_format: 1, audio_unsupported_coding: 1 });
+    assert.deepEqual(counter.snapshot(), {
+      audio_no_info: 2,
+      audio_bad_length: 1,
+      audio_bad_sample: 1,
+      audio_unsupported_format: 1,
+      audio_unsupported_coding: 1,
+    });
     assert.equal(logger.warnings.length, 5);
     assert.match(logger.warnings[0]!, /before any AudioInfo/);
     assert.match(logger.warnings[1]!, /641 bytes is not a whole number of S16LE frames of 2 channel/);

@@ -60,7 +60,10 @@ export class AudioDecoder {
     const where = `AudioDecoder: chunk at ${formatStamp(stamp)}`;
     const info = this.#info;
     if (!info) {
-      this.#counter.count('audio_no_info', `${where} arrived before any AudioInfo, so its format is unknown; skipped (is the AudioInfo topic remapped?)`);
+      this.#counter.count(
+        'audio_no_info',
+        `${where} arrived before any AudioInfo, so its format is unknown; skipped (is the AudioInfo topic remapped?)`,
+      );
       return null;
     }
     const bytes = toBytes(msg.audio.data);
@@ -71,7 +74,10 @@ export class AudioDecoder {
     const coding = info.coding_format.trim().toLowerCase();
     if (coding === 'mp3') return this.#decodeMp3(bytes, stamp, where);
     if (!['wave', 'wav', 'raw', 'pcm', ''].includes(coding)) {
-      this.#counter.count('audio_unsupported_coding', `${where}: coding_format "${info.coding_format}" is not supported (supported: wave, raw, pcm, mp3); skipped`);
+      this.#counter.count(
+        'audio_unsupported_coding',
+        `${where}: coding_format "${info.coding_format}" is not supported (supported: wave, raw, pcm, mp3); skipped`,
+      );
       return null;
     }
     let pcm = { data: bytes, format: info.sample_format.trim().toUpperCase(), channels: info.channels, rate: info.sample_rate };
@@ -85,14 +91,20 @@ export class AudioDecoder {
       }
     }
     if (!(pcm.format in BYTES_PER_SAMPLE)) {
-      this.#counter.count('audio_unsupported_format', `${where}: sample_format "${pcm.format}" is not supported (supported: ${Object.keys(BYTES_PER_SAMPLE).join(', ')}); skipped`);
+      this.#counter.count(
+        'audio_unsupported_format',
+        `${where}: sample_format "${pcm.format}" is not supported (supported: ${Object.keys(BYTES_PER_SAMPLE).join(', ')}); skipped`,
+      );
       return null;
     }
     if (!this.#validShape(pcm.channels, pcm.rate, where)) return null;
     const format = pcm.format as SampleFormat;
     const frame = BYTES_PER_SAMPLE[format] * pcm.channels;
     if (pcm.data.length % frame !== 0) {
-      this.#counter.count('audio_bad_length', `${where}: ${pcm.data.length} bytes is not a whole number of ${format} frames of ${pcm.channels} channel(s); skipped`);
+      this.#counter.count(
+        'audio_bad_length',
+        `${where}: ${pcm.data.length} bytes is not a whole number of ${format} frames of ${pcm.channels} channel(s); skipped`,
+      );
       return null;
     }
     const samples = readPcm(pcm.data, format);
@@ -107,13 +119,26 @@ export class AudioDecoder {
     const { info, audio_data: data } = msg.audio;
     let samples: Float32Array;
     switch (info.format) {
-      case PA_FLOAT32: samples = Float32Array.from(data.float32_data); break;
-      case PA_INT32: samples = scaled(data.int32_data, 1 / 2 ** 31, 0); break;
-      case PA_INT16: samples = scaled(data.int16_data, 1 / 32768, 0); break;
-      case PA_INT8: samples = scaled(data.int8_data, 1 / 128, 0); break;
-      case PA_UINT8: samples = scaled(data.uint8_data, 1 / 128, -128); break;
+      case PA_FLOAT32:
+        samples = Float32Array.from(data.float32_data);
+        break;
+      case PA_INT32:
+        samples = scaled(data.int32_data, 1 / 2 ** 31, 0);
+        break;
+      case PA_INT16:
+        samples = scaled(data.int16_data, 1 / 32768, 0);
+        break;
+      case PA_INT8:
+        samples = scaled(data.int8_data, 1 / 128, 0);
+        break;
+      case PA_UINT8:
+        samples = scaled(data.uint8_data, 1 / 128, -128);
+        break;
       default:
-        this.#counter.count('audio_unsupported_format', `${where}: PortAudio format code ${info.format} is not supported (supported: 1 float32, 2 int32, 8 int16, 16 int8, 32 uint8); skipped`);
+        this.#counter.count(
+          'audio_unsupported_format',
+          `${where}: PortAudio format code ${info.format} is not supported (supported: 1 float32, 2 int32, 8 int16, 16 int8, 32 uint8); skipped`,
+        );
         return null;
     }
     if (samples.length === 0) {
@@ -122,7 +147,10 @@ export class AudioDecoder {
     }
     if (!this.#validShape(info.channels, info.rate, where)) return null;
     if (samples.length % info.channels !== 0) {
-      this.#counter.count('audio_bad_length', `${where}: ${samples.length} samples is not a whole number of frames of ${info.channels} channels; skipped`);
+      this.#counter.count(
+        'audio_bad_length',
+        `${where}: ${samples.length} samples is not a whole number of frames of ${info.channels} channels; skipped`,
+      );
       return null;
     }
     if (!this.#finite(samples, where)) return null;
@@ -143,13 +171,19 @@ export class AudioDecoder {
         await decoder.ready;
         this.#mp3 = decoder;
       } catch (error) {
-        this.#counter.count('audio_mp3_unavailable', `${where} is MP3 and the MP3 decoder could not start (${(error as Error).message}); publish PCM instead: run the capture node with format:=wave`);
+        this.#counter.count(
+          'audio_mp3_unavailable',
+          `${where} is MP3 and the MP3 decoder could not start (${(error as Error).message}); publish PCM instead: run the capture node with format:=wave`,
+        );
         return null;
       }
     }
     const decoded = this.#mp3.decode(bytes);
     if (decoded.errors.length > 0) {
-      this.#counter.count('audio_mp3_error', `${where}: MP3 decoding failed (${decoded.errors[0]!.message}); the capture node's format:=wave avoids MP3 altogether`);
+      this.#counter.count(
+        'audio_mp3_error',
+        `${where}: MP3 decoding failed (${decoded.errors[0]!.message}); the capture node's format:=wave avoids MP3 altogether`,
+      );
     }
     if (decoded.samplesDecoded === 0) return null;
     const channels = decoded.channelData.length;

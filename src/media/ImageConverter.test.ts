@@ -3,7 +3,18 @@ import sharp from 'sharp';
 import { ImageConverter, type CameraFrame } from './ImageConverter.js';
 import { ImageRejectedError, type ImageRejection } from './ImageRejectedError.js';
 import {
-  BLUE, GREEN, RED, at, compressedImage, decodeImage, header, leftRight, luma, rawImage, solid, type Rgb,
+  BLUE,
+  GREEN,
+  RED,
+  at,
+  compressedImage,
+  decodeImage,
+  header,
+  leftRight,
+  luma,
+  rawImage,
+  solid,
+  type Rgb,
 } from '../../test/support/frames.js';
 import type { CompressedImageMsg, ImageMsg } from '../messages.js';
 
@@ -27,7 +38,10 @@ async function assertHalves(frame: CameraFrame, size: [number, number], left: Rg
 }
 
 async function rejection(frame: CameraFrame): Promise<ImageRejection> {
-  const err: unknown = await converter.convert(frame).then(() => undefined, (e: unknown) => e);
+  const err: unknown = await converter.convert(frame).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ImageRejectedError, `expected an ImageRejectedError, got ${String(err)}`);
   return err.code;
 }
@@ -58,7 +72,12 @@ describe('ImageConverter', () => {
     const paint = leftRight(RED, BLUE);
     await assertHalves(image(rawImage({ encoding: 'yuyv', width: 1280, height: 720, paint })), [448, 256], RED, BLUE);
     await assertHalves(image(rawImage({ encoding: 'uyvy', width: 1280, height: 723, padding: 6, paint })), [448, 256], RED, BLUE);
-    await assertHalves(image(rawImage({ encoding: 'mono16', width: 1280, height: 720, paint, bigEndian: true })), [448, 256], grey(RED), grey(BLUE));
+    await assertHalves(
+      image(rawImage({ encoding: 'mono16', width: 1280, height: 720, paint, bigEndian: true })),
+      [448, 256],
+      grey(RED),
+      grey(BLUE),
+    );
   });
 
   it('skips the padding at the end of each row (step > width × bytes per pixel)', async () => {
@@ -70,7 +89,12 @@ describe('ImageConverter', () => {
   });
 
   it('keeps the colour of 4-channel frames whose alpha is 0', async () => {
-    await assertHalves(image(rawImage({ encoding: 'bgra8', width: 64, height: 64, alpha: 0, paint: solid(GREEN) })), [64, 64], GREEN, GREEN);
+    await assertHalves(
+      image(rawImage({ encoding: 'bgra8', width: 64, height: 64, alpha: 0, paint: solid(GREEN) })),
+      [64, 64],
+      GREEN,
+      GREEN,
+    );
   });
 
   it('passes a JPEG that already fits through byte for byte', async () => {
@@ -137,8 +161,16 @@ describe('ImageConverter', () => {
     const jpeg = await compressedImage({ codec: 'jpeg', width: 640, height: 480, paint: leftRight(RED, BLUE) });
     const bytes = jpeg.data;
     assert.equal(await rejection(compressed({ ...jpeg, data: bytes.subarray(0, bytes.length / 2) })), 'corrupt_image', 'truncated');
-    assert.equal(await rejection(compressed({ ...jpeg, data: Uint8Array.from([0xff, 0xd8, 0x00, 0x01, 0x02, 0x03, 0x04]) })), 'corrupt_image', 'no frame header');
-    assert.equal(await rejection(compressed({ ...jpeg, data: Uint8Array.from([1, 2, 3, 4]) })), 'corrupt_image', 'jpeg format, not jpeg data');
+    assert.equal(
+      await rejection(compressed({ ...jpeg, data: Uint8Array.from([0xff, 0xd8, 0x00, 0x01, 0x02, 0x03, 0x04]) })),
+      'corrupt_image',
+      'no frame header',
+    );
+    assert.equal(
+      await rejection(compressed({ ...jpeg, data: Uint8Array.from([1, 2, 3, 4]) })),
+      'corrupt_image',
+      'jpeg format, not jpeg data',
+    );
     assert.equal(await rejection(compressed({ ...jpeg, format: 'theora', data: Uint8Array.from([1, 2, 3, 4]) })), 'unsupported_format');
     assert.equal(await rejection(compressed({ ...jpeg, data: new Uint8Array(0) })), 'empty_image');
   });

@@ -112,10 +112,7 @@ function checkImage(msg: ImageMsg): void {
     throw new ImageRejectedError('odd_width', `${where}: 4:2:2 YUV needs an even width`);
   }
   if (msg.data.length < msg.step * msg.height) {
-    throw new ImageRejectedError(
-      'short_data',
-      `${where}: data has ${msg.data.length} bytes, step × height is ${msg.step * msg.height}`,
-    );
+    throw new ImageRejectedError('short_data', `${where}: data has ${msg.data.length} bytes, step × height is ${msg.step * msg.height}`);
   }
 }
 

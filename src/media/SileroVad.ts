@@ -30,11 +30,13 @@ export class SileroVad {
     try {
       session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, interOpNumThreads: 1 });
     } catch (error) {
-      throw new Error(`SileroVad: cannot load the VAD model ${modelPath}: ${(error as Error).message}`);
+      throw new Error(`SileroVad: cannot load the VAD model ${modelPath}: ${(error as Error).message}`, { cause: error });
     }
     for (const name of ['input', 'sr', 'h', 'c']) {
       if (!session.inputNames.includes(name)) {
-        throw new Error(`SileroVad: ${modelPath} is not a Silero VAD v4 model (inputs ${session.inputNames.join(', ')}; expected input, sr, h, c)`);
+        throw new Error(
+          `SileroVad: ${modelPath} is not a Silero VAD v4 model (inputs ${session.inputNames.join(', ')}; expected input, sr, h, c)`,
+        );
       }
     }
     return new SileroVad(session);

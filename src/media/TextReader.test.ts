@@ -20,15 +20,20 @@ describe('TextReader', () => {
 
   it('reads a sign and a notice, top to bottom, with boxes where the words are', async () => {
     const lines = await reader.read(await scene('Kitchen', 'Wet floor, take care'));
-    assert.deepEqual(lines.map((l) => l.text), ['Kitchen', 'Wet floor, take care']);
-    const [sign, notice] = lines as [typeof lines[0], typeof lines[0]];
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['Kitchen', 'Wet floor, take care'],
+    );
+    const [sign, notice] = lines as [(typeof lines)[0], (typeof lines)[0]];
     assert.ok(sign.confidence > 0.9 && notice.confidence > 0.9);
     assert.ok(sign.box.top > 100 && sign.box.top + sign.box.height < 230, JSON.stringify(sign.box));
     assert.ok(notice.box.top > 330 && notice.box.left > 100 && notice.box.left + notice.box.width < 540, JSON.stringify(notice.box));
   });
 
   it('reads nothing in an image without text', async () => {
-    const wall = await sharp({ create: { width: 448, height: 320, channels: 3, background: '#6b8e23' } }).png().toBuffer();
+    const wall = await sharp({ create: { width: 448, height: 320, channels: 3, background: '#6b8e23' } })
+      .png()
+      .toBuffer();
     assert.deepEqual(await reader.read(new Uint8Array(wall)), []);
   });
 

@@ -50,7 +50,13 @@ export class TextReader {
   readonly #detectionSide: number;
   readonly #minConfidence: number;
 
-  private constructor(det: ort.InferenceSession, rec: ort.InferenceSession, characters: string[], detectionSide: number, minConfidence: number) {
+  private constructor(
+    det: ort.InferenceSession,
+    rec: ort.InferenceSession,
+    characters: string[],
+    detectionSide: number,
+    minConfidence: number,
+  ) {
     this.#det = det;
     this.#rec = rec;
     this.#characters = characters;
@@ -58,7 +64,11 @@ export class TextReader {
     this.#minConfidence = minConfidence;
   }
 
-  static async load({ modelDir = defaultOcrModelDir(), detectionSide = 640, minConfidence = 0.6 }: TextReaderOptions = {}): Promise<TextReader> {
+  static async load({
+    modelDir = defaultOcrModelDir(),
+    detectionSide = 640,
+    minConfidence = 0.6,
+  }: TextReaderOptions = {}): Promise<TextReader> {
     const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
     try {
       const [det, rec, keys] = await Promise.all([
@@ -74,7 +84,7 @@ export class TextReader {
       }
       return new TextReader(det, rec, characters, Math.max(32, Math.round(detectionSide / 32) * 32), minConfidence);
     } catch (error) {
-      throw new Error(`TextReader: cannot load the OCR models in ${modelDir}: ${(error as Error).message}`);
+      throw new Error(`TextReader: cannot load the OCR models in ${modelDir}: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -96,7 +106,10 @@ export class TextReader {
     const scale = Math.min(1, this.#detectionSide / Math.max(width, height));
     const w = Math.max(32, Math.round((width * scale) / 32) * 32);
     const h = Math.max(32, Math.round((height * scale) / 32) * 32);
-    const small = await sharp(rgb, { raw: { width, height, channels: 3 } }).resize(w, h, { fit: 'fill' }).raw().toBuffer();
+    const small = await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .resize(w, h, { fit: 'fill' })
+      .raw()
+      .toBuffer();
     const input = new Float32Array(3 * w * h);
     for (let i = 0; i < w * h; i++) {
       for (let c = 0; c < 3; c++) {
@@ -124,7 +137,11 @@ export class TextReader {
     const crops = await Promise.all(
       boxes.map(async (box) => {
         const cropWidth = Math.min(REC_MAX_WIDTH, Math.max(REC_HEIGHT / 4, Math.ceil((REC_HEIGHT * box.width) / box.height)));
-        const pixels = await sharp(rgb, { raw: { width, height, channels: 3 } }).extract(box).resize(cropWidth, REC_HEIGHT, { fit: 'fill' }).raw().toBuffer();
+        const pixels = await sharp(rgb, { raw: { width, height, channels: 3 } })
+          .extract(box)
+          .resize(cropWidth, REC_HEIGHT, { fit: 'fill' })
+          .raw()
+          .toBuffer();
         return { pixels, width: cropWidth };
       }),
     );
@@ -140,7 +157,9 @@ export class TextReader {
         }
       }
     });
-    const out = await this.#rec.run({ [this.#rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, REC_HEIGHT, batchWidth]) });
+    const out = await this.#rec.run({
+      [this.#rec.inputNames[0]!]: new ort.Tensor('float32', input, [crops.length, 3, REC_HEIGHT, batchWidth]),
+    });
     const scores = out[this.#rec.outputNames[0]!]!;
     const [, steps, classes] = scores.dims as [number, number, number];
     const data = scores.data as Float32Array;
@@ -166,7 +185,12 @@ export class TextReader {
   }
 }
 
-interface PixelBox { left: number; top: number; right: number; bottom: number }
+interface PixelBox {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
 
 /** Bounding boxes of the 8-connected regions above the pixel threshold whose mean probability passes the box threshold. */
 function components(probability: Float32Array, width: number, height: number): PixelBox[] {

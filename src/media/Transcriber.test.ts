@@ -16,7 +16,13 @@ describe('Transcriber', () => {
     let received: { model: string; language: string | null; sampleRate: number; format: string; samples: number } | null = null;
     server.onTranscription = (request) => {
       const wav = parseWav(request.audio);
-      received = { model: request.model, language: request.language, sampleRate: wav.sampleRate, format: wav.format, samples: wav.data.length / 2 };
+      received = {
+        model: request.model,
+        language: request.language,
+        sampleRate: wav.sampleRate,
+        format: wav.format,
+        samples: wav.data.length / 2,
+      };
       return '  Hello robot.  ';
     };
     const transcriber = new Transcriber({ url: server.url, model: 'whisper-x', language: 'de', timeoutS: 5, apiKey: 'secret-1' });
@@ -26,7 +32,12 @@ describe('Transcriber', () => {
   });
 
   it('is built from the audio parameters, with the key from the named environment variable and no language when empty', async () => {
-    const audio = audioParams.parse({ transcriber_url: server.url, transcriber_model: 'm', transcriber_timeout_s: 5, transcriber_api_key_env: 'MY_KEY' });
+    const audio = audioParams.parse({
+      transcriber_url: server.url,
+      transcriber_model: 'm',
+      transcriber_timeout_s: 5,
+      transcriber_api_key_env: 'MY_KEY',
+    });
     const transcriber = Transcriber.fromConfig(audio, { MY_KEY: 'k2' });
     assert.ok(transcriber);
     await transcriber.transcribe(new Float32Array(1600));
@@ -38,6 +49,9 @@ describe('Transcriber', () => {
   it('fails with the endpoint and the reason when the server hangs past the timeout', async () => {
     server.failNext({ kind: 'hang' }, 2);
     const transcriber = new Transcriber({ url: server.url, model: 'whisper-x', timeoutS: 1 });
-    await assert.rejects(transcriber.transcribe(new Float32Array(1600)), /Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-x\) failed: .*timed out/i);
+    await assert.rejects(
+      transcriber.transcribe(new Float32Array(1600)),
+      /Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-x\) failed: .*timed out/i,
+    );
   });
 });

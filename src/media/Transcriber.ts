@@ -55,7 +55,9 @@ export class Transcriber {
       );
       return result.text.trim();
     } catch (error) {
-      throw new Error(`Transcriber: ${this.#url}/audio/transcriptions (model ${this.#model}) failed: ${(error as Error).message}`);
+      throw new Error(`Transcriber: ${this.#url}/audio/transcriptions (model ${this.#model}) failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -77,7 +77,7 @@ const SLICE_BYTES = 128 * 1024;
 /** Runs `convertRow` for output rows 0…rows-1, yielding to the event loop after each slice of input. */
 async function byRows(rows: number, inputBytesPerRow: number, convertRow: (row: number) => void): Promise<void> {
   const perSlice = Math.max(1, Math.floor(SLICE_BYTES / inputBytesPerRow));
-  for (let row = 0; row < rows; ) {
+  for (let row = 0; row < rows;) {
     const end = Math.min(rows, row + perSlice);
     for (; row < end; row++) convertRow(row);
     if (row < rows) await nextTurn();
@@ -117,7 +117,10 @@ async function highBytesHalved(msg: ImageMsg, data: Uint8Array): Promise<Pixels>
     for (let i = 0; i < width * 4; i += 4) {
       const sum =
         ((data[top + i + hi]! + data[top + i + 2 + hi]! + data[bottom + i + hi]! + data[bottom + i + 2 + hi]!) << 8) +
-        data[top + i + lo]! + data[top + i + 2 + lo]! + data[bottom + i + lo]! + data[bottom + i + 2 + lo]!;
+        data[top + i + lo]! +
+        data[top + i + 2 + lo]! +
+        data[bottom + i + lo]! +
+        data[bottom + i + 2 + lo]!;
       out[o++] = sum >> 10;
     }
   });

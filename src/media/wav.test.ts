@@ -7,7 +7,10 @@ describe('wav', () => {
     const wav = parseWav(encodeWav(samples, 16_000));
     assert.deepEqual([wav.sampleRate, wav.channels, wav.format, wav.data.length], [16_000, 1, 'S16LE', 14]);
     const view = new DataView(wav.data.buffer, wav.data.byteOffset, wav.data.byteLength);
-    assert.deepEqual(Array.from({ length: 7 }, (_, i) => view.getInt16(i * 2, true)), [0, 16384, -16383, 32767, -32767, 32767, -32767]);
+    assert.deepEqual(
+      Array.from({ length: 7 }, (_, i) => view.getInt16(i * 2, true)),
+      [0, 16384, -16383, 32767, -32767, 32767, -32767],
+    );
   });
 
   it('takes everything after the header when a streaming writer left the data size unknown', () => {

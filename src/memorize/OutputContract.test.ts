@@ -21,25 +21,38 @@ describe('OutputContract', () => {
     assert.equal(description(full), 'person_1 opens the front door.');
     assert.ok(full.ok && full.thinkingTokens > 0 && full.repairs.length === 0);
     // Qwen3 thinking templates put <think> in the prompt: the reply carries only the closing tag.
-    assert.equal(description(parse('The mug is red.\n</think>\n{"description": "A red mug stands on the table."}')), 'A red mug stands on the table.');
+    assert.equal(
+      description(parse('The mug is red.\n</think>\n{"description": "A red mug stands on the table."}')),
+      'A red mug stands on the table.',
+    );
     // JSON-looking text inside the thinking does not count; the answer after </think> does.
     assert.equal(description(parse('<think>maybe {"description": "draft"}</think>{"description": "final"}')), 'final');
   });
 
   it('counts thinking the server split off (reasoning field) against the limit', () => {
     const long = 'x'.repeat(4 * 6401);
-    assert.match(reason(parse('{"description": "A door opens."}', { reasoning: long })), /thinking too long: about 6401 tokens, at most 6400/);
+    assert.match(
+      reason(parse('{"description": "A door opens."}', { reasoning: long })),
+      /thinking too long: about 6401 tokens, at most 6400/,
+    );
     assert.equal(description(parse('{"description": "A door opens."}', { reasoning: 'x'.repeat(4 * 6400) })), 'A door opens.');
   });
 
   it('fails a thinking block that never closed and says when max_tokens cut it', () => {
-    assert.equal(reason(parse('<think>I keep thinking about', { finishReason: 'length' })), 'thinking never closed with </think> (the reply was cut off at max_tokens)');
+    assert.equal(
+      reason(parse('<think>I keep thinking about', { finishReason: 'length' })),
+      'thinking never closed with </think> (the reply was cut off at max_tokens)',
+    );
   });
 
   it('repairs code fences, prose around the JSON, trailing commas, single quotes and unquoted keys', () => {
     const cases: [string, string, string[]][] = [
       ['```json\n{"description": "person_2 waves."}\n```', 'person_2 waves.', ['code fence']],
-      ['Here is the memory: {"description": "person_2 waves."} Hope this helps!', 'person_2 waves.', ['text before the JSON', 'text after the JSON']],
+      [
+        'Here is the memory: {"description": "person_2 waves."} Hope this helps!',
+        'person_2 waves.',
+        ['text before the JSON', 'text after the JSON'],
+      ],
       ['{"description": "person_2 waves.",}', 'person_2 waves.', ['trailing comma']],
       ["{'description': 'person_2 says \"hi\" to the robot.'}", 'person_2 says "hi" to the robot.', ['single quotes']],
       ['{description: "person_2 waves."}', 'person_2 waves.', ['unquoted key']],
@@ -57,12 +70,18 @@ describe('OutputContract', () => {
     assert.equal(description(closed), 'person_1 puts the keys in the blue bowl.');
     assert.ok(closed.repairs.includes('closed a cut-off ending'));
     assert.equal(description(parse('{"description": "A cat sleeps on the sofa."')), 'A cat sleeps on the sofa.');
-    assert.equal(reason(parse('{"description": "person_1 puts the keys in the', { finishReason: 'length' })), 'the reply ends in the middle of the description (the reply was cut off at max_tokens)');
+    assert.equal(
+      reason(parse('{"description": "person_1 puts the keys in the', { finishReason: 'length' })),
+      'the reply ends in the middle of the description (the reply was cut off at max_tokens)',
+    );
     assert.equal(reason(parse('{"description": ')), 'the reply ends before a value');
   });
 
   it('holds the schema: exactly one key, a non-empty string', () => {
-    assert.equal(reason(parse('{"description": "A door.", "time": 3}')), 'the JSON has keys [description, time]; the contract wants exactly one key "description"');
+    assert.equal(
+      reason(parse('{"description": "A door.", "time": 3}')),
+      'the JSON has keys [description, time]; the contract wants exactly one key "description"',
+    );
     assert.equal(reason(parse('{"caption": "A door."}')), 'the JSON has keys [caption]; the contract wants exactly one key "description"');
     assert.equal(reason(parse('{"description": "   "}')), 'the description is empty');
     assert.equal(reason(parse('{"description": null}')), 'the description is a null, not a string');

@@ -110,7 +110,12 @@ export class OutputContract {
     const description = parsed.data.description;
     const descriptionTokens = approximateTokens(description);
     if (descriptionTokens > this.maxDescriptionTokens) {
-      return fail(`description too long: about ${descriptionTokens} tokens, at most ${this.maxDescriptionTokens}`, thinkingTokens, descriptionTokens, repairs);
+      return fail(
+        `description too long: about ${descriptionTokens} tokens, at most ${this.maxDescriptionTokens}`,
+        thinkingTokens,
+        descriptionTokens,
+        repairs,
+      );
     }
     return { ok: true, description, thinkingTokens, descriptionTokens, repairs: [...new Set(repairs)] };
   }
@@ -131,7 +136,9 @@ function schemaReason(value: unknown): string {
     return `the JSON has keys [${keys.join(', ')}]; the contract wants exactly one key "description"`;
   }
   const description = (value as { description: unknown }).description;
-  return typeof description === 'string' ? 'the description is empty' : `the description is a ${description === null ? 'null' : typeof description}, not a string`;
+  return typeof description === 'string'
+    ? 'the description is empty'
+    : `the description is a ${description === null ? 'null' : typeof description}, not a string`;
 }
 
 /** A description cut off after a full sentence can be closed; one cut off mid-sentence cannot be trusted. */
@@ -198,7 +205,8 @@ function normalizeObject(text: string): Scan {
   }
   // The reply ended inside the object.
   if (quote) {
-    if (escaped || !COMPLETE_ENDING.test(out.slice(stringStart))) return { error: 'the reply ends in the middle of the description', repairs };
+    if (escaped || !COMPLETE_ENDING.test(out.slice(stringStart)))
+      return { error: 'the reply ends in the middle of the description', repairs };
     out += '"';
   }
   out = dropTrailingComma(out, repairs);

@@ -19,7 +19,19 @@ async function sign(stamp: RosNanos, words: string, wall: string, panel: string)
 }
 
 function segment(overrides: Partial<Segment>): Segment {
-  return { robotId: 'r1', episode: 0, index: 3, start: T0, end: at(10), keyframes: [], speech: [], transcript: [], poses: [], dropped: {}, ...overrides };
+  return {
+    robotId: 'r1',
+    episode: 0,
+    index: 3,
+    start: T0,
+    end: at(10),
+    keyframes: [],
+    speech: [],
+    transcript: [],
+    poses: [],
+    dropped: {},
+    ...overrides,
+  };
 }
 
 const pose = (s: number, x: number, y: number): Pose => ({ stamp: at(s), frameId: 'map', x, y, z: 0, yaw: Math.PI / 2 });
@@ -41,7 +53,10 @@ describe('PerceptionMemorizer', () => {
     const outcome = await memorizer.memorize(
       segment({
         keyframes,
-        speech: [{ start: at(1), end: at(2.5), probability: 0.9 }, { start: at(7), end: at(8), probability: 0.8 }],
+        speech: [
+          { start: at(1), end: at(2.5), probability: 0.9 },
+          { start: at(7), end: at(8), probability: 0.8 },
+        ],
         transcript: [{ start: at(1), end: at(2.5), speaker: 'unknown', text: 'Where is the "kitchen"?' }],
         poses: [pose(0, 1, 2), pose(5, 1, 4), pose(9.5, 1, 5)],
       }),
@@ -51,9 +66,15 @@ describe('PerceptionMemorizer', () => {
     const memory = outcome.memory;
     assert.ok(memory.text.startsWith(PERCEPTION_LABEL));
     assert.match(memory.text, /Text read in the 5 camera images: "EXIT 12" \(in 3 of 5\), "Kitchen" \(in 2 of 5\)\./);
-    assert.match(memory.text, /Speech was heard for 2\.5 s in 2 stretches, from 14:00:01\.0 to 14:00:08\.0\. Said: "Where is the 'kitchen'\?" \(unknown at 14:00:01\.0\)\./);
+    assert.match(
+      memory.text,
+      /Speech was heard for 2\.5 s in 2 stretches, from 14:00:01\.0 to 14:00:08\.0\. Said: "Where is the 'kitchen'\?" \(unknown at 14:00:01\.0\)\./,
+    );
     assert.match(memory.text, /The view changed once \(at 14:00:06\.5\)\./);
-    assert.match(memory.text, /The robot moved 3\.0 m in frame "map", from x=1\.00 m, y=2\.00 m, heading 90° to x=1\.00 m, y=5\.00 m, heading 90°\./);
+    assert.match(
+      memory.text,
+      /The robot moved 3\.0 m in frame "map", from x=1\.00 m, y=2\.00 m, heading 90° to x=1\.00 m, y=5\.00 m, heading 90°\./,
+    );
     assert.deepEqual(
       [memory.id, memory.source, memory.model, memory.template, memory.createdAt, memory.segmentIndex, memory.taskGroup],
       ['r1/0/' + String(T0), 'perception', 'perception', PERCEPTION_TEMPLATE, at(10), 3, null],
@@ -69,9 +90,15 @@ describe('PerceptionMemorizer', () => {
     const bare = await memorizer.memorize(segment({}), { window: [], focus: null });
     assert.equal(bare.kind === 'memory' && bare.memory.text, `${PERCEPTION_LABEL} There were no camera images. No speech was heard.`);
 
-    const wall = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#777777' } }).jpeg().toBuffer();
+    const wall = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#777777' } })
+      .jpeg()
+      .toBuffer();
     const quiet = await memorizer.memorize(
-      segment({ keyframes: [0, 5].map((s) => ({ stamp: at(s), jpeg: new Uint8Array(wall), width: 640, height: 480 })), speech: [{ start: at(3), end: at(4), probability: 0.7 }], poses: [pose(1, 0, 0), pose(9, 0, 0.01)] }),
+      segment({
+        keyframes: [0, 5].map((s) => ({ stamp: at(s), jpeg: new Uint8Array(wall), width: 640, height: 480 })),
+        speech: [{ start: at(3), end: at(4), probability: 0.7 }],
+        poses: [pose(1, 0, 0), pose(9, 0, 0.01)],
+      }),
       { window: [], focus: null },
     );
     assert.equal(
@@ -84,7 +111,10 @@ describe('PerceptionMemorizer', () => {
     warnings.length = 0;
     const good = await sign(at(1), 'EXIT 12', '#8a9a7b', '#1d6b2a');
     const broken: Keyframe = { stamp: at(5), jpeg: new Uint8Array([0xff, 0xd8, 0xff, 0x00, 1, 2, 3]), width: 640, height: 480 };
-    const outcome = await new PerceptionMemorizer({ reader, now: () => at(10), logger }).memorize(segment({ keyframes: [good, broken] }), { window: [], focus: null });
+    const outcome = await new PerceptionMemorizer({ reader, now: () => at(10), logger }).memorize(segment({ keyframes: [good, broken] }), {
+      window: [],
+      focus: null,
+    });
     assert.equal(outcome.kind, 'memory');
     assert.match(outcome.memory.text, /Text read in the 2 camera images: "EXIT 12" \(in 1 of 2\)\. 1 of them could not be read\./);
     assert.equal(warnings.length, 1);

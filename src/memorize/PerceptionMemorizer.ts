@@ -56,7 +56,8 @@ export class PerceptionMemorizer implements Memorizer {
   readonly #logger: Logger;
 
   constructor({ reader, now, maxReadFrames = 4, thumbnails = false, logger = silentLogger }: PerceptionMemorizerOptions) {
-    if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1) throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
+    if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1)
+      throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
     this.#reader = reader;
     this.#now = now;
     this.#maxReadFrames = maxReadFrames;
@@ -81,19 +82,29 @@ export class PerceptionMemorizer implements Memorizer {
       const b = signatures[i];
       if (a && b && difference(a, b) > SCENE_CHANGE) changes.push(segment.keyframes[i]!.stamp);
     }
-    const text = [PERCEPTION_LABEL, textSentence(readings), speechSentence(segment), viewSentence(segment.keyframes.length, changes), poseSentence(segment.poses)]
+    const text = [
+      PERCEPTION_LABEL,
+      textSentence(readings),
+      speechSentence(segment),
+      viewSentence(segment.keyframes.length, changes),
+      poseSentence(segment.poses),
+    ]
       .filter((s) => s !== '')
       .join(' ');
-    const memory = await segmentMemory(segment, {
-      createdAt: this.#now(),
-      text,
-      source: 'perception',
-      taskGroup: null,
-      focusDepth: 0,
-      quality: { format: true, hygiene: null, preference: null, descriptionTokens: approximateTokens(text) },
-      model: 'perception',
-      template: PERCEPTION_TEMPLATE,
-    }, this.#thumbnails);
+    const memory = await segmentMemory(
+      segment,
+      {
+        createdAt: this.#now(),
+        text,
+        source: 'perception',
+        taskGroup: null,
+        focusDepth: 0,
+        quality: { format: true, hygiene: null, preference: null, descriptionTokens: approximateTokens(text) },
+        model: 'perception',
+        template: PERCEPTION_TEMPLATE,
+      },
+      this.#thumbnails,
+    );
     return { kind: 'memory', memory };
   }
 
@@ -119,9 +130,14 @@ export class PerceptionMemorizer implements Memorizer {
     for (const i of chosen) {
       if (signal?.aborted) break;
       try {
-        texts.set(i, (await this.#reader.read(keyframes[i]!.jpeg)).map((line) => line.text));
+        texts.set(
+          i,
+          (await this.#reader.read(keyframes[i]!.jpeg)).map((line) => line.text),
+        );
       } catch (error) {
-        this.#logger.warn(`${this.name}: keyframe at ${clock(keyframes[i]!.stamp)} of segment ${segment.index} could not be read: ${(error as Error).message}`);
+        this.#logger.warn(
+          `${this.name}: keyframe at ${clock(keyframes[i]!.stamp)} of segment ${segment.index} could not be read: ${(error as Error).message}`,
+        );
         texts.set(i, null);
       }
     }
@@ -159,7 +175,9 @@ function speechSentence(segment: Segment): string {
   const stretches = segment.speech.length === 1 ? 'one stretch' : `${segment.speech.length} stretches`;
   const heard = `Speech was heard for ${total.toFixed(1)} s in ${stretches}, from ${clock(segment.speech[0]!.start)} to ${clock(segment.speech.at(-1)!.end)}`;
   if (segment.transcript.length === 0) return `${heard}; there is no transcript of it.`;
-  const said = segment.transcript.map((line) => `"${line.text.replace(/\s+/g, ' ').trim().replace(/"/g, "'")}" (${line.speaker} at ${clock(line.start)})`);
+  const said = segment.transcript.map(
+    (line) => `"${line.text.replace(/\s+/g, ' ').trim().replace(/"/g, "'")}" (${line.speaker} at ${clock(line.start)})`,
+  );
   return `${heard}. Said: ${said.join('; ')}.`;
 }
 

@@ -13,7 +13,10 @@ describe('PolicyClient', () => {
   afterEach(() => server.stop());
 
   it('returns thinking a reasoning parser split off, the finish reason, and n choices of one request', async () => {
-    server.onChat = () => [{ content: '{"description": "A door."}', reasoning_content: 'I see a door.' }, { content: '{"descr', finish_reason: 'length' }];
+    server.onChat = () => [
+      { content: '{"description": "A door."}', reasoning_content: 'I see a door.' },
+      { content: '{"descr', finish_reason: 'length' },
+    ];
     const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: 'k', timeoutMs: 1000, sampling });
     const completion = await client.complete(hello, { n: 2 });
     assert.deepEqual(completion.choices, [
@@ -25,7 +28,13 @@ describe('PolicyClient', () => {
   });
 
   it('sends the output schema as response_format only when asked, and leaves top_k out when off', async () => {
-    await new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, sampling: { ...sampling, topK: -1 } }).complete(hello);
+    await new PolicyClient({
+      baseURL: server.url,
+      model: 'p',
+      apiKey: null,
+      timeoutMs: 1000,
+      sampling: { ...sampling, topK: -1 },
+    }).complete(hello);
     await new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, sampling, jsonSchema: true }).complete(hello);
     const [plain, constrained] = server.chatRequests();
     assert.equal(plain!.response_format, undefined);

@@ -68,7 +68,16 @@ export class PolicyError extends Error {
 }
 
 /** Network error codes that mean nothing answered at the endpoint. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * The memorization policy behind an OpenAI-compatible endpoint (vLLM). One call is one HTTP request; retries
@@ -98,7 +107,8 @@ export class PolicyClient {
 
   /** The client `memorizer.*` parameters describe; the API key is read from the variable `api_key_env` names. */
   static fromConfig(params: Config['memorizer'], env: NodeJS.ProcessEnv = process.env): PolicyClient {
-    if (params.url === '') throw new Error('PolicyClient: memorizer.url is empty; set it to the policy endpoint, e.g. http://gpu-box:8000/v1');
+    if (params.url === '')
+      throw new Error('PolicyClient: memorizer.url is empty; set it to the policy endpoint, e.g. http://gpu-box:8000/v1');
     const key = params.api_key_env === '' ? undefined : env[params.api_key_env];
     return new PolicyClient({
       baseURL: params.url,
@@ -114,7 +124,10 @@ export class PolicyClient {
    * Asks for `n` replies to one request (one prompt evaluation, n samples). Throws `PolicyError` on any failure.
    * `model` overrides the served model, e.g. a task group's adapter.
    */
-  async complete(messages: ChatMessage[], { n = 1, model = this.model, signal }: { n?: number; model?: string; signal?: AbortSignal } = {}): Promise<PolicyCompletion> {
+  async complete(
+    messages: ChatMessage[],
+    { n = 1, model = this.model, signal }: { n?: number; model?: string; signal?: AbortSignal } = {},
+  ): Promise<PolicyCompletion> {
     const body: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming & { top_k?: number } = {
       model,
       messages,
@@ -136,7 +149,11 @@ export class PolicyClient {
       model,
       choices: reply.choices.map((choice) => {
         const message = choice.message as typeof choice.message & { reasoning_content?: string | null; reasoning?: string | null };
-        return { content: message?.content ?? null, reasoning: message?.reasoning_content ?? message?.reasoning ?? null, finishReason: choice.finish_reason ?? null };
+        return {
+          content: message?.content ?? null,
+          reasoning: message?.reasoning_content ?? message?.reasoning ?? null,
+          finishReason: choice.finish_reason ?? null,
+        };
       }),
       usage: reply.usage ? { promptTokens: reply.usage.prompt_tokens, completionTokens: reply.usage.completion_tokens } : null,
     };
@@ -144,19 +161,28 @@ export class PolicyClient {
 
   #classify(error: unknown, signal: AbortSignal | undefined): PolicyError {
     const where = this.#where();
-    if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) return new PolicyError('aborted', `${where}: aborted`, null, { cause: error });
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return new PolicyError('timeout', `${where}: no reply within the timeout`, null, { cause: error });
+    if (error instanceof OpenAI.APIUserAbortError || signal?.aborted)
+      return new PolicyError('aborted', `${where}: aborted`, null, { cause: error });
+    if (error instanceof OpenAI.APIConnectionTimeoutError)
+      return new PolicyError('timeout', `${where}: no reply within the timeout`, null, { cause: error });
     if (error instanceof OpenAI.APIConnectionError) {
       const code = networkCode(error);
-      if (code !== null && UNREACHABLE_CODES.has(code)) return new PolicyError('unreachable', `${where}: cannot connect (${code})`, null, { cause: error });
-      return new PolicyError('connection', `${where}: the connection closed before a complete reply (${code ?? causeMessage(error)})`, null, { cause: error });
+      if (code !== null && UNREACHABLE_CODES.has(code))
+        return new PolicyError('unreachable', `${where}: cannot connect (${code})`, null, { cause: error });
+      return new PolicyError(
+        'connection',
+        `${where}: the connection closed before a complete reply (${code ?? causeMessage(error)})`,
+        null,
+        { cause: error },
+      );
     }
     if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
       const status = error.status;
       const kind = status >= 500 || status === 429 || status === 408 ? 'server' : 'rejected';
       return new PolicyError(kind, `${where}: HTTP ${status}: ${error.message}`, status, { cause: error });
     }
-    if (error instanceof SyntaxError) return new PolicyError('protocol', `${where}: the reply is not valid JSON (${error.message})`, null, { cause: error });
+    if (error instanceof SyntaxError)
+      return new PolicyError('protocol', `${where}: the reply is not valid JSON (${error.message})`, null, { cause: error });
     return new PolicyError('protocol', `${where}: ${error instanceof Error ? error.message : String(error)}`, null, { cause: error });
   }
 

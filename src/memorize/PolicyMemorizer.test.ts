@@ -9,12 +9,22 @@ import { PolicyClient } from './PolicyClient.js';
 import { PolicyMemorizer, type PolicyMemorizerOptions } from './PolicyMemorizer.js';
 import { MEMORIZE_TEMPLATE } from './prompts.js';
 
-const GOOD = '<think>person_2 asks about keys; person_1 points at the bowl.</think>\n{"description": "person_1 points person_2 to the keys in the blue bowl on the hall table."}';
+const GOOD =
+  '<think>person_2 asks about keys; person_1 points at the bowl.</think>\n{"description": "person_1 points person_2 to the keys in the blue bowl on the hall table."}';
 const NOW = T0 + 999n;
 
-function memorizerFor(server: StandInModelServer, options: Partial<PolicyMemorizerOptions> & { timeoutMs?: number; apiKey?: string | null } = {}): PolicyMemorizer {
+function memorizerFor(
+  server: StandInModelServer,
+  options: Partial<PolicyMemorizerOptions> & { timeoutMs?: number; apiKey?: string | null } = {},
+): PolicyMemorizer {
   const { timeoutMs = 2000, apiKey = null, ...rest } = options;
-  const client = new PolicyClient({ baseURL: server.url, model: 'taskmem-policy', apiKey, timeoutMs, sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 4096 } });
+  const client = new PolicyClient({
+    baseURL: server.url,
+    model: 'taskmem-policy',
+    apiKey,
+    timeoutMs,
+    sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 4096 },
+  });
   return new PolicyMemorizer({ client, retries: 2, backoffMs: 5, windowSlots: 4, now: () => NOW, ...rest });
 }
 
@@ -34,7 +44,10 @@ const userText = (request: ChatRequest) =>
 describe('PolicyMemorizer', () => {
   let server: StandInModelServer;
   const focus: FocusContext = { group: 'objects', examples: ['Where did I leave my keys?', 'What colour is the bowl?'], depth: 1 };
-  const context: MemorizeContext = { window: [memoryFixture(2, 'person_1 walks into the hall with a bag.'), memoryFixture(3, 'person_2 follows, talking on the phone.')], focus: null };
+  const context: MemorizeContext = {
+    window: [memoryFixture(2, 'person_1 walks into the hall with a bag.'), memoryFixture(3, 'person_2 follows, talking on the phone.')],
+    focus: null,
+  };
 
   beforeEach(async () => {
     server = await new StandInModelServer().start();
@@ -43,7 +56,11 @@ describe('PolicyMemorizer', () => {
   afterEach(() => server.stop());
 
   it('sends rules, window, speech and keyframe images in one request with the method sampling', async () => {
-    const segment = await segmentFixture({ index: 4, keyframes: 3, transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }] });
+    const segment = await segmentFixture({
+      index: 4,
+      keyframes: 3,
+      transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }],
+    });
     memoryOf(await memorizerFor(server).memorize(segment, context));
     const [request] = server.chatRequests();
     assert.ok(request);
@@ -64,7 +81,12 @@ describe('PolicyMemorizer', () => {
     assert.equal(images.length, 3);
     for (const image of images) {
       const jpeg = Buffer.from(image.image_url!.url.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
-      assert.deepEqual(await sharp(jpeg).metadata().then((m) => [m.format, m.width, m.height]), ['jpeg', 64, 32]);
+      assert.deepEqual(
+        await sharp(jpeg)
+          .metadata()
+          .then((m) => [m.format, m.width, m.height]),
+        ['jpeg', 64, 32],
+      );
     }
     assert.equal(server.requests[0]!.headers.authorization, undefined);
   });
@@ -75,7 +97,10 @@ describe('PolicyMemorizer', () => {
     const on = memoryOf(await memorizerFor(server).memorize(segment, { ...context, focus: { ...focus, model: 'policy-objects' } }));
     const [first, second] = server.chatRequests();
     assert.doesNotMatch(first!.messages[0]!.content as string, /Focus on content/);
-    assert.match(second!.messages[0]!.content as string, /Focus on content that will be used to answer questions similar to:\n- Where did I leave my keys\?\n- What colour is the bowl\?\n$/);
+    assert.match(
+      second!.messages[0]!.content as string,
+      /Focus on content that will be used to answer questions similar to:\n- Where did I leave my keys\?\n- What colour is the bowl\?\n$/,
+    );
     assert.equal(first!.model, 'taskmem-policy');
     assert.equal(second!.model, 'policy-objects');
     assert.deepEqual([off.taskGroup, off.focusDepth, off.model], [null, 0, 'taskmem-policy']);
@@ -83,7 +108,15 @@ describe('PolicyMemorizer', () => {
   });
 
   it('writes a memory from the thinking reply: id, times, pose at the middle, transcript, scores, template and model', async () => {
-    const segment = await segmentFixture({ index: 4, transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }], poses: [{ at: 0.5, x: 0, y: 0 }, { at: 4.8, x: 2, y: 3 }, { at: 9.5, x: 5, y: 5 }] });
+    const segment = await segmentFixture({
+      index: 4,
+      transcript: [{ at: 2, speaker: 'person_2', text: 'Where are my keys?' }],
+      poses: [
+        { at: 0.5, x: 0, y: 0 },
+        { at: 4.8, x: 2, y: 3 },
+        { at: 9.5, x: 5, y: 5 },
+      ],
+    });
     const memory = memoryOf(await memorizerFor(server).memorize(segment, context));
     assert.equal(memory.id, `r1/0/${segment.start}`);
     assert.equal(memory.text, 'person_1 points person_2 to the keys in the blue bowl on the hall table.');
@@ -97,11 +130,13 @@ describe('PolicyMemorizer', () => {
 
   it('keeps small JPEG thumbnails when asked', async () => {
     const segment = await segmentFixture({ index: 1, keyframes: 2 });
-    const vga = await sharp({ create: { width: 448, height: 256, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const vga = await sharp({ create: { width: 448, height: 256, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer();
     segment.keyframes = segment.keyframes.map((k) => ({ ...k, jpeg: new Uint8Array(vga), width: 448, height: 256 }));
     const memory = memoryOf(await memorizerFor(server, { thumbnails: true }).memorize(segment, context));
     assert.equal(memory.thumbnails.length, 2);
-    const meta = await sharp(memory.thumbnails[0]!).metadata();
+    const meta = await sharp(memory.thumbnails[0]).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 160, 91]);
   });
 
@@ -127,7 +162,10 @@ describe('PolicyMemorizer', () => {
   });
 
   it('asks again when a reply fails the quality gate', async () => {
-    const replies = ['{"description": "The video shows person_1 with a bag in the hall."}', '{"description": "person_1 hangs the bag on a hook by the door."}'];
+    const replies = [
+      '{"description": "The video shows person_1 with a bag in the hall."}',
+      '{"description": "person_1 hangs the bag on a hook by the door."}',
+    ];
     server.onChat = () => replies.shift()!;
     const memory = memoryOf(await memorizerFor(server).memorize(await segmentFixture({ index: 4 }), context));
     assert.equal(memory.text, 'person_1 hangs the bag on a hook by the door.');
@@ -152,7 +190,10 @@ describe('PolicyMemorizer', () => {
     server.failNext({ kind: 'hang' }, 3);
     const timedOut = failureOf(await hanging.memorize(segment, context));
     assert.equal(timedOut.unreachable, true);
-    assert.match(timedOut.failure.reason, /^policy endpoint unreachable after 3 attempts: attempt 1: policy taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1: no reply within the timeout;/);
+    assert.match(
+      timedOut.failure.reason,
+      /^policy endpoint unreachable after 3 attempts: attempt 1: policy taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1: no reply within the timeout;/,
+    );
 
     // A memorizer that has talked to the server before holds a kept-alive connection the dead server closes.
     const refused = memorizerFor(server);
@@ -167,14 +208,22 @@ describe('PolicyMemorizer', () => {
 
   it('logs once when the endpoint stops answering and once when it answers again', async () => {
     const lines: string[] = [];
-    const logger = { debug: () => {}, info: (m: string) => lines.push(`info: ${m}`), warn: (m: string) => lines.push(`warn: ${m}`), error: (m: string) => lines.push(`error: ${m}`) };
+    const logger = {
+      debug: () => {},
+      info: (m: string) => lines.push(`info: ${m}`),
+      warn: (m: string) => lines.push(`warn: ${m}`),
+      error: (m: string) => lines.push(`error: ${m}`),
+    };
     const memorizer = memorizerFor(server, { timeoutMs: 100, logger });
     server.failNext({ kind: 'hang' }, 6);
     failureOf(await memorizer.memorize(await segmentFixture({ index: 1 }), context));
     failureOf(await memorizer.memorize(await segmentFixture({ index: 2 }), context));
     memoryOf(await memorizer.memorize(await segmentFixture({ index: 3 }), context));
     assert.equal(lines.length, 2);
-    assert.match(lines[0]!, /^warn: policy taskmem-policy: endpoint unreachable \(.*no reply within the timeout\); segments fail or fall back until it answers$/);
+    assert.match(
+      lines[0]!,
+      /^warn: policy taskmem-policy: endpoint unreachable \(.*no reply within the timeout\); segments fail or fall back until it answers$/,
+    );
     assert.match(lines[1]!, /^info: policy taskmem-policy: endpoint http:\/\/127\.0\.0\.1:\d+\/v1 reachable again$/);
   });
 
@@ -224,11 +273,7 @@ describe('PolicyMemorizer', () => {
   });
 
   it('samples n candidates in one request and returns each with its contract and gate result', async () => {
-    server.onChat = () => [
-      GOOD,
-      '{"description": "person_1 walks into the hall with a bag."}',
-      'no json here',
-    ];
+    server.onChat = () => [GOOD, '{"description": "person_1 walks into the hall with a bag."}', 'no json here'];
     const memorizer = memorizerFor(server);
     const source: CandidateSource = memorizer; // the task-focus stage takes it as its candidate source
     const batch = await source.sampleCandidates(await segmentFixture({ index: 4 }), { ...context, focus: { ...focus, depth: 2 } }, 3);
@@ -236,7 +281,10 @@ describe('PolicyMemorizer', () => {
     assert.equal(server.chatRequests().length, 1);
     assert.equal(server.chatRequests()[0]!.n, 3);
     assert.match(server.chatRequests()[0]!.messages[0]!.content as string, /Focus on content/);
-    assert.deepEqual(batch.candidates.map((c) => c.passed), [true, false, false]);
+    assert.deepEqual(
+      batch.candidates.map((c) => c.passed),
+      [true, false, false],
+    );
     assert.equal(batch.candidates[0]!.memory?.taskGroup, 'objects');
     assert.match(batch.candidates[0]!.text, /blue bowl/);
     assert.deepEqual(batch.candidates[1]!.reasons, ['repeats a preceding fact: "person_1 walks into the hall with a bag"']);
@@ -258,7 +306,10 @@ describe('PolicyMemorizer', () => {
   });
 
   it('is built from the configuration with the API key from the named environment variable', async () => {
-    const config = configSchema.parse({ memorizer: { url: server.url, api_key_env: 'POLICY_KEY', retries: 0 }, store: { thumbnails: false } });
+    const config = configSchema.parse({
+      memorizer: { url: server.url, api_key_env: 'POLICY_KEY', retries: 0 },
+      store: { thumbnails: false },
+    });
     const memorizer = PolicyMemorizer.fromConfig(config, { now: () => NOW, env: { POLICY_KEY: 'secret' } });
     memoryOf(await memorizer.memorize(await segmentFixture({ index: 0 }), { window: [], focus: null }));
     assert.equal(server.requests[0]!.headers.authorization, 'Bearer secret');

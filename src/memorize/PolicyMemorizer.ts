@@ -53,7 +53,8 @@ export interface SampledCandidate {
  * images by reference (`promptText`). `unreachable`: no attempt got an HTTP response (refused, timed out, or the
  * connection closed first), so a caller may fall back to the perception memorizer.
  */
-export type CandidateBatch = { candidates: SampledCandidate[]; prompt: string; model: string } | { failure: FailedSegment; unreachable: boolean };
+export type CandidateBatch =
+  { candidates: SampledCandidate[]; prompt: string; model: string } | { failure: FailedSegment; unreachable: boolean };
 
 /** One segment's request, built once and sent unchanged on every attempt. */
 interface PolicyRequest {
@@ -87,7 +88,17 @@ export class PolicyMemorizer implements Memorizer {
   /** Whether the last request reached the endpoint; a change is logged once, not every segment. */
   #reachable = true;
 
-  constructor({ client, retries, backoffMs, windowSlots, now, thumbnails = false, contract = new OutputContract(), gate = new QualityGate(), logger = silentLogger }: PolicyMemorizerOptions) {
+  constructor({
+    client,
+    retries,
+    backoffMs,
+    windowSlots,
+    now,
+    thumbnails = false,
+    contract = new OutputContract(),
+    gate = new QualityGate(),
+    logger = silentLogger,
+  }: PolicyMemorizerOptions) {
     this.#client = client;
     this.#retries = retries;
     this.#backoffMs = backoffMs;
@@ -101,7 +112,10 @@ export class PolicyMemorizer implements Memorizer {
   }
 
   /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
-  static fromConfig(config: Pick<Config, 'memorizer' | 'segment' | 'store'>, { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv }): PolicyMemorizer {
+  static fromConfig(
+    config: Pick<Config, 'memorizer' | 'segment' | 'store'>,
+    { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv },
+  ): PolicyMemorizer {
     return new PolicyMemorizer({
       client: PolicyClient.fromConfig(config.memorizer, env),
       retries: config.memorizer.retries,
@@ -176,7 +190,12 @@ export class PolicyMemorizer implements Memorizer {
     const focus = context.focus;
     const focused = focus !== null && focus.depth >= 1 && focus.examples.length > 0;
     return {
-      messages: memorizeMessages({ segment, window: context.window, focusExamples: focused ? focus.examples : [], windowSlots: this.#windowSlots }),
+      messages: memorizeMessages({
+        segment,
+        window: context.window,
+        focusExamples: focused ? focus.examples : [],
+        windowSlots: this.#windowSlots,
+      }),
       model: focus?.model ?? this.#client.model,
       taskGroup: focused ? focus.group : null,
       preceding: context.window.map((m) => m.text),
@@ -196,7 +215,12 @@ export class PolicyMemorizer implements Memorizer {
     }
   }
 
-  async #candidate(segment: Segment, request: PolicyRequest, completion: PolicyCompletion, choice: PolicyReply | undefined): Promise<SampledCandidate> {
+  async #candidate(
+    segment: Segment,
+    request: PolicyRequest,
+    completion: PolicyCompletion,
+    choice: PolicyReply | undefined,
+  ): Promise<SampledCandidate> {
     const reply: PolicyReply = choice ?? { content: null, reasoning: null, finishReason: null };
     const parsed = this.#contract.parse(reply);
     const gate: GateResult = this.#gate.check(parsed, request.preceding);
@@ -211,16 +235,20 @@ export class PolicyMemorizer implements Memorizer {
       correctness: null,
     };
     if (!parsed.ok || !gate.passed) return { ...base, memory: null };
-    const memory = await segmentMemory(segment, {
-      createdAt: this.#now(),
-      text: parsed.description,
-      source: 'policy',
-      taskGroup: request.taskGroup,
-      focusDepth: request.taskGroup === null ? 0 : 1,
-      quality: gate.scores,
-      model: completion.model,
-      template: MEMORIZE_TEMPLATE,
-    }, this.#thumbnails);
+    const memory = await segmentMemory(
+      segment,
+      {
+        createdAt: this.#now(),
+        text: parsed.description,
+        source: 'policy',
+        taskGroup: request.taskGroup,
+        focusDepth: request.taskGroup === null ? 0 : 1,
+        quality: gate.scores,
+        model: completion.model,
+        template: MEMORIZE_TEMPLATE,
+      },
+      this.#thumbnails,
+    );
     return { ...base, memory };
   }
 

@@ -9,7 +9,9 @@ const check = (description: string, preceding: string[] = []) => gate.check(repl
 
 describe('QualityGate', () => {
   it('passes a clean description and reports its scores', () => {
-    const result = check('person_1 sets a blue bowl on the hall table and says "keys go here".', ['person_1 walks into the hall carrying groceries.']);
+    const result = check('person_1 sets a blue bowl on the hall table and says "keys go here".', [
+      'person_1 walks into the hall carrying groceries.',
+    ]);
     assert.deepEqual(result.reasons, []);
     assert.equal(result.passed, true);
     assert.deepEqual(result.scores, { format: true, hygiene: true, preference: null, descriptionTokens: 17 });
@@ -42,7 +44,7 @@ describe('QualityGate', () => {
       ['Based on previous videos, person_1 is the cook of the house.', 'meta phrase: "Based on previous videos"'],
       ['person_1 leaves the kitchen; this clip ends with the lights off.', 'meta phrase: "this clip ends"'],
       ['person_1 says "person_2: pass the salt" while laughing.', 'transcript-style speaker label inside quotes'],
-      ['person_1 reads out \'Speaker 2: welcome\' from the sheet.', 'transcript-style speaker label inside quotes'],
+      ["person_1 reads out 'Speaker 2: welcome' from the sheet.", 'transcript-style speaker label inside quotes'],
       ['The video shows person_1 opening the fridge door.', 'starts with "The video"'],
       ['person_1 reaches for the shelf and then...', 'describes a cut-off ending: "..."'],
       ['OK.', 'length: only 1 word'],

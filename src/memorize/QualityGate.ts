@@ -42,7 +42,11 @@ export class QualityGate {
   /** Checks a parsed reply against the preceding descriptions of its window. */
   check(reply: ParsedReply, preceding: string[]): GateResult {
     if (!reply.ok) {
-      return { passed: false, reasons: [`format: ${reply.reason}`], scores: { format: false, hygiene: null, preference: null, descriptionTokens: reply.descriptionTokens ?? 0 } };
+      return {
+        passed: false,
+        reasons: [`format: ${reply.reason}`],
+        scores: { format: false, hygiene: null, preference: null, descriptionTokens: reply.descriptionTokens ?? 0 },
+      };
     }
     const text = reply.description;
     const reasons: string[] = [];
@@ -61,7 +65,10 @@ export class QualityGate {
   }
 
   #repeatedClause(text: string, preceding: string[]): string | null {
-    const earlier = preceding.flatMap(clauses).map(contentWords).filter((w) => w.size > 0);
+    const earlier = preceding
+      .flatMap(clauses)
+      .map(contentWords)
+      .filter((w) => w.size > 0);
     for (const clause of clauses(text)) {
       const words = contentWords(clause);
       if (words.size < this.#minClauseWords) continue;
@@ -101,7 +108,9 @@ function clauses(text: string): string[] {
 }
 
 const STOPWORDS = new Set(
-  'a an the and or but of to in on at by for with from into onto over under up down out off is are was were be been being has have had do does did it its it\'s this that these those there here he she they them his her their him who whom which what while then as also still again now just very some any one another each other than so not no'.split(' '),
+  "a an the and or but of to in on at by for with from into onto over under up down out off is are was were be been being has have had do does did it its it's this that these those there here he she they them his her their him who whom which what while then as also still again now just very some any one another each other than so not no".split(
+    ' ',
+  ),
 );
 
 function contentWords(clause: string): Set<string> {

@@ -36,12 +36,24 @@ export async function openMemorizer(
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
   const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
   if (!config.memorizer.url) {
-    return { memorizer: perception!, fallback: null, focused: null, focusCost: null, description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)' };
+    return {
+      memorizer: perception!,
+      fallback: null,
+      focused: null,
+      focusCost: null,
+      description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
+    };
   }
   const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
-    return { memorizer: policy, fallback, focused: null, focusCost: null, description: `policy ${config.memorizer.model} at ${config.memorizer.url}` };
+    return {
+      memorizer: policy,
+      fallback,
+      focused: null,
+      focusCost: null,
+      description: `policy ${config.memorizer.model} at ${config.memorizer.url}`,
+    };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
   const judgeModel = config.focus.judge_model || config.memorizer.model;

@@ -10,7 +10,10 @@ type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 function rendered(messages: ChatMessage[]): string {
   return messages
     .map((m) => {
-      const content = typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => ('text' in p ? p.text : 'image_url' in p ? p.image_url.url : '')).join('');
+      const content =
+        typeof m.content === 'string'
+          ? m.content
+          : (m.content ?? []).map((p) => ('text' in p ? p.text : 'image_url' in p ? p.image_url.url : '')).join('');
       return `<|${m.role}|>${content}<|end|>`;
     })
     .join('');
@@ -32,7 +35,15 @@ function windowOf(k: number): Memory[] {
 
 describe('memorization prompt', () => {
   it('orders rules, focus, window, speech, keyframes and pose, with keyframes as JPEG data URLs', async () => {
-    const segment = await segmentFixture({ index: 5, keyframes: 2, transcript: [{ at: 1.5, speaker: 'person_2', text: 'Where  are my keys?' }], poses: [{ at: 1, x: 9, y: 9 }, { at: 5.2, x: 1.25, y: -2 }] });
+    const segment = await segmentFixture({
+      index: 5,
+      keyframes: 2,
+      transcript: [{ at: 1.5, speaker: 'person_2', text: 'Where  are my keys?' }],
+      poses: [
+        { at: 1, x: 9, y: 9 },
+        { at: 5.2, x: 1.25, y: -2 },
+      ],
+    });
     const messages = memorizeMessages({ segment, window: windowOf(5), focusExamples: ['Where did I leave my keys?'], windowSlots: W });
     assert.equal(messages.length, 2);
     const [system, user] = messages;
@@ -41,9 +52,22 @@ describe('memorization prompt', () => {
     assert.match(rules, /Write only what is new/);
     assert.match(rules, /Do not begin with "The video"/);
     assert.match(rules, /one or two sentences/);
-    assert.ok(rules.indexOf('{"description": "..."}') < rules.indexOf(focusText(['Where did I leave my keys?'])), 'focus text comes after the output rules');
+    assert.ok(
+      rules.indexOf('{"description": "..."}') < rules.indexOf(focusText(['Where did I leave my keys?'])),
+      'focus text comes after the output rules',
+    );
     const text = promptText(messages);
-    const order = ['Preceding descriptions', 'thing number 1 ', 'New segment 14:00:50.0–14:01:00.0', '14:00:51.5 person_2: Where are my keys?', 'Camera image at 14:00:52.5:', '[image 1]', 'Camera image at 14:00:57.5:', '[image 2]', 'The robot was at x=1.25 m, y=-2.00 m'];
+    const order = [
+      'Preceding descriptions',
+      'thing number 1 ',
+      'New segment 14:00:50.0–14:01:00.0',
+      '14:00:51.5 person_2: Where are my keys?',
+      'Camera image at 14:00:52.5:',
+      '[image 1]',
+      'Camera image at 14:00:57.5:',
+      '[image 2]',
+      'The robot was at x=1.25 m, y=-2.00 m',
+    ];
     let last = -1;
     for (const piece of order) {
       const at = text.indexOf(piece);
@@ -53,14 +77,16 @@ describe('memorization prompt', () => {
     const images = (user!.content as OpenAI.Chat.Completions.ChatCompletionContentPart[]).filter((p) => p.type === 'image_url');
     assert.equal(images.length, 2);
     for (const image of images) {
-      const url = (image as OpenAI.Chat.Completions.ChatCompletionContentPartImage).image_url.url;
+      const url = image.image_url.url;
       assert.match(url, /^data:image\/jpeg;base64,/);
       assert.deepEqual([...Buffer.from(url.split(',')[1]!, 'base64').subarray(0, 2)], [0xff, 0xd8]);
     }
   });
 
   it('has no focus text without examples and no window lines without a window', async () => {
-    const text = promptText(memorizeMessages({ segment: await segmentFixture({ index: 0 }), window: [], focusExamples: [], windowSlots: W }));
+    const text = promptText(
+      memorizeMessages({ segment: await segmentFixture({ index: 0 }), window: [], focusExamples: [], windowSlots: W }),
+    );
     assert.doesNotMatch(text, /Focus on content/);
     assert.match(text, /Preceding descriptions: none\./);
     assert.match(text, /No speech was heard\./);
@@ -70,14 +96,19 @@ describe('memorization prompt', () => {
     const focus = ['How many cups are on the table?', 'Where is the red cup?'];
     const requests: string[] = [];
     for (let k = 0; k < texts.length; k++) {
-      requests.push(rendered(memorizeMessages({ segment: await segmentFixture({ index: k }), window: windowOf(k), focusExamples: focus, windowSlots: W })));
+      requests.push(
+        rendered(
+          memorizeMessages({ segment: await segmentFixture({ index: k }), window: windowOf(k), focusExamples: focus, windowSlots: W }),
+        ),
+      );
     }
     let sharedMemories = 0;
     for (let k = 1; k < requests.length; k++) {
       const [previous, next] = [requests[k - 1]!, requests[k]!];
       const shared = sharedPrefix(previous, next);
       assert.ok(shared > previous.indexOf(focusText(focus)) + focusText(focus).length, `request ${k} shares rules and focus`);
-      const memoriesIn = (request: string, upTo: number) => texts.filter((t) => request.indexOf(t) >= 0 && request.indexOf(t) + t.length <= upTo).length;
+      const memoriesIn = (request: string, upTo: number) =>
+        texts.filter((t) => request.indexOf(t) >= 0 && request.indexOf(t) + t.length <= upTo).length;
       const kept = memoriesIn(previous, shared);
       if (k > W) {
         // The dropped memory (segment k-1-W) sat at place (k-1-W) mod W; the prefix runs exactly up to its line.
@@ -95,15 +126,24 @@ describe('memorization prompt', () => {
     assert.equal(sharedMemories / (requests.length - 1 - W), 1.5);
 
     // Time order would share none: its first line changes with every segment.
-    const timeOrdered = (k: number) => `${focusText(focus)}${windowOf(k).map((m) => m.text).join('\n')}`;
+    const timeOrdered = (k: number) =>
+      `${focusText(focus)}${windowOf(k)
+        .map((m) => m.text)
+        .join('\n')}`;
     const [before, after] = [timeOrdered(9), timeOrdered(10)];
     assert.equal(sharedPrefix(before, after), before.indexOf(texts[5]!) + 'person_1 does thing number '.length);
   });
 
   it('puts each window memory in the place of its segment index, wherever it sits in the window', () => {
     const window = [7, 8, 9, 10].map((i) => memoryFixture(i, `m${i}`));
-    assert.deepEqual(windowOrder(window, W).map((m) => m.segmentIndex), [8, 9, 10, 7]);
-    assert.deepEqual(windowOrder([window[3]!, window[1]!], W).map((m) => m.segmentIndex), [8, 10]);
+    assert.deepEqual(
+      windowOrder(window, W).map((m) => m.segmentIndex),
+      [8, 9, 10, 7],
+    );
+    assert.deepEqual(
+      windowOrder([window[3]!, window[1]!], W).map((m) => m.segmentIndex),
+      [8, 10],
+    );
   });
 
   it('breaks the shared prefix right after the rules when the focus changes', async () => {

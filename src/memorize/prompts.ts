@@ -68,7 +68,9 @@ export function memorizeMessages({ segment, window, focusExamples, windowSlots }
     parts.push({ type: 'image_url', image_url: { url: `data:image/jpeg;base64,${Buffer.from(keyframe.jpeg).toString('base64')}` } });
   }
   const pose = nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n);
-  const where = pose ? `The robot was at x=${pose.x.toFixed(2)} m, y=${pose.y.toFixed(2)} m, heading ${degrees(pose.yaw)}° in frame "${pose.frameId}".\n` : '';
+  const where = pose
+    ? `The robot was at x=${pose.x.toFixed(2)} m, y=${pose.y.toFixed(2)} m, heading ${degrees(pose.yaw)}° in frame "${pose.frameId}".\n`
+    : '';
   parts.push({ type: 'text', text: `\n${where}Write the description of the new segment as the JSON object.` });
   return [
     { role: 'system', content: system },
@@ -134,7 +136,9 @@ export function promptText(messages: ChatMessage[]): string {
       const text =
         typeof content === 'string'
           ? content
-          : (content ?? []).map((part) => ('text' in part ? part.text : part.type === 'image_url' ? `[image ${++image}]` : `[${part.type}]`)).join('');
+          : (content ?? [])
+              .map((part) => ('text' in part ? part.text : part.type === 'image_url' ? `[image ${++image}]` : `[${part.type}]`))
+              .join('');
       return `<${message.role}>\n${text}`;
     })
     .join('\n');

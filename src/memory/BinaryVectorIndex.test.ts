@@ -3,7 +3,7 @@ import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
 
 function randomVector(dims: number, seed: number): Float32Array {
   let s = seed;
-  return new Float32Array(dims).map(() => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5);
+  return new Float32Array(dims).map(() => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
 }
 
 function hamming(a: Uint8Array, b: Uint8Array): number {
@@ -28,18 +28,24 @@ describe('BinaryVectorIndex', function () {
       const got = index.nearest(query, 25);
       const want = codes.map((code, i) => ({ key: i * 10, d: hamming(code, query) })).sort((a, b) => a.d - b.d);
       assert.equal(got.length, 25);
-      assert.deepEqual(got.map((key) => hamming(codes[key / 10]!, query)), want.slice(0, 25).map((w) => w.d));
+      assert.deepEqual(
+        got.map((key) => hamming(codes[key / 10]!, query)),
+        want.slice(0, 25).map((w) => w.d),
+      );
     });
   }
 
-  it('orders a shortlist by the float query against each code\'s sign bits', () => {
+  it("orders a shortlist by the float query against each code's sign bits", () => {
     const dims = 100;
     const index = new BinaryVectorIndex(dims);
     const vectors = Array.from({ length: 50 }, (_, i) => randomVector(dims, i + 7));
     vectors.forEach((v, i) => index.set(i, binaryCode(v)));
     const query = randomVector(dims, 4242);
     const signScore = (v: Float32Array) => v.reduce((sum, x, i) => sum + (x > 0 ? query[i]! : 0), 0);
-    const want = vectors.map((v, i) => ({ i, s: signScore(v) })).sort((a, b) => b.s - a.s).map((r) => r.i);
+    const want = vectors
+      .map((v, i) => ({ i, s: signScore(v) }))
+      .sort((a, b) => b.s - a.s)
+      .map((r) => r.i);
     assert.deepEqual(index.orderBySigns(query, [...vectors.keys()].reverse()), want);
     assert.throws(() => index.orderBySigns(query, [999]), /no code for key 999/);
   });

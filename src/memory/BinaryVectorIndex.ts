@@ -136,7 +136,10 @@ export class BinaryVectorIndex {
       for (let j = 0; j < bytes; j++) score += sums[j * 256 + heap[base + j]!]!;
       scores[k] = score;
     });
-    return keys.map((_, k) => k).sort((a, b) => scores[b]! - scores[a]!).map((k) => keys[k]!);
+    return keys
+      .map((_, k) => k)
+      .sort((a, b) => scores[b]! - scores[a]!)
+      .map((k) => keys[k]!);
   }
 
   #reserve(size: number): void {

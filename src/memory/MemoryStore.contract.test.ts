@@ -82,7 +82,10 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.put(redone), true);
       assert.equal(await store.count(), 1);
       assert.deepEqual(await store.get(memory.id), redone);
-      assert.deepEqual((await store.recall({ text: 'parcel' })).map((s) => s.memory.id), [memory.id]);
+      assert.deepEqual(
+        (await store.recall({ text: 'parcel' })).map((s) => s.memory.id),
+        [memory.id],
+      );
       assert.deepEqual(await store.recall({ text: 'mug' }), []);
     });
 
@@ -100,7 +103,10 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       const unspecific = await store.recall({ text: 'What did I do?', since: T0 + 15n * S, limit: 2 });
       assert.deepEqual(
         unspecific.map((h) => [h.memory.start, h.matchedBy]),
-        [[T0 + 30n * S, ['filter']], [T0 + 20n * S, ['filter']]],
+        [
+          [T0 + 30n * S, ['filter']],
+          [T0 + 20n * S, ['filter']],
+        ],
         'a question of stop words only falls back to the filters, newest first',
       );
     });
@@ -111,7 +117,8 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       await store.put(at(1, { taskGroup: 'kitchen', pose: { stamp: T0, frameId: 'map', x: 3, y: 4, z: 0, yaw: 0 } }));
       await store.put(at(2, { robotId: 'r2' }));
       await store.put(at(3, { episode: 1 }));
-      const ids = async (q: Parameters<MemoryStore['recall']>[0]) => (await store.recall({ text: 'mug', ...q })).map((h) => h.memory.text).sort();
+      const ids = async (q: Parameters<MemoryStore['recall']>[0]) =>
+        (await store.recall({ text: 'mug', ...q })).map((h) => h.memory.text).sort();
       assert.deepEqual(await ids({ since: T0 + 10n * S, until: T0 + 20n * S }), ['mug seen 1'], 'half-open overlap');
       assert.deepEqual(await ids({ since: T0 + 5n * S, until: T0 + 15n * S }), ['mug seen 0', 'mug seen 1']);
       assert.deepEqual(await ids({ asOf: T0 + 22n * S }), ['mug seen 0', 'mug seen 1'], 'createdAt <= asOf');
@@ -121,17 +128,26 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await ids({ near: { x: 3, y: 3, radius: 1.01 } }), ['mug seen 1']);
       assert.deepEqual(await ids({ near: { x: 1.5, y: 2, radius: 2.4 } }), [], 'the box corner is outside the circle');
       const newest = await store.recall({ robotId: 'r1', limit: 2 });
-      assert.deepEqual(newest.map((h) => [h.memory.text, h.score, h.matchedBy]), [
-        ['mug seen 3', 0, ['filter']],
-        ['mug seen 1', 0, ['filter']],
-      ]);
+      assert.deepEqual(
+        newest.map((h) => [h.memory.text, h.score, h.matchedBy]),
+        [
+          ['mug seen 3', 0, ['filter']],
+          ['mug seen 1', 0, ['filter']],
+        ],
+      );
       // A memory spanning hours overlaps a window that starts long after the memory did.
       const long = { ...at(100, { robotId: 'r3', text: 'a long watch of the mug' }), end: T0 + 100_000n * S };
       await store.put(long, unit(16, [2]));
       const late = { since: T0 + 50_000n * S, until: T0 + 50_010n * S, limit: 3 };
       assert.deepEqual(await ids(late), ['a long watch of the mug']);
-      assert.deepEqual((await store.recall({ ...late, vector: unit(16, [2]) })).map((h) => h.memory.id), [long.id]);
-      assert.deepEqual((await store.recall({ ...late, robotId: 'r3' })).map((h) => h.memory.id), [long.id]);
+      assert.deepEqual(
+        (await store.recall({ ...late, vector: unit(16, [2]) })).map((h) => h.memory.id),
+        [long.id],
+      );
+      assert.deepEqual(
+        (await store.recall({ ...late, robotId: 'r3' })).map((h) => h.memory.id),
+        [long.id],
+      );
     });
 
     it('ranks by vector similarity and fuses it with full text', async () => {
@@ -149,7 +165,10 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(hybrid[0]!.matchedBy, ['text', 'vector']);
       assert.ok(hybrid[0]!.score > hybrid[1]!.score);
       const filtered = await store.recall({ vector: unit(dims, [1, 2, 3]), since: T0 + 10n * S });
-      assert.deepEqual(filtered.map((h) => h.memory.text), ['a dog barks at the kettle', 'a dog sleeps']);
+      assert.deepEqual(
+        filtered.map((h) => h.memory.text),
+        ['a dog barks at the kettle', 'a dog sleeps'],
+      );
       await assert.rejects(store.put(sampleMemory({ start: T0 + 40n * S }), new Float32Array(8).fill(1)), /8 dimensions/);
     });
 
@@ -167,10 +186,14 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
     });
 
     it('gives the prompt window oldest first and forgets on request', async () => {
-      for (let i = 0; i < 6; i++) await store.put(sampleMemory({ start: T0 + BigInt(i) * 10n * S, segmentIndex: i, text: `segment ${i} lamp` }));
+      for (let i = 0; i < 6; i++)
+        await store.put(sampleMemory({ start: T0 + BigInt(i) * 10n * S, segmentIndex: i, text: `segment ${i} lamp` }));
       await store.put(sampleMemory({ episode: 1, start: T0, text: 'other episode' }));
       const window = await store.window('r1', 0, T0 + 50n * S, 4);
-      assert.deepEqual(window.map((m) => m.segmentIndex), [1, 2, 3, 4]);
+      assert.deepEqual(
+        window.map((m) => m.segmentIndex),
+        [1, 2, 3, 4],
+      );
       assert.deepEqual(await store.forget({ text: 'lamp on the moon' }), [], 'every word must match');
       const gone = await store.forget({ since: T0 + 45n * S, until: T0 + 100n * S, text: 'the lamp' });
       assert.deepEqual(gone.map((m) => m.segmentIndex).sort(), [4, 5]);
@@ -180,7 +203,16 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
     });
 
     it('records failures, progress, episodes, tasks, preferences and versioned focus vectors', async () => {
-      const failure = { id: memoryId('r1', 3, T0), robotId: 'r1', episode: 3, segmentIndex: 2, start: T0, end: T0 + 10n * S, reason: 'invalid JSON', attempts: 1 };
+      const failure = {
+        id: memoryId('r1', 3, T0),
+        robotId: 'r1',
+        episode: 3,
+        segmentIndex: 2,
+        start: T0,
+        end: T0 + 10n * S,
+        reason: 'invalid JSON',
+        attempts: 1,
+      };
       await store.recordFailure(failure);
       await store.recordFailure({ ...failure, attempts: 2, reason: 'timeout' });
       assert.deepEqual(await store.failures('r1'), [{ ...failure, attempts: 2, reason: 'timeout' }]);
@@ -198,26 +230,61 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       for (let i = 0; i < 3; i++) {
         await store.logTask({ id: `t${i}`, robotId: 'r1', stamp: T0 + BigInt(i), text: `q${i}`, group: i === 1 ? 'b' : 'a', kind: 'ask' });
       }
-      assert.deepEqual((await store.recentTasks('r1', 2)).map((t) => t.id), ['t2', 't1'], 'newest first');
-      assert.deepEqual((await store.recentTasks('r1', 5, 'a')).map((t) => t.text), ['q2', 'q0']);
+      assert.deepEqual(
+        (await store.recentTasks('r1', 2)).map((t) => t.id),
+        ['t2', 't1'],
+        'newest first',
+      );
+      assert.deepEqual(
+        (await store.recentTasks('r1', 5, 'a')).map((t) => t.text),
+        ['q2', 'q0'],
+      );
       await store.logTask({ id: 't9', robotId: 'r2', stamp: T0 + 1n, text: 'q9', group: 'a', kind: 'directive' });
 
-      const answer = { text: 'On the table.', abstained: false, confidence: 0.75, evidence: [memoryId('r1', 0, T0), memoryId('r1', 0, T0 + S)], answeredBy: 'answer-model' };
+      const answer = {
+        text: 'On the table.',
+        abstained: false,
+        confidence: 0.75,
+        evidence: [memoryId('r1', 0, T0), memoryId('r1', 0, T0 + S)],
+        answeredBy: 'answer-model',
+      };
       await store.recordAnswer('t1', { ...answer, text: 'first try' });
       await store.recordAnswer('t1', answer);
       await store.recordAnswer('t2', { text: '', abstained: true, confidence: 0, evidence: [], answeredBy: '' });
       await assert.rejects(store.recordAnswer('t404', answer), /no task "t404" was logged/);
       const answered = await store.answeredTasks();
-      assert.deepEqual(answered.map((t) => t.id), ['t0', 't1', 't9', 't2'], 'oldest first');
-      assert.deepEqual(answered[1], { id: 't1', robotId: 'r1', stamp: T0 + 1n, text: 'q1', group: 'b', kind: 'ask', answer }, 'a second answer replaces the first');
+      assert.deepEqual(
+        answered.map((t) => t.id),
+        ['t0', 't1', 't9', 't2'],
+        'oldest first',
+      );
+      assert.deepEqual(
+        answered[1],
+        { id: 't1', robotId: 'r1', stamp: T0 + 1n, text: 'q1', group: 'b', kind: 'ask', answer },
+        'a second answer replaces the first',
+      );
       assert.equal(answered[0]!.answer, null, 'a task without a recorded answer');
       assert.deepEqual(answered[3]!.answer, { text: '', abstained: true, confidence: 0, evidence: [], answeredBy: '' });
-      assert.deepEqual((await store.answeredTasks({ robotId: 'r1', since: T0 + 1n, until: T0 + 2n })).map((t) => t.id), ['t1']);
-      assert.deepEqual((await store.answeredTasks({ robotId: 'r2' })).map((t) => t.id), ['t9']);
+      assert.deepEqual(
+        (await store.answeredTasks({ robotId: 'r1', since: T0 + 1n, until: T0 + 2n })).map((t) => t.id),
+        ['t1'],
+      );
+      assert.deepEqual(
+        (await store.answeredTasks({ robotId: 'r2' })).map((t) => t.id),
+        ['t9'],
+      );
 
       const pair = {
-        id: 'p1', segmentId: 's1', group: 'a', prompt: 'p', chosen: 'c', rejected: 'r', examples: ['q0'],
-        chosenEmbedding: new Float32Array([0.5, -1]), rejectedEmbedding: null, createdAt: T0,
+        id: 'p1',
+        segmentId: 's1',
+        group: 'a',
+        prompt: 'p',
+        chosen: 'c',
+        rejected: 'r',
+        examples: ['q0'],
+        chosenEmbedding: new Float32Array([0.5, -1]),
+        rejectedEmbedding: null,
+        createdAt: T0,
       };
       await store.putPreference(pair);
       await store.putPreference({ ...pair, id: 'p2', group: 'b', chosenEmbedding: null });

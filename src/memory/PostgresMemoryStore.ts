@@ -66,11 +66,19 @@ export class PostgresMemoryStore implements MemoryStore {
     this.#logger = logger;
   }
 
-  static async open({ url, thumbnails = false, maxConnections = 4, logger = silentLogger }: PostgresMemoryStoreOptions): Promise<PostgresMemoryStore> {
+  static async open({
+    url,
+    thumbnails = false,
+    maxConnections = 4,
+    logger = silentLogger,
+  }: PostgresMemoryStoreOptions): Promise<PostgresMemoryStore> {
     const pool = new pg.Pool({
       connectionString: url,
       max: maxConnections,
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8_OID ? BigInt : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? BigInt : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
     });
     const where = redact(url);
     // An idle connection the server closes (a restart, an administrator, a network cut) is reported as a pool
@@ -88,13 +96,15 @@ export class PostgresMemoryStore implements MemoryStore {
       const count = (await pool.query('SELECT count(*) AS n FROM memories')).rows[0].n as bigint;
       logger.info(
         `memory store: PostgreSQL ${where} (schema ${version}, ${count} memories; vectors: ${
-          pgvector ? 'pgvector, exact cosine distance in the server' : 'no pgvector on this server: bytea, in-memory binary index with exact re-rank'
+          pgvector
+            ? 'pgvector, exact cosine distance in the server'
+            : 'no pgvector on this server: bytea, in-memory binary index with exact re-rank'
         })`,
       );
       return new PostgresMemoryStore(pool, thumbnails, pgvector, logger);
     } catch (error) {
       await pool.end();
-      throw new Error(`PostgresMemoryStore: cannot open ${where}: ${(error as Error).message}`);
+      throw new Error(`PostgresMemoryStore: cannot open ${where}: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -108,7 +118,10 @@ export class PostgresMemoryStore implements MemoryStore {
       let seq: bigint;
       if (existing) {
         seq = existing.seq as bigint;
-        await c.query(`UPDATE memories SET ${columns.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE seq = $1`, [seq, ...Object.values(values)]);
+        await c.query(`UPDATE memories SET ${columns.map((k, i) => `${k} = $${i + 2}`).join(', ')} WHERE seq = $1`, [
+          seq,
+          ...Object.values(values),
+        ]);
         await c.query('DELETE FROM memory_thumbnails WHERE seq = $1', [seq]);
         await c.query('DELETE FROM memory_vectors WHERE seq = $1', [seq]);
       } else {
@@ -127,8 +140,10 @@ export class PostgresMemoryStore implements MemoryStore {
       }
       if (embedding) {
         await checkDimensions(c, embedding.length, memory.id);
-        if (this.#pgvector) await c.query('INSERT INTO memory_vectors (seq, embedding) VALUES ($1, $2::vector)', [seq, vectorLiteral(embedding)]);
-        else await c.query('INSERT INTO memory_vectors (seq, code, embedding) VALUES ($1, $2, $3)', [seq, code, embeddingToBytes(embedding)]);
+        if (this.#pgvector)
+          await c.query('INSERT INTO memory_vectors (seq, embedding) VALUES ($1, $2::vector)', [seq, vectorLiteral(embedding)]);
+        else
+          await c.query('INSERT INTO memory_vectors (seq, code, embedding) VALUES ($1, $2, $3)', [seq, code, embeddingToBytes(embedding)]);
       }
       return seq;
     });
@@ -161,13 +176,22 @@ export class PostgresMemoryStore implements MemoryStore {
     if (rankings.length === 0) {
       const params: unknown[] = [limit];
       const filter = recallFilter(query, params);
-      const { rows } = await this.#pool.query(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${filter} ORDER BY m.start_ns DESC LIMIT $1`, params);
-      return Promise.all(rows.map(async (row) => ({ memory: await this.#toMemory(row), score: 0, matchedBy: ['filter'] as ScoredMemory['matchedBy'] })));
+      const { rows } = await this.#pool.query(
+        `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${filter} ORDER BY m.start_ns DESC LIMIT $1`,
+        params,
+      );
+      return Promise.all(
+        rows.map(async (row) => ({ memory: await this.#toMemory(row), score: 0, matchedBy: ['filter'] as ScoredMemory['matchedBy'] })),
+      );
     }
     const fused = fuseRankings(rankings).slice(0, limit);
-    const { rows } = await this.#pool.query(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq = ANY($1::bigint[])`, [fused.map((f) => String(f.key))]);
+    const { rows } = await this.#pool.query(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq = ANY($1::bigint[])`, [
+      fused.map((f) => String(f.key)),
+    ]);
     const bySeq = new Map(rows.map((row) => [Number(row.seq), row as Row]));
-    return Promise.all(fused.map(async (f) => ({ memory: await this.#toMemory(bySeq.get(f.key)!), score: f.score, matchedBy: f.matchedBy })));
+    return Promise.all(
+      fused.map(async (f) => ({ memory: await this.#toMemory(bySeq.get(f.key)!), score: f.score, matchedBy: f.matchedBy })),
+    );
   }
 
   async window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]> {
@@ -194,9 +218,11 @@ export class PostgresMemoryStore implements MemoryStore {
       // Every word must be in the memory: forgetting "the red mug" must not forget every red thing.
       add("m.search @@ to_tsquery('english', ?)", terms.join(' & '));
     }
-    if (clauses.length === 0) throw new Error('PostgresMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
+    if (clauses.length === 0)
+      throw new Error('PostgresMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
     const rows = await this.#transaction(async (c) => {
-      const selected = (await c.query(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')} FOR UPDATE`, params)).rows as Row[];
+      const selected = (await c.query(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')} FOR UPDATE`, params))
+        .rows as Row[];
       const memories = await Promise.all(selected.map((row) => this.#toMemory(row, c)));
       await c.query('DELETE FROM memories WHERE seq = ANY($1::bigint[])', [selected.map((r) => String(r.seq))]);
       return selected.map((row, i) => ({ seq: Number(row.seq), memory: memories[i]! }));
@@ -251,7 +277,10 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async setProgress(key: string, done: RosNanos): Promise<void> {
-    await this.#pool.query('INSERT INTO progress (key, done_ns) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET done_ns = excluded.done_ns', [key, done]);
+    await this.#pool.query(
+      'INSERT INTO progress (key, done_ns) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET done_ns = excluded.done_ns',
+      [key, done],
+    );
   }
 
   async logTask(t: Task): Promise<void> {
@@ -290,9 +319,16 @@ export class PostgresMemoryStore implements MemoryStore {
     );
     return rows.map((r) => ({
       ...taskFromRow(r),
-      answer: r.answered === null ? null : {
-        text: r.answer_text, abstained: r.abstained, confidence: Number(r.confidence), evidence: JSON.parse(r.evidence) as string[], answeredBy: r.answered_by,
-      },
+      answer:
+        r.answered === null
+          ? null
+          : {
+              text: r.answer_text,
+              abstained: r.abstained,
+              confidence: Number(r.confidence),
+              evidence: JSON.parse(r.evidence) as string[],
+              answeredBy: r.answered_by,
+            },
     }));
   }
 
@@ -301,17 +337,24 @@ export class PostgresMemoryStore implements MemoryStore {
       `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
       [
-        p.id, p.segmentId, p.group, p.prompt, p.chosen, p.rejected, JSON.stringify(p.examples),
-        p.chosenEmbedding && embeddingToBytes(p.chosenEmbedding), p.rejectedEmbedding && embeddingToBytes(p.rejectedEmbedding), p.createdAt,
+        p.id,
+        p.segmentId,
+        p.group,
+        p.prompt,
+        p.chosen,
+        p.rejected,
+        JSON.stringify(p.examples),
+        p.chosenEmbedding && embeddingToBytes(p.chosenEmbedding),
+        p.rejectedEmbedding && embeddingToBytes(p.rejectedEmbedding),
+        p.createdAt,
       ],
     );
   }
 
   async preferences(group?: string): Promise<PreferencePair[]> {
-    const { rows } = await this.#pool.query(
-      'SELECT * FROM preferences WHERE $1::text IS NULL OR task_group = $1 ORDER BY created_ns, id',
-      [group ?? null],
-    );
+    const { rows } = await this.#pool.query('SELECT * FROM preferences WHERE $1::text IS NULL OR task_group = $1 ORDER BY created_ns, id', [
+      group ?? null,
+    ]);
     return rows.map((r) => ({
       id: r.id,
       segmentId: r.segment_id,
@@ -336,8 +379,9 @@ export class PostgresMemoryStore implements MemoryStore {
   }
 
   async focusVector(group: string): Promise<FocusVectorRecord | null> {
-    const r = (await this.#pool.query('SELECT * FROM focus_vectors WHERE task_group = $1 AND NOT retired ORDER BY version DESC LIMIT 1', [group]))
-      .rows[0];
+    const r = (
+      await this.#pool.query('SELECT * FROM focus_vectors WHERE task_group = $1 AND NOT retired ORDER BY version DESC LIMIT 1', [group])
+    ).rows[0];
     return r ? { group, version: r.version, vector: embeddingFromBytes(r.vector), pairs: r.pairs, trainedAt: r.trained_ns } : null;
   }
 
@@ -364,11 +408,16 @@ export class PostgresMemoryStore implements MemoryStore {
     const params: unknown[] = [];
     const filter = recallFilter(query, params);
     const vectors = async (keys: number[]) => {
-      const { rows } = await this.#pool.query('SELECT seq, embedding FROM memory_vectors WHERE seq = ANY($1::bigint[])', [keys.map(String)]);
+      const { rows } = await this.#pool.query('SELECT seq, embedding FROM memory_vectors WHERE seq = ANY($1::bigint[])', [
+        keys.map(String),
+      ]);
       return new Map(rows.map((r) => [Number(r.seq), embeddingFromBytes(r.embedding)]));
     };
     if (query.since !== undefined || query.until !== undefined || query.robotId !== undefined || query.near) {
-      const { rows } = await this.#pool.query(`SELECT count(*) AS n FROM (SELECT 1 FROM memories m WHERE ${filter} LIMIT ${FILTER_FIRST + 1}) s`, params);
+      const { rows } = await this.#pool.query(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM memories m WHERE ${filter} LIMIT ${FILTER_FIRST + 1}) s`,
+        params,
+      );
       if (rows[0].n <= FILTER_FIRST) {
         const seqs = (await this.#pool.query(`SELECT m.seq FROM memories m WHERE ${filter}`, params)).rows;
         const selected = seqs.map((r) => Number(r.seq)).sort((a, b) => a - b);
@@ -382,10 +431,10 @@ export class PostgresMemoryStore implements MemoryStore {
           filter === 'true'
             ? null
             : async (candidates) => {
-                const { rows } = await this.#pool.query(`SELECT m.seq FROM memories m WHERE ${filter} AND m.seq = ANY($${params.length + 1}::bigint[])`, [
-                  ...params,
-                  candidates.map(String),
-                ]);
+                const { rows } = await this.#pool.query(
+                  `SELECT m.seq FROM memories m WHERE ${filter} AND m.seq = ANY($${params.length + 1}::bigint[])`,
+                  [...params, candidates.map(String)],
+                );
                 return new Set(rows.map((r) => Number(r.seq)));
               },
         vectors,
@@ -402,7 +451,9 @@ export class PostgresMemoryStore implements MemoryStore {
       if (dims === undefined) return new BinaryVectorIndex(0);
       this.#index = new BinaryVectorIndex(Number(dims));
     }
-    const { rows } = await this.#pool.query('SELECT vseq, seq, code FROM memory_vectors WHERE vseq > $1 ORDER BY vseq', [this.#indexedUpTo]);
+    const { rows } = await this.#pool.query('SELECT vseq, seq, code FROM memory_vectors WHERE vseq > $1 ORDER BY vseq', [
+      this.#indexedUpTo,
+    ]);
     for (const r of rows) this.#index.set(Number(r.seq), r.code);
     if (rows.length > 0) this.#indexedUpTo = rows.at(-1)!.vseq as bigint;
     if (rows.length > 10_000) this.#logger.info(`memory store: loaded ${rows.length} vector codes`);
@@ -426,7 +477,9 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async #toMemory(row: Row, client: Client = this.#pool): Promise<Memory> {
     const thumbnails = this.#keepThumbnails
-      ? (await client.query('SELECT jpeg FROM memory_thumbnails WHERE seq = $1 ORDER BY idx', [row.seq])).rows.map((r) => new Uint8Array(r.jpeg as Buffer))
+      ? (await client.query('SELECT jpeg FROM memory_thumbnails WHERE seq = $1 ORDER BY idx', [row.seq])).rows.map(
+          (r) => new Uint8Array(r.jpeg as Buffer),
+        )
       : [];
     return memoryFromRow(row, thumbnails);
   }

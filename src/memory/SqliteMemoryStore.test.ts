@@ -48,7 +48,10 @@ describe('SqliteMemoryStore', function () {
     const db = new Database(path);
     db.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (${SQLITE_MIGRATIONS.length + 1})`);
     db.close();
-    assert.throws(() => new SqliteMemoryStore({ path }), new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}.*up to ${SQLITE_MIGRATIONS.length}`));
+    assert.throws(
+      () => new SqliteMemoryStore({ path }),
+      new RegExp(`schema version ${SQLITE_MIGRATIONS.length + 1}.*up to ${SQLITE_MIGRATIONS.length}`),
+    );
   });
 
   it('stores a batch in one transaction: all or nothing', async () => {
@@ -57,7 +60,13 @@ describe('SqliteMemoryStore', function () {
     const batch = [0n, 1n, 2n].map((start) => ({ memory: sampleMemory({ start, text: `batch ${start} cat` }), embedding: v }));
     assert.equal(await store.putMany(batch), 3);
     assert.equal(await store.putMany(batch), 0, 'a replayed batch stores nothing');
-    await assert.rejects(store.putMany([{ memory: sampleMemory({ start: 3n }), embedding: v }, { memory: sampleMemory({ start: 4n }), embedding: new Float32Array(4) }]), /4 dimensions/);
+    await assert.rejects(
+      store.putMany([
+        { memory: sampleMemory({ start: 3n }), embedding: v },
+        { memory: sampleMemory({ start: 4n }), embedding: new Float32Array(4) },
+      ]),
+      /4 dimensions/,
+    );
     assert.equal(await store.count(), 3, 'the failed batch left nothing behind');
     assert.equal((await store.recall({ vector: v, text: 'cat' })).length, 3);
     await store.close();
@@ -68,12 +77,17 @@ describe('SqliteMemoryStore', function () {
     const dims = 32;
     const query = new Float32Array(dims).fill(1);
     let seed = 1;
-    const random = () => new Float32Array(dims).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.3);
-    await store.putMany(Array.from({ length: 5000 }, (_, i) => ({ memory: sampleMemory({ start: BigInt(i), text: `crowd ${i}` }), embedding: random() })));
+    const random = () => new Float32Array(dims).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.3);
+    await store.putMany(
+      Array.from({ length: 5000 }, (_, i) => ({ memory: sampleMemory({ start: BigInt(i), text: `crowd ${i}` }), embedding: random() })),
+    );
     const lonely = sampleMemory({ robotId: 'r2', text: 'the only memory of r2' });
     await store.put(lonely, new Float32Array(dims).fill(-1));
     const hits = await store.recall({ vector: query, robotId: 'r2' });
-    assert.deepEqual(hits.map((h) => h.memory.id), [lonely.id]);
+    assert.deepEqual(
+      hits.map((h) => h.memory.id),
+      [lonely.id],
+    );
     assert.equal((await store.recall({ vector: query, limit: 20 })).length, 20);
     await store.close();
   });
@@ -91,7 +105,7 @@ describe('SqliteMemoryStore', function () {
       path = join(dir, 'plans.sqlite');
       const writer = new SqliteMemoryStore({ path });
       let seed = 3;
-      const random = () => new Float32Array(DIMS).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5);
+      const random = () => new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
       const colors = ['red', 'blue', 'green', 'black', 'white', 'grey', 'pink'];
       const entries = Array.from({ length: 4000 }, (_, i) => ({
         memory: sampleMemory({
@@ -123,7 +137,7 @@ describe('SqliteMemoryStore', function () {
     ];
     const texts = ['mug', 'mug counter', 'red mug', 'umbrella mug', 'kitchen'];
     let seed = 11;
-    const vector = () => new Float32Array(DIMS).map(() => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5);
+    const vector = () => new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
     const summary = (hits: ScoredMemory[]) => hits.map((h) => `${h.memory.id} ${h.score.toFixed(9)} ${h.matchedBy.join('+')}`);
 
     /** Asserts that both plans give the same memories, scores and retrievers; returns how many were found. */
@@ -150,7 +164,10 @@ describe('SqliteMemoryStore', function () {
         // Every query with a vector or only common words is planned (rare words are ranked directly).
         assert.ok(lines.filter((l) => /recall ranks the \d+ memories selected by/.test(l)).length >= queries.length * (texts.length + 1));
         const longWatch = await planned.recall({ ...hour, text: 'umbrella' });
-        assert.ok(longWatch.some((h) => h.memory.text.startsWith('a long watch')), 'a memory that started long before the window is in it');
+        assert.ok(
+          longWatch.some((h) => h.memory.text.startsWith('a long watch')),
+          'a memory that started long before the window is in it',
+        );
       } finally {
         await planned.close();
       }

@@ -76,13 +76,19 @@ export class SqliteMemoryStore implements MemoryStore {
   /** Dimension of the stored vectors once known (it never changes for a file). */
   #dims: number | null = null;
 
-  constructor({ path, thumbnails = false, synchronous = 'normal', filterFirstBelow = FILTER_FIRST, logger = silentLogger }: SqliteMemoryStoreOptions) {
+  constructor({
+    path,
+    thumbnails = false,
+    synchronous = 'normal',
+    filterFirstBelow = FILTER_FIRST,
+    logger = silentLogger,
+  }: SqliteMemoryStoreOptions) {
     const file = expandHome(path);
     mkdirSync(dirname(file), { recursive: true });
     try {
       this.#db = new Database(file);
     } catch (error) {
-      throw new Error(`SqliteMemoryStore: cannot open ${file}: ${(error as Error).message}`);
+      throw new Error(`SqliteMemoryStore: cannot open ${file}: ${(error as Error).message}`, { cause: error });
     }
     this.#db.defaultSafeIntegers(true);
     this.#db.pragma('journal_mode = WAL');
@@ -131,7 +137,11 @@ export class SqliteMemoryStore implements MemoryStore {
     let seq: bigint;
     if (existing) {
       seq = existing.seq as bigint;
-      this.#sql(`UPDATE memories SET ${Object.keys(values).map((k) => `${k} = @${k}`).join(', ')} WHERE seq = @seq`).run({ ...values, seq });
+      this.#sql(
+        `UPDATE memories SET ${Object.keys(values)
+          .map((k) => `${k} = @${k}`)
+          .join(', ')} WHERE seq = @seq`,
+      ).run({ ...values, seq });
       this.#sql('DELETE FROM memory_thumbnails WHERE seq = ?').run(seq);
       this.#sql('DELETE FROM memory_vectors WHERE seq = ?').run(seq);
     } else {
@@ -195,8 +205,10 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]> {
     const rows = this.#db
-      .prepare(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.robot_id = ? AND m.episode = ? AND m.end_ns <= ?
-        ORDER BY m.end_ns DESC LIMIT ?`)
+      .prepare(
+        `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.robot_id = ? AND m.episode = ? AND m.end_ns <= ?
+        ORDER BY m.end_ns DESC LIMIT ?`,
+      )
       .all(robotId, episode, before, limit) as Row[];
     return rows.reverse().map((row) => this.#toMemory(row));
   }
@@ -223,14 +235,17 @@ export class SqliteMemoryStore implements MemoryStore {
       clauses.push('m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @match)');
       params.match = terms.map((t) => `"${t}"`).join(' AND ');
     }
-    if (clauses.length === 0) throw new Error('SqliteMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
-    const forgotten = this.#db.transaction(() => {
-      const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}`).all(params) as Row[];
-      const memories = rows.map((row) => this.#toMemory(row));
-      const remove = this.#sql('DELETE FROM memories WHERE seq = ?');
-      for (const row of rows) remove.run(row.seq);
-      return rows.map((row) => Number(row.seq)).map((seq, i) => ({ seq, memory: memories[i]! }));
-    }).immediate();
+    if (clauses.length === 0)
+      throw new Error('SqliteMemoryStore#forget: give ids, a time range or text; forgetting everything is not a query');
+    const forgotten = this.#db
+      .transaction(() => {
+        const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}`).all(params) as Row[];
+        const memories = rows.map((row) => this.#toMemory(row));
+        const remove = this.#sql('DELETE FROM memories WHERE seq = ?');
+        for (const row of rows) remove.run(row.seq);
+        return rows.map((row) => Number(row.seq)).map((seq, i) => ({ seq, memory: memories[i]! }));
+      })
+      .immediate();
     for (const { seq } of forgotten) this.#index?.delete(seq);
     return forgotten.map((f) => f.memory);
   }
@@ -241,9 +256,11 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async recordFailure(failure: FailedSegment): Promise<void> {
     this.#db
-      .prepare(`INSERT INTO failures (id, robot_id, episode, segment_index, start_ns, end_ns, reason, attempts)
+      .prepare(
+        `INSERT INTO failures (id, robot_id, episode, segment_index, start_ns, end_ns, reason, attempts)
         VALUES (@id, @robotId, @episode, @segmentIndex, @start, @end, @reason, @attempts)
-        ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts`)
+        ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, attempts = excluded.attempts`,
+      )
       .run(failure);
   }
 
@@ -269,8 +286,10 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async lastEpisode(robotId: string): Promise<number> {
     const last = this.#db
-      .prepare(`SELECT max(e) FROM (SELECT max(episode) AS e FROM memories WHERE robot_id = @r
-        UNION ALL SELECT max(episode) FROM failures WHERE robot_id = @r)`)
+      .prepare(
+        `SELECT max(e) FROM (SELECT max(episode) AS e FROM memories WHERE robot_id = @r
+        UNION ALL SELECT max(episode) FROM failures WHERE robot_id = @r)`,
+      )
       .pluck()
       .get({ r: robotId }) as bigint | null;
     return last === null ? -1 : Number(last);
@@ -286,52 +305,63 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async logTask(task: Task): Promise<void> {
     this.#db
-      .prepare(`INSERT INTO tasks (id, robot_id, stamp_ns, text, task_group, kind) VALUES (@id, @robotId, @stamp, @text, @group, @kind)
-        ON CONFLICT(id) DO NOTHING`)
+      .prepare(
+        `INSERT INTO tasks (id, robot_id, stamp_ns, text, task_group, kind) VALUES (@id, @robotId, @stamp, @text, @group, @kind)
+        ON CONFLICT(id) DO NOTHING`,
+      )
       .run(task);
   }
 
   async recentTasks(robotId: string, limit: number, group?: string): Promise<Task[]> {
     const rows = this.#db
-      .prepare(`SELECT * FROM tasks WHERE robot_id = @robotId AND (@group IS NULL OR task_group = @group)
-        ORDER BY stamp_ns DESC LIMIT @limit`)
+      .prepare(
+        `SELECT * FROM tasks WHERE robot_id = @robotId AND (@group IS NULL OR task_group = @group)
+        ORDER BY stamp_ns DESC LIMIT @limit`,
+      )
       .all({ robotId, group: group ?? null, limit }) as Row[];
     return rows.map(taskFromRow);
   }
 
   async recordAnswer(taskId: string, answer: TaskAnswer): Promise<void> {
-    const { changes } = this.#sql(`INSERT INTO answers (task_id, text, abstained, confidence, evidence, answered_by)
+    const { changes } = this.#sql(
+      `INSERT INTO answers (task_id, text, abstained, confidence, evidence, answered_by)
         SELECT @taskId, @text, @abstained, @confidence, @evidence, @answeredBy WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @taskId)
         ON CONFLICT(task_id) DO UPDATE SET text = excluded.text, abstained = excluded.abstained, confidence = excluded.confidence,
-          evidence = excluded.evidence, answered_by = excluded.answered_by`)
-      .run({ taskId, ...answer, abstained: answer.abstained ? 1 : 0, evidence: JSON.stringify(answer.evidence) });
+          evidence = excluded.evidence, answered_by = excluded.answered_by`,
+    ).run({ taskId, ...answer, abstained: answer.abstained ? 1 : 0, evidence: JSON.stringify(answer.evidence) });
     if (changes === 0) throw new Error(`SqliteMemoryStore#recordAnswer: no task ${JSON.stringify(taskId)} was logged`);
   }
 
   async answeredTasks(query: TaskQuery = {}): Promise<AnsweredTask[]> {
-    const rows = this.#sql(`SELECT t.*, a.task_id AS answered, a.text AS answer_text, a.abstained, a.confidence, a.evidence, a.answered_by
+    const rows = this.#sql(
+      `SELECT t.*, a.task_id AS answered, a.text AS answer_text, a.abstained, a.confidence, a.evidence, a.answered_by
         FROM tasks t LEFT JOIN answers a ON a.task_id = t.id
         WHERE (@robotId IS NULL OR t.robot_id = @robotId) AND (@since IS NULL OR t.stamp_ns >= @since) AND (@until IS NULL OR t.stamp_ns < @until)
-        ORDER BY t.stamp_ns, t.id`)
-      .all({ robotId: query.robotId ?? null, since: query.since ?? null, until: query.until ?? null }) as Row[];
+        ORDER BY t.stamp_ns, t.id`,
+    ).all({ robotId: query.robotId ?? null, since: query.since ?? null, until: query.until ?? null }) as Row[];
     return rows.map((r) => ({
       ...taskFromRow(r),
-      answer: r.answered === null ? null : {
-        text: r.answer_text as string,
-        abstained: r.abstained === 1n || r.abstained === 1,
-        confidence: Number(r.confidence),
-        evidence: JSON.parse(r.evidence as string) as string[],
-        answeredBy: r.answered_by as string,
-      },
+      answer:
+        r.answered === null
+          ? null
+          : {
+              text: r.answer_text as string,
+              abstained: r.abstained === 1n || r.abstained === 1,
+              confidence: Number(r.confidence),
+              evidence: JSON.parse(r.evidence as string) as string[],
+              answeredBy: r.answered_by as string,
+            },
     }));
   }
 
   async putPreference(pair: PreferencePair): Promise<void> {
     this.#db
-      .prepare(`INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding,
+      .prepare(
+        `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding,
           rejected_embedding, created_ns)
         VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt)
-        ON CONFLICT(id) DO NOTHING`)
+        ON CONFLICT(id) DO NOTHING`,
+      )
       .run({
         ...pair,
         examples: JSON.stringify(pair.examples),
@@ -359,14 +389,16 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord> {
-    return this.#db.transaction(() => {
-      const last = this.#sql('SELECT max(version) FROM focus_vectors WHERE task_group = ?').pluck().get(record.group) as bigint | null;
-      const version = last === null ? 1 : Number(last) + 1;
-      this.#db
-        .prepare('INSERT INTO focus_vectors (task_group, version, vector, pairs, trained_ns) VALUES (?, ?, ?, ?, ?)')
-        .run(record.group, version, embeddingToBytes(record.vector), record.pairs, record.trainedAt);
-      return { ...record, version };
-    }).immediate();
+    return this.#db
+      .transaction(() => {
+        const last = this.#sql('SELECT max(version) FROM focus_vectors WHERE task_group = ?').pluck().get(record.group) as bigint | null;
+        const version = last === null ? 1 : Number(last) + 1;
+        this.#db
+          .prepare('INSERT INTO focus_vectors (task_group, version, vector, pairs, trained_ns) VALUES (?, ?, ?, ?, ?)')
+          .run(record.group, version, embeddingToBytes(record.vector), record.pairs, record.trainedAt);
+        return { ...record, version };
+      })
+      .immediate();
   }
 
   async focusVector(group: string): Promise<FocusVectorRecord | null> {
@@ -397,14 +429,18 @@ export class SqliteMemoryStore implements MemoryStore {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const current = Number(this.#sql('SELECT version FROM schema_version').pluck().get() ?? 0);
     if (current > SQLITE_MIGRATIONS.length) {
-      throw new Error(`SqliteMemoryStore: ${file} has schema version ${current}; this taskmem knows versions up to ${SQLITE_MIGRATIONS.length}. Use a newer taskmem.`);
+      throw new Error(
+        `SqliteMemoryStore: ${file} has schema version ${current}; this taskmem knows versions up to ${SQLITE_MIGRATIONS.length}. Use a newer taskmem.`,
+      );
     }
     for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
-      this.#db.transaction(() => {
-        this.#db.exec(SQLITE_MIGRATIONS[version]!);
-        this.#sql('DELETE FROM schema_version').run();
-        this.#sql('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
-      }).immediate();
+      this.#db
+        .transaction(() => {
+          this.#db.exec(SQLITE_MIGRATIONS[version]!);
+          this.#sql('DELETE FROM schema_version').run();
+          this.#sql('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
+        })
+        .immediate();
       if (current > 0) this.#logger.info(`memory store: migrated ${file} to schema ${version + 1}`);
     }
   }
@@ -430,10 +466,11 @@ export class SqliteMemoryStore implements MemoryStore {
       else this.#dims = Number(stored);
     }
     if (this.#dims !== null && this.#dims !== dims) {
-      throw new Error(`SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${this.#dims}-dimensional vectors`);
+      throw new Error(
+        `SqliteMemoryStore#put ${id}: embedding has ${dims} dimensions but this store holds ${this.#dims}-dimensional vectors`,
+      );
     }
   }
-
 
   /**
    * Full-text ranking with bounded work. FTS5's bm25 scores every matching row and, to weigh each term, scans the
@@ -455,8 +492,10 @@ export class SqliteMemoryStore implements MemoryStore {
     const common = terms.filter((_, i) => counts[i]! > COMMON_TERM);
     const params = { ...filter.params, pool };
     if (rare.length > 0) {
-      const ranked = this.#sql(`SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`)
+      const ranked = this.#sql(
+        `SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`,
+      )
         .raw()
         .all({ ...params, match: fts5Query(rare) }) as [bigint, number][];
       const score = new Map(ranked.map(([seq, rank]) => [Number(seq), -rank]));
@@ -474,10 +513,14 @@ export class SqliteMemoryStore implements MemoryStore {
     const newest = among
       ? (match: string) => this.#newestAmong(match, among, pool)
       : (match: string) =>
-          (this.#sql(`SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-              WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`)
-            .pluck()
-            .all({ ...params, match }) as bigint[]).map(Number);
+          (
+            this.#sql(
+              `SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+              WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`,
+            )
+              .pluck()
+              .all({ ...params, match }) as bigint[]
+          ).map(Number);
     const holdingAll = common.length > 1 ? newest(common.map((t) => `"${t}"`).join(' AND ')) : [];
     return [...new Set([...holdingAll, ...newest(fts5Query(common)!)])].slice(0, pool);
   }
@@ -506,9 +549,11 @@ export class SqliteMemoryStore implements MemoryStore {
   #selectedRows(query: RecallQuery, filter: Filter): number[] | null {
     if (this.#filterFirstBelow <= 0) return null;
     for (const bound of this.#indexedBounds(query)) {
-      const within = Number(this.#sql(`SELECT count(*) FROM (SELECT 1 FROM memories m INDEXED BY ${bound.index} WHERE ${bound.sql} LIMIT @cap)`)
-        .pluck()
-        .get({ ...bound.params, cap: this.#filterFirstBelow + 1 }));
+      const within = Number(
+        this.#sql(`SELECT count(*) FROM (SELECT 1 FROM memories m INDEXED BY ${bound.index} WHERE ${bound.sql} LIMIT @cap)`)
+          .pluck()
+          .get({ ...bound.params, cap: this.#filterFirstBelow + 1 }),
+      );
       if (within > this.#filterFirstBelow) continue;
       const rows = this.#sql(`SELECT m.seq FROM memories m INDEXED BY ${bound.index} WHERE ${bound.sql} AND ${filter.sql}`)
         .pluck()
@@ -583,7 +628,9 @@ export class SqliteMemoryStore implements MemoryStore {
     }
     const started = performance.now();
     let loaded = 0;
-    for (const [vseq, seq, code] of this.#sql('SELECT vseq, seq, code FROM memory_vectors WHERE vseq > ? ORDER BY vseq').raw().iterate(this.#indexedUpTo) as IterableIterator<[bigint, bigint, Buffer]>) {
+    for (const [vseq, seq, code] of this.#sql('SELECT vseq, seq, code FROM memory_vectors WHERE vseq > ? ORDER BY vseq')
+      .raw()
+      .iterate(this.#indexedUpTo) as IterableIterator<[bigint, bigint, Buffer]>) {
       this.#index.set(Number(seq), code);
       this.#indexedUpTo = vseq;
       loaded++;
@@ -594,7 +641,9 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   #rowsBySeq(seqs: number[]): Map<number, Row> {
-    const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(seqs)) as Row[];
+    const rows = this.#sql(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`).all(
+      JSON.stringify(seqs),
+    ) as Row[];
     return new Map(rows.map((row) => [Number(row.seq), row]));
   }
 

@@ -25,7 +25,7 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
   if (index.size === 0) return [];
   const code = binaryCode(query);
   const wanted = rerankPool(count);
-  let candidates: number[] = [];
+  let candidates: number[];
   for (let scan = wanted * SHORTLIST; ; scan *= 8) {
     const shortlist = index.orderBySigns(query, index.nearest(code, scan));
     if (source.passing) {
@@ -61,7 +61,12 @@ export async function vectorRankingAmong(
   if (keys.length > EXACT_AMONG) {
     // Only then are the codes needed: a small window never loads them (seconds at 10^6).
     const index = await source.index();
-    pool = index.orderBySigns(query, keys.filter((key) => index.has(key))).slice(0, EXACT_AMONG);
+    pool = index
+      .orderBySigns(
+        query,
+        keys.filter((key) => index.has(key)),
+      )
+      .slice(0, EXACT_AMONG);
   }
   return exactRanking(query, await source.vectors(pool), count);
 }

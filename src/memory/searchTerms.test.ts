@@ -16,7 +16,10 @@ describe('fuseRankings', function () {
       { by: 'text', keys: ['a', 'b', 'c'] },
       { by: 'vector', keys: ['c', 'd'] },
     ]);
-    assert.deepEqual(fused.map((f) => f.key), ['c', 'a', 'b', 'd']);
+    assert.deepEqual(
+      fused.map((f) => f.key),
+      ['c', 'a', 'b', 'd'],
+    );
     assert.deepEqual(fused[0]!.matchedBy, ['text', 'vector']);
     assert.equal(fused[1]!.score, 1 / (RRF_K + 1));
   });

@@ -106,14 +106,29 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly counts = { stored: 0, skipped: 0, failed: 0, dropped: 0, fallback: 0 };
 
   constructor({
-    config, converter, speech = null, firstEpisode = 0, memorizer, fallback = null, store, focus, logger = silentLogger, overflow = 'drop',
-    concurrency = 1, now = Date.now, redo = () => false,
+    config,
+    converter,
+    speech = null,
+    firstEpisode = 0,
+    memorizer,
+    fallback = null,
+    store,
+    focus,
+    logger = silentLogger,
+    overflow = 'drop',
+    concurrency = 1,
+    now = Date.now,
+    redo = () => false,
   }: MemoryPipelineOptions) {
     super();
     this.#counter = new CauseCounter(logger);
     this.#audio = speech ? new AudioDecoder({ counter: this.#counter }) : null;
     this.#segmenter = new Segmenter({
-      segment: config.segment, converter, logger, robotId: config.robot_id, firstEpisode,
+      segment: config.segment,
+      converter,
+      logger,
+      robotId: config.robot_id,
+      firstEpisode,
       ...(speech ? { speech } : {}),
       onSegment: (segment) => this.#enqueue(segment),
     });
@@ -138,7 +153,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio'>,
     options: Omit<MemoryPipelineOptions, 'config' | 'converter' | 'speech'>,
   ): Promise<MemoryPipeline> {
-    const speech = config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
+    const speech =
+      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
     return new MemoryPipeline({ ...options, config, converter: new ImageConverter(config.camera), speech });
   }
 
@@ -151,7 +167,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     try {
       this.#throwIfUnusable('push');
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const decoder = this.#audio;
     switch (sensor.kind) {
@@ -264,7 +280,6 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     return work;
   }
 
-
   async #enqueue(segment: Segment): Promise<void> {
     if (this.#closed) return;
     this.emit('closed', segment);
@@ -304,7 +319,9 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     let outcome = await this.#memorize(this.#memorizer, segment, context);
     if (outcome.kind === 'failed' && outcome.unreachable && this.#fallback) {
       this.counts.fallback++;
-      this.#logger.debug(`segment at ${formatStamp(segment.start)}: ${this.#memorizer.name} unreachable, written by ${this.#fallback.name}`);
+      this.#logger.debug(
+        `segment at ${formatStamp(segment.start)}: ${this.#memorizer.name} unreachable, written by ${this.#fallback.name}`,
+      );
       outcome = await this.#memorize(this.#fallback, segment, context);
     }
     if (outcome.kind === 'failed') {
@@ -325,7 +342,9 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       return await memorizer.memorize(segment, context, this.#abort.signal);
     } catch (error) {
       // A memorizer should report failures as outcomes; a throw is still a failed segment, not a lost one.
-      const reason = this.#abort.signal.aborted ? 'cancelled at shutdown' : `${memorizer.name} threw: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = this.#abort.signal.aborted
+        ? 'cancelled at shutdown'
+        : `${memorizer.name} threw: ${error instanceof Error ? error.message : String(error)}`;
       return { kind: 'failed', failure: failedSegment(segment, reason, 1) };
     }
   }

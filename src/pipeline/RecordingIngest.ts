@@ -76,8 +76,23 @@ export function progressKey(identity: RecordingIdentity): string {
  * entry records how far the recording was memorized.
  */
 export async function ingestRecording(options: RecordingIngestOptions): Promise<IngestSummary> {
-  const { path, config, store, memorizer, fallback = null, focus, memoriesOut = null, logger = silentLogger,
-    onProgress, onRead, onStored, progressIntervalMs = 1000, signal, now = Date.now, redo } = options;
+  const {
+    path,
+    config,
+    store,
+    memorizer,
+    fallback = null,
+    focus,
+    memoriesOut = null,
+    logger = silentLogger,
+    onProgress,
+    onRead,
+    onStored,
+    progressIntervalMs = 1000,
+    signal,
+    now = Date.now,
+    redo,
+  } = options;
   const recording = await McapRecording.open(path);
   try {
     const topics = matchSensorTopics(recording, config);
@@ -112,7 +127,13 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       });
 
     const pipeline = await MemoryPipeline.fromConfig(config, {
-      firstEpisode: episode, memorizer, fallback, store, logger, overflow: 'wait', now,
+      firstEpisode: episode,
+      memorizer,
+      fallback,
+      store,
+      logger,
+      overflow: 'wait',
+      now,
       ...(focus ? { focus } : {}),
       ...(redo ? { redo } : {}),
     });
@@ -130,9 +151,14 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       const readSeconds = nanosToSeconds(readTo - start);
       const speed = wallSeconds > 0 ? readSeconds / wallSeconds : 0;
       return {
-        readSeconds, totalSeconds, wallSeconds, speed,
+        readSeconds,
+        totalSeconds,
+        wallSeconds,
+        speed,
         etaSeconds: speed > 0 ? (totalSeconds - readSeconds) / speed : null,
-        stored: pipeline.counts.stored, skipped: pipeline.counts.skipped, failed: pipeline.counts.failed,
+        stored: pipeline.counts.stored,
+        skipped: pipeline.counts.skipped,
+        failed: pipeline.counts.failed,
         expectedSegments: Math.ceil(totalSeconds / config.segment.duration_s - 1e-9),
       };
     };
@@ -173,9 +199,10 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
         }
       }
       await Promise.all(inFlight.splice(0));
-      if (!interrupted) await pipeline.drain().catch((error: unknown) => {
-        if (!interrupted) throw error;
-      });
+      if (!interrupted)
+        await pipeline.drain().catch((error: unknown) => {
+          if (!interrupted) throw error;
+        });
       await pipeline.close();
     } finally {
       await Promise.allSettled(inFlight);
@@ -192,4 +219,3 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     await recording.close();
   }
 }
-

@@ -1,6 +1,12 @@
 import type { Config } from '../config/schema.js';
 import type {
-  AudioDataStampedMsg, AudioInfoMsg, AudioStampedMsg, CompressedImageMsg, ImageMsg, OdometryMsg, PoseStampedMsg,
+  AudioDataStampedMsg,
+  AudioInfoMsg,
+  AudioStampedMsg,
+  CompressedImageMsg,
+  ImageMsg,
+  OdometryMsg,
+  PoseStampedMsg,
   PoseWithCovarianceStampedMsg,
 } from '../messages.js';
 

@@ -2,7 +2,10 @@
  * Whether anything answers at an OpenAI-compatible base URL: any HTTP reply to `GET <url>/models` (even 401 or
  * 404) means reachable; a refused connection, an unknown host or no reply within `timeoutMs` means unreachable.
  */
-export async function probeEndpoint(baseURL: string, { timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<{ reachable: true } | { reachable: false; reason: string }> {
+export async function probeEndpoint(
+  baseURL: string,
+  { timeoutMs = 5000 }: { timeoutMs?: number } = {},
+): Promise<{ reachable: true } | { reachable: false; reason: string }> {
   let url: URL;
   try {
     url = new URL(`${baseURL.replace(/\/+$/, '')}/models`);
@@ -14,7 +17,8 @@ export async function probeEndpoint(baseURL: string, { timeoutMs = 5000 }: { tim
     await response.body?.cancel();
     return { reachable: true };
   } catch (error) {
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return { reachable: false, reason: `no reply within ${timeoutMs / 1000} s` };
+    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+      return { reachable: false, reason: `no reply within ${timeoutMs / 1000} s` };
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     return { reachable: false, reason: cause?.code ?? cause?.message ?? String(error) };
   }

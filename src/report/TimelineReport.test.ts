@@ -10,15 +10,31 @@ import { secondsToNanos } from '../time.js';
 import { renderTimeline } from './TimelineReport.js';
 
 async function thumbnail(colour: string): Promise<Uint8Array> {
-  return sharp({ create: { width: 64, height: 48, channels: 3, background: colour } }).jpeg().toBuffer();
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: colour } })
+    .jpeg()
+    .toBuffer();
 }
 
 async function memory(index: number, text: string, extra: Partial<Memory> = {}): Promise<Memory> {
   const start = secondsToNanos(1_763_700_000 + index * 10);
   return {
-    id: memoryId('demo', 0, start), robotId: 'demo', episode: 0, segmentIndex: index, start, end: start + secondsToNanos(10), createdAt: start + secondsToNanos(10),
-    text, source: 'policy', taskGroup: null, focusDepth: 0, quality: { format: true, hygiene: true, preference: null, descriptionTokens: 12 },
-    pose: { stamp: start, frameId: 'map', x: index, y: index * 0.5, z: 0, yaw: 0 }, model: 'policy-model', template: 'memorize@1', transcript: [], thumbnails: [await thumbnail('#c33'), await thumbnail('#33c')],
+    id: memoryId('demo', 0, start),
+    robotId: 'demo',
+    episode: 0,
+    segmentIndex: index,
+    start,
+    end: start + secondsToNanos(10),
+    createdAt: start + secondsToNanos(10),
+    text,
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
+    quality: { format: true, hygiene: true, preference: null, descriptionTokens: 12 },
+    pose: { stamp: start, frameId: 'map', x: index, y: index * 0.5, z: 0, yaw: 0 },
+    model: 'policy-model',
+    template: 'memorize@1',
+    transcript: [],
+    thumbnails: [await thumbnail('#c33'), await thumbnail('#33c')],
     ...extra,
   };
 }
@@ -30,7 +46,15 @@ describe('timeline report', function () {
   before(async () => {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     dir = mkdtempSync(join(tmpdir(), 'taskmem-report-'));
   });
@@ -41,8 +65,18 @@ describe('timeline report', function () {
 
   it('shows every memory, question and evidence link, the path, and has no console errors', async () => {
     const memories = [
-      await memory(0, 'A sign reading KITCHEN <b>hangs</b> over the door.', { source: 'perception', model: 'perception', template: 'perception@1', quality: { format: true, hygiene: null, preference: null, descriptionTokens: 9 } }),
-      await memory(1, 'person_1 says the delivery arrives at noon.', { taskGroup: 'speech', focusDepth: 2, quality: { format: true, hygiene: true, preference: 0.75, descriptionTokens: 10 }, transcript: ['the delivery arrives at noon'] }),
+      await memory(0, 'A sign reading KITCHEN <b>hangs</b> over the door.', {
+        source: 'perception',
+        model: 'perception',
+        template: 'perception@1',
+        quality: { format: true, hygiene: null, preference: null, descriptionTokens: 9 },
+      }),
+      await memory(1, 'person_1 says the delivery arrives at noon.', {
+        taskGroup: 'speech',
+        focusDepth: 2,
+        quality: { format: true, hygiene: true, preference: 0.75, descriptionTokens: 10 },
+        transcript: ['the delivery arrives at noon'],
+      }),
       await memory(2, 'The robot passes the EXIT 12 sign.', { pose: null }),
     ];
     const html = renderTimeline({
@@ -50,8 +84,20 @@ describe('timeline report', function () {
       timeZone: 'UTC',
       memories,
       questions: [
-        { id: 'q1', text: 'When does the delivery arrive?', askedAt: memories[2]!.end, group: 'speech', answer: { text: 'At noon.', abstained: false, confidence: 0.8, evidence: [memories[1]!.id], answeredBy: 'answer-model' } },
-        { id: 'q2', text: 'What colour was the van?', askedAt: memories[2]!.end, group: 'colour', answer: { text: '', abstained: true, confidence: 0.1, evidence: [], answeredBy: 'answer-model' } },
+        {
+          id: 'q1',
+          text: 'When does the delivery arrive?',
+          askedAt: memories[2]!.end,
+          group: 'speech',
+          answer: { text: 'At noon.', abstained: false, confidence: 0.8, evidence: [memories[1]!.id], answeredBy: 'answer-model' },
+        },
+        {
+          id: 'q2',
+          text: 'What colour was the van?',
+          askedAt: memories[2]!.end,
+          group: 'colour',
+          answer: { text: '', abstained: true, confidence: 0.1, evidence: [], answeredBy: 'answer-model' },
+        },
       ],
     });
     const file = join(dir, 'timeline.html');
@@ -69,7 +115,17 @@ describe('timeline report', function () {
     await page.goto(pathToFileURL(file).href);
     assert.equal(await page.locator('li.memory').count(), 3);
     assert.equal(await page.locator('li.memory img').count(), 6);
-    assert.ok(await page.locator('li.memory img').first().evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth === 64), 'thumbnails decode');
+    assert.ok(
+      await page
+        .locator('li.memory img')
+        .first()
+        .evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth === 64,
+        ),
+      'thumbnails decode',
+    );
     assert.equal(await page.locator('li.question').count(), 2);
     assert.equal(await page.locator('li.memory.cited').count(), 1);
     assert.match(await page.locator('li.memory').first().innerText(), /KITCHEN <b>hangs<\/b>/, 'memory text is shown as text, not markup');

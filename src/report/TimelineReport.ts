@@ -43,7 +43,9 @@ export function renderTimeline({ title, memories, questions, timeZone }: Timelin
       m.quality.preference === null ? '' : badge(`preference ${m.quality.preference.toFixed(2)}`, 'pref'),
       badge(`${m.quality.descriptionTokens} tokens`, 'plain'),
     ].join('');
-    const thumbs = m.thumbnails.map((t, i) => `<img alt="keyframe ${i + 1}" src="data:image/jpeg;base64,${Buffer.from(t).toString('base64')}">`).join('');
+    const thumbs = m.thumbnails
+      .map((t, i) => `<img alt="keyframe ${i + 1}" src="data:image/jpeg;base64,${Buffer.from(t).toString('base64')}">`)
+      .join('');
     const place = m.pose ? `<div class="place">at (${m.pose.x.toFixed(2)}, ${m.pose.y.toFixed(2)}) in ${esc(m.pose.frameId)}</div>` : '';
     const heard = m.transcript.length > 0 ? `<div class="heard">heard: ${m.transcript.map((l) => `“${esc(l)}”`).join(' ')}</div>` : '';
     return `<li class="memory${cited.has(m.id) ? ' cited' : ''}" id="${anchor(m.id)}">
@@ -85,7 +87,11 @@ li.cited{border-left:4px solid #3b6fb6}li:target{outline:2px solid #e08a3c}
 .evidence a{font-family:monospace;font-size:11px;margin-right:6px}svg{background:#fff;border:1px solid #dde1e7;border-radius:6px}
 </style></head>
 <body>
-<header><h1>${esc(title)}</h1><div>${esc(robots)} · ${esc(span)} · ${sorted.length} memories (${Object.entries(sources).map(([s, n]) => `${n} ${esc(s)}`).join(', ') || 'none'}) · ${questions.length} questions · times in ${esc(timeZone)}</div></header>
+<header><h1>${esc(title)}</h1><div>${esc(robots)} · ${esc(span)} · ${sorted.length} memories (${
+    Object.entries(sources)
+      .map(([s, n]) => `${n} ${esc(s)}`)
+      .join(', ') || 'none'
+  }) · ${questions.length} questions · times in ${esc(timeZone)}</div></header>
 <main>
 <section><h2>Memories</h2><ol class="memories">${memoryRows.join('\n')}</ol></section>
 <aside>
@@ -111,7 +117,10 @@ function posePath(memories: Memory[]): string {
   const py = (y: number) => (size - pad - (y - minY) * scale).toFixed(1);
   const points = placed.map((m) => `${px(m.pose!.x)},${py(m.pose!.y)}`).join(' ');
   const dots = placed
-    .map((m) => `<a href="#${anchor(m.id)}"><circle class="pose" cx="${px(m.pose!.x)}" cy="${py(m.pose!.y)}" r="4" fill="#3b6fb6"><title>${esc(m.text.slice(0, 80))}</title></circle></a>`)
+    .map(
+      (m) =>
+        `<a href="#${anchor(m.id)}"><circle class="pose" cx="${px(m.pose!.x)}" cy="${py(m.pose!.y)}" r="4" fill="#3b6fb6"><title>${esc(m.text.slice(0, 80))}</title></circle></a>`,
+    )
     .join('');
   return `<h2>Path</h2><svg class="path" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}"><polyline points="${points}" fill="none" stroke="#8aa9d6" stroke-width="2"/>${dots}</svg>`;
 }

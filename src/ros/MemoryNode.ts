@@ -109,7 +109,13 @@ export class MemoryNode {
   #stopping: Promise<void> | null = null;
 
   /** Initialises rclnodejs from `argv`, declares the parameters, opens the store and starts serving. */
-  static async start({ rclnodejs, assembly, argv = process.argv, nodeName = 'taskmem', shutdownGraceMs = 3000 }: MemoryNodeOptions): Promise<MemoryNode> {
+  static async start({
+    rclnodejs,
+    assembly,
+    argv = process.argv,
+    nodeName = 'taskmem',
+    shutdownGraceMs = 3000,
+  }: MemoryNodeOptions): Promise<MemoryNode> {
     await rclnodejs.init(undefined, argv);
     // The node owns shutdown: it must flush the pipeline and close the store before rclnodejs goes away.
     rclnodejs.removeSignalHandlers();
@@ -122,9 +128,26 @@ export class MemoryNode {
       store = await assembly.openStore(config, logger);
       const episode = (await store.lastEpisode(config.robot_id)) + 1;
       const focus = await assembly.focus({ config, store, logger });
-      const { pipeline, memorizer, focusCost = null } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
+      const {
+        pipeline,
+        memorizer,
+        focusCost = null,
+      } = await assembly.pipeline({ config, store, focus, episode, logger, now: () => node.now().nanoseconds });
       const answerer = await assembly.answerer({ config, store, logger });
-      const memoryNode = new MemoryNode({ rclnodejs, node, parameters, store, pipeline, memorizer, focusCost, answerer, focus, assembly, episode, shutdownGraceMs });
+      const memoryNode = new MemoryNode({
+        rclnodejs,
+        node,
+        parameters,
+        store,
+        pipeline,
+        memorizer,
+        focusCost,
+        answerer,
+        focus,
+        assembly,
+        episode,
+        shutdownGraceMs,
+      });
       node.spin();
       return memoryNode;
     } catch (error) {
@@ -185,8 +208,11 @@ export class MemoryNode {
 
     const subscribed: string[] = [];
     for (const sensor of sensorTopics(config)) {
-      const sub = this.node.createSubscription(sensor.rosType as 'sensor_msgs/msg/Image', sensor.topic, { qos: QoS.profileSensorData }, (message) =>
-        this.#feed({ kind: sensor.kind, message } as SensorMessage),
+      const sub = this.node.createSubscription(
+        sensor.rosType as 'sensor_msgs/msg/Image',
+        sensor.topic,
+        { qos: QoS.profileSensorData },
+        (message) => this.#feed({ kind: sensor.kind, message } as SensorMessage),
       );
       subscribed.push(`${sub.topic} (${sensor.rosType})`);
     }
@@ -201,8 +227,11 @@ export class MemoryNode {
       undefined,
       () => this.#rcl.CancelResponse.ACCEPT,
     );
+    // rclnodejs awaits a handler's Promise and sends its value as the response; its typings say void.
+    /* eslint-disable @typescript-eslint/no-misused-promises */
     this.node.createService('taskmem/srv/Recall', '~/recall', {}, (request) => this.#track(this.#recall(request)));
     this.node.createService('taskmem/srv/Forget', '~/forget', {}, (request) => this.#track(this.#forget(request)));
+    /* eslint-enable @typescript-eslint/no-misused-promises */
 
     this.#probeEndpoint();
     this.#startDiagnostics();
@@ -292,7 +321,9 @@ export class MemoryNode {
         if (rebuildFocus) this.#focus = await this.#assembly.focus({ config, store: this.#store, logger: this.#logger });
         if (rebuildPipeline) await this.#replacePipeline();
       } catch (error) {
-        this.#logger.error(`taskmem: the new parameters could not be applied, the previous stages keep running: ${(error as Error).message}`);
+        this.#logger.error(
+          `taskmem: the new parameters could not be applied, the previous stages keep running: ${(error as Error).message}`,
+        );
       }
     });
   }
@@ -346,7 +377,12 @@ export class MemoryNode {
     const goal = goalHandle.request;
     const askedAt = this.node.now().nanoseconds;
     const id = uuidString(goalHandle.goalId.uuid);
-    const task = await this.#focus.note({ text: goal.question, stamp: askedAt, kind: 'ask', ...(goal.task_group ? { group: goal.task_group } : {}) });
+    const task = await this.#focus.note({
+      text: goal.question,
+      stamp: askedAt,
+      kind: 'ask',
+      ...(goal.task_group ? { group: goal.task_group } : {}),
+    });
 
     const controller = new AbortController();
     const poll = setInterval(() => {
@@ -372,8 +408,11 @@ export class MemoryNode {
         return { answer: answerMsg(answer) };
       }
       // The answer is kept beside its task for `taskmem report`; a store that cannot take it costs the record only.
-      await this.#store.recordAnswer(task.id, taskAnswer(answer)).catch((error: unknown) =>
-        this.#logger.warn(`taskmem: the answer to "${goal.question}" was not recorded: ${(error as Error).message}`));
+      await this.#store
+        .recordAnswer(task.id, taskAnswer(answer))
+        .catch((error: unknown) =>
+          this.#logger.warn(`taskmem: the answer to "${goal.question}" was not recorded: ${(error as Error).message}`),
+        );
       goalHandle.succeed();
       const message = answerMsg(answer);
       this.#answers.publish(message);
@@ -446,7 +485,8 @@ export class MemoryNode {
       header: { stamp: toRosTime(now), frame_id: '' },
       status: [
         {
-          level: this.#endpoint === false || this.#causes.get('pipeline_stopped') > 0 ? DIAG.ERROR : problems.length > 0 ? DIAG.WARN : DIAG.OK,
+          level:
+            this.#endpoint === false || this.#causes.get('pipeline_stopped') > 0 ? DIAG.ERROR : problems.length > 0 ? DIAG.WARN : DIAG.OK,
           name: `taskmem: ${this.node.name()}`,
           message: problems.length > 0 ? problems.join('; ') : 'memorizing',
           hardware_id: this.config.robot_id,
@@ -466,10 +506,14 @@ export class MemoryNode {
     if (this.#probing) return;
     this.#probing = true;
     void probe
-      .then((reachable) => {
-        if (reachable !== this.#endpoint) this.#logger[reachable ? 'info' : 'warn'](`taskmem: memorizer endpoint ${reachable ? 'reachable' : 'unreachable'}`);
-        this.#endpoint = reachable;
-      }, () => (this.#endpoint = false))
+      .then(
+        (reachable) => {
+          if (reachable !== this.#endpoint)
+            this.#logger[reachable ? 'info' : 'warn'](`taskmem: memorizer endpoint ${reachable ? 'reachable' : 'unreachable'}`);
+          this.#endpoint = reachable;
+        },
+        () => (this.#endpoint = false),
+      )
       .finally(() => (this.#probing = false));
   }
 }
@@ -484,7 +528,9 @@ function lookup(config: Config, name: string): unknown {
 
 function uuidString(bytes: ArrayLike<number>): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return hex.length === 32 ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : randomUUID();
+  return hex.length === 32
+    ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+    : randomUUID();
 }
 
 function emptyAnswer(questionId: string, question: string, askedAt: bigint): Answer {
@@ -503,4 +549,3 @@ function emptyAnswer(questionId: string, question: string, askedAt: bigint): Ans
     notes: [],
   };
 }
-

@@ -37,7 +37,11 @@ export class NodeParameters {
       const value = getParam(this.config, d.name);
       // Declared with the validated value: an integer given for a double parameter is taken as that number
       // instead of being refused for its type, as rclnodejs would refuse it.
-      node.declareParameter(new rclnodejs.Parameter(d.name, d.typeId, d.type === 'integer' ? BigInt(value as number) : value), descriptor, true);
+      node.declareParameter(
+        new rclnodejs.Parameter(d.name, d.typeId, d.type === 'integer' ? BigInt(value as number) : value),
+        descriptor,
+        true,
+      );
     }
 
     node.addOnSetParametersCallback((parameters) => this.#validate(parameters));
@@ -66,8 +70,11 @@ export class NodeParameters {
     if (changed.length === 0) return;
     for (const p of changed) {
       const [group, key] = p.name.includes('.') ? p.name.split('.') : [null, p.name];
-      const target = (group ? (this.config as unknown as Record<string, Record<string, unknown>>)[group] : this.config) as Record<string, unknown>;
-      target[key!] = fromRos(p.value);
+      const target = (group ? (this.config as unknown as Record<string, Record<string, unknown>>)[group] : this.config) as Record<
+        string,
+        unknown
+      >;
+      target[key] = fromRos(p.value);
     }
     for (const listener of this.#listeners) listener(changed.map((p) => p.name));
   }
@@ -79,7 +86,8 @@ export class NodeParameters {
 
 function range(rclnodejs: Rclnodejs, d: RosParamDeclaration): rcl.Range | undefined {
   if (d.integerRange) return new rclnodejs.IntegerRange(d.integerRange.fromValue, d.integerRange.toValue, d.integerRange.step);
-  if (d.floatingPointRange) return new rclnodejs.FloatingPointRange(d.floatingPointRange.fromValue, d.floatingPointRange.toValue, d.floatingPointRange.step);
+  if (d.floatingPointRange)
+    return new rclnodejs.FloatingPointRange(d.floatingPointRange.fromValue, d.floatingPointRange.toValue, d.floatingPointRange.step);
   return undefined;
 }
 

@@ -119,7 +119,7 @@ export async function loadRclnodejs(): Promise<Rclnodejs> {
   if (!process.env['ROS_DISTRO'] || !process.env['AMENT_PREFIX_PATH']) {
     throw new Error(
       'taskmem: ROS 2 is not sourced (ROS_DISTRO or AMENT_PREFIX_PATH is unset); run `source /opt/ros/<distro>/setup.bash` ' +
-        'and the workspace\'s install/setup.bash first',
+        "and the workspace's install/setup.bash first",
     );
   }
   let mod: typeof rcl;

@@ -91,7 +91,11 @@ describe('Segmenter', () => {
     assert.equal(segments[2]!.keyframes.length, 1, 'the last half second holds one frame nearest to every target');
     for (const keyframe of segments[0]!.keyframes) assert.deepEqual([keyframe.width, keyframe.height, keyframe.jpeg[0]], [64, 64, 0xff]);
     const sent = segments.flatMap(stampsOf);
-    assert.deepEqual([...converter.converted].sort((a, b) => (a < b ? -1 : 1)), sent, 'only frames that are sent are converted');
+    assert.deepEqual(
+      [...converter.converted].sort((a, b) => (a < b ? -1 : 1)),
+      sent,
+      'only frames that are sent are converted',
+    );
   });
 
   it('converts each keyframe as soon as no later frame can beat it, not all at the close', async () => {
@@ -123,7 +127,14 @@ describe('Segmenter', () => {
     await segmenter.pushFrame(frame(11.2), 'image');
     for (const t of times(12.1, 14)) await segmenter.pushFrame(frame(t), 'image');
     await segmenter.flush();
-    assert.deepEqual(segments.map((s) => [s.episode, s.index]), [[0, 0], [0, 1]], 'no new episode for stragglers');
+    assert.deepEqual(
+      segments.map((s) => [s.episode, s.index]),
+      [
+        [0, 0],
+        [0, 1],
+      ],
+      'no new episode for stragglers',
+    );
     assert.deepEqual(segments[1]!.dropped, { late: 2 });
     assert.deepEqual(segmenter.dropped, { late: 2 });
     assert.equal(warnings.length, 1);
@@ -164,7 +175,10 @@ describe('Segmenter', () => {
     await segmenter.pushPose(poseStamped(at(25), 1, 2, 0));
     for (const t of times(3600 * 24, 3600 * 24 + 3)) await segmenter.pushFrame(frame(t), 'image');
     await segmenter.flush();
-    assert.deepEqual(segments.map((s) => s.index), [0, 8640]);
+    assert.deepEqual(
+      segments.map((s) => s.index),
+      [0, 8640],
+    );
   });
 
   it('keeps the poses of each segment in stamp order with their heading', async () => {
@@ -184,7 +198,10 @@ describe('Segmenter', () => {
     assert.deepEqual([first!.poses[3]!.x, first!.poses[3]!.y, first!.poses[3]!.frameId], [1.5, -1.5, 'map']);
     assert.ok(Math.abs(first!.poses[3]!.yaw - 0.15) < 1e-9);
     const stamps = second!.poses.map((p) => p.stamp);
-    assert.deepEqual(stamps, [...stamps].sort((a, b) => (a < b ? -1 : 1)));
+    assert.deepEqual(
+      stamps,
+      [...stamps].sort((a, b) => (a < b ? -1 : 1)),
+    );
     assert.equal(stamps.length, 5);
     assert.equal(second!.dropped.invalid_pose, 1);
   });
@@ -205,7 +222,8 @@ describe('Segmenter', () => {
     for (const t of times(0, 12)) {
       const n = Math.round(t * 30);
       if (n % 3 === 1) await segmenter.pushFrame({ ...depth, header: header(at(t)) }, 'image');
-      else if (n === 56) await segmenter.pushFrame({ ...corrupt, header: header(at(t)) }, 'compressed'); // nearest to 1.875 s
+      else if (n === 56)
+        await segmenter.pushFrame({ ...corrupt, header: header(at(t)) }, 'compressed'); // nearest to 1.875 s
       else await segmenter.pushFrame(frame(t), 'image');
     }
     await segmenter.flush();
@@ -234,7 +252,15 @@ describe('Segmenter', () => {
   describe('with a speech track', () => {
     const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
     // A VAD carries state from window to window: each track gets its own.
-    const track = async () => new VadSpeechTrack({ vad: await SileroVad.load(), threshold: 0.5, minSpeechS: 0.25, hangoverS: 0.3, paddingS: 0.2, counter: new CauseCounter(quiet) });
+    const track = async () =>
+      new VadSpeechTrack({
+        vad: await SileroVad.load(),
+        threshold: 0.5,
+        minSpeechS: 0.25,
+        hangoverS: 0.3,
+        paddingS: 0.2,
+        counter: new CauseCounter(quiet),
+      });
     const { samples, speechStartS } = speechPcm('where did I leave my keys', 0.5, 0.5);
     /** 6 s of silence, the words, 5 s of silence, in 0.1 s chunks. */
     const chunks = (() => {
@@ -253,7 +279,10 @@ describe('Segmenter', () => {
       assert.equal(segments[0]!.index, 1, 'the silent first segment is not emitted');
       const span = segments[0]!.speech[0]!;
       assert.ok(Math.abs(Number(span.start - at(6 + speechStartS)) / 1e9) < 0.3, `speech starts at ${span.start}`);
-      assert.deepEqual(segments.flatMap((s) => s.keyframes), []);
+      assert.deepEqual(
+        segments.flatMap((s) => s.keyframes),
+        [],
+      );
     });
 
     it('gives the speech track audio in stamp order when chunks arrive out of order', async () => {
@@ -266,7 +295,10 @@ describe('Segmenter', () => {
       await inOrder.segmenter.flush();
       await swapped.segmenter.flush();
       assert.ok(inOrder.segments.length > 0);
-      assert.deepEqual(swapped.segments.map((s) => s.speech), inOrder.segments.map((s) => s.speech));
+      assert.deepEqual(
+        swapped.segments.map((s) => s.speech),
+        inOrder.segments.map((s) => s.speech),
+      );
     });
   });
 
@@ -293,10 +325,22 @@ describe('Segmenter', () => {
       },
     });
     const results = [];
-    for (const t of times(0, 21)) results.push(await failing.pushFrame(frame(t), 'image').then(() => 'ok', (e: Error) => e.message));
+    for (const t of times(0, 21))
+      results.push(
+        await failing.pushFrame(frame(t), 'image').then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      );
     await failing.flush();
-    assert.deepEqual(results.filter((r) => r !== 'ok'), ['store is full']);
+    assert.deepEqual(
+      results.filter((r) => r !== 'ok'),
+      ['store is full'],
+    );
     assert.equal(calls, 3);
-    assert.deepEqual(segments.map((s) => s.index), [1, 2]);
+    assert.deepEqual(
+      segments.map((s) => s.index),
+      [1, 2],
+    );
   });
 });

@@ -184,7 +184,10 @@ export class Segmenter {
 
   #receive(stream: Stream, stamp: RosNanos, place: () => void): Promise<void> {
     if (stamp === 0n) {
-      this.#drop('unstamped', `Segmenter: ${NOUN[stream]} has header stamp 0 (not set by its driver, or /clock not yet running under use_sim_time); dropped`);
+      this.#drop(
+        'unstamped',
+        `Segmenter: ${NOUN[stream]} has header stamp 0 (not set by its driver, or /clock not yet running under use_sim_time); dropped`,
+      );
       return DONE;
     }
     const own = this.#streamClocks.get(stream);
@@ -379,7 +382,10 @@ export class Segmenter {
     while (n < this.#audio.length && this.#audio[n]!.stamp < horizon) n++;
     return this.#audio.splice(0, n).map((chunk) =>
       this.#speechCall(() => speech.push(chunk)).catch((err: unknown) => {
-        this.#drop('speech_failed', `Segmenter: audio at ${formatStamp(chunk.stamp)} not taken by the speech track: ${(err as Error).message}`);
+        this.#drop(
+          'speech_failed',
+          `Segmenter: audio at ${formatStamp(chunk.stamp)} not taken by the speech track: ${(err as Error).message}`,
+        );
       }),
     );
   }
@@ -398,7 +404,8 @@ export class Segmenter {
   }
 
   #close(segment: OpenSegment): Promise<void> {
-    this.#release(segment, segment.end);
+    // The conversions started here are awaited through segment.keyframes.
+    void this.#release(segment, segment.end);
     addCounts(segment.dropped, this.#drops);
     this.#drops = {};
     const { index, start, end } = segment;

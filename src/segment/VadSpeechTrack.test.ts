@@ -49,7 +49,15 @@ describe('VadSpeechTrack', () => {
 
   function track(logger: Logger, transcriber: Transcriber | null = null) {
     vad.reset();
-    return new VadSpeechTrack({ vad, transcriber, threshold: 0.5, minSpeechS: 0.25, hangoverS: 0.3, paddingS: 0.2, counter: new CauseCounter(logger) });
+    return new VadSpeechTrack({
+      vad,
+      transcriber,
+      threshold: 0.5,
+      minSpeechS: 0.25,
+      hangoverS: 0.3,
+      paddingS: 0.2,
+      counter: new CauseCounter(logger),
+    });
   }
 
   it('marks each utterance where it is spoken and nothing in the silence around it', async () => {
@@ -57,7 +65,7 @@ describe('VadSpeechTrack', () => {
     await pushAll(t, scene);
     const { speech, transcript } = await t.take(START, at(sceneS));
     assert.equal(speech.length, 2, JSON.stringify(speech.map((s) => [since(s.start), since(s.end)])));
-    const [a, b] = speech as [typeof speech[0], typeof speech[0]];
+    const [a, b] = speech as [(typeof speech)[0], (typeof speech)[0]];
     assert.ok(Math.abs(since(a.start) - first.speechStartS) < 0.25, `first starts at ${since(a.start)}`);
     assert.ok(Math.abs(since(a.end) - first.speechEndS) < 0.4, `first ends at ${since(a.end)} (words end ${first.speechEndS})`);
     assert.ok(Math.abs(since(b.start) - secondStartS) < 0.25, `second starts at ${since(b.start)}`);
@@ -129,10 +137,19 @@ describe('VadSpeechTrack', () => {
       const span = speech[i]!;
       assert.equal(request.model, 'whisper-stand-in');
       assert.equal(request.language, 'en');
-      assert.ok(Math.abs(request.seconds - (nanosToSeconds(span.end - span.start) + 0.4)) < 0.01, `request ${i}: ${request.seconds} s of audio`);
+      assert.ok(
+        Math.abs(request.seconds - (nanosToSeconds(span.end - span.start) + 0.4)) < 0.01,
+        `request ${i}: ${request.seconds} s of audio`,
+      );
     }
-    assert.deepEqual(transcript.map((line) => line.text), ['Please bring the red cup.', 'The kitchen door is open.']);
-    assert.deepEqual(transcript.map((line) => [line.start, line.end, line.speaker]), speech.map((s) => [s.start, s.end, 'unknown']));
+    assert.deepEqual(
+      transcript.map((line) => line.text),
+      ['Please bring the red cup.', 'The kitchen door is open.'],
+    );
+    assert.deepEqual(
+      transcript.map((line) => [line.start, line.end, line.speaker]),
+      speech.map((s) => [s.start, s.end, 'unknown']),
+    );
   });
 
   it('keeps the speech spans and says why when the transcription server fails', async () => {
@@ -149,6 +166,9 @@ describe('VadSpeechTrack', () => {
     assert.deepEqual(transcript, []);
     assert.equal(transcriptions() - before, 2);
     assert.equal(logger.warnings.length, 1);
-    assert.match(logger.warnings[0]!, /has no transcript: Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-stand-in\) failed: 503/);
+    assert.match(
+      logger.warnings[0]!,
+      /has no transcript: Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-stand-in\) failed: 503/,
+    );
   });
 });

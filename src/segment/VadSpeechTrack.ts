@@ -1,5 +1,5 @@
 import type { AudioParams } from '../config/sections/audio.js';
-import { CauseCounter } from '../log.js';
+import { type CauseCounter } from '../log.js';
 import { PCM_SAMPLE_RATE, type PcmChunk } from '../media/PcmChunk.js';
 import { SileroVad } from '../media/SileroVad.js';
 import { Transcriber } from '../media/Transcriber.js';
@@ -127,7 +127,9 @@ export class VadSpeechTrack implements SpeechTrack {
       Object.assign(open, { start: max(open.start, end), sum: 0, count: 0, continued: true });
     }
 
-    const audio = speech.map((span) => (span.end - span.start >= MIN_TRANSCRIBED_NS ? this.#cut(span.start - this.#padding, span.end + this.#padding) : null));
+    const audio = speech.map((span) =>
+      span.end - span.start >= MIN_TRANSCRIBED_NS ? this.#cut(span.start - this.#padding, span.end + this.#padding) : null,
+    );
     this.#audio = this.#audio.filter((chunk) => chunkEnd(chunk) > end);
     const transcript = await this.#transcribe(speech, audio);
     return { speech, transcript };
@@ -180,7 +182,10 @@ export class VadSpeechTrack implements SpeechTrack {
     const before = this.#audio.length;
     this.#audio = this.#audio.filter((c) => chunkEnd(c) > horizon);
     if (this.#audio.length < before) {
-      this.#counter.count('audio_unclaimed', `VadSpeechTrack: audio before ${formatStamp(horizon)} was never taken by a segment; released untranscribed`);
+      this.#counter.count(
+        'audio_unclaimed',
+        `VadSpeechTrack: audio before ${formatStamp(horizon)} was never taken by a segment; released untranscribed`,
+      );
     }
   }
 
@@ -213,7 +218,7 @@ export class VadSpeechTrack implements SpeechTrack {
         }
       }),
     );
-    return speech.flatMap((span, i) => (texts[i] ? [{ start: span.start, end: span.end, speaker: 'unknown', text: texts[i]! }] : []));
+    return speech.flatMap((span, i) => (texts[i] ? [{ start: span.start, end: span.end, speaker: 'unknown', text: texts[i] }] : []));
   }
 }
 

@@ -35,8 +35,25 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
   });
 
   const args = (out: string, name: string) => [
-    'jsonl', '--videos', dir, '--qa', qa, '--out', out, '--name', name,
-    '--memorizer.url', server.url, '--memorizer.fallback', 'false', '--answerer.url', server.url, '--answerer.model', 'answerer', '--focus.depth', '1',
+    'jsonl',
+    '--videos',
+    dir,
+    '--qa',
+    qa,
+    '--out',
+    out,
+    '--name',
+    name,
+    '--memorizer.url',
+    server.url,
+    '--memorizer.fallback',
+    'false',
+    '--answerer.url',
+    server.url,
+    '--answerer.model',
+    'answerer',
+    '--focus.depth',
+    '1',
   ];
 
   it('answers each question from the memories written before it arrived, and scores as the paper does', async () => {
@@ -47,7 +64,11 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     const byId = new Map(results.map((r) => [r.questionId, r]));
     assert.equal(byId.get('early')!.abstained, true, 'nothing was memorized 5 s in: the answerer must abstain');
     assert.equal(byId.get('early')!.memoriesAvailable, 0);
-    assert.deepEqual([byId.get('mid')!.predicted, byId.get('mid')!.correct], ['B', true], 'at 25 s the last memory is the yellow scene, not the blue one');
+    assert.deepEqual(
+      [byId.get('mid')!.predicted, byId.get('mid')!.correct],
+      ['B', true],
+      'at 25 s the last memory is the yellow scene, not the blue one',
+    );
     assert.deepEqual([byId.get('end')!.predicted, byId.get('end')!.correct], ['C', true]);
     assert.equal(byId.get('end')!.memoriesAvailable, 3);
     assert.equal(byId.get('first')!.correct, true);
@@ -80,13 +101,19 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
   it('gives the same results when the videos are streamed at once (each video keeps its own clock)', async () => {
     const out = join(dir, 'run-parallel');
     assert.equal(await run([...args(out, 'parallel'), '--concurrency', '2']), 0);
-    const sequential = new Map((await readRun(join(dir, 'run-a'))).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]));
-    const parallel = new Map((await readRun(out)).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]));
+    const sequential = new Map(
+      (await readRun(join(dir, 'run-a'))).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]),
+    );
+    const parallel = new Map(
+      (await readRun(out)).results.map((r) => [r.questionId, [r.predicted, r.abstained, r.correct, r.memoriesAvailable]]),
+    );
     assert.deepEqual([...parallel].sort(), [...sequential].sort());
   });
 
   it('names missing videos and bad question files clearly', async () => {
-    const badQa = await writeQuestions(join(dir), [{ id: 'x', video: 'missing', type: 't', question: 'q', options, answer: 'A', at: null }]);
+    const badQa = await writeQuestions(join(dir), [
+      { id: 'x', video: 'missing', type: 't', question: 'q', options, answer: 'A', at: null },
+    ]);
     const errors: string[] = [];
     const original = console.error;
     console.error = (text: string) => errors.push(String(text));

@@ -41,7 +41,10 @@ describe('configuration', () => {
   describe('ROS parameters', () => {
     it('declare every parameter with its ROS type, default, range and description', () => {
       const declarations = new Map(rosParamDeclarations().map((d) => [d.name, d]));
-      assert.deepEqual([...declarations.keys()], listParams().map((p) => p.name));
+      assert.deepEqual(
+        [...declarations.keys()],
+        listParams().map((p) => p.name),
+      );
       const keyframes = declarations.get('segment.keyframes')!;
       assert.equal(keyframes.type, 'integer');
       assert.equal(keyframes.typeId, 2);
@@ -74,18 +77,21 @@ describe('configuration', () => {
 
   describe('params files', () => {
     it('apply the /** entry and the entry of the node in its namespace, the later winning', () => {
-      const path = yamlFile('ros.yaml', [
-        '/**:',
-        '  ros__parameters:',
-        '    segment: { duration_s: 5.0, keyframes: 4 }',
-        '/robot1/taskmem:',
-        '  ros__parameters:',
-        '    segment.keyframes: 6',
-        '    camera.topic: front/image_raw',
-        '/robot2/taskmem:',
-        '  ros__parameters:',
-        '    camera.topic: wrong',
-      ].join('\n'));
+      const path = yamlFile(
+        'ros.yaml',
+        [
+          '/**:',
+          '  ros__parameters:',
+          '    segment: { duration_s: 5.0, keyframes: 4 }',
+          '/robot1/taskmem:',
+          '  ros__parameters:',
+          '    segment.keyframes: 6',
+          '    camera.topic: front/image_raw',
+          '/robot2/taskmem:',
+          '  ros__parameters:',
+          '    camera.topic: wrong',
+        ].join('\n'),
+      );
       const config = resolveConfig([loadParamsFile(path, { nodeName: 'taskmem', namespace: '/robot1' })]);
       assert.equal(config.segment.duration_s, 5);
       assert.equal(config.segment.keyframes, 6);
@@ -107,11 +113,16 @@ describe('configuration', () => {
 
     it('reject a file without an entry for the node, and a file that is not YAML, naming the file', () => {
       const other = yamlFile('other.yaml', 'camera_driver:\n  ros__parameters: { fps: 30 }\n');
-      assert.throws(() => loadParamsFile(other), (error: Error) =>
-        error instanceof ConfigError && error.message.includes(other) && error.message.includes('no ros__parameters for node /taskmem'));
+      assert.throws(
+        () => loadParamsFile(other),
+        (error: Error) =>
+          error instanceof ConfigError && error.message.includes(other) && error.message.includes('no ros__parameters for node /taskmem'),
+      );
       const broken = yamlFile('broken.yaml', 'segment: [1\n');
-      assert.throws(() => loadParamsFile(broken), (error: Error) =>
-        error instanceof ConfigError && error.message.startsWith(`taskmem: cannot read params file ${broken}:`));
+      assert.throws(
+        () => loadParamsFile(broken),
+        (error: Error) => error instanceof ConfigError && error.message.startsWith(`taskmem: cannot read params file ${broken}:`),
+      );
     });
 
     it('config/taskmem.yaml loads to the defaults, doubles spelled as doubles for rcl', () => {
@@ -124,9 +135,22 @@ describe('configuration', () => {
   describe('command-line flags', () => {
     it('take both spellings, bare booleans and repeated lists, and leave other arguments alone', () => {
       const flags = parseCliFlags([
-        'ingest', 'run.mcap', '--segment.duration_s', '5', '--camera.type=compressed', '--store.thumbnails',
-        '--focus.adapters', 'kitchen=policy-kitchen', '--focus.adapters=garage=policy-garage', '--since', '1h',
-        '--ros-args', '-p', 'robot_id:=r2', '--', 'last',
+        'ingest',
+        'run.mcap',
+        '--segment.duration_s',
+        '5',
+        '--camera.type=compressed',
+        '--store.thumbnails',
+        '--focus.adapters',
+        'kitchen=policy-kitchen',
+        '--focus.adapters=garage=policy-garage',
+        '--since',
+        '1h',
+        '--ros-args',
+        '-p',
+        'robot_id:=r2',
+        '--',
+        'last',
       ]);
       assert.deepEqual(flags.params.values, {
         'segment.duration_s': 5,
@@ -147,9 +171,15 @@ describe('configuration', () => {
 
     it('reject invalid values naming parameter, value and range, and unknown dotted flags', () => {
       const cases: [string[], string][] = [
-        [['--segment.keyframes', '2.5'], 'taskmem: parameter segment.keyframes = "2.5" (from command line) is invalid: an integer from 1 to 64'],
+        [
+          ['--segment.keyframes', '2.5'],
+          'taskmem: parameter segment.keyframes = "2.5" (from command line) is invalid: an integer from 1 to 64',
+        ],
         [['--segment.keyframes=0'], 'taskmem: parameter segment.keyframes = 0 (from command line) is invalid: an integer from 1 to 64'],
-        [['--segment.duration_s', 'ten'], 'taskmem: parameter segment.duration_s = "ten" (from command line) is invalid: a number from 1 to 600'],
+        [
+          ['--segment.duration_s', 'ten'],
+          'taskmem: parameter segment.duration_s = "ten" (from command line) is invalid: a number from 1 to 600',
+        ],
         [['--camera.type', 'raw'], 'taskmem: parameter camera.type = "raw" (from command line) is invalid: one of image, compressed'],
         [['--store.thumbnails=yes'], 'taskmem: parameter store.thumbnails = "yes" (from command line) is invalid: true or false'],
         [['--segment.duraton_s', '5'], 'taskmem: unknown parameter segment.duraton_s (from command line); see --help'],
@@ -168,10 +198,7 @@ describe('configuration', () => {
   });
 
   it('layers resolve in order, later winning', () => {
-    const config = resolveConfig([
-      paramLayer('file', { 'segment.keyframes': 4, robot_id: 'a' }),
-      paramLayer('flags', { robot_id: 'b' }),
-    ]);
+    const config = resolveConfig([paramLayer('file', { 'segment.keyframes': 4, robot_id: 'a' }), paramLayer('flags', { robot_id: 'b' })]);
     assert.equal(config.segment.keyframes, 4);
     assert.equal(config.robot_id, 'b');
   });

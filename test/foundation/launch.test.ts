@@ -14,7 +14,9 @@ interface LaunchRun {
 
 /** What `ros2 launch taskmem memory.launch.py <args>` starts, resolved with stand-ins for launch and launch_ros. */
 function launch(...args: string[]): LaunchRun {
-  const result = spawnSync('/usr/bin/python3', ['-B', join(repoRoot, 'test/foundation/fixtures/run_launch.py'), launchFile, ...args], { encoding: 'utf8' });
+  const result = spawnSync('/usr/bin/python3', ['-B', join(repoRoot, 'test/foundation/fixtures/run_launch.py'), launchFile, ...args], {
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`launch failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as LaunchRun;
 }
@@ -23,20 +25,39 @@ describe('launch/memory.launch.py', function () {
   this.timeout(20_000);
 
   it('compiles with the system Python', () => {
-    const result = spawnSync('/usr/bin/python3', ['-B', '-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', launchFile], { encoding: 'utf8' });
+    const result = spawnSync(
+      '/usr/bin/python3',
+      ['-B', '-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', launchFile],
+      { encoding: 'utf8' },
+    );
     assert.equal(result.status, 0, result.stderr);
   });
 
   it('declares the documented arguments, each mapped to a schema parameter with its default and choices', () => {
     const run = launch();
     assert.deepEqual(run.declared.map((a) => a.name).sort(), [
-      'audio', 'audio_type', 'camera', 'camera_type', 'memorizer_url', 'namespace', 'params_file', 'pose',
-      'pose_type', 'robot_id', 'use_sim_time',
+      'audio',
+      'audio_type',
+      'camera',
+      'camera_type',
+      'memorizer_url',
+      'namespace',
+      'params_file',
+      'pose',
+      'pose_type',
+      'robot_id',
+      'use_sim_time',
     ]);
     const params = new Map(listParams().map((p) => [p.name, p]));
     const expected: Record<string, string> = {
-      robot_id: 'robot_id', camera: 'camera.topic', camera_type: 'camera.type', audio: 'audio.topic',
-      audio_type: 'audio.type', pose: 'pose.topic', pose_type: 'pose.type', memorizer_url: 'memorizer.url',
+      robot_id: 'robot_id',
+      camera: 'camera.topic',
+      camera_type: 'camera.type',
+      audio: 'audio.topic',
+      audio_type: 'audio.type',
+      pose: 'pose.topic',
+      pose_type: 'pose.type',
+      memorizer_url: 'memorizer.url',
     };
     assert.deepEqual(Object.fromEntries(run.parameter_arguments.map((a) => [a.name, a.parameter])), expected);
     for (const argument of run.parameter_arguments) {
@@ -59,12 +80,21 @@ describe('launch/memory.launch.py', function () {
   });
 
   it('passes given arguments as parameters after the params file, strings staying strings', () => {
-    const [node] = launch('namespace:=robot1', 'camera:=/front/image_raw/compressed', 'camera_type:=compressed',
-      'robot_id:=42', 'use_sim_time:=True', 'params_file:=/etc/taskmem.yaml').nodes;
+    const [node] = launch(
+      'namespace:=robot1',
+      'camera:=/front/image_raw/compressed',
+      'camera_type:=compressed',
+      'robot_id:=42',
+      'use_sim_time:=True',
+      'params_file:=/etc/taskmem.yaml',
+    ).nodes;
     assert.equal(node!.namespace, 'robot1');
     assert.equal(node!.parameters[0], '/etc/taskmem.yaml');
     assert.deepEqual(node!.parameters[1], {
-      robot_id: '42', 'camera.topic': '/front/image_raw/compressed', 'camera.type': 'compressed', use_sim_time: true,
+      robot_id: '42',
+      'camera.topic': '/front/image_raw/compressed',
+      'camera.type': 'compressed',
+      use_sim_time: true,
     });
   });
 

@@ -38,7 +38,10 @@ print(json.dumps({'name': p.name, 'version': p.version, 'format': p.package_form
 
 /** Our interface files, relative: msg/Memory.msg, … */
 const ourInterfaces = ['msg', 'srv', 'action'].flatMap((kind) =>
-  readdirSync(join(repoRoot, kind)).filter((f) => f.endsWith(`.${kind}`)).map((f) => `${kind}/${f}`));
+  readdirSync(join(repoRoot, kind))
+    .filter((f) => f.endsWith(`.${kind}`))
+    .map((f) => `${kind}/${f}`),
+);
 
 /** Packages whose messages our interfaces use as field types, plus action_msgs for actions. */
 function referencedPackages(): Set<string> {
@@ -101,8 +104,10 @@ describe('ROS package files', function () {
       mkdirSync(join(prefix, 'lib/taskmem'), { recursive: true });
       mkdirSync(join(prefix, 'share/taskmem/dist/src/ros'), { recursive: true });
       copyFileSync(join(repoRoot, 'scripts/memory_node'), join(prefix, 'lib/taskmem/memory_node'));
-      writeFileSync(join(prefix, 'share/taskmem/dist/src/ros/main.js'),
-        'console.log(JSON.stringify({ script: process.argv[1], args: process.argv.slice(2) }));\n');
+      writeFileSync(
+        join(prefix, 'share/taskmem/dist/src/ros/main.js'),
+        'console.log(JSON.stringify({ script: process.argv[1], args: process.argv.slice(2) }));\n',
+      );
       const result = spawnSync('sh', [join(prefix, 'lib/taskmem/memory_node'), '--ros-args', '-p', 'robot_id:=r 2'], { encoding: 'utf8' });
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(JSON.parse(result.stdout), {

@@ -40,7 +40,11 @@ describe('MemoryPipeline', () => {
   let store: SqliteMemoryStore;
   let jpeg: Uint8Array;
   before(async () => {
-    jpeg = new Uint8Array(await sharp({ create: { width: 64, height: 32, channels: 3, background: '#356' } }).jpeg().toBuffer());
+    jpeg = new Uint8Array(
+      await sharp({ create: { width: 64, height: 32, channels: 3, background: '#356' } })
+        .jpeg()
+        .toBuffer(),
+    );
   });
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskmem-pipeline-'));
@@ -69,9 +73,16 @@ describe('MemoryPipeline', () => {
   function segment(index: number, episode = 0): Segment {
     const start = T0 + BigInt(index) * 10n * NANOS_PER_SECOND;
     return {
-      robotId: 'r1', episode, index, start, end: start + 10n * NANOS_PER_SECOND,
+      robotId: 'r1',
+      episode,
+      index,
+      start,
+      end: start + 10n * NANOS_PER_SECOND,
       keyframes: [0, 5].map((s) => ({ stamp: start + BigInt(s) * NANOS_PER_SECOND, jpeg, width: 64, height: 32 })),
-      speech: [], transcript: [], poses: [], dropped: {},
+      speech: [],
+      transcript: [],
+      poses: [],
+      dropped: {},
     };
   }
 
@@ -82,14 +93,23 @@ describe('MemoryPipeline', () => {
   it('stores one memory per segment, in order, each prompt carrying the keyframes and the window of earlier memories', async () => {
     server.onChat = policyReplies();
     const cfg = config();
-    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      overflow: 'wait',
+    });
     const stored: string[] = [];
     pipeline.on('stored', (m) => stored.push(m.id));
     for (let i = 0; i < 6; i++) await pipeline.enqueue(segment(i));
     await pipeline.drain();
     await pipeline.close();
 
-    assert.deepEqual(stored, [0, 1, 2, 3, 4, 5].map((i) => memoryId('r1', 0, segment(i).start)));
+    assert.deepEqual(
+      stored,
+      [0, 1, 2, 3, 4, 5].map((i) => memoryId('r1', 0, segment(i).start)),
+    );
     const sixth = await store.get(stored[5]!);
     assert.equal(sixth?.text, EVENTS[5]);
     assert.equal(sixth?.start, segment(5).start);
@@ -118,7 +138,13 @@ describe('MemoryPipeline', () => {
   it('records a segment the server keeps failing as failed, and goes on with the next', async () => {
     const cfg = config();
     server.failNext({ kind: 'status', status: 500 }, 2);
-    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      overflow: 'wait',
+    });
     const failed: string[] = [];
     pipeline.on('failed', (f) => failed.push(`${f.id}: ${f.reason}`));
     await pipeline.enqueue(segment(0));
@@ -127,7 +153,10 @@ describe('MemoryPipeline', () => {
     await pipeline.close();
     assert.equal(failed.length, 1);
     assert.match(failed[0]!, /500/);
-    assert.deepEqual((await store.failures('r1')).map((f) => f.start), [segment(0).start]);
+    assert.deepEqual(
+      (await store.failures('r1')).map((f) => f.start),
+      [segment(0).start],
+    );
     assert.ok(await store.get(memoryId('r1', 0, segment(1).start)));
     assert.equal(await store.count(), 1);
   });
@@ -138,7 +167,13 @@ describe('MemoryPipeline', () => {
       const cfg = config({ queue_size: 1, drop_policy: policyName });
       const warnings: string[] = [];
       const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
-      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, logger });
+      const pipeline = new MemoryPipeline({
+        converter: new ImageConverter(cfg.camera),
+        memorizer: policy(cfg),
+        store,
+        config: cfg,
+        logger,
+      });
       const dropped: number[] = [];
       pipeline.on('dropped', (s) => dropped.push(s.index));
       for (let i = 0; i < 5; i++) await pipeline.enqueue(segment(i));
@@ -161,12 +196,23 @@ describe('MemoryPipeline', () => {
   it('skips a segment whose memory is already stored without asking the model', async () => {
     const cfg = config();
     for (let run = 0; run < 2; run++) {
-      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg, overflow: 'wait' });
+      const pipeline = new MemoryPipeline({
+        converter: new ImageConverter(cfg.camera),
+        memorizer: policy(cfg),
+        store,
+        config: cfg,
+        overflow: 'wait',
+      });
       await pipeline.enqueue(segment(0));
       await pipeline.enqueue(segment(1));
       await pipeline.drain();
       await pipeline.close();
-      assert.deepEqual(pipeline.counts, run === 0 ? { stored: 2, skipped: 0, failed: 0, dropped: 0, fallback: 0 } : { stored: 0, skipped: 2, failed: 0, dropped: 0, fallback: 0 });
+      assert.deepEqual(
+        pipeline.counts,
+        run === 0
+          ? { stored: 2, skipped: 0, failed: 0, dropped: 0, fallback: 0 }
+          : { stored: 0, skipped: 2, failed: 0, dropped: 0, fallback: 0 },
+      );
     }
     assert.equal(server.chatRequests().length, 2);
     assert.equal(await store.count(), 2);
@@ -178,15 +224,36 @@ describe('MemoryPipeline', () => {
       memorize: async (s) => ({
         kind: 'memory',
         memory: {
-          id: memoryId(s.robotId, s.episode, s.start), robotId: s.robotId, episode: s.episode, segmentIndex: s.index, start: s.start, end: s.end,
-          createdAt: s.end, text: 'Two keyframes of a dim room.', source: 'perception', taskGroup: null, focusDepth: 0,
-          quality: { format: true, hygiene: null, preference: null, descriptionTokens: 6 }, pose: null, model: '', template: 'perception@1', transcript: [], thumbnails: [],
+          id: memoryId(s.robotId, s.episode, s.start),
+          robotId: s.robotId,
+          episode: s.episode,
+          segmentIndex: s.index,
+          start: s.start,
+          end: s.end,
+          createdAt: s.end,
+          text: 'Two keyframes of a dim room.',
+          source: 'perception',
+          taskGroup: null,
+          focusDepth: 0,
+          quality: { format: true, hygiene: null, preference: null, descriptionTokens: 6 },
+          pose: null,
+          model: '',
+          template: 'perception@1',
+          transcript: [],
+          thumbnails: [],
         },
       }),
     };
     for (const allowed of [true, false]) {
       const cfg = await unreachableConfig(allowed);
-      const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), fallback, store, config: cfg, overflow: 'wait' });
+      const pipeline = new MemoryPipeline({
+        converter: new ImageConverter(cfg.camera),
+        memorizer: policy(cfg),
+        fallback,
+        store,
+        config: cfg,
+        overflow: 'wait',
+      });
       await pipeline.enqueue(segment(allowed ? 0 : 1));
       await pipeline.drain();
       await pipeline.close();
@@ -194,7 +261,10 @@ describe('MemoryPipeline', () => {
     }
     assert.equal((await store.get(memoryId('r1', 0, segment(0).start)))?.source, 'perception');
     const failures = await store.failures('r1');
-    assert.deepEqual(failures.map((f) => f.segmentIndex), [1]);
+    assert.deepEqual(
+      failures.map((f) => f.segmentIndex),
+      [1],
+    );
     assert.match(failures[0]!.reason, /unreachable/);
   });
 
@@ -205,7 +275,10 @@ describe('MemoryPipeline', () => {
     for (let i = 0; i < 4; i++) await pipeline.enqueue(segment(i));
     await pipeline.close();
     assert.equal(await store.count(), 1);
-    assert.deepEqual((await store.failures('r1')).map((f) => [f.segmentIndex, f.reason]), [1, 2, 3].map((i) => [i, 'not memorized before shutdown']));
+    assert.deepEqual(
+      (await store.failures('r1')).map((f) => [f.segmentIndex, f.reason]),
+      [1, 2, 3].map((i) => [i, 'not memorized before shutdown']),
+    );
     await assert.rejects(pipeline.enqueue(segment(5)), /MemoryPipeline#enqueue: the pipeline is closed/);
   });
 });

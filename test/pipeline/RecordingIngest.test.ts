@@ -43,7 +43,9 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
 
   function config(): Config {
     return configSchema.parse({
-      robot_id: 'r1', ...script.config, pose: { ...script.config.pose },
+      robot_id: 'r1',
+      ...script.config,
+      pose: { ...script.config.pose },
       memorizer: { url: server.url, retries: 1, retry_backoff_s: 0 },
     });
   }
@@ -52,7 +54,10 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     const cfg = config();
     let clock: RosNanos = 0n;
     return ingestRecording({
-      path: script.path, config: cfg, store, memorizer: PolicyMemorizer.fromConfig(cfg, { now: () => clock, env: {} }),
+      path: script.path,
+      config: cfg,
+      store,
+      memorizer: PolicyMemorizer.fromConfig(cfg, { now: () => clock, env: {} }),
       onRead: (stamp) => {
         clock = stamp;
       },
@@ -66,15 +71,29 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     assert.equal(result.stored, 3);
     assert.equal(result.failed, 0);
     assert.equal(result.episode, 0);
-    const memories = (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory).sort((a, b) => a.segmentIndex - b.segmentIndex);
-    assert.deepEqual(memories.map((m) => [m.episode, m.segmentIndex, m.start - script.start, m.end - script.start]), [
-      [0, 0, 0n, 10n * NANOS_PER_SECOND],
-      [0, 1, 10n * NANOS_PER_SECOND, 20n * NANOS_PER_SECOND],
-      [0, 2, 20n * NANOS_PER_SECOND, 30n * NANOS_PER_SECOND],
-    ]);
-    assert.deepEqual(memories.map((m) => m.text), EVENTS);
-    assert.ok(memories.every((m) => m.pose !== null && m.pose.frameId === 'map'), 'poses of the recording reach the memories');
-    assert.ok(memories.every((m) => m.createdAt >= m.end), 'a memory is written after its segment ends, in recording time');
+    const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+      .map((s) => s.memory)
+      .sort((a, b) => a.segmentIndex - b.segmentIndex);
+    assert.deepEqual(
+      memories.map((m) => [m.episode, m.segmentIndex, m.start - script.start, m.end - script.start]),
+      [
+        [0, 0, 0n, 10n * NANOS_PER_SECOND],
+        [0, 1, 10n * NANOS_PER_SECOND, 20n * NANOS_PER_SECOND],
+        [0, 2, 20n * NANOS_PER_SECOND, 30n * NANOS_PER_SECOND],
+      ],
+    );
+    assert.deepEqual(
+      memories.map((m) => m.text),
+      EVENTS,
+    );
+    assert.ok(
+      memories.every((m) => m.pose !== null && m.pose.frameId === 'map'),
+      'poses of the recording reach the memories',
+    );
+    assert.ok(
+      memories.every((m) => m.createdAt >= m.end),
+      'a memory is written after its segment ends, in recording time',
+    );
 
     const requests = server.chatRequests().map((r) => JSON.stringify(r.messages));
     assert.equal(requests.length, 3);
@@ -84,10 +103,20 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     const recording = await McapRecording.open(memoriesOut);
     try {
       const read: { logTime: bigint; message: MemoryMsg }[] = [];
-      for await (const m of recording.messages({ topics: ['/taskmem/memories'] })) read.push({ logTime: m.logTime, message: m.message as MemoryMsg });
-      assert.deepEqual(read.map((r) => r.logTime - script.start), [10n, 20n, 30n].map((s) => s * NANOS_PER_SECOND));
-      assert.deepEqual(read.map((r) => fromRosTime(r.message.start)), memories.map((m) => m.start));
-      assert.deepEqual(read.map((r) => r.message.text), EVENTS);
+      for await (const m of recording.messages({ topics: ['/taskmem/memories'] }))
+        read.push({ logTime: m.logTime, message: m.message as MemoryMsg });
+      assert.deepEqual(
+        read.map((r) => r.logTime - script.start),
+        [10n, 20n, 30n].map((s) => s * NANOS_PER_SECOND),
+      );
+      assert.deepEqual(
+        read.map((r) => fromRosTime(r.message.start)),
+        memories.map((m) => m.start),
+      );
+      assert.deepEqual(
+        read.map((r) => r.message.text),
+        EVENTS,
+      );
     } finally {
       await recording.close();
     }
@@ -115,7 +144,10 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     const interrupted = await ingest({ signal: stop.signal });
     assert.equal(interrupted.interrupted, true);
     assert.ok(interrupted.stored >= 1 && interrupted.stored < 3, `stored ${interrupted.stored} before the stop`);
-    assert.ok((await store.failures('r1')).some((f) => f.segmentIndex === 0), 'the first segment failed on 503 twice');
+    assert.ok(
+      (await store.failures('r1')).some((f) => f.segmentIndex === 0),
+      'the first segment failed on 503 twice',
+    );
 
     server.onChat = onChat;
     const resumed = await ingest();

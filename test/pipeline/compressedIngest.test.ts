@@ -33,13 +33,25 @@ describe('taskmem ingest of a recording with zstd-compressed chunks', function (
       const asked = server.chatRequests().length;
       let clock: RosNanos = 0n;
       const result = await ingestRecording({
-        path, config, store, memorizer: PolicyMemorizer.fromConfig(config, { now: () => clock, env: {} }),
+        path,
+        config,
+        store,
+        memorizer: PolicyMemorizer.fromConfig(config, { now: () => clock, env: {} }),
         onRead: (stamp) => {
           clock = stamp;
         },
       });
-      const memories = (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory).sort((a, b) => a.segmentIndex - b.segmentIndex);
-      return { result, memories, prompts: server.chatRequests().slice(asked).map((r) => JSON.stringify(r.messages)) };
+      const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+        .map((s) => s.memory)
+        .sort((a, b) => a.segmentIndex - b.segmentIndex);
+      return {
+        result,
+        memories,
+        prompts: server
+          .chatRequests()
+          .slice(asked)
+          .map((r) => JSON.stringify(r.messages)),
+      };
     } finally {
       await store.close();
     }
@@ -52,12 +64,16 @@ describe('taskmem ingest of a recording with zstd-compressed chunks', function (
 
     const zstd = await ingest(script, compressed);
     assert.deepEqual([zstd.result.stored, zstd.result.failed], [2, 0]);
-    assert.deepEqual(zstd.memories.map((m) => [m.start - script.start, m.end - script.start]), [
-      [0n, 10n * NANOS_PER_SECOND],
-      [10n * NANOS_PER_SECOND, 20n * NANOS_PER_SECOND],
-    ]);
+    assert.deepEqual(
+      zstd.memories.map((m) => [m.start - script.start, m.end - script.start]),
+      [
+        [0n, 10n * NANOS_PER_SECOND],
+        [10n * NANOS_PER_SECOND, 20n * NANOS_PER_SECOND],
+      ],
+    );
     assert.ok(zstd.memories.every((m) => m.pose !== null && m.text === 'A room with a sign; someone speaks.'));
-    for (const prompt of zstd.prompts) assert.equal(prompt.match(/data:image\/jpeg;base64,/g)?.length, 8, 'segment.keyframes images per request');
+    for (const prompt of zstd.prompts)
+      assert.equal(prompt.match(/data:image\/jpeg;base64,/g)?.length, 8, 'segment.keyframes images per request');
 
     const plain = await ingest(script, script.path);
     assert.deepEqual(zstd.prompts, plain.prompts, 'the model sees the same keyframes, speech and poses');

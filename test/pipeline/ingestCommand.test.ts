@@ -45,9 +45,22 @@ describe('taskmem ingest (command)', function () {
   let script: RecordingScript;
   let server: StandInModelServer;
   const flags = (store: string) => [
-    '--robot_id', 'r1', '--store.path', store, '--memorizer.url', server.url, '--memorizer.retries', '0',
-    '--camera.topic', script.config.camera.topic, '--audio.topic', script.config.audio.topic, '--audio.info_topic', script.config.audio.info_topic,
-    '--pose.topic', script.config.pose.topic,
+    '--robot_id',
+    'r1',
+    '--store.path',
+    store,
+    '--memorizer.url',
+    server.url,
+    '--memorizer.retries',
+    '0',
+    '--camera.topic',
+    script.config.camera.topic,
+    '--audio.topic',
+    script.config.audio.topic,
+    '--audio.info_topic',
+    script.config.audio.info_topic,
+    '--pose.topic',
+    script.config.pose.topic,
   ];
 
   before(async () => {

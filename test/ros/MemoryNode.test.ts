@@ -32,13 +32,10 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
   });
 
   it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {
-    await assert.rejects(
-      startHarness({ argv: ['-p', 'segment.keyframes:=500'] }),
-      (error: Error) => {
-        assert.match(error.message, /segment\.keyframes = 500 \(from --ros-args\) is invalid: an integer from 1 to 64/);
-        return true;
-      },
-    );
+    await assert.rejects(startHarness({ argv: ['-p', 'segment.keyframes:=500'] }), (error: Error) => {
+      assert.match(error.message, /segment\.keyframes = 500 \(from --ros-args\) is invalid: an integer from 1 to 64/);
+      return true;
+    });
   });
 
   it('applies `ros2 param set` on a live parameter and refuses it on a read-only one', async () => {
@@ -60,7 +57,10 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
 
     const badChoice = h.graph.paramSet(NODE, 'memorizer.drop_policy', 'drop_random');
     assert.equal(badChoice.successful, false);
-    assert.match(badChoice.reason, /memorizer\.drop_policy = "drop_random" \(from ros2 param set\) is invalid: one of drop_oldest, drop_newest/);
+    assert.match(
+      badChoice.reason,
+      /memorizer\.drop_policy = "drop_random" \(from ros2 param set\) is invalid: one of drop_oldest, drop_newest/,
+    );
     assert.equal(h.node.config.memorizer.drop_policy, 'drop_oldest');
   });
 
@@ -83,7 +83,10 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
     h = await startHarness({ argv: ['-p', 'diagnostics_period_s:=0.1', '-p', 'memorizer.url:=http://127.0.0.1:9/v1'] });
     const statuses: { status: { level: number; message: string; values: { key: string; value: string }[] }[] }[] = [];
     h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => statuses.push(m as never));
-    await until(() => statuses.some((s) => s.status[0]!.values.some((v) => v.key === 'endpoint_reachable' && v.value === 'false')), 'the unreachable endpoint reported');
+    await until(
+      () => statuses.some((s) => s.status[0]!.values.some((v) => v.key === 'endpoint_reachable' && v.value === 'false')),
+      'the unreachable endpoint reported',
+    );
     const status = statuses.at(-1)!.status[0]!;
     assert.equal(status.level, 2);
     assert.match(status.message, /memorizer endpoint unreachable/);
@@ -111,7 +114,10 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     const feedback: { stage: string }[] = [];
     const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?', 'household'), (f) => feedback.push(f as never));
     assert.equal(goal.accepted, true);
-    const { status, result } = (await goal.result) as { status: number; result: { answer: { evidence: { text: string }[]; question: string } } };
+    const { status, result } = (await goal.result) as {
+      status: number;
+      result: { answer: { evidence: { text: string }[]; question: string } };
+    };
     assert.equal(status, GoalStatus.SUCCEEDED);
     assert.equal(feedback[0]?.stage, 'retrieving');
     assert.match(result.answer.evidence[0]?.text ?? 'no evidence', /keys/);
@@ -121,7 +127,10 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     const check = new SqliteMemoryStore({ path: h.dbPath });
     const tasks = await check.answeredTasks({ robotId: 'robot' });
     await check.close();
-    assert.deepEqual(tasks.map((t) => [t.text, t.group, t.kind]), [['where are the keys?', 'household', 'ask']]);
+    assert.deepEqual(
+      tasks.map((t) => [t.text, t.group, t.kind]),
+      [['where are the keys?', 'household', 'ask']],
+    );
     assert.equal(tasks[0]!.answer?.evidence[0], keys.id, 'the answer is recorded with the evidence it used');
   });
 
@@ -157,12 +166,21 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
       `${NODE}/recall`,
       recallRequest({ text: 'visitor' }),
     );
-    assert.deepEqual(found.memories.map((m) => [m.text, m.start.sec]), [['A visitor rang the door bell.', 110]]);
+    assert.deepEqual(
+      found.memories.map((m) => [m.text, m.start.sec]),
+      [['A visitor rang the door bell.', 110]],
+    );
 
     const none = await h.graph.callService<{ deleted: unknown[] }>(`${NODE}/forget`, forgetRequest({}));
     assert.equal(none.deleted.length, 0);
-    const gone = await h.graph.callService<{ deleted: { id: string }[] }>(`${NODE}/forget`, forgetRequest({ ids: [found.memories[0]!.id] }));
-    assert.deepEqual(gone.deleted.map((m) => m.id), [found.memories[0]!.id]);
+    const gone = await h.graph.callService<{ deleted: { id: string }[] }>(
+      `${NODE}/forget`,
+      forgetRequest({ ids: [found.memories[0]!.id] }),
+    );
+    assert.deepEqual(
+      gone.deleted.map((m) => m.id),
+      [found.memories[0]!.id],
+    );
     const left = await h.graph.callService<{ memories: unknown[] }>(`${NODE}/recall`, recallRequest());
     assert.equal(left.memories.length, 1);
   });
@@ -174,7 +192,10 @@ describe('MemoryNode shutdown (through the rclnodejs double)', () => {
     try {
       const process = new RclnodejsDouble();
       const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', 'focus.grouping:=embedding'];
-      await assert.rejects(MemoryNode.start({ rclnodejs: process.rclnodejs, assembly: liveAssembly({}), argv }), /focus\.grouping = "embedding" needs an embedding source/);
+      await assert.rejects(
+        MemoryNode.start({ rclnodejs: process.rclnodejs, assembly: liveAssembly({}), argv }),
+        /focus\.grouping = "embedding" needs an embedding source/,
+      );
       assert.equal(process.isShutdown, true);
       assert.equal(process.nodes.length, 0);
     } finally {
@@ -182,11 +203,10 @@ describe('MemoryNode shutdown (through the rclnodejs double)', () => {
     }
   });
 
-
   it('owns SIGINT, closes the store and shuts rclnodejs down; a restart continues the episode numbering', async () => {
     const h = await startHarness();
     try {
-      assert.equal(h.process.sigintHandlerInstalled, false, 'rclnodejs\'s own SIGINT handler is removed');
+      assert.equal(h.process.sigintHandlerInstalled, false, "rclnodejs's own SIGINT handler is removed");
       assert.equal(h.node.episode, 0);
       const store = new SqliteMemoryStore({ path: h.dbPath });
       await store.put(memoryAt('robot', 0, 100, 'first run'));
@@ -211,7 +231,16 @@ function askGoal(question: string, taskGroup = '') {
 }
 
 function recallRequest(fields: { text?: string; limit?: number } = {}) {
-  return { text: fields.text ?? '', since: zeroTime(), until: zeroTime(), has_place: false, x: 0, y: 0, radius: 0, limit: fields.limit ?? 0 };
+  return {
+    text: fields.text ?? '',
+    since: zeroTime(),
+    until: zeroTime(),
+    has_place: false,
+    x: 0,
+    y: 0,
+    radius: 0,
+    limit: fields.limit ?? 0,
+  };
 }
 
 function forgetRequest(fields: { ids?: string[] }) {

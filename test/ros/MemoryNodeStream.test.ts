@@ -14,7 +14,12 @@ const LATCHED = {
   ),
 };
 const REPLY = '<think>A plain scene.</think>{"description": "A grey corridor with a closed door on the left."}';
-const SCENES = ['A red ball rolls under the sofa.', 'Someone waters the plants by the window.', 'The kettle boils in the kitchen.', 'A cat sleeps on the blue chair.'];
+const SCENES = [
+  'A red ball rolls under the sofa.',
+  'Someone waters the plants by the window.',
+  'The kettle boils in the kitchen.',
+  'A cat sleeps on the blue chair.',
+];
 /** Replies that never repeat a fact, so the quality gate keeps every memory. */
 function changingReplies(): () => string {
   let n = 0;
@@ -68,13 +73,13 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     h = undefined;
   });
 
-  it('turns published frames and audio into a Memory on ~/memories with the segment\'s stamp times', async () => {
+  it("turns published frames and audio into a Memory on ~/memories with the segment's stamp times", async () => {
     h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'audio.type:=audio_data_stamped'] });
     h.server.onChat = () => REPLY;
     const memories = memoriesOf(h.tester);
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
-    const info = h.tester.createPublisher('audio_common_msgs/msg/AudioInfo', '/audio/audio_info', SENSOR as never);
-    const audio = h.tester.createPublisher('audio_common_msgs/msg/AudioDataStamped', '/audio/audio_stamped', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
+    const info = h.tester.createPublisher('audio_common_msgs/msg/AudioInfo', '/audio/audio_info', SENSOR);
+    const audio = h.tester.createPublisher('audio_common_msgs/msg/AudioDataStamped', '/audio/audio_stamped', SENSOR);
     info.publish({ channels: 1, sample_rate: 16000, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' });
     await new Promise((resolve) => setImmediate(resolve));
     for (let t = 1000; t < 1003; t += 0.5) {
@@ -88,10 +93,19 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     await until(() => memories.length >= 1, 'a memory on ~/memories', 10_000);
     const m = memories[0]!;
     assert.equal(m.text, 'A grey corridor with a closed door on the left.');
-    assert.deepEqual([m.start, m.end], [{ sec: 1000, nanosec: 0 }, { sec: 1002, nanosec: 0 }]);
+    assert.deepEqual(
+      [m.start, m.end],
+      [
+        { sec: 1000, nanosec: 0 },
+        { sec: 1002, nanosec: 0 },
+      ],
+    );
     assert.equal(m.episode, 0);
     assert.equal(m.id, `robot/0/${1000n * 1_000_000_000n}`);
-    const images = h.server.chatRequests()[0]!.messages.flatMap((msg) => (typeof msg.content === 'string' ? [] : msg.content)).filter((p) => p.type === 'image_url');
+    const images = h.server
+      .chatRequests()[0]!
+      .messages.flatMap((msg) => (typeof msg.content === 'string' ? [] : msg.content))
+      .filter((p) => p.type === 'image_url');
     assert.ok(images.length > 0, 'the policy saw keyframes');
 
     // A subscriber that joins late still receives the memory (reliable, transient local history).
@@ -103,9 +117,13 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0'] });
     h.server.onChat = changingReplies();
     const memories = memoriesOf(h.tester);
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
     const imagesPerRequest = () =>
-      h!.server.chatRequests().map((r) => r.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((p) => p.type === 'image_url').length);
+      h!.server
+        .chatRequests()
+        .map(
+          (r) => r.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content)).filter((p) => p.type === 'image_url').length,
+        );
     await publishFrames(camera, 1000, 1003);
     await until(() => memories.length >= 1, 'the first memory', 10_000);
     assert.equal(imagesPerRequest()[0], 4, 'every frame of the 2 s segment (8 keyframes allowed)');
@@ -115,7 +133,10 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     await publishFrames(camera, 1003, 1008);
     await until(() => memories.length >= 3, 'memories after the change', 10_000);
     assert.equal(imagesPerRequest().at(-1), 2);
-    assert.ok(memories.every((m) => m.episode === 0), JSON.stringify(memories.map((m) => m.id)));
+    assert.ok(
+      memories.every((m) => m.episode === 0),
+      JSON.stringify(memories.map((m) => m.id)),
+    );
     assert.equal(new Set(memories.map((m) => m.id)).size, memories.length, 'no duplicate ids');
   });
 
@@ -125,7 +146,7 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     const memories = memoriesOf(h.tester);
     const diagnostics: { status: { values: { key: string; value: string }[] }[] }[] = [];
     h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => diagnostics.push(m as never));
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
     camera.publish(image(1000));
     for (let i = 1; i <= 3; i++) {
       camera.publish(image(1000, i * 1e8, { data: new Uint8Array(10) }));
@@ -138,14 +159,19 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     const warnings = h.graph.log.filter((l) => l.node === '/taskmem' && l.level === 'warn').map((l) => l.text);
     assert.equal(warnings.filter((w) => /short_data|fewer data bytes|shorter/i.test(w)).length, 1, warnings.join('\n'));
     assert.equal(warnings.filter((w) => /16UC1/.test(w)).length, 1, warnings.join('\n'));
-    await until(() => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key.startsWith('dropped_inputs.'))), 'the drops on /diagnostics');
+    await until(
+      () => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key.startsWith('dropped_inputs.'))),
+      'the drops on /diagnostics',
+    );
     const last = diagnostics.at(-1)!.status[0]!.values;
     const dropped = last.filter((v) => v.key.startsWith('dropped_inputs.')).reduce((n, v) => n + Number(v.value), 0);
     assert.ok(dropped >= 6, `6 bad frames counted, got ${JSON.stringify(last)}`);
   });
 
   it('at focus depth 2 keeps the candidate the judge prefers both ways round, and reports the judge cost on /diagnostics', async () => {
-    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1', '-p', 'focus.depth:=2', '-p', 'focus.candidates:=3'] });
+    h = await startHarness({
+      argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1', '-p', 'focus.depth:=2', '-p', 'focus.candidates:=3'],
+    });
     // Policy requests carry images; judge requests compare "Description A" and "Description B".
     h.server.onChat = (request) => {
       const user = request.messages.at(-1)!.content;
@@ -162,9 +188,15 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     const memories = memoriesOf(h.tester);
     const diagnostics: { status: { values: { key: string; value: string }[] }[] }[] = [];
     h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => diagnostics.push(m as never));
-    const goal = h.graph.sendGoal('/taskmem/ask', { question: 'What colour was the ball?', choices: [], since: { sec: 0, nanosec: 0 }, until: { sec: 0, nanosec: 0 }, task_group: 'colour' });
+    const goal = h.graph.sendGoal('/taskmem/ask', {
+      question: 'What colour was the ball?',
+      choices: [],
+      since: { sec: 0, nanosec: 0 },
+      until: { sec: 0, nanosec: 0 },
+      task_group: 'colour',
+    });
     await goal.result;
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
     await publishFrames(camera, 1000, 1003);
     await until(() => memories.length >= 1, 'a memory written under focus', 10_000);
     const memory = memories[0] as MemoryMsg & { task_group: string; focus_depth: number };
@@ -173,8 +205,14 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     assert.equal(memory.focus_depth, 2);
     const judged = h.server.chatRequests().filter((r) => String(r.messages.at(-1)!.content).includes('Description A'));
     assert.equal(judged.length, 6, 'three pairs, each asked both ways round');
-    assert.ok(judged.every((r) => String(r.messages.at(-1)!.content).includes('What colour was the ball?')), 'the judge sees the task');
-    await until(() => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key === 'focus.judge_calls' && v.value === '6')), 'the judge cost on /diagnostics');
+    assert.ok(
+      judged.every((r) => String(r.messages.at(-1)!.content).includes('What colour was the ball?')),
+      'the judge sees the task',
+    );
+    await until(
+      () => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key === 'focus.judge_calls' && v.value === '6')),
+      'the judge cost on /diagnostics',
+    );
     const values = Object.fromEntries(diagnostics.at(-1)!.status[0]!.values.map((v) => [v.key, v.value]));
     assert.equal(values['focus.group'], 'colour');
     assert.ok(Number(values['focus.judge_prompt_tokens']) > 0);
@@ -185,27 +223,30 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     h.server.onChat = () => REPLY;
     const memories = memoriesOf(h.tester);
     const clock = h.tester.createPublisher('rosgraph_msgs/msg/Clock', '/clock');
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
     clock.publish({ clock: { sec: 1003, nanosec: 0 } });
     await publishFrames(camera, 1000, 1003);
-    await until(() => memories.length >= 1, 'the first episode\'s memory', 10_000);
+    await until(() => memories.length >= 1, "the first episode's memory", 10_000);
     assert.equal(memories[0]!.created_at.sec, 1003, 'written at sim time, not wall time');
 
     // Gazebo reset: time starts again near zero.
     clock.publish({ clock: { sec: 8, nanosec: 0 } });
     await publishFrames(camera, 5, 8);
-    await until(() => memories.length >= 2, 'the second episode\'s memory', 10_000);
+    await until(() => memories.length >= 2, "the second episode's memory", 10_000);
     const second = memories.find((m) => m.episode === 1)!;
     assert.ok(second, JSON.stringify(memories));
     assert.equal(second.start.sec, 5);
     assert.equal(second.created_at.sec, 8);
-    assert.ok(memories.filter((m) => m.episode === 0).every((m) => m.start.sec >= 1000), 'no episode-1 time in episode 0');
+    assert.ok(
+      memories.filter((m) => m.episode === 0).every((m) => m.start.sec >= 1000),
+      'no episode-1 time in episode 0',
+    );
   });
 
   it('on shutdown finishes or records the segment in flight and leaves a store the next run opens', async () => {
     h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0'], shutdownGraceMs: 300 });
     h.server.onChat = () => new Promise(() => {});
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR as never);
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
     await publishFrames(camera, 1000, 1003.5);
     await until(() => h!.server.chatRequests().length >= 1, 'the first segment at the model');
     await h.node.shutdown();

@@ -29,7 +29,7 @@ describe('rclnodejs double', () => {
     const graph = new RosGraph();
     const a = await RclnodejsDouble.node(graph, 'a');
     const seen: string[] = [];
-    a.createSubscription('std_msgs/msg/String', '/burst', BEST_EFFORT, (m) => seen.push((m as { data: string }).data));
+    a.createSubscription('std_msgs/msg/String', '/burst', BEST_EFFORT, (m) => seen.push(m.data));
     const burst = a.createPublisher('std_msgs/msg/String', '/burst', BEST_EFFORT);
     for (let i = 0; i < 8; i++) burst.publish({ data: String(i) });
     await settle();
@@ -40,8 +40,8 @@ describe('rclnodejs double', () => {
     for (const data of ['x', 'y', 'z']) pub.publish({ data });
     const late: string[] = [];
     const volatileLate: string[] = [];
-    a.createSubscription('std_msgs/msg/String', '/latched', { qos: latched }, (m) => late.push((m as { data: string }).data));
-    a.createSubscription('std_msgs/msg/String', '/latched', {}, (m) => volatileLate.push((m as { data: string }).data));
+    a.createSubscription('std_msgs/msg/String', '/latched', { qos: latched }, (m) => late.push(m.data));
+    a.createSubscription('std_msgs/msg/String', '/latched', {}, (m) => volatileLate.push(m.data));
     await settle();
     assert.deepEqual(late, ['y', 'z']);
     assert.deepEqual(volatileLate, []);
@@ -54,16 +54,47 @@ describe('rclnodejs double', () => {
       writeFileSync(file, '/**:\n  ros__parameters:\n    segment:\n      duration_s: 5.0\n    robot_id: "r2"\n');
       const graph = new RosGraph();
       const node = await RclnodejsDouble.node(graph, 'memory', [
-        'node', 'x', '--ros-args', '--params-file', file, '-p', 'memory:segment.keyframes:=4', '-p', 'other:robot_id:=no',
-        '-r', '__ns:=/r2', '-r', 'camera/image_raw:=/front/image', '-r', '__node:=mem',
+        'node',
+        'x',
+        '--ros-args',
+        '--params-file',
+        file,
+        '-p',
+        'memory:segment.keyframes:=4',
+        '-p',
+        'other:robot_id:=no',
+        '-r',
+        '__ns:=/r2',
+        '-r',
+        'camera/image_raw:=/front/image',
+        '-r',
+        '__node:=mem',
       ]);
       const overrides = Object.fromEntries(node.getParameterOverrides().map((p) => [p.name, p.value]));
-      assert.deepEqual(overrides, { 'segment.duration_s': 5, robot_id: 'r2' }, 'node-specific rules apply by the node\'s name after __node');
+      assert.deepEqual(overrides, { 'segment.duration_s': 5, robot_id: 'r2' }, "node-specific rules apply by the node's name after __node");
       assert.equal(node.fullyQualifiedName(), '/r2/mem');
       assert.equal(node.resolveName('camera/image_raw'), '/front/image');
       assert.equal(node.resolveName('~/memories'), '/r2/mem/memories');
-      const typed = await RclnodejsDouble.node(new RosGraph(), 'memory', ['--ros-args', '-p', 'a:=4', '-p', 'b:=4.0', '-p', 'c:=true', '-p', 'd:=[x, y]']);
-      assert.deepEqual(typed.getParameterOverrides().map((p) => [p.name, p.type]), [['a', 2], ['b', 3], ['c', 1], ['d', 9]]);
+      const typed = await RclnodejsDouble.node(new RosGraph(), 'memory', [
+        '--ros-args',
+        '-p',
+        'a:=4',
+        '-p',
+        'b:=4.0',
+        '-p',
+        'c:=true',
+        '-p',
+        'd:=[x, y]',
+      ]);
+      assert.deepEqual(
+        typed.getParameterOverrides().map((p) => [p.name, p.type]),
+        [
+          ['a', 2],
+          ['b', 3],
+          ['c', 1],
+          ['d', 9],
+        ],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -75,9 +106,18 @@ describe('rclnodejs double', () => {
     await rclnodejs.init(undefined, []);
     const node = new rclnodejs.Node('n');
     const { Parameter, ParameterDescriptor, FloatingPointRange, IntegerRange } = rclnodejs;
-    node.declareParameter(new Parameter('fixed', PARAMETER_TYPE.string, 'a'), new ParameterDescriptor('fixed', PARAMETER_TYPE.string, '', true));
-    node.declareParameter(new Parameter('k', PARAMETER_TYPE.integer, 3), new ParameterDescriptor('k', PARAMETER_TYPE.integer, '', false, new IntegerRange(1n, 8n, 1n)));
-    node.declareParameter(new Parameter('stepped', PARAMETER_TYPE.double, 1.0), new ParameterDescriptor('stepped', PARAMETER_TYPE.double, '', false, new FloatingPointRange(0, 10)));
+    node.declareParameter(
+      new Parameter('fixed', PARAMETER_TYPE.string, 'a'),
+      new ParameterDescriptor('fixed', PARAMETER_TYPE.string, '', true),
+    );
+    node.declareParameter(
+      new Parameter('k', PARAMETER_TYPE.integer, 3),
+      new ParameterDescriptor('k', PARAMETER_TYPE.integer, '', false, new IntegerRange(1n, 8n, 1n)),
+    );
+    node.declareParameter(
+      new Parameter('stepped', PARAMETER_TYPE.double, 1.0),
+      new ParameterDescriptor('stepped', PARAMETER_TYPE.double, '', false, new FloatingPointRange(0, 10)),
+    );
     assert.equal(node.getParameter('k').value, 3n, 'integers are bigint');
     const [readOnly] = node.setParameters([new Parameter('fixed', PARAMETER_TYPE.string, 'b')]);
     assert.deepEqual(readOnly, { successful: false, reason: 'Parameter fixed is readonly' });
@@ -96,7 +136,8 @@ describe('rclnodejs double', () => {
     const { rclnodejs } = process;
     await rclnodejs.init(undefined, []);
     const node = new rclnodejs.Node('server');
-    new rclnodejs.ActionServer(node, 'taskmem/action/Ask', 'async_goal', () => ({ answer: {} as never }), (() => Promise.resolve(rclnodejs.GoalResponse.ACCEPT)) as never);
+    new rclnodejs.ActionServer(node, 'taskmem/action/Ask', 'async_goal', () => ({ answer: {} as never }), (() =>
+      Promise.resolve(rclnodejs.GoalResponse.ACCEPT)) as never);
     assert.equal(graph.sendGoal('/async_goal', {}).accepted, false);
 
     let release!: () => void;

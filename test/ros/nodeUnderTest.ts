@@ -39,8 +39,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const graph = new RosGraph();
   const tester = await RclnodejsDouble.node(graph, 'tester');
   const baseArgv = [
-    'node', 'main.js', '--ros-args', '-p', `store.path:=${dbPath}`, '-p', `memorizer.url:=${server.url}`, '-p', 'memorizer.retries:=0',
-    '-p', 'memorizer.fallback:=false',
+    'node',
+    'main.js',
+    '--ros-args',
+    '-p',
+    `store.path:=${dbPath}`,
+    '-p',
+    `memorizer.url:=${server.url}`,
+    '-p',
+    'memorizer.retries:=0',
+    '-p',
+    'memorizer.fallback:=false',
     ...(options.answerModel ? ['-p', `answerer.url:=${server.url}`, '-p', 'answerer.model:=stand-in'] : []),
   ];
   const launch = async (argv: string[]) => {

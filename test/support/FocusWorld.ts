@@ -30,8 +30,23 @@ const OBJECTS = ['mug', 'backpack', 'umbrella', 'helmet', 'notebook', 'jacket', 
 const NUMBERS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 const COUNTABLES = ['chairs', 'boxes', 'pallets', 'carts', 'plants', 'monitors', 'crates', 'bins'];
 const SIGNS = ['EXIT 12', 'DOCK B', 'ROOM 4', 'LAB 7', 'GATE 3', 'BAY 9', 'HALL C', 'WING 2'];
-const SAYINGS = ['delivery arrives at noon', 'the printer is jammed', 'meeting moved to friday', 'keys are in the drawer', 'lunch is served downstairs', 'the door code changed'];
-const ACTIONS = ['opened the fridge', 'carried a ladder', 'watered the plants', 'locked the cabinet', 'swept the floor', 'charged a drill', 'stacked the trays'];
+const SAYINGS = [
+  'delivery arrives at noon',
+  'the printer is jammed',
+  'meeting moved to friday',
+  'keys are in the drawer',
+  'lunch is served downstairs',
+  'the door code changed',
+];
+const ACTIONS = [
+  'opened the fridge',
+  'carried a ladder',
+  'watered the plants',
+  'locked the cabinet',
+  'swept the floor',
+  'charged a drill',
+  'stacked the trays',
+];
 const PEOPLE = ['person_1', 'person_2', 'person_3', 'person_4'];
 
 export class Random {
@@ -59,10 +74,20 @@ export function factsFor(random: Random): Fact[] {
   for (let i = 0; i < 2; i++) {
     const colour = random.pick(COLOURS);
     const object = random.pick(OBJECTS);
-    facts.push({ kind: 'colour', clause: `a ${colour} ${object} lay near the shelf`, question: `What colour was the ${object}?`, answer: colour });
+    facts.push({
+      kind: 'colour',
+      clause: `a ${colour} ${object} lay near the shelf`,
+      question: `What colour was the ${object}?`,
+      answer: colour,
+    });
     const number = random.pick(NUMBERS);
     const countable = random.pick(COUNTABLES);
-    facts.push({ kind: 'count', clause: `${number} ${countable} stood in a row`, question: `How many ${countable} were in the row?`, answer: number });
+    facts.push({
+      kind: 'count',
+      clause: `${number} ${countable} stood in a row`,
+      question: `How many ${countable} were in the row?`,
+      answer: number,
+    });
     const sign = random.pick(SIGNS);
     facts.push({ kind: 'sign', clause: `a sign read ${sign}`, question: 'What did the sign read?', answer: sign });
     const saying = random.pick(SAYINGS);
@@ -89,7 +114,18 @@ export interface WorldSegment {
 export function worldSegment(index: number, random: Random, robotId = 'sim'): WorldSegment {
   const start = secondsToNanos(1_000 + index * 10);
   return {
-    segment: { robotId, episode: 0, index, start, end: start + secondsToNanos(10), keyframes: [], speech: [], transcript: [], poses: [], dropped: {} },
+    segment: {
+      robotId,
+      episode: 0,
+      index,
+      start,
+      end: start + secondsToNanos(10),
+      keyframes: [],
+      speech: [],
+      transcript: [],
+      poses: [],
+      dropped: {},
+    },
     facts: factsFor(random),
   };
 }
@@ -124,7 +160,10 @@ export class SimulatedPolicy implements CandidateSource {
   async memorize(segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {
     const batch = await this.sampleCandidates(segment, context, 1);
     if ('failure' in batch) return { kind: 'failed', failure: batch.failure };
-    return { kind: 'memory', memory: { ...batch.candidates[0]!.memory!, focusDepth: context.focus?.depth ?? 0, taskGroup: context.focus?.group ?? null } };
+    return {
+      kind: 'memory',
+      memory: { ...batch.candidates[0]!.memory!, focusDepth: context.focus?.depth ?? 0, taskGroup: context.focus?.group ?? null },
+    };
   }
 
   async sampleCandidates(segment: Segment, context: MemorizeContext, n: number): Promise<CandidateBatch> {
@@ -136,7 +175,14 @@ export class SimulatedPolicy implements CandidateSource {
     for (let c = 0; c < n; c++) {
       const chosen = this.#pickFacts(facts, kind);
       const text = capitalise(chosen.map((f) => f.clause).join('; ')) + '.';
-      candidates.push({ text, passed: true, reasons: [], descriptionTokens: Math.ceil(text.length / 4), correctness: null, memory: memoryFor(segment, text) });
+      candidates.push({
+        text,
+        passed: true,
+        reasons: [],
+        descriptionTokens: Math.ceil(text.length / 4),
+        correctness: null,
+        memory: memoryFor(segment, text),
+      });
     }
     return { candidates, prompt: `segment ${segment.index}; tasks: ${context.focus?.examples.join(' | ') ?? 'none'}` };
   }

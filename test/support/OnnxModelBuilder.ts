@@ -34,12 +34,25 @@ export interface OnnxGraph {
 
 export function buildOnnxModel(graph: OnnxGraph): Uint8Array {
   const tensor = (t: OnnxTensor) =>
-    concat(...t.dims.map((d) => varintField(1, d)), varintField(2, 1), stringField(8, t.name), bytesField(9, new Uint8Array(t.floats.buffer, t.floats.byteOffset, t.floats.byteLength)));
+    concat(
+      ...t.dims.map((d) => varintField(1, d)),
+      varintField(2, 1),
+      stringField(8, t.name),
+      bytesField(9, new Uint8Array(t.floats.buffer, t.floats.byteOffset, t.floats.byteLength)),
+    );
   const node = (n: OnnxNode, i: number) =>
-    concat(...n.inputs.map((s) => stringField(1, s)), ...n.outputs.map((s) => stringField(2, s)), stringField(3, `n${i}`), stringField(4, n.op));
+    concat(
+      ...n.inputs.map((s) => stringField(1, s)),
+      ...n.outputs.map((s) => stringField(2, s)),
+      stringField(3, `n${i}`),
+      stringField(4, n.op),
+    );
   const dim = (d: number | string) => bytesField(1, typeof d === 'number' ? varintField(1, d) : stringField(2, d));
   const value = (v: OnnxValue) =>
-    concat(stringField(1, v.name), bytesField(2, bytesField(1, concat(varintField(1, v.elemType), bytesField(2, concat(...v.shape.map(dim)))))));
+    concat(
+      stringField(1, v.name),
+      bytesField(2, bytesField(1, concat(varintField(1, v.elemType), bytesField(2, concat(...v.shape.map(dim)))))),
+    );
   const g = concat(
     ...graph.nodes.map((n, i) => bytesField(1, node(n, i))),
     stringField(2, 'test-graph'),
@@ -47,7 +60,12 @@ export function buildOnnxModel(graph: OnnxGraph): Uint8Array {
     ...graph.inputs.map((v) => bytesField(11, value(v))),
     ...graph.outputs.map((v) => bytesField(12, value(v))),
   );
-  return concat(varintField(1, 8), stringField(2, 'taskmem-test'), bytesField(7, g), bytesField(8, concat(stringField(1, ''), varintField(2, graph.opset ?? 13))));
+  return concat(
+    varintField(1, 8),
+    stringField(2, 'taskmem-test'),
+    bytesField(7, g),
+    bytesField(8, concat(stringField(1, ''), varintField(2, graph.opset ?? 13))),
+  );
 }
 
 function varint(n: number): Uint8Array {

@@ -13,12 +13,18 @@ describe('StandInModelServer', () => {
     server.onChat = () => ['a', 'b'];
     const client = new OpenAI({ baseURL: server.url, apiKey: 'x' });
     const reply = await client.chat.completions.create({ model: 'm', n: 2, messages: [{ role: 'user', content: 'hi' }] });
-    assert.deepEqual(reply.choices.map((c) => c.message.content), ['a', 'b']);
+    assert.deepEqual(
+      reply.choices.map((c) => c.message.content),
+      ['a', 'b'],
+    );
   });
 
   it('rejects a request that breaks the protocol with 400', async () => {
     const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0 });
-    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [] }), (e: unknown) => e instanceof OpenAI.APIError && e.status === 400);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'm', messages: [] }),
+      (e: unknown) => e instanceof OpenAI.APIError && e.status === 400,
+    );
   });
 
   it('fails with 5xx, then recovers', async () => {
@@ -32,7 +38,10 @@ describe('StandInModelServer', () => {
   it('can hang until the client times out, and truncate a reply', async () => {
     const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0, timeout: 200 });
     server.failNext({ kind: 'hang' });
-    await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), OpenAI.APIConnectionTimeoutError);
+    await assert.rejects(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      OpenAI.APIConnectionTimeoutError,
+    );
     server.failNext({ kind: 'truncated' });
     await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
   });

@@ -14,32 +14,36 @@ const contentPart = z.union([
   z.object({ type: z.literal('image_url'), image_url: z.object({ url: z.string().regex(/^data:image\/(jpeg|png);base64,/) }) }),
 ]);
 
-export const chatRequestSchema = z.object({
-  model: z.string().min(1),
-  messages: z
-    .array(
-      z.object({
-        role: z.enum(['system', 'user', 'assistant']),
-        content: z.union([z.string(), z.array(contentPart)]),
-      }),
-    )
-    .min(1),
-  n: z.number().int().min(1).optional(),
-  temperature: z.number().optional(),
-  top_p: z.number().optional(),
-  top_k: z.number().optional(),
-  max_tokens: z.number().int().optional(),
-  max_completion_tokens: z.number().int().optional(),
-  response_format: z.unknown().optional(),
-  stream: z.literal(false).optional(),
-}).passthrough();
+export const chatRequestSchema = z
+  .object({
+    model: z.string().min(1),
+    messages: z
+      .array(
+        z.object({
+          role: z.enum(['system', 'user', 'assistant']),
+          content: z.union([z.string(), z.array(contentPart)]),
+        }),
+      )
+      .min(1),
+    n: z.number().int().min(1).optional(),
+    temperature: z.number().optional(),
+    top_p: z.number().optional(),
+    top_k: z.number().optional(),
+    max_tokens: z.number().int().optional(),
+    max_completion_tokens: z.number().int().optional(),
+    response_format: z.unknown().optional(),
+    stream: z.literal(false).optional(),
+  })
+  .passthrough();
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
-const embeddingsRequestSchema = z.object({
-  model: z.string(),
-  input: z.union([z.string(), z.array(z.string())]),
-}).passthrough();
+const embeddingsRequestSchema = z
+  .object({
+    model: z.string(),
+    input: z.union([z.string(), z.array(z.string())]),
+  })
+  .passthrough();
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;
 
 export interface TranscriptionRequest {
@@ -145,10 +149,13 @@ export class StandInModelServer {
     let payload: unknown;
     if (path === '/v1/chat/completions') {
       const parsed = chatRequestSchema.safeParse(body);
-      if (!parsed.success) return json(res, 400, { error: { message: `invalid request: ${parsed.error.message}`, type: 'invalid_request_error' } });
+      if (!parsed.success)
+        return json(res, 400, { error: { message: `invalid request: ${parsed.error.message}`, type: 'invalid_request_error' } });
       const reply = await this.onChat(parsed.data);
       const n = parsed.data.n ?? 1;
-      const choices = (typeof reply === 'string' ? Array.from({ length: n }, () => reply) : reply).map((c): ChatChoice => (typeof c === 'string' ? { content: c } : c));
+      const choices = (typeof reply === 'string' ? Array.from({ length: n }, () => reply) : reply).map((c): ChatChoice =>
+        typeof c === 'string' ? { content: c } : c,
+      );
       const contents = choices.map((c) => `${c.reasoning_content ?? ''}${c.content ?? ''}`);
       payload = {
         id: `chatcmpl-${this.requests.length}`,
@@ -178,7 +185,12 @@ export class StandInModelServer {
       const model = form.fields.get('model');
       if (!audio || !model) return json(res, 400, { error: { message: 'file and model are required', type: 'invalid_request_error' } });
       this.requests.at(-1)!.body = { model, language: form.fields.get('language') ?? null, bytes: audio.data.length };
-      const text = await this.onTranscription({ model, language: form.fields.get('language') ?? null, audio: audio.data, filename: audio.filename });
+      const text = await this.onTranscription({
+        model,
+        language: form.fields.get('language') ?? null,
+        audio: audio.data,
+        filename: audio.filename,
+      });
       payload = { text };
     } else {
       return json(res, 404, { error: { message: `no route ${path}`, type: 'not_found' } });
@@ -203,7 +215,11 @@ export class StandInModelServer {
 function usage(request: ChatRequest, contents: string[]) {
   const promptChars = JSON.stringify(request.messages).length;
   const completion = contents.reduce((sum, c) => sum + Math.ceil(c.length / 4), 0);
-  return { prompt_tokens: Math.ceil(promptChars / 4), completion_tokens: completion, total_tokens: Math.ceil(promptChars / 4) + completion };
+  return {
+    prompt_tokens: Math.ceil(promptChars / 4),
+    completion_tokens: completion,
+    total_tokens: Math.ceil(promptChars / 4) + completion,
+  };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

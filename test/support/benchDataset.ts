@@ -9,15 +9,42 @@ const run = promisify(execFile);
 
 /** What fills the camera view in a scripted scene, and the thing that shows that colour. */
 export const SCENE_THINGS: Record<string, string> = { red: 'brick wall', yellow: 'taxi', blue: 'ocean', green: 'lawn', white: 'snowfield' };
-const RGB: Record<string, [number, number, number]> = { red: [220, 30, 30], yellow: [235, 220, 40], blue: [30, 60, 220], green: [40, 180, 60], white: [245, 245, 245] };
+const RGB: Record<string, [number, number, number]> = {
+  red: [220, 30, 30],
+  yellow: [235, 220, 40],
+  blue: [30, 60, 220],
+  green: [40, 180, 60],
+  white: [245, 245, 245],
+};
 
 /** Makes a video whose view is one flat colour per 10 s scene (optionally with a tone as sound) with ffmpeg. */
 export async function makeSceneVideo(path: string, colours: string[], { withAudio = false } = {}): Promise<void> {
-  const inputs = colours.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=0x${RGB[c]!.map((v) => v.toString(16).padStart(2, '0')).join('')}:s=320x240:r=10:d=10`]);
+  const inputs = colours.flatMap((c) => [
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=0x${RGB[c]!.map((v) => v.toString(16).padStart(2, '0')).join('')}:s=320x240:r=10:d=10`,
+  ]);
   const filter = `${colours.map((_, i) => `[${i}:v]`).join('')}concat=n=${colours.length}:v=1:a=0[v]`;
   const audio = withAudio ? ['-f', 'lavfi', '-i', `sine=f=440:d=${colours.length * 10}`] : [];
   const audioMap = withAudio ? ['-map', `${colours.length}:a`, '-c:a', 'aac'] : [];
-  await run('ffmpeg', ['-v', 'error', '-y', ...inputs, ...audio, '-filter_complex', filter, '-map', '[v]', ...audioMap, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path]);
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    ...inputs,
+    ...audio,
+    '-filter_complex',
+    filter,
+    '-map',
+    '[v]',
+    ...audioMap,
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    path,
+  ]);
 }
 
 export interface SceneQuestion {
@@ -73,9 +100,17 @@ export async function sceneModel(request: ChatRequest): Promise<string> {
     if (options.length > 0) {
       const option = options.find((o) => o.text === colour);
       const abstain = options.at(-1)!.letter;
-      return JSON.stringify(option ? { answer: option.letter, abstained: false, confidence: 0.9, evidence: [memory!.id] } : { answer: abstain, abstained: true, confidence: 0.2, evidence: [] });
+      return JSON.stringify(
+        option
+          ? { answer: option.letter, abstained: false, confidence: 0.9, evidence: [memory!.id] }
+          : { answer: abstain, abstained: true, confidence: 0.2, evidence: [] },
+      );
     }
-    return JSON.stringify(colour ? { answer: `It was ${colour}.`, abstained: false, confidence: 0.9, evidence: [memory!.id] } : { answer: 'Insufficient information', abstained: true, confidence: 0.1, evidence: [] });
+    return JSON.stringify(
+      colour
+        ? { answer: `It was ${colour}.`, abstained: false, confidence: 0.9, evidence: [memory!.id] }
+        : { answer: 'Insufficient information', abstained: true, confidence: 0.1, evidence: [] },
+    );
   }
   const graded = JSON.parse(text) as { reference: string; candidate: string };
   return graded.candidate.toLowerCase().includes(graded.reference.toLowerCase()) ? 'CORRECT' : 'INCORRECT';

@@ -48,7 +48,12 @@ export async function simulateFocus(options: FocusSimulationOptions): Promise<Fo
     const questionRandom = new Random(seed + 1);
     const policy = new SimulatedPolicy({ random: new Random(seed + 2), budget: 3, conditioningWeight });
     const judge = new SimulatedJudge(new Random(seed + 3), judgeNoise);
-    const taskFocus = new TaskFocus({ taskLog: new TaskLog({ store, robotId: 'sim', grouper: new FixedGrouper(), switchAfter: 3 }), depth, maxExamples: 5, adapters: [] });
+    const taskFocus = new TaskFocus({
+      taskLog: new TaskLog({ store, robotId: 'sim', grouper: new FixedGrouper(), switchAfter: 3 }),
+      depth,
+      maxExamples: 5,
+      adapters: [],
+    });
     await taskFocus.start();
     const memorizer = new FocusedMemorizer({
       source: policy,
@@ -60,7 +65,15 @@ export async function simulateFocus(options: FocusSimulationOptions): Promise<Fo
       now: () => 0n,
       logger: silentLogger,
     });
-    const result: FocusSimulationResult = { relevantShare: [], answered: [], judgeCalls: 0, rankedByVector: 0, trainings: 0, rankingMs: 0, pairsKept: 0 };
+    const result: FocusSimulationResult = {
+      relevantShare: [],
+      answered: [],
+      judgeCalls: 0,
+      rankedByVector: 0,
+      trainings: 0,
+      rankingMs: 0,
+      pairsKept: 0,
+    };
     for (let index = 0; index < phases.length * segmentsPerPhase; index++) {
       const kind = phases[Math.floor(index / segmentsPerPhase)]!;
       const world = worldSegment(index, worldRandom);

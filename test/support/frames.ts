@@ -3,7 +3,15 @@
  * them, and a JPEG reader for checking what came out.
  */
 import sharp from 'sharp';
-import type { CompressedImageMsg, HeaderMsg, ImageMsg, OdometryMsg, PoseMsg, PoseStampedMsg, PoseWithCovarianceStampedMsg } from '../../src/messages.js';
+import type {
+  CompressedImageMsg,
+  HeaderMsg,
+  ImageMsg,
+  OdometryMsg,
+  PoseMsg,
+  PoseStampedMsg,
+  PoseWithCovarianceStampedMsg,
+} from '../../src/messages.js';
 import { secondsToNanos, toRosTime, type RosNanos } from '../../src/time.js';
 
 export type Rgb = readonly [number, number, number];
@@ -94,7 +102,11 @@ export function rawImage(o: RawImageOptions): ImageMsg & { data: Uint8Array } {
 // RGB → BT.601 video-range YUV, the inverse of what cameras and cv_bridge assume.
 const yuvOf = (c: Rgb) => {
   const [r, g, b] = c;
-  return [16 + 0.257 * r + 0.504 * g + 0.098 * b, 128 - 0.148 * r - 0.291 * g + 0.439 * b, 128 + 0.439 * r - 0.368 * g - 0.071 * b] as const;
+  return [
+    16 + 0.257 * r + 0.504 * g + 0.098 * b,
+    128 - 0.148 * r - 0.291 * g + 0.439 * b,
+    128 + 0.439 * r - 0.368 * g - 0.071 * b,
+  ] as const;
 };
 
 function writeYuvPair(out: Uint8Array, i: number, a: Rgb, b: Rgb, order: string): void {
@@ -170,5 +182,9 @@ export function poseWithCovariance(stamp: RosNanos, x: number, y: number, yaw: n
 }
 
 export function odometry(stamp: RosNanos, x: number, y: number, yaw: number): OdometryMsg {
-  return { header: header(stamp, 'odom'), child_frame_id: 'base_link', pose: { pose: poseOf(x, y, yaw), covariance: new Float64Array(36) } };
+  return {
+    header: header(stamp, 'odom'),
+    child_frame_id: 'base_link',
+    pose: { pose: poseOf(x, y, yaw), covariance: new Float64Array(36) },
+  };
 }

@@ -10,7 +10,9 @@ export const T0: RosNanos = 1_795_269_600n * NANOS_PER_SECOND;
 
 /** A real JPEG of one flat colour, 64×32 (sides multiples of 32, as the segmenter makes them). */
 export async function colourJpeg(r: number, g: number, b: number): Promise<Uint8Array> {
-  const jpeg = await sharp({ create: { width: 64, height: 32, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
+  const jpeg = await sharp({ create: { width: 64, height: 32, channels: 3, background: { r, g, b } } })
+    .jpeg()
+    .toBuffer();
   return new Uint8Array(jpeg);
 }
 
@@ -31,7 +33,18 @@ export async function segmentFixture({ index, keyframes = 2, transcript = [], po
   }
   const lines: TranscriptLine[] = transcript.map((l) => ({ start: at(l.at), end: at(l.at + 1), speaker: l.speaker, text: l.text }));
   const poseList: Pose[] = poses.map((p) => ({ stamp: at(p.at), frameId: 'map', x: p.x, y: p.y, z: 0, yaw: 0 }));
-  return { robotId: 'r1', episode: 0, index, start, end: start + SEGMENT_NS, keyframes: frames, speech: [], transcript: lines, poses: poseList, dropped: {} };
+  return {
+    robotId: 'r1',
+    episode: 0,
+    index,
+    start,
+    end: start + SEGMENT_NS,
+    keyframes: frames,
+    speech: [],
+    transcript: lines,
+    poses: poseList,
+    dropped: {},
+  };
 }
 
 /** A stored policy memory of segment `index` with the given text. */

@@ -32,7 +32,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const user = asRoot ? 'postgres' : undefined;
   if (asRoot) chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const run = (bin: string, args: string[]) => (user ? ['runuser', ['-u', user, '--', join(BIN, bin), ...args]] : [join(BIN, bin), args]) as [string, string[]];
+  const run = (bin: string, args: string[]) =>
+    (user ? ['runuser', ['-u', user, '--', join(BIN, bin), ...args]] : [join(BIN, bin), args]) as [string, string[]];
   execFileSync(...run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']), { stdio: 'pipe' });
   const port = await freePort();
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
@@ -44,7 +45,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     let log = '';
     server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-    await waitUntilAccepting(url, () => server.exitCode !== null, () => log);
+    await waitUntilAccepting(
+      url,
+      () => server.exitCode !== null,
+      () => log,
+    );
     return { exited };
   };
   let { exited } = await launch();

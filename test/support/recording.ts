@@ -50,7 +50,7 @@ async function chunkCompressor(compression: 'zstd' | 'lz4'): Promise<NonNullable
     try {
       return { compression, compressedData: execFileSync('lz4', ['-q', '-c'], { input: data, maxBuffer: 2 * data.length + (1 << 16) }) };
     } catch (error) {
-      throw new Error(`recording: lz4 failed (${String(error)}); install it with \`apt-get install -y lz4\``);
+      throw new Error(`recording: lz4 failed (${String(error)}); install it with \`apt-get install -y lz4\``, { cause: error });
     }
   };
 }

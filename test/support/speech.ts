@@ -24,25 +24,51 @@ const SOX_ENCODING: Record<SampleFormat, string[]> = {
 };
 
 /** `text` spoken by espeak-ng as a WAV file in the asked layout, with silence padded around it. */
-export function speechWav(text: string, { rate = 16_000, channels = 1, format = 'S16LE', leadS = 0, trailS = 0 }: SpeechOptions = {}): Uint8Array {
+export function speechWav(
+  text: string,
+  { rate = 16_000, channels = 1, format = 'S16LE', leadS = 0, trailS = 0 }: SpeechOptions = {},
+): Uint8Array {
   const spoken = execFileSync('espeak-ng', ['--stdout', '-s', '150', text]);
   return execFileSync(
     'sox',
-    ['-V1', '-t', 'wav', '-', '-t', 'wav', '-r', String(rate), '-c', String(channels), ...SOX_ENCODING[format], '-', 'pad', String(leadS), String(trailS)],
+    [
+      '-V1',
+      '-t',
+      'wav',
+      '-',
+      '-t',
+      'wav',
+      '-r',
+      String(rate),
+      '-c',
+      String(channels),
+      ...SOX_ENCODING[format],
+      '-',
+      'pad',
+      String(leadS),
+      String(trailS),
+    ],
     { input: spoken, maxBuffer: 1 << 26 },
   );
 }
 
 /** `text` spoken as an MP3 stream (lame, constant bit rate), the way the ros-drivers capture node sends it. */
 export function speechMp3(text: string, options: SpeechOptions = {}): Uint8Array {
-  return execFileSync('lame', ['--quiet', '-b', '64', '-', '-'], { input: speechWav(text, { ...options, format: 'S16LE' }), maxBuffer: 1 << 26 });
+  return execFileSync('lame', ['--quiet', '-b', '64', '-', '-'], {
+    input: speechWav(text, { ...options, format: 'S16LE' }),
+    maxBuffer: 1 << 26,
+  });
 }
 
 /**
  * `text` as 16 kHz mono floats with `leadS` and `trailS` seconds of silence around it, and the seconds at which the
  * words audibly start and end (espeak-ng adds quiet of its own, so they are found by level, in 10 ms frames).
  */
-export function speechPcm(text: string, leadS: number, trailS: number): { samples: Float32Array; speechStartS: number; speechEndS: number } {
+export function speechPcm(
+  text: string,
+  leadS: number,
+  trailS: number,
+): { samples: Float32Array; speechStartS: number; speechEndS: number } {
   const wav = parseWav(speechWav(text, { format: 'F32LE', leadS, trailS }));
   const samples = new Float32Array(wav.data.buffer.slice(wav.data.byteOffset, wav.data.byteOffset + wav.data.byteLength));
   const frame = 160;
@@ -66,7 +92,12 @@ export function infoOf(wav: WavAudio, coding_format = 'wave'): AudioInfoMsg {
 }
 
 /** `bytes` cut into AudioDataStamped messages of `chunkBytes`, the one starting at byte `offset` stamped `start + stampOf(offset)`. */
-export function audioMessages(bytes: Uint8Array, chunkBytes: number, start: RosNanos, stampOf: (offset: number) => RosNanos): AudioDataStampedMsg[] {
+export function audioMessages(
+  bytes: Uint8Array,
+  chunkBytes: number,
+  start: RosNanos,
+  stampOf: (offset: number) => RosNanos,
+): AudioDataStampedMsg[] {
   const messages: AudioDataStampedMsg[] = [];
   for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
     messages.push({

@@ -24,18 +24,38 @@ async function taskmem(args: string[]): Promise<{ code: number; stdout: string; 
 /** The installed command line, as a user runs it. */
 function spawnTaskmem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, TASKMEM_API_KEY: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { env: { ...process.env, TASKMEM_API_KEY: '' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 function memory(at: string, text: string, extra: Partial<Memory> = {}): Memory {
   const start = ns(at);
   return {
-    id: memoryId('r1', 0, start), robotId: 'r1', episode: 0, segmentIndex: 0, start, end: start + 10_000_000_000n, createdAt: start + 12_000_000_000n,
-    text, source: 'policy', taskGroup: null, focusDepth: 0, quality: { format: true, hygiene: true, preference: null, descriptionTokens: 10 },
-    pose: null, model: 'policy', template: 'memorize@1', transcript: [], thumbnails: [], ...extra,
+    id: memoryId('r1', 0, start),
+    robotId: 'r1',
+    episode: 0,
+    segmentIndex: 0,
+    start,
+    end: start + 10_000_000_000n,
+    createdAt: start + 12_000_000_000n,
+    text,
+    source: 'policy',
+    taskGroup: null,
+    focusDepth: 0,
+    quality: { format: true, hygiene: true, preference: null, descriptionTokens: 10 },
+    pose: null,
+    model: 'policy',
+    template: 'memorize@1',
+    transcript: [],
+    thumbnails: [],
+    ...extra,
   };
 }
 
@@ -50,7 +70,11 @@ describe('taskmem ask', function () {
     path = join(dir, 'memory.sqlite');
     const store = new SqliteMemoryStore({ path });
     await store.put(memory('2026-11-21T08:00:00Z', 'Alex drops the keys by the door.'));
-    await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.', { pose: { stamp: ns('2026-11-21T09:00:05Z'), frameId: 'map', x: 3.5, y: -1.25, z: 0, yaw: 0 } }));
+    await store.put(
+      memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.', {
+        pose: { stamp: ns('2026-11-21T09:00:05Z'), frameId: 'map', x: 3.5, y: -1.25, z: 0, yaw: 0 },
+      }),
+    );
     await store.put(memory('2026-11-20T09:00:00Z', 'Yesterday the keys were in the car.'));
     await store.close();
     server = await new StandInModelServer().start();
@@ -67,18 +91,37 @@ describe('taskmem ask', function () {
       const sofa = (JSON.parse(block) as { id: string; text: string }[]).find((m) => m.text.includes('sofa'))!.id;
       return JSON.stringify({ answer: 'B', abstained: false, confidence: 0.85, evidence: [sofa] });
     };
-    const model = ['--store.path', path, '--answerer.url', server.url, '--answerer.model', 'qa-model', '--at', '2026-11-21 12:00', '--since', 'today'];
+    const model = [
+      '--store.path',
+      path,
+      '--answerer.url',
+      server.url,
+      '--answerer.model',
+      'qa-model',
+      '--at',
+      '2026-11-21 12:00',
+      '--since',
+      'today',
+    ];
     const text = await taskmem(['ask', 'Where are the keys?', '--choices', 'by the door,on the sofa', ...model]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /Answer: B\. on the sofa {2}\(confidence 0\.85, qa-model\)/);
-    assert.match(text.stdout, /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./);
+    assert.match(
+      text.stdout,
+      /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./,
+    );
     assert.match(text.stdout, /note: no embedding source configured: retrieval is full-text plus time/);
     const user = String(server.chatRequests().at(-1)!.messages[1]!.content);
     assert.doesNotMatch(user, /in the car/, '--since today kept yesterday out');
 
     const json = await spawnTaskmem(['ask', 'Where are the keys?', '--choices', 'by the door,on the sofa', '--json', ...model]);
     assert.equal(json.code, 0, json.stderr);
-    const answer = JSON.parse(json.stdout) as { choice: string; chosenIndex: number; askedAt: string; evidence: { pose: { x: number }; start: string }[] };
+    const answer = JSON.parse(json.stdout) as {
+      choice: string;
+      chosenIndex: number;
+      askedAt: string;
+      evidence: { pose: { x: number }; start: string }[];
+    };
     assert.equal(answer.choice, 'B');
     assert.equal(answer.chosenIndex, 1);
     assert.equal(answer.askedAt, String(ns('2026-11-21T12:00:00Z')));

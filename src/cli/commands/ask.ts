@@ -65,7 +65,9 @@ export async function ask(args: string[], io: CommandOutput): Promise<number> {
   if ('exit' in fromArgs) return fromArgs.exit;
   const { config, parsed } = fromArgs;
   if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
-    io.err(`taskmem ask: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`);
+    io.err(
+      `taskmem ask: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`,
+    );
     return 4;
   }
   let store: MemoryStore;
@@ -90,7 +92,11 @@ export async function ask(args: string[], io: CommandOutput): Promise<number> {
       ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
       ...(parsed.near === undefined ? {} : { near: parsed.near }),
     });
-    io.out(parsed.json ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2) : renderAnswer(answer, parsed.choices, answerer.timeZone));
+    io.out(
+      parsed.json
+        ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)
+        : renderAnswer(answer, parsed.choices, answerer.timeZone),
+    );
     return 0;
   } catch (error) {
     if (error instanceof RangeError || (error as Error).message.startsWith('parameter ')) {
@@ -137,7 +143,10 @@ function parseArgs(rest: string[]): AskArgs {
         out[name] = value;
         break;
       case 'choices':
-        out.choices = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+        out.choices = value
+          .split(',')
+          .map((c) => c.trim())
+          .filter((c) => c !== '');
         break;
       case 'episode':
         if (!/^\d+$/.test(value)) throw new UsageError(`taskmem ask: --episode takes a whole number, got "${value}"`);
@@ -145,7 +154,8 @@ function parseArgs(rest: string[]): AskArgs {
         break;
       case 'near': {
         const parts = value.split(',').map(Number);
-        if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)) || parts[2]! <= 0) throw new UsageError(`taskmem ask: --near takes x,y,radius in metres, got "${value}"`);
+        if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)) || parts[2]! <= 0)
+          throw new UsageError(`taskmem ask: --near takes x,y,radius in metres, got "${value}"`);
         out.near = { x: parts[0]!, y: parts[1]!, radius: parts[2]! };
         break;
       }
@@ -163,7 +173,8 @@ export function renderAnswer(answer: Answer, choices: readonly string[], timeZon
   const time = (t: RosNanos) => formatLocal(Number(t / 1_000_000n), timeZone);
   const lines = [`Question: ${answer.question}  (asked ${time(answer.askedAt)})`];
   if (answer.answeredBy === '') lines.push('No model answered; the memories that match best:');
-  else if (answer.abstained) lines.push(`Answer: cannot tell from memory (confidence ${answer.confidence.toFixed(2)}, ${answer.answeredBy})`);
+  else if (answer.abstained)
+    lines.push(`Answer: cannot tell from memory (confidence ${answer.confidence.toFixed(2)}, ${answer.answeredBy})`);
   else {
     const choice = choices.length > 0 && answer.choice ? `${answer.choice}. ` : '';
     lines.push(`Answer: ${choice}${answer.answer}  (confidence ${answer.confidence.toFixed(2)}, ${answer.answeredBy})`);

@@ -81,7 +81,10 @@ export async function run(args: string[]): Promise<number> {
     const answerer = openAnswerer(config.answerer, store, embedder, logger);
     const judgeUrl = parsed.judgeUrl ?? config.answerer.url;
     const judge = judgeUrl
-      ? new FreeFormJudge({ client: new OpenAI({ baseURL: judgeUrl, apiKey: process.env[config.answerer.api_key_env] || 'none', maxRetries: 2 }), model: parsed.judgeModel ?? config.answerer.model })
+      ? new FreeFormJudge({
+          client: new OpenAI({ baseURL: judgeUrl, apiKey: process.env[config.answerer.api_key_env] || 'none', maxRetries: 2 }),
+          model: parsed.judgeModel ?? config.answerer.model,
+        })
       : null;
     if (!judge && questions.some((q) => q.options.length === 0)) {
       console.error('taskmem bench: free-form questions need a judge: set answerer.url (and answerer.model) or --judge-url');
@@ -108,12 +111,21 @@ export async function run(args: string[]): Promise<number> {
         trainer ??= opened.focused;
         return MemoryPipeline.fromConfig(
           { ...config, robot_id: videoId },
-          { memorizer: opened.memorizer, fallback: opened.fallback, store, logger, overflow: 'wait', ...(taskFocus ? { focus: () => taskFocus.context() } : {}) },
+          {
+            memorizer: opened.memorizer,
+            fallback: opened.fallback,
+            store,
+            logger,
+            overflow: 'wait',
+            ...(taskFocus ? { focus: () => taskFocus.context() } : {}),
+          },
         );
       },
       answerer,
       judge,
-      focus: taskFocus ? { taskFocus, train: (group) => trainer?.train(group) ?? Promise.resolve(null), updatesAt: parsed.focusUpdates } : null,
+      focus: taskFocus
+        ? { taskFocus, train: (group) => trainer?.train(group) ?? Promise.resolve(null), updatesAt: parsed.focusUpdates }
+        : null,
       concurrency: parsed.concurrency,
       fps,
       maxSide: Math.max(config.camera.long_side * 2, 640),
@@ -161,7 +173,8 @@ async function compare(dirs: string[]): Promise<number> {
 
 function parseArgs(rest: string[]): BenchArgs {
   const [format, ...flags] = rest;
-  if (!format || !FORMATS.includes(format as DatasetFormat)) throw new UsageError(`taskmem bench: which question format? one of ${FORMATS.join(', ')}, or compare\n\n${USAGE}`);
+  if (!format || !FORMATS.includes(format as DatasetFormat))
+    throw new UsageError(`taskmem bench: which question format? one of ${FORMATS.join(', ')}, or compare\n\n${USAGE}`);
   const values = new Map<string, string>();
   for (let i = 0; i < flags.length; i++) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(flags[i]!);

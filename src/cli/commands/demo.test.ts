@@ -19,7 +19,15 @@ describe('taskmem demo', function () {
     dir = mkdtempSync(join(tmpdir(), 'taskmem-demo-'));
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   after(async () => {
@@ -33,7 +41,11 @@ describe('taskmem demo', function () {
     writeFileSync(join(out, 'left-over.txt'), 'from an earlier run');
     const lines: string[] = [];
     const problems: string[] = [];
-    const code = await demo(['--out', out, '--robot_id', 'tourbot'], { out: (t) => lines.push(t), err: (t) => problems.push(t) }, silentLogger);
+    const code = await demo(
+      ['--out', out, '--robot_id', 'tourbot'],
+      { out: (t) => lines.push(t), err: (t) => problems.push(t) },
+      silentLogger,
+    );
     const printed = lines.join('\n');
     assert.equal(code, 0, printed + problems.join('\n'));
     assert.deepEqual(problems, []);
@@ -43,9 +55,13 @@ describe('taskmem demo', function () {
     assert.match(printed, /6 memories stored, 0 failed/);
     // The kitchen question's best evidence is the memory that read the KITCHEN sign, with where the robot was.
     const kitchen = printed.split('Question: ').find((q) => q.startsWith('Where did I see the kitchen sign?'))!;
-    assert.match(kitchen, /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}Text read in the 8 camera images: "KITCHEN"/);
+    assert.match(
+      kitchen,
+      /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}Text read in the 8 camera images: "KITCHEN"/,
+    );
     const lastMinute = printed.split('Question: ').find((q) => q.startsWith('Which signs did the robot pass in the last minute?'))!;
-    for (const sign of ['KITCHEN', 'EXIT 12', 'LAB 3', 'CHARGING DOCK']) assert.ok(lastMinute.includes(`"${sign}"`), `${sign} among the last minute's evidence`);
+    for (const sign of ['KITCHEN', 'EXIT 12', 'LAB 3', 'CHARGING DOCK'])
+      assert.ok(lastMinute.includes(`"${sign}"`), `${sign} among the last minute's evidence`);
     assert.match(printed, /timeline: {2}.*timeline\.html/);
     assert.match(printed, /ask --store\.path .*memory\.sqlite/);
 
@@ -53,9 +69,15 @@ describe('taskmem demo', function () {
     try {
       const tasks = await store.answeredTasks({ robotId: 'tourbot' });
       assert.equal(tasks.length, 5, 'every question is logged as a task');
-      assert.ok(tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''), 'with its answer (the evidence, no model)');
+      assert.ok(
+        tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''),
+        'with its answer (the evidence, no model)',
+      );
       const memories = (await store.recall({ robotId: 'tourbot', limit: 20 })).map((s) => s.memory);
-      assert.ok(memories.every((m) => m.source === 'perception' && m.thumbnails.length > 0), 'perception memories with thumbnails');
+      assert.ok(
+        memories.every((m) => m.source === 'perception' && m.thumbnails.length > 0),
+        'perception memories with thumbnails',
+      );
     } finally {
       await store.close();
     }
@@ -67,7 +89,8 @@ describe('taskmem demo', function () {
     });
     page.on('pageerror', (error) => pageProblems.push(error.message));
     page.on('request', (request) => {
-      if (!request.url().startsWith('file:') && !request.url().startsWith('data:')) pageProblems.push(`network request to ${request.url()}`);
+      if (!request.url().startsWith('file:') && !request.url().startsWith('data:'))
+        pageProblems.push(`network request to ${request.url()}`);
     });
     await page.goto(pathToFileURL(join(out, 'timeline.html')).href);
     assert.equal(await page.locator('li.memory').count(), 6);
@@ -76,7 +99,13 @@ describe('taskmem demo', function () {
     assert.match(await page.locator('li.question').first().innerText(), /Where did I see the kitchen sign\?[\s\S]*evidence only/);
     assert.ok((await page.locator('li.memory.cited').count()) > 0, 'the evidence is linked');
     assert.equal(await page.locator('svg.path circle.pose').count(), 6);
-    assert.ok(await page.locator('li.memory img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), 'thumbnails decode');
+    assert.ok(
+      await page
+        .locator('li.memory img')
+        .first()
+        .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0),
+      'thumbnails decode',
+    );
     assert.deepEqual(pageProblems, []);
     await page.close();
 
@@ -86,14 +115,20 @@ describe('taskmem demo', function () {
     const server = await new StandInModelServer().start();
     try {
       const replies = [
-        'A green kitchen with a KITCHEN sign over the door.', 'A yellow wall and a box labelled spare batteries.',
-        'A dark corridor ends at a door marked EXIT 12.', 'Light blue lab entrance with the sign LAB 3.',
-        'Plants stand by the lab window.', 'A grey alcove holds the charging dock.',
+        'A green kitchen with a KITCHEN sign over the door.',
+        'A yellow wall and a box labelled spare batteries.',
+        'A dark corridor ends at a door marked EXIT 12.',
+        'Light blue lab entrance with the sign LAB 3.',
+        'Plants stand by the lab window.',
+        'A grey alcove holds the charging dock.',
       ];
       server.onChat = () => `{"description": "${replies.shift() ?? 'unexpected request'}"}`;
       const said: string[] = [];
-      const again = await remember(['--again', '--recording', join(out, 'tour.mcap'), '--params-file', join(out, 'taskmem.yaml'), '--memorizer.url', server.url],
-        { out: (t) => said.push(t), err: (t) => said.push(t) }, silentLogger);
+      const again = await remember(
+        ['--again', '--recording', join(out, 'tour.mcap'), '--params-file', join(out, 'taskmem.yaml'), '--memorizer.url', server.url],
+        { out: (t) => said.push(t), err: (t) => said.push(t) },
+        silentLogger,
+      );
       assert.equal(again, 0, said.join('\n'));
       assert.match(said.join('\n'), /6 perception memories replaced by the policy's/);
     } finally {
@@ -107,9 +142,14 @@ describe('taskmem demo', function () {
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, 'node'));
     const out = join(dir, 'no-speech');
-    const { status, stdout, stderr } = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../main.ts', import.meta.url)), 'demo', '--out', out], {
-      encoding: 'utf8', env: { ...process.env, PATH: bin },
-    });
+    const { status, stdout, stderr } = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../main.ts', import.meta.url)), 'demo', '--out', out],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: bin },
+      },
+    );
     assert.equal(status, 0, stderr);
     assert.match(stdout, /note: espeak-ng and sox not installed, so the recording has no speech track/);
     assert.match(stdout, /6 memories stored, 0 failed/);
@@ -121,7 +161,11 @@ describe('taskmem demo', function () {
     const io = { out: () => {}, err: (t: string) => errors.push(t) };
     assert.equal(await demo(['--outt', join(dir, 'x')], io, silentLogger), 2);
     assert.match(errors.join('\n'), /unknown option --outt/);
-    const code = await demo(['--out', join(dir, 'unreachable'), '--memorizer.url', 'http://127.0.0.1:9/v1', '--memorizer.fallback', 'false'], io, silentLogger);
+    const code = await demo(
+      ['--out', join(dir, 'unreachable'), '--memorizer.url', 'http://127.0.0.1:9/v1', '--memorizer.fallback', 'false'],
+      io,
+      silentLogger,
+    );
     assert.equal(code, 3);
     assert.match(errors.join('\n'), /policy endpoint http:\/\/127\.0\.0\.1:9\/v1 is unreachable/);
   });

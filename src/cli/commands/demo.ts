@@ -40,7 +40,7 @@ export async function demo(args: string[], io: CommandOutput, logger: Logger = {
   const began = Date.now();
   let result;
   try {
-    result = await runDemo({ out, config, print: io.out, logger });
+    result = await runDemo({ out, config, print: (text) => io.out(text), logger });
   } catch (error) {
     if (error instanceof UnreachablePolicyError) {
       io.err(`taskmem demo: ${error.message}`);
@@ -52,22 +52,26 @@ export async function demo(args: string[], io: CommandOutput, logger: Logger = {
   const taskmem = import.meta.url.endsWith('.ts') ? 'npx tsx src/cli/main.ts' : 'taskmem';
   const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.');
   const store = shown(result.storePath);
-  io.out([
-    '',
-    `Done in ${((Date.now() - began) / 1000).toFixed(1)} s. Memories written by ${result.memorizedBy}.`,
-    `  timeline:  ${shown(result.timeline)}  (open it in a browser)`,
-    `  store:     ${store}`,
-    `  recording: ${shown(result.recording)}  (its parameters: ${shown(result.paramsFile)})`,
-    '',
-    'Try next:',
-    `  ${taskmem} ask --store.path ${store} "What did the sign on the box say?"`,
-    `  ${taskmem} report --store.path ${store} --out my-timeline.html`,
-    ...(result.config.memorizer.url ? [] : [
-      '  npm run demo -- --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>   (the same tour, memorized by a policy model)',
-      `  ${taskmem} remember --again --recording ${shown(result.recording)} --params-file ${shown(result.paramsFile)} --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>`,
-      '      (the policy rewrites these perception memories, keeping their ids)',
-    ]),
-  ].join('\n'));
+  io.out(
+    [
+      '',
+      `Done in ${((Date.now() - began) / 1000).toFixed(1)} s. Memories written by ${result.memorizedBy}.`,
+      `  timeline:  ${shown(result.timeline)}  (open it in a browser)`,
+      `  store:     ${store}`,
+      `  recording: ${shown(result.recording)}  (its parameters: ${shown(result.paramsFile)})`,
+      '',
+      'Try next:',
+      `  ${taskmem} ask --store.path ${store} "What did the sign on the box say?"`,
+      `  ${taskmem} report --store.path ${store} --out my-timeline.html`,
+      ...(result.config.memorizer.url
+        ? []
+        : [
+            '  npm run demo -- --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>   (the same tour, memorized by a policy model)',
+            `  ${taskmem} remember --again --recording ${shown(result.recording)} --params-file ${shown(result.paramsFile)} --memorizer.url http://localhost:8000/v1 --memorizer.model <served model>`,
+            '      (the policy rewrites these perception memories, keeping their ids)',
+          ]),
+    ].join('\n'),
+  );
   return 0;
 }
 

@@ -14,8 +14,16 @@ describe('taskmem focus', () => {
     const store = new SqliteMemoryStore({ path });
     for (const [i, group] of ['counting', 'counting', 'colour'].entries()) {
       await store.putPreference({
-        id: `p${i}`, segmentId: `r/0/${i}`, group, prompt: `rules; segment ${i}`, chosen: `three chairs ${i}`, rejected: `a room ${i}`,
-        examples: ['How many chairs?'], chosenEmbedding: null, rejectedEmbedding: null, createdAt: BigInt(i),
+        id: `p${i}`,
+        segmentId: `r/0/${i}`,
+        group,
+        prompt: `rules; segment ${i}`,
+        chosen: `three chairs ${i}`,
+        rejected: `a room ${i}`,
+        examples: ['How many chairs?'],
+        chosenEmbedding: null,
+        rejectedEmbedding: null,
+        createdAt: BigInt(i),
       });
     }
     await store.putFocusVector({ group: 'counting', vector: new Float32Array([1, 2]), pairs: 2, trainedAt: 5n });
@@ -26,7 +34,10 @@ describe('taskmem focus', () => {
   it('exports the preference pairs of a group as JSONL ready for DPO training', async () => {
     const out = join(dir, 'pairs.jsonl');
     assert.equal(await run(['export', '--group', 'counting', '--out', out, '--store.path', path]), 0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 2);
     assert.deepEqual(Object.keys(lines[0]!).sort(), ['chosen', 'created_at', 'examples', 'group', 'prompt', 'rejected', 'segment_id']);
     assert.ok(lines.every((l) => l.group === 'counting' && (l.chosen as string).startsWith('three chairs')));

@@ -60,7 +60,9 @@ export async function run(args: string[]): Promise<number> {
       const group = options.get('group')!;
       const before = await store.focusVector(group);
       await store.resetFocusVector(group);
-      console.log(before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`);
+      console.log(
+        before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`,
+      );
     }
     return 0;
   } finally {

@@ -29,9 +29,16 @@ exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun
             4 store error; 130 interrupted (a rerun resumes)`;
 
 export async function run(args: string[]): Promise<number> {
-  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, hint: 'run `taskmem ingest --help` for the options', parse: parseArgs });
+  const fromArgs = commandArgs(args, consoleOutput, {
+    usage: USAGE,
+    hint: 'run `taskmem ingest --help` for the options',
+    parse: parseArgs,
+  });
   if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: { recording, memoriesOut } } = fromArgs;
+  const {
+    config,
+    parsed: { recording, memoriesOut },
+  } = fromArgs;
   const logger = consoleLogger;
   // The recording's problems are the user's first concern: report them before touching endpoint or store.
   try {
@@ -54,15 +61,22 @@ export async function run(args: string[]): Promise<number> {
   let memorizer: Memorizer;
   let fallback: Memorizer | null = null;
   if (config.memorizer.url === '') {
-    logger.info('memorizer.url is empty: memories are written by the embedded perception memorizer (text read in the frames, speech, pose)');
+    logger.info(
+      'memorizer.url is empty: memories are written by the embedded perception memorizer (text read in the frames, speech, pose)',
+    );
     memorizer = await perception();
   } else {
     const reach = await probeEndpoint(config.memorizer.url);
     if (!reach.reachable && !config.memorizer.fallback) {
-      console.error(`taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`);
+      console.error(
+        `taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`,
+      );
       return 3;
     }
-    if (!reach.reachable) logger.warn(`the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`);
+    if (!reach.reachable)
+      logger.warn(
+        `the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
+      );
     memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
     if (config.memorizer.fallback) fallback = await perception();
   }
@@ -86,7 +100,14 @@ export async function run(args: string[]): Promise<number> {
   const progress = new ProgressLine(process.stderr);
   try {
     const result = await ingestRecording({
-      path: recording, config, store, memorizer, fallback, memoriesOut, logger, signal: stop.signal,
+      path: recording,
+      config,
+      store,
+      memorizer,
+      fallback,
+      memoriesOut,
+      logger,
+      signal: stop.signal,
       onProgress: (p) => progress.show(p),
       // One line per committed memory on stdout; progress and messages go to stderr.
       onStored: (memory) => {
@@ -98,7 +119,8 @@ export async function run(args: string[]): Promise<number> {
       },
     });
     progress.done();
-    const line = `${result.stored} memories stored, ${result.skipped} already stored, ${result.failed} failed` +
+    const line =
+      `${result.stored} memories stored, ${result.skipped} already stored, ${result.failed} failed` +
       (result.fallback ? ` (${result.fallback} by the fallback memorizer)` : '') +
       ` — ${result.readSeconds.toFixed(0)} s of recording in ${result.wallSeconds.toFixed(1)} s (${result.speed.toFixed(1)}× real time), episode ${result.episode}` +
       (memoriesOut ? `; memories written to ${memoriesOut}` : '');
@@ -139,7 +161,8 @@ class ProgressLine {
 
   show(p: IngestProgress): void {
     const eta = p.etaSeconds === null ? '?' : clock(p.etaSeconds);
-    const text = `segments ${p.stored + p.skipped + p.failed}/${p.expectedSegments} (${p.stored} stored, ${p.skipped} skipped, ${p.failed} failed)` +
+    const text =
+      `segments ${p.stored + p.skipped + p.failed}/${p.expectedSegments} (${p.stored} stored, ${p.skipped} skipped, ${p.failed} failed)` +
       ` · ${clock(p.readSeconds)}/${clock(p.totalSeconds)} of recording · ${p.speed.toFixed(1)}× real time · ETA ${eta}`;
     if (this.#out.isTTY) {
       this.#out.write(`\r${text}\x1b[K`);
@@ -173,7 +196,7 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
-      memoriesOut = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
+      memoriesOut = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (memoriesOut === '') throw new UsageError('taskmem ingest: --memories-out needs a file name');
     } else if (arg.startsWith('-')) {
       throw new UsageError(`taskmem ingest: unknown option ${arg}`);
@@ -182,7 +205,11 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
     }
   }
   if (positional.length !== 1) {
-    throw new UsageError(positional.length === 0 ? 'taskmem ingest: which recording? (a .mcap file)' : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`);
+    throw new UsageError(
+      positional.length === 0
+        ? 'taskmem ingest: which recording? (a .mcap file)'
+        : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`,
+    );
   }
   return { recording: positional[0]!, memoriesOut };
 }

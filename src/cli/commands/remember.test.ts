@@ -22,8 +22,18 @@ describe('taskmem remember --again', function () {
 
   /** The sensor and store parameters of the recording, as flags. */
   const flags = () => [
-    '--robot_id', 'r1', '--store.path', storePath, '--camera.topic', script.config.camera.topic, '--camera.type', script.config.camera.type,
-    '--audio.type', 'none', '--pose.topic', script.config.pose.topic,
+    '--robot_id',
+    'r1',
+    '--store.path',
+    storePath,
+    '--camera.topic',
+    script.config.camera.topic,
+    '--camera.type',
+    script.config.camera.type,
+    '--audio.type',
+    'none',
+    '--pose.topic',
+    script.config.pose.topic,
   ];
   const run = async (...args: string[]) => {
     const out: string[] = [];
@@ -49,7 +59,10 @@ describe('taskmem remember --again', function () {
     // The first ingest: segment 0 while the endpoint hangs (written by the perception fallback), segment 1 with a
     // reply that is no memory (failed), segment 2 by the policy.
     const config = configSchema.parse({
-      robot_id: 'r1', ...script.config, audio: { type: 'none' }, store: { path: storePath },
+      robot_id: 'r1',
+      ...script.config,
+      audio: { type: 'none' },
+      store: { path: storePath },
       memorizer: { url: server.url, model: 'policy-v1', retries: 0, timeout_s: 1, fallback: true },
     });
     server.failNext({ kind: 'hang' });
@@ -59,7 +72,11 @@ describe('taskmem remember --again', function () {
     let clock: RosNanos = 0n;
     const { memorizer, fallback } = await openMemorizer(config, { store, now: () => clock, logger: silentLogger, env: {} });
     const first = await ingestRecording({ path: script.path, config, store, memorizer, fallback, onRead: (t) => (clock = t) });
-    assert.deepEqual([first.stored, first.failed, first.fallback], [2, 1, 1], 'the first ingest left a perception memory and a failed segment');
+    assert.deepEqual(
+      [first.stored, first.failed, first.fallback],
+      [2, 1, 1],
+      'the first ingest left a perception memory and a failed segment',
+    );
     await store.close();
   });
   after(async () => {
@@ -89,25 +106,52 @@ describe('taskmem remember --again', function () {
     assert.equal((await memories())[0]!.source, 'perception');
   });
 
-  it('replaces the perception memory under the same id, memorizes the failed segment and skips the policy\'s', async () => {
+  it("replaces the perception memory under the same id, memorizes the failed segment and skips the policy's", async () => {
     const before = await memories();
-    assert.deepEqual(before.map((m) => [m.segmentIndex, m.source]), [[0, 'perception'], [2, 'policy']]);
+    assert.deepEqual(
+      before.map((m) => [m.segmentIndex, m.source]),
+      [
+        [0, 'perception'],
+        [2, 'policy'],
+      ],
+    );
     const requestsBefore = server.chatRequests().length;
-    const replies = ['{"description": "A green room with a sign reading KITCHEN."}', '{"description": "A red wall; a sign reads KEYS ON TABLE."}'];
+    const replies = [
+      '{"description": "A green room with a sign reading KITCHEN."}',
+      '{"description": "A red wall; a sign reads KEYS ON TABLE."}',
+    ];
     server.onChat = () => replies.shift() ?? '{"description": "unexpected request"}';
 
-    const { code, out, err } = await run('--again', '--recording', script.path, '--memorizer.url', server.url, '--memorizer.model', 'policy-v2', ...flags());
+    const { code, out, err } = await run(
+      '--again',
+      '--recording',
+      script.path,
+      '--memorizer.url',
+      server.url,
+      '--memorizer.model',
+      'policy-v2',
+      ...flags(),
+    );
     assert.equal(code, 0, err);
-    assert.match(out, /1 perception memories replaced by the policy's, 1 failed segments memorized, 1 already written by the policy, 0 failed/);
-    assert.equal(server.chatRequests().length - requestsBefore, 2, 'the policy\'s own memory is not asked for again');
+    assert.match(
+      out,
+      /1 perception memories replaced by the policy's, 1 failed segments memorized, 1 already written by the policy, 0 failed/,
+    );
+    assert.equal(server.chatRequests().length - requestsBefore, 2, "the policy's own memory is not asked for again");
 
     const after = await memories();
-    assert.deepEqual(after.map((m) => [m.id, m.source, m.model]), [
-      [before[0]!.id, 'policy', 'policy-v2'],
-      [after[1]!.id, 'policy', 'policy-v2'],
-      [before[1]!.id, 'policy', 'policy-v1'],
-    ]);
-    assert.deepEqual(after.map((m) => m.text), ['A green room with a sign reading KITCHEN.', 'A red wall; a sign reads KEYS ON TABLE.', 'A blue wall with an EXIT sign.']);
+    assert.deepEqual(
+      after.map((m) => [m.id, m.source, m.model]),
+      [
+        [before[0]!.id, 'policy', 'policy-v2'],
+        [after[1]!.id, 'policy', 'policy-v2'],
+        [before[1]!.id, 'policy', 'policy-v1'],
+      ],
+    );
+    assert.deepEqual(
+      after.map((m) => m.text),
+      ['A green room with a sign reading KITCHEN.', 'A red wall; a sign reads KEYS ON TABLE.', 'A blue wall with an EXIT sign.'],
+    );
     const store = new SqliteMemoryStore({ path: storePath });
     assert.deepEqual(await store.failures('r1'), [], 'the failure is cleared');
     await store.close();

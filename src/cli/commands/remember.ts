@@ -53,7 +53,9 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
   try {
     store = await openMemoryStore(config.store, logger);
   } catch (error) {
-    io.err(`taskmem remember: cannot open the store ${config.store.backend === 'sqlite' ? expandHome(config.store.path) : ''}: ${(error as Error).message}`);
+    io.err(
+      `taskmem remember: cannot open the store ${config.store.backend === 'sqlite' ? expandHome(config.store.path) : ''}: ${(error as Error).message}`,
+    );
     return 4;
   }
   try {
@@ -78,7 +80,9 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
     }
     const episode = await store.getProgress(episodeKey);
     if (episode === null) {
-      io.err(`taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`);
+      io.err(
+        `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
+      );
       return 2;
     }
     const reach = await probeEndpoint(config.memorizer.url);
@@ -95,9 +99,15 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
     const redone = new Set<string>();
     let replaced = 0;
     let retried = 0;
-    io.out(`re-memorizing ${recording} (episode ${episode}) with ${description}: perception memories and ${failedBefore.size} failed segment(s)`);
+    io.out(
+      `re-memorizing ${recording} (episode ${episode}) with ${description}: perception memories and ${failedBefore.size} failed segment(s)`,
+    );
     const result = await ingestRecording({
-      path: recording, config: policyConfig, store, memorizer, logger,
+      path: recording,
+      config: policyConfig,
+      store,
+      memorizer,
+      logger,
       redo: (stored) => {
         if (stored.source !== 'perception') return false;
         redone.add(stored.id);
@@ -114,8 +124,10 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
       },
     });
     const kept = redone.size - replaced;
-    io.out(`${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
-      `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`);
+    io.out(
+      `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
+        `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
+    );
     if (result.failed > 0) {
       io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
       return 1;
@@ -138,18 +150,27 @@ async function withoutRecording(store: MemoryStore, robotId: string): Promise<st
   const perception = (await store.recall({ robotId, limit: 100_000 })).map((s) => s.memory).filter((m) => m.source === 'perception');
   const failures = await store.failures(robotId);
   const episodes = new Map<number, { perception: number; failed: number; from: RosNanos; to: RosNanos }>();
-  for (const item of [...perception.map((m) => ({ ...m, kind: 'perception' as const })), ...failures.map((f) => ({ ...f, kind: 'failed' as const }))]) {
+  for (const item of [
+    ...perception.map((m) => ({ ...m, kind: 'perception' as const })),
+    ...failures.map((f) => ({ ...f, kind: 'failed' as const })),
+  ]) {
     const e = episodes.get(item.episode) ?? { perception: 0, failed: 0, from: item.start, to: item.end };
     e[item.kind]++;
     if (item.start < e.from) e.from = item.start;
     if (item.end > e.to) e.to = item.end;
     episodes.set(item.episode, e);
   }
-  const lines = [...episodes.entries()].sort(([a], [b]) => a - b)
-    .map(([n, e]) => `  episode ${n}: ${e.perception} perception memories, ${e.failed} failed segments, ${formatStamp(e.from)} – ${formatStamp(e.to)}`);
+  const lines = [...episodes.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(
+      ([n, e]) =>
+        `  episode ${n}: ${e.perception} perception memories, ${e.failed} failed segments, ${formatStamp(e.from)} – ${formatStamp(e.to)}`,
+    );
   return [
     `taskmem remember: --recording <file.mcap> is needed: a memory keeps no frames or audio, so a segment can only be written again from the recording it was ingested from.`,
-    lines.length === 0 ? `Robot ${robotId} has no perception memories and no failed segments in this store.` : `Robot ${robotId} has, in this store:\n${lines.join('\n')}`,
+    lines.length === 0
+      ? `Robot ${robotId} has no perception memories and no failed segments in this store.`
+      : `Robot ${robotId} has, in this store:\n${lines.join('\n')}`,
   ].join('\n');
 }
 
@@ -161,11 +182,14 @@ function recordingArg(rest: string[], config: Config): string | null {
     const arg = rest[i]!;
     if (arg === '--again') again = true;
     else if (/^--recording(=|$)/.test(arg)) {
-      recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i] ?? '';
+      recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
     } else throw new UsageError(`taskmem remember: unknown ${arg.startsWith('-') ? 'option' : 'argument'} ${arg}`);
   }
   if (!again) throw new UsageError('taskmem remember: say --again (stored memories are written again and replaced)');
-  if (!config.memorizer.url) throw new UsageError('taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>');
+  if (!config.memorizer.url)
+    throw new UsageError(
+      'taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>',
+    );
   return recording;
 }

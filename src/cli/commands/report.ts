@@ -43,9 +43,15 @@ export interface TimelineFilter {
 }
 
 /** The memories (oldest first, at most MAX_MEMORIES of the newest) and the questions with their recorded answers. */
-export async function loadTimeline(store: MemoryStore, filter: TimelineFilter): Promise<{ memories: Memory[]; questions: TimelineQuestion[]; truncated: boolean }> {
+export async function loadTimeline(
+  store: MemoryStore,
+  filter: TimelineFilter,
+): Promise<{ memories: Memory[]; questions: TimelineQuestion[]; truncated: boolean }> {
   const scored = await store.recall({ ...filter, limit: MAX_MEMORIES + 1 });
-  const memories = scored.slice(0, MAX_MEMORIES).map((s) => s.memory).reverse();
+  const memories = scored
+    .slice(0, MAX_MEMORIES)
+    .map((s) => s.memory)
+    .reverse();
   const tasks = await store.answeredTasks(filter);
   const questions = tasks
     .filter((t) => t.kind === 'ask')
@@ -68,14 +74,18 @@ export async function report(args: string[], io: CommandOutput): Promise<number>
     const times = new TimeExpressions({ timeZone });
     const now = BigInt(Date.now()) * 1_000_000n;
     if (parsed.robot !== undefined) filter.robotId = parsed.robot;
-    if (parsed.since !== undefined) filter.since = /^\d{10,}$/.test(parsed.since) ? BigInt(parsed.since) : times.bound(parsed.since, 'since', now);
-    if (parsed.until !== undefined) filter.until = /^\d{10,}$/.test(parsed.until) ? BigInt(parsed.until) : times.bound(parsed.until, 'until', now);
+    if (parsed.since !== undefined)
+      filter.since = /^\d{10,}$/.test(parsed.since) ? BigInt(parsed.since) : times.bound(parsed.since, 'since', now);
+    if (parsed.until !== undefined)
+      filter.until = /^\d{10,}$/.test(parsed.until) ? BigInt(parsed.until) : times.bound(parsed.until, 'until', now);
   } catch (error) {
     io.err(`taskmem report: ${(error as Error).message}`);
     return 2;
   }
   if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
-    io.err(`taskmem report: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap> or taskmem demo`);
+    io.err(
+      `taskmem report: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap> or taskmem demo`,
+    );
     return 4;
   }
   let store: MemoryStore;
@@ -90,7 +100,12 @@ export async function report(args: string[], io: CommandOutput): Promise<number>
   try {
     const { memories, questions, truncated } = await loadTimeline(store, filter);
     const where = config.store.backend === 'sqlite' ? expandHome(config.store.path) : 'PostgreSQL';
-    html = renderTimeline({ title: `taskmem timeline${filter.robotId ? ` of ${filter.robotId}` : ''} (${where})`, memories, questions, timeZone });
+    html = renderTimeline({
+      title: `taskmem timeline${filter.robotId ? ` of ${filter.robotId}` : ''} (${where})`,
+      memories,
+      questions,
+      timeZone,
+    });
     shown = { memories: memories.length, questions: questions.length, truncated };
   } catch (error) {
     io.err(`taskmem report: cannot read the store: ${(error as Error).message}`);
@@ -122,7 +137,8 @@ function parseArgs(rest: string[], config: Config): { out: string; robot?: strin
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     const match = /^--(out|robot|since|until)(?:=(.*))?$/s.exec(arg);
-    if (!match) throw new UsageError(arg.startsWith('-') ? `taskmem report: unknown option ${arg}` : `taskmem report: unexpected argument "${arg}"`);
+    if (!match)
+      throw new UsageError(arg.startsWith('-') ? `taskmem report: unknown option ${arg}` : `taskmem report: unexpected argument "${arg}"`);
     const value = match[2] ?? rest[++i];
     if (value === undefined || value === '') throw new UsageError(`taskmem report: --${match[1]} needs a value`);
     parsed[match[1] as 'out' | 'robot' | 'since' | 'until'] = value;

@@ -2,13 +2,33 @@ import { z } from 'zod';
 import { choice, integer, string, stringArray } from '../param.js';
 
 export const focusParams = z.object({
-  depth: integer({ default: 1, min: 0, max: 3, description: '0 off; 1 recent tasks named in the prompt; 2 plus candidates judged by a reward model; 3 plus a learned focus vector ranks candidates.' }),
+  depth: integer({
+    default: 1,
+    min: 0,
+    max: 3,
+    description:
+      '0 off; 1 recent tasks named in the prompt; 2 plus candidates judged by a reward model; 3 plus a learned focus vector ranks candidates.',
+  }),
   switch_after: integer({ default: 3, min: 1, max: 100, description: 'Tasks of a new group after which it becomes the active group.' }),
-  max_examples: integer({ default: 5, min: 1, max: 20, description: 'Recent tasks of the active group shown to the policy and the judge.' }),
+  max_examples: integer({
+    default: 5,
+    min: 1,
+    max: 20,
+    description: 'Recent tasks of the active group shown to the policy and the judge.',
+  }),
   candidates: integer({ default: 4, min: 1, max: 16, description: 'Candidate memories sampled per segment at depth 2 and 3.' }),
-  judge_url: string({ default: '', unit: 'URL', description: 'OpenAI-compatible base URL of the pairwise judge; empty: the memorizer endpoint.' }),
+  judge_url: string({
+    default: '',
+    unit: 'URL',
+    description: 'OpenAI-compatible base URL of the pairwise judge; empty: the memorizer endpoint.',
+  }),
   judge_model: string({ default: '', description: 'Judge model name; empty: the memorizer model.' }),
   max_judge_calls: integer({ default: 12, min: 0, max: 200, description: 'Judge requests per segment at most.' }),
-  grouping: choice({ default: 'given', choices: ['given', 'classifier', 'embedding'], description: 'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt, or embedding similarity.' }),
+  grouping: choice({
+    default: 'given',
+    choices: ['given', 'classifier', 'embedding'],
+    description:
+      'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt, or embedding similarity.',
+  }),
   adapters: stringArray({ default: [], description: 'group=served_model pairs: the policy model used while that group is active.' }),
 });

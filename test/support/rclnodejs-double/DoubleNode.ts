@@ -54,7 +54,7 @@ export class DoubleNode implements RosNode {
         const [result] = this.setParameters([new Parameter(name, parameterTypeOf(value), value)]);
         return result!;
       },
-      get: (name) => this.getParameter(name).value,
+      get: (name) => this.getParameter(name).value as unknown,
     });
     this.#disposers.push(() => this.graph.removeParameterEndpoint(this.fullyQualifiedName()));
     this.declareParameter(new Parameter('use_sim_time', ParameterTypeValue.BOOL, false));
@@ -145,7 +145,7 @@ export class DoubleNode implements RosNode {
   ): Subscription {
     if (typeof callback !== 'function') throw new TypeError('rclnodejs: createSubscription options come before the callback');
     const name = this.resolveName(topic);
-    const entry = this.graph.addSubscription(name, String(typeClass), qosSettings(options.qos), callback as (m: never) => void);
+    const entry = this.graph.addSubscription(name, String(typeClass), qosSettings(options.qos), callback);
     this.#disposers.push(() => this.graph.removeSubscription(name, entry));
     return { topic: name };
   }
@@ -243,11 +243,14 @@ export class DoubleNode implements RosNode {
       return;
     }
     this.#simTime = 0n;
-    const entry = this.graph.addSubscription('/clock', 'rosgraph_msgs/msg/Clock', qosSettings(undefined), ((msg: {
-      clock: { sec: number; nanosec: number };
-    }) => {
-      this.#simTime = BigInt(msg.clock.sec) * 1_000_000_000n + BigInt(msg.clock.nanosec);
-    }) as (m: never) => void);
+    const entry = this.graph.addSubscription(
+      '/clock',
+      'rosgraph_msgs/msg/Clock',
+      qosSettings(undefined),
+      (msg: { clock: { sec: number; nanosec: number } }) => {
+        this.#simTime = BigInt(msg.clock.sec) * 1_000_000_000n + BigInt(msg.clock.nanosec);
+      },
+    );
     this.#clockSubscription = () => this.graph.removeSubscription('/clock', entry);
   }
 }

@@ -96,7 +96,10 @@ export class RosGraph {
 
   /** Topic names with at least one publisher or subscription. */
   topicNames(): string[] {
-    return [...this.#topics].filter(([, t]) => t.publishers.size + t.subscriptions.size > 0).map(([name]) => name).sort();
+    return [...this.#topics]
+      .filter(([, t]) => t.publishers.size + t.subscriptions.size > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   addService(name: string, handler: ServiceHandler): void {

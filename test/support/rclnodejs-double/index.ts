@@ -37,7 +37,12 @@ export class RclnodejsDouble {
 
   constructor(graph = new RosGraph()) {
     this.graph = graph;
-    const context: DoubleContext = (this.#context = { graph, args: { params: new Map(), remaps: [] }, initialized: false, nodes: new Set() });
+    const context: DoubleContext = (this.#context = {
+      graph,
+      args: { params: new Map(), remaps: [] },
+      initialized: false,
+      nodes: new Set(),
+    });
     this.rclnodejs = {
       init: async (_context, argv = process.argv) => {
         if (context.initialized) throw new Error('The context has already been initialized.');
@@ -55,8 +60,8 @@ export class RclnodejsDouble {
       FloatingPointRange,
       QoS,
       ActionServer,
-      GoalResponse: GoalResponse as unknown as Rclnodejs['GoalResponse'],
-      CancelResponse: CancelResponse as unknown as Rclnodejs['CancelResponse'],
+      GoalResponse: GoalResponse,
+      CancelResponse: CancelResponse,
       removeSignalHandlers: () => {
         this.#sigintHandler = false;
       },

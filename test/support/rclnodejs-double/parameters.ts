@@ -18,13 +18,18 @@ export class Parameter {
   static fromParameterMessage(message: rcl.rcl_interfaces.msg.Parameter): Parameter {
     const v = message.value;
     const value =
-      v.type === ParameterTypeValue.BOOL ? v.bool_value
-      : v.type === ParameterTypeValue.INTEGER ? v.integer_value
-      : v.type === ParameterTypeValue.DOUBLE ? v.double_value
-      : v.type === ParameterTypeValue.STRING ? v.string_value
-      : v.type === ParameterTypeValue.STRING_ARRAY ? v.string_array_value
-      : undefined;
-    return new Parameter(message.name, v.type as rcl.ParameterType, value);
+      v.type === ParameterTypeValue.BOOL
+        ? v.bool_value
+        : v.type === ParameterTypeValue.INTEGER
+          ? v.integer_value
+          : v.type === ParameterTypeValue.DOUBLE
+            ? v.double_value
+            : v.type === ParameterTypeValue.STRING
+              ? v.string_value
+              : v.type === ParameterTypeValue.STRING_ARRAY
+                ? v.string_array_value
+                : undefined;
+    return new Parameter(message.name, v.type, value);
   }
 
   readonly #name: string;
@@ -241,7 +246,7 @@ export class ParameterDescriptor {
     parameter.validate();
     if (parameter.name !== this.#name) throw new Error(`ParameterDescriptor ${this.#name}: Name mismatch (${parameter.name})`);
     if (parameter.type !== this.#type) throw new TypeError(`Parameter ${this.#name}: expected type ${this.#type}, got ${parameter.type}`);
-    if (this.#range && !this.#range.inRange(parameter.value)) {
+    if (this.#range && !this.#range.inRange(parameter.value as number)) {
       throw new RangeError(`Parameter ${this.#name}: value ${parameter.value} not in ${this.#range.fromValue} to ${this.#range.toValue}`);
     }
   }

@@ -85,7 +85,7 @@ function typed(value: unknown): unknown {
 
 function setParam(args: RosArgs, node: string, name: string, value: unknown): void {
   let forNode = args.params.get(node);
-  if (!forNode) args.params.set(node, (forNode = new Map()));
+  if (!forNode) args.params.set(node, (forNode = new Map<string, unknown>()));
   forNode.set(name, value);
 }
 
