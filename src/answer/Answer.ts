@@ -32,6 +32,7 @@ export interface Answer {
   askedAt: RosNanos;
   /** The answer; for multiple choice the chosen option's text. Empty when abstained or when no model answered. */
   answer: string;
+  /** True when the answer is "not in memory": the model abstained, or, with no model, no memory matched at all. */
   abstained: boolean;
   /** 0..1, as the model stated it; 0 when no model answered. */
   confidence: number;
