@@ -62,11 +62,13 @@ export class NodeParameters {
     for (const p of parameters) {
       const declared = this.#declarations.get(p.name);
       if (!declared) continue;
-      if (p.type !== declared.typeId) {
-        const hint = declared.type === 'double' && p.type === PARAMETER_TYPE.integer ? ` (write ${String(p.value)}.0)` : '';
+      // rclnodejs types ParameterType as a const enum; the schema's type ids are its plain values.
+      const type = Number(p.type);
+      if (type !== declared.typeId) {
+        const hint = declared.type === 'double' && type === PARAMETER_TYPE.integer ? ` (write ${String(p.value)}.0)` : '';
         return {
           successful: false,
-          reason: `parameter ${p.name} is ${TYPE_NAMES[declared.typeId]}, not ${TYPE_NAMES[p.type] ?? `type ${p.type}`}${hint}`,
+          reason: `parameter ${p.name} is ${TYPE_NAMES[declared.typeId]}, not ${TYPE_NAMES[type] ?? `type ${type}`}${hint}`,
         };
       }
       values[p.name] = p.value;
