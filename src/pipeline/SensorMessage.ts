@@ -46,6 +46,9 @@ const ROS_TYPES: Record<SensorKind, string> = {
   pose_with_covariance_stamped: 'geometry_msgs/msg/PoseWithCovarianceStamped',
 };
 
+/** Every message type the node reads from sensor topics (what `taskmem play` publishes by default). */
+export const SENSOR_ROS_TYPES: readonly string[] = Object.values(ROS_TYPES);
+
 /** The sensor topics selected by `camera.*`, `audio.*` and `pose.*`, camera first. */
 export function sensorTopics(config: Pick<Config, 'camera' | 'audio' | 'pose'>): SensorTopic[] {
   const topics: SensorTopic[] = [];

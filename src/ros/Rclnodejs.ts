@@ -32,6 +32,7 @@ export interface RosNode {
   spin(timeout?: number): void;
   createTimer(period: bigint, callback: () => void): Timer;
   createPublisher<T extends rcl.TypeClass<rcl.MessageTypeClassName>>(typeClass: T, topic: string, options?: rcl.Options): Publisher<T>;
+  countSubscribers(topic: string): number;
   createSubscription<T extends rcl.TypeClass<rcl.MessageTypeClassName>>(
     typeClass: T,
     topic: string,

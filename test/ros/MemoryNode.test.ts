@@ -17,20 +17,6 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
     h = undefined;
   });
 
-  it('takes overrides from --ros-args and declares every parameter with its range', async () => {
-    h = await startHarness({ argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
-    const node = '/robot1/taskmem';
-    assert.equal(h.graph.paramGet(node, 'segment.keyframes'), 4n);
-    // An integer written for a double parameter is taken as that number, not refused for its type.
-    assert.equal(h.graph.paramGet(node, 'segment.duration_s'), 5);
-    assert.equal(h.node.config.segment.keyframes, 4);
-    assert.equal(h.graph.paramGet(node, 'memorizer.drop_policy'), 'drop_oldest');
-    assert.ok(h.graph.topicNames().includes('/robot1/taskmem/memories'));
-    assert.ok(h.graph.topicNames().includes('/robot1/camera/image_raw'), 'relative camera topic resolves in the namespace');
-    assert.ok(h.graph.actionNames().includes('/robot1/taskmem/ask'));
-    assert.deepEqual(h.graph.serviceNames(), ['/robot1/taskmem/forget', '/robot1/taskmem/recall']);
-  });
-
   it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {
     await assert.rejects(startHarness({ argv: ['-p', 'segment.keyframes:=500'] }), (error: Error) => {
       assert.match(error.message, /segment\.keyframes = 500 \(from --ros-args\) is invalid: an integer from 1 to 64/);
@@ -133,57 +119,6 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     );
     assert.equal(tasks[0]!.answer?.evidence[0], keys.id, 'the answer is recorded with the evidence it used');
   });
-
-  it('runs several goals at once and honours a cancel mid-way', async () => {
-    h = await startHarness({ answerModel: true });
-    const store = new SqliteMemoryStore({ path: h.dbPath });
-    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
-    await store.close();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    h.server.onChat = async () => {
-      await released;
-      return '{"answer": "on the kitchen table", "confidence": 0.9, "evidence": []}';
-    };
-    const slow = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?'));
-    const other = h.graph.sendGoal(`${NODE}/ask`, askGoal('who rang?'));
-    await until(() => h!.server.chatRequests().length === 2, 'both questions at the model');
-    assert.equal(await slow.cancel(), true, 'the node accepts the cancel request');
-    const cancelled = await slow.result;
-    assert.equal(cancelled.status, GoalStatus.CANCELED);
-    release();
-    const answered = await other.result;
-    assert.equal(answered.status, GoalStatus.SUCCEEDED);
-  });
-
-  it('recalls by text and forgets by id on the same store; a forget with no criterion deletes nothing', async () => {
-    h = await startHarness();
-    const store = new SqliteMemoryStore({ path: h.dbPath });
-    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
-    await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
-    await store.close();
-    const found = await h.graph.callService<{ memories: { id: string; text: string; start: { sec: number } }[] }>(
-      `${NODE}/recall`,
-      recallRequest({ text: 'visitor' }),
-    );
-    assert.deepEqual(
-      found.memories.map((m) => [m.text, m.start.sec]),
-      [['A visitor rang the door bell.', 110]],
-    );
-
-    const none = await h.graph.callService<{ deleted: unknown[] }>(`${NODE}/forget`, forgetRequest({}));
-    assert.equal(none.deleted.length, 0);
-    const gone = await h.graph.callService<{ deleted: { id: string }[] }>(
-      `${NODE}/forget`,
-      forgetRequest({ ids: [found.memories[0]!.id] }),
-    );
-    assert.deepEqual(
-      gone.deleted.map((m) => m.id),
-      [found.memories[0]!.id],
-    );
-    const left = await h.graph.callService<{ memories: unknown[] }>(`${NODE}/recall`, recallRequest());
-    assert.equal(left.memories.length, 1);
-  });
 });
 
 describe('MemoryNode shutdown (through the rclnodejs double)', () => {
@@ -241,8 +176,4 @@ function recallRequest(fields: { text?: string; limit?: number } = {}) {
     radius: 0,
     limit: fields.limit ?? 0,
   };
-}
-
-function forgetRequest(fields: { ids?: string[] }) {
-  return { ids: fields.ids ?? [], since: zeroTime(), until: zeroTime(), text: '' };
 }

@@ -1,8 +1,9 @@
 /**
  * The ROS graph the double's nodes live in: topics with QoS matching, services, action servers and the log.
  * Several double modules (one per simulated process) can share one graph, so a test publishes into the node
- * under test as another node would. Delivery is asynchronous (the next turn of the event loop), as an executor
- * delivers it, and each subscription keeps at most its QoS depth of undelivered messages.
+ * under test as another node would. Delivery is asynchronous, one message per subscription per turn of the event
+ * loop, as rclnodejs's executor takes them, and each subscription keeps at most its QoS depth of undelivered
+ * messages.
  */
 import type { ActionEndpoint } from './ActionServer.js';
 import { parseParamValue } from './rosArgs.js';
@@ -35,7 +36,6 @@ interface SubscriptionEntry {
   qos: QosSettings;
   queue: unknown[];
   callback: (message: never) => void;
-  scheduled: boolean;
 }
 
 type ServiceHandler = (request: unknown) => Promise<unknown>;
@@ -52,6 +52,9 @@ export class RosGraph {
   readonly #services = new Map<string, ServiceHandler>();
   readonly #actions = new Map<string, ActionEndpoint>();
   readonly #parameters = new Map<string, ParameterEndpoint>();
+  /** Subscriptions with messages waiting, in the order they became ready. */
+  readonly #ready = new Set<SubscriptionEntry>();
+  #turnScheduled = false;
 
   #topic(name: string) {
     let topic = this.#topics.get(name);
@@ -73,7 +76,7 @@ export class RosGraph {
 
   addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void): SubscriptionEntry {
     this.#checkType(topic, type);
-    const entry: SubscriptionEntry = { type, qos, queue: [], callback, scheduled: false };
+    const entry: SubscriptionEntry = { type, qos, queue: [], callback };
     this.#topic(topic).subscriptions.add(entry);
     for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
     return entry;
@@ -81,6 +84,7 @@ export class RosGraph {
 
   removeSubscription(topic: string, entry: SubscriptionEntry): void {
     this.#topics.get(topic)?.subscriptions.delete(entry);
+    this.#ready.delete(entry);
   }
 
   publish(topic: string, publisher: PublisherEntry, message: unknown): void {
@@ -92,6 +96,19 @@ export class RosGraph {
     for (const sub of this.#topic(topic).subscriptions) {
       if (matches(publisher.qos, sub.qos)) this.#enqueue(sub, copy);
     }
+  }
+
+  subscriptionCount(topic: string): number {
+    return this.#topics.get(topic)?.subscriptions.size ?? 0;
+  }
+
+  publisherCount(topic: string): number {
+    return this.#topics.get(topic)?.publishers.size ?? 0;
+  }
+
+  /** Fully qualified names of the nodes alive in the graph. */
+  nodeNames(): string[] {
+    return [...this.#parameters.keys()].sort();
   }
 
   /** Topic names with at least one publisher or subscription. */
@@ -182,12 +199,28 @@ export class RosGraph {
     sub.queue.push(structuredClone(message));
     // Keep last: the oldest undelivered message is overwritten.
     if (sub.queue.length > sub.qos.depth) sub.queue.shift();
-    if (sub.scheduled) return;
-    sub.scheduled = true;
-    setImmediate(() => {
-      sub.scheduled = false;
-      for (let m = sub.queue.shift(); m !== undefined; m = sub.queue.shift()) sub.callback(m as never);
-    });
+    this.#ready.add(sub);
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(() => this.#turn());
+  }
+
+  /**
+   * One turn of rclnodejs's executor: every subscription with a message waiting gets its oldest one, then the
+   * event loop runs again. A backlog on one topic is thus taken in step with the others, never all at once
+   * ahead of them.
+   */
+  #turn(): void {
+    this.#turnScheduled = false;
+    for (const sub of [...this.#ready]) {
+      const message = sub.queue.shift();
+      if (sub.queue.length === 0) this.#ready.delete(sub);
+      if (message !== undefined) sub.callback(message as never);
+    }
+    if (this.#ready.size > 0 && !this.#turnScheduled) {
+      this.#turnScheduled = true;
+      setImmediate(() => this.#turn());
+    }
   }
 }
 

@@ -1,0 +1,242 @@
+/**
+ * The scenarios' graph on real ROS 2: separate processes talking over DDS (Cyclone DDS on loopback, the test
+ * run's own ROS_DOMAIN_ID). The memory node is started as a user starts it, `ros2 run taskmem memory_node
+ * --ros-args …` from the workspace the README built; recordings are played with `ros2 run taskmem taskmem play`;
+ * subscriptions, publications, service calls and action goals come from a driver process (driver.ts) with its
+ * own rclnodejs node. Ctrl-C is a SIGINT to a process's group, as a terminal sends it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { repoRoot } from '../../../scripts/generate-ros-types.js';
+import type { RosWorkspace } from '../real/rosWorkspace.js';
+import {
+  Inbox,
+  waitFor,
+  type GoalRun,
+  type GraphBackend,
+  type GraphNames,
+  type MemoryNodeRun,
+  type PlayOptions,
+  type PlayRun,
+  type QosName,
+} from './GraphBackend.js';
+import { decode, encode, type DriverLine } from './wire.js';
+
+/** A process of the test run, in its own process group, with what it printed. */
+export class RosProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  readonly #child: ChildProcess;
+  #code: number | null | undefined;
+
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; stdin?: boolean } = {}) {
+    this.#child = spawn(command, args, {
+      env,
+      cwd: options.cwd ?? env['HOME'],
+      detached: true,
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const collect = (stream: NodeJS.ReadableStream | null) => {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
+    };
+    if (!options.stdin) collect(this.#child.stdout);
+    collect(this.#child.stderr);
+    this.exited = new Promise((resolve) => {
+      this.#child.on('error', (error) => {
+        this.lines.push(`spawn error: ${error.message}`);
+        this.#code = null;
+        resolve(null);
+      });
+      this.#child.on('exit', (code, signal) => {
+        this.#code = code ?? (signal ? -1 : null);
+        resolve(this.#code);
+      });
+    });
+  }
+
+  get child(): ChildProcess {
+    return this.#child;
+  }
+
+  get running(): boolean {
+    return this.#code === undefined;
+  }
+
+  /** Sends `signal` to the whole process group (the terminal's Ctrl-C is SIGINT to the group). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.running || this.#child.pid === undefined) return;
+    try {
+      process.kill(-this.#child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** SIGINT, then SIGKILL after `graceMs` if it is still running; resolves with the exit code. */
+  async stop(graceMs = 20_000): Promise<number | null> {
+    this.signal('SIGINT');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+export class RealGraph implements GraphBackend {
+  readonly kind = 'real';
+  readonly #ws: RosWorkspace;
+  readonly #driver: RosProcess;
+  readonly #pending = new Map<number, Pending>();
+  readonly #inboxes = new Map<number, Inbox<unknown>>();
+  readonly #goals = new Map<number, { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }>();
+  readonly #processes = new Set<RosProcess>();
+  #nextRequest = 0;
+
+  private constructor(ws: RosWorkspace) {
+    this.#ws = ws;
+    this.#driver = new RosProcess(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'test/ros/graph/driver.ts')],
+      { ...ws.env, TASKMEM_SHARE: ws.share },
+      {
+        cwd: repoRoot,
+        stdin: true,
+      },
+    );
+    createInterface({ input: this.#driver.child.stdout! }).on('line', (text) => this.#receive(decode(text) as DriverLine));
+    void this.#driver.exited.then((code) => {
+      for (const { reject } of this.#pending.values())
+        reject(new Error(`the driver process ended (exit ${code}):\n${this.#driver.text()}`));
+      this.#pending.clear();
+    });
+  }
+
+  /** A graph with its driver process ready. */
+  static async create(ws: RosWorkspace): Promise<RealGraph> {
+    const graph = new RealGraph(ws);
+    await graph.#request('names', {});
+    return graph;
+  }
+
+  /** What the processes of this graph printed, for a failed test's report. */
+  transcript(): string {
+    return [...this.#processes, this.#driver].map((p) => `--- ${p.child.spawnargs.slice(0, 4).join(' ')}\n${p.text()}`).join('\n');
+  }
+
+  async startNode(args: string[], fqn = '/taskmem'): Promise<MemoryNodeRun> {
+    const node = this.#spawn('ros2', ['run', 'taskmem', 'memory_node', '--ros-args', ...args]);
+    await waitFor(() => !node.running || node.lines.some((l) => /memory node .* started/.test(l)), 'the memory node to start', 120_000);
+    if (!node.running) throw new Error(`the memory node exited (${await node.exited}) at start:\n${node.text()}`);
+    await waitFor(async () => (await this.names()).services.includes(`${fqn}/recall`), `${fqn}/recall in the graph`);
+    return { log: () => [...node.lines], interrupt: () => node.stop() };
+  }
+
+  async subscribe<T>(topic: string, type: string, qos: QosName): Promise<Inbox<T>> {
+    const sub = (await this.#request('subscribe', { topic, type, qos })) as number;
+    const inbox = new Inbox<T>(async () => {
+      this.#inboxes.delete(sub);
+      await this.#request('unsubscribe', { sub });
+    });
+    this.#inboxes.set(sub, inbox);
+    return inbox;
+  }
+
+  async publish(topic: string, type: string, message: object, qos: QosName): Promise<void> {
+    await this.#request('publish', { topic, type, message, qos });
+  }
+
+  waitForSubscribers(topic: string, count = 1): Promise<void> {
+    return waitFor(
+      async () => ((await this.#request('count', { topic })) as { subscribers: number }).subscribers >= count,
+      `${count} subscriber(s) on ${topic}`,
+    );
+  }
+
+  waitForPublishers(topic: string, count = 1): Promise<void> {
+    return waitFor(
+      async () => ((await this.#request('count', { topic })) as { publishers: number }).publishers >= count,
+      `${count} publisher(s) on ${topic}`,
+    );
+  }
+
+  async call<R>(service: string, type: string, request: object): Promise<R> {
+    return (await this.#request('call', { service, type, request, timeoutMs: 60_000 })) as R;
+  }
+
+  async sendGoal(action: string, type: string, goal: object): Promise<GoalRun> {
+    const sent = (await this.#request('sendGoal', { action, type, goal, timeoutMs: 60_000 })) as { goal: number; accepted: boolean };
+    const feedback: unknown[] = [];
+    const result = new Promise<{ status: number; result: unknown }>((settle) => this.#goals.set(sent.goal, { feedback, settle }));
+    return {
+      accepted: sent.accepted,
+      feedback,
+      result: sent.accepted ? result : Promise.reject(new Error('goal was rejected')),
+      cancel: async () => ((await this.#request('cancel', { goal: sent.goal })) as { accepted: boolean }).accepted,
+    };
+  }
+
+  async play(recording: string, options: PlayOptions): Promise<PlayRun> {
+    const player = this.#spawn('ros2', [
+      'run',
+      'taskmem',
+      'taskmem',
+      'play',
+      recording,
+      '--wait-for-subscribers',
+      '--topics',
+      options.topics.join(','),
+      '--rate',
+      String(options.rate ?? 1),
+      ...(options.clock ? ['--clock'] : []),
+      ...(options.loop ? ['--loop'] : []),
+      ...(options.remaps ?? []).flatMap((r) => ['--remap', r]),
+    ]);
+    return { done: player.exited, stop: () => player.stop() };
+  }
+
+  async names(): Promise<GraphNames> {
+    return (await this.#request('names', {})) as GraphNames;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#processes].map((p) => p.stop()));
+    this.#driver.child.stdin!.end();
+    const timer = setTimeout(() => this.#driver.signal('SIGKILL'), 20_000);
+    await this.#driver.exited;
+    clearTimeout(timer);
+  }
+
+  #spawn(command: string, args: string[]): RosProcess {
+    const child = new RosProcess(command, args, this.#ws.env);
+    this.#processes.add(child);
+    return child;
+  }
+
+  #request(op: string, args: Record<string, unknown>): Promise<unknown> {
+    const id = ++this.#nextRequest;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#driver.child.stdin!.write(`${encode({ id, op, args })}\n`);
+    });
+  }
+
+  #receive(line: DriverLine): void {
+    if ('event' in line) {
+      if (line.event === 'message') this.#inboxes.get(line.sub)?.push(line.message);
+      else if (line.event === 'feedback') this.#goals.get(line.goal)?.feedback.push(line.feedback);
+      else this.#goals.get(line.goal)?.settle({ status: line.status, result: line.result });
+      return;
+    }
+    const pending = this.#pending.get(line.id);
+    this.#pending.delete(line.id);
+    if (line.ok) pending?.resolve(line.result);
+    else pending?.reject(new Error(line.error));
+  }
+}
