@@ -63,9 +63,7 @@ export class RecordingPlayer {
         `${recording.name} has no topic ${missing.join(', ')}; it has ${recording.channels.map((c) => c.topic).join(', ') || 'none'}`,
       );
     }
-    this.channels = recording.channels.filter((c) =>
-      topics ? topics.includes(c.topic) : SENSOR_ROS_TYPES.includes(rosType(c.type)),
-    );
+    this.channels = recording.channels.filter((c) => (topics ? topics.includes(c.topic) : SENSOR_ROS_TYPES.includes(rosType(c.type))));
     if (this.channels.length === 0) {
       throw new Error(`${recording.name} has no camera, audio or pose topic to play (its topics: ${describe(recording.channels)})`);
     }
@@ -127,7 +125,7 @@ export class RecordingPlayer {
     for await (const record of this.#recording.messages({ topics: this.channels.map((c) => c.topic) })) {
       await waitUntil(startedAt + Number(record.logTime - first) / 1e6 / rate);
       if (signal?.aborted) return false;
-      this.#publishers.get(record.topic)!.publish(record.message as never);
+      this.#publishers.get(record.topic)!.publish(withOwnBuffers(record.message) as never);
       result.published++;
     }
     return !signal?.aborted;
@@ -142,6 +140,20 @@ export class RecordingPlayer {
     }
     return true;
   }
+}
+
+/**
+ * The message with every typed array that is a view into a larger buffer (decoded MCAP messages point into their
+ * chunk) copied into a buffer of its own: rclnodejs 2.2.0 serializes a typed array from the start of its
+ * underlying buffer, so a view would be sent as the wrong bytes.
+ */
+function withOwnBuffers(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : (value as Uint8Array).slice();
+  }
+  if (Array.isArray(value)) return value.map(withOwnBuffers);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withOwnBuffers(v)]));
+  return value;
 }
 
 function describe(channels: readonly RecordingChannel[]): string {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { writeRecording, type RecordingScript } from '../../src/demo/ScriptedRecording.js';
 import { fromRosTime, NANOS_PER_SECOND, type RosTimeMsg } from '../../src/time.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
@@ -169,6 +170,21 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
       assert.ok(SCENES.includes(m.text), m.text);
     }
     assert.ok(seconds(memories.messages[0]!.start) - first < 1, 'the first segment starts with the first frame');
+    // The policy saw the recording's own frames: the first keyframe shows the first scene's green background.
+    const keyframe = w.policy
+      .chatRequests()[0]!
+      .messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content))
+      .find((p) => p.type === 'image_url');
+    assert.ok(keyframe && keyframe.type === 'image_url', 'a keyframe in the first policy request');
+    const [red, green, blue] = (
+      await sharp(Buffer.from(keyframe.image_url.url.split(',')[1]!, 'base64'))
+        .extract({ left: 0, top: 0, width: 8, height: 8 })
+        .stats()
+    ).channels.map((c) => c.mean);
+    assert.ok(
+      green! > red! + 25 && green! > blue! + 25,
+      `the corner of the first keyframe is ${[red, green, blue].map((c) => c!.toFixed(0)).join(',')}, the first scene is green (#2f6f3e)`,
+    );
     assert.ok(
       memories.messages.every((m) => seconds(m.created_at) > last),
       'created at the wall-clock time they were written, not at recording time',

@@ -88,7 +88,7 @@ export class RosGraph {
   }
 
   publish(topic: string, publisher: PublisherEntry, message: unknown): void {
-    const copy = structuredClone(message);
+    const copy = structuredClone(asSerialized(message));
     if (publisher.qos.durability === 'transient_local') {
       publisher.history.push(copy);
       if (publisher.history.length > publisher.qos.depth) publisher.history.shift();
@@ -232,4 +232,24 @@ export function matches(pub: QosSettings, sub: QosSettings): boolean {
   if (sub.reliability === 'reliable' && pub.reliability === 'best_effort') return false;
   if (sub.durability === 'transient_local' && pub.durability === 'volatile') return false;
   return true;
+}
+
+/**
+ * What a subscriber receives of a published message, as rclnodejs 2.2.0 serializes it: a typed array (a `uint8[]`
+ * field given as a Uint8Array, …) is sent as its length's worth of elements from the start of its underlying
+ * ArrayBuffer (the generated array wrappers do `Buffer.from(new Uint8Array(array.buffer))`), so a view into a
+ * larger buffer sends the wrong bytes.
+ */
+export function asSerialized(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const typed = value as unknown as {
+      constructor: new (buffer: ArrayBuffer, offset: number, length: number) => unknown;
+      buffer: ArrayBuffer;
+      length: number;
+    };
+    return new typed.constructor(typed.buffer, 0, typed.length);
+  }
+  if (Array.isArray(value)) return value.map(asSerialized);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSerialized(v)]));
+  return value;
 }
