@@ -18,6 +18,7 @@ import {
   type PlayOptions,
   type PlayRun,
   type QosName,
+  type SubscribeOptions,
 } from './GraphBackend.js';
 
 const QOS = {
@@ -40,6 +41,8 @@ export class DoubleGraph implements GraphBackend {
   readonly #publishers = new Map<string, { publish(message: object): void }>();
   readonly #nodes = new Set<MemoryNode>();
   readonly #players = new Set<PlayRun>();
+  readonly #extraNodes = new Set<DoubleNode>();
+  #late = 0;
 
   private constructor(graph: RosGraph, tester: DoubleNode) {
     this.graph = graph;
@@ -74,12 +77,14 @@ export class DoubleGraph implements GraphBackend {
     };
   }
 
-  async subscribe<T>(topic: string, type: string, qos: QosName): Promise<Inbox<T>> {
+  async subscribe<T>(topic: string, type: string, qos: QosName, options: SubscribeOptions = {}): Promise<Inbox<T>> {
+    const node = options.newProcess ? await RclnodejsDouble.node(this.graph, `taskmem_test_subscriber_${++this.#late}`) : this.#tester;
+    if (options.newProcess) this.#extraNodes.add(node);
     let open = true;
     const inbox = new Inbox<T>(async () => {
       open = false;
     });
-    this.#tester.createSubscription(type as AnyType, topic, { qos: QOS[qos] }, (message) => {
+    node.createSubscription(type as AnyType, topic, { qos: QOS[qos] }, (message) => {
       if (open) inbox.push(message as T);
     });
     return inbox;
@@ -154,6 +159,6 @@ export class DoubleGraph implements GraphBackend {
   async close(): Promise<void> {
     await Promise.all([...this.#players].map((p) => p.stop()));
     await Promise.all([...this.#nodes].map((n) => n.shutdown()));
-    this.#tester.destroy();
+    for (const node of [this.#tester, ...this.#extraNodes]) node.destroy();
   }
 }

@@ -24,7 +24,7 @@ export class Inbox<T> {
   }
 
   /** Waits until `predicate` holds for the messages so far; fails with `what` after `timeoutMs`. */
-  async until(predicate: (messages: T[]) => boolean, what: string, timeoutMs = 60_000): Promise<T[]> {
+  async until(predicate: (messages: T[]) => boolean, what: string | (() => string), timeoutMs = 60_000): Promise<T[]> {
     await waitFor(() => predicate(this.messages), what, timeoutMs);
     return this.messages;
   }
@@ -73,6 +73,14 @@ export interface PlayOptions {
   remaps?: string[];
 }
 
+export interface SubscribeOptions {
+  /**
+   * Subscribe from a node in a process of its own that joins the graph now, as a late subscriber (`ros2 topic
+   * echo` started later) does; otherwise from the test's one node.
+   */
+  newProcess?: boolean;
+}
+
 export interface GraphNames {
   nodes: string[];
   topics: string[];
@@ -87,7 +95,7 @@ export interface GraphBackend {
    * `<fqn>/recall`. `fqn` is where the node will be (`/taskmem`, `/robot1/taskmem`).
    */
   startNode(args: string[], fqn?: string): Promise<MemoryNodeRun>;
-  subscribe<T>(topic: string, type: string, qos: QosName): Promise<Inbox<T>>;
+  subscribe<T>(topic: string, type: string, qos: QosName, options?: SubscribeOptions): Promise<Inbox<T>>;
   publish(topic: string, type: string, message: object, qos: QosName): Promise<void>;
   /** Waits until `topic` has at least `count` subscriptions in the graph (discovery). */
   waitForSubscribers(topic: string, count?: number): Promise<void>;
@@ -100,11 +108,16 @@ export interface GraphBackend {
   close(): Promise<void>;
 }
 
-/** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+/** Polls `predicate` until it holds; fails with `what` (evaluated then, when a function) after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

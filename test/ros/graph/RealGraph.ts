@@ -20,6 +20,7 @@ import {
   type PlayOptions,
   type PlayRun,
   type QosName,
+  type SubscribeOptions,
 } from './GraphBackend.js';
 import { decode, encode, type DriverLine } from './wire.js';
 
@@ -89,45 +90,81 @@ export class RosProcess {
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
-export class RealGraph implements GraphBackend {
-  readonly kind = 'real';
-  readonly #ws: RosWorkspace;
-  readonly #driver: RosProcess;
+/** One driver process (driver.ts): a node of its own on the graph, answering requests over its stdio. */
+class Driver {
+  readonly process: RosProcess;
   readonly #pending = new Map<number, Pending>();
-  readonly #inboxes = new Map<number, Inbox<unknown>>();
-  readonly #goals = new Map<number, { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }>();
-  readonly #processes = new Set<RosProcess>();
+  readonly inboxes = new Map<number, Inbox<unknown>>();
+  readonly goals = new Map<number, { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }>();
   #nextRequest = 0;
 
-  private constructor(ws: RosWorkspace) {
-    this.#ws = ws;
-    this.#driver = new RosProcess(
+  constructor(ws: RosWorkspace) {
+    this.process = new RosProcess(
       process.execPath,
       ['--import', 'tsx', join(repoRoot, 'test/ros/graph/driver.ts')],
       { ...ws.env, TASKMEM_SHARE: ws.share },
-      {
-        cwd: repoRoot,
-        stdin: true,
-      },
+      { cwd: repoRoot, stdin: true },
     );
-    createInterface({ input: this.#driver.child.stdout! }).on('line', (text) => this.#receive(decode(text) as DriverLine));
-    void this.#driver.exited.then((code) => {
+    createInterface({ input: this.process.child.stdout! }).on('line', (text) => this.#receive(decode(text) as DriverLine));
+    void this.process.exited.then((code) => {
       for (const { reject } of this.#pending.values())
-        reject(new Error(`the driver process ended (exit ${code}):\n${this.#driver.text()}`));
+        reject(new Error(`the driver process ended (exit ${code}):\n${this.process.text()}`));
       this.#pending.clear();
     });
+  }
+
+  request(op: string, args: Record<string, unknown>): Promise<unknown> {
+    const id = ++this.#nextRequest;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.process.child.stdin!.write(`${encode({ id, op, args })}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.process.child.stdin!.end();
+    const timer = setTimeout(() => this.process.signal('SIGKILL'), 20_000);
+    await this.process.exited;
+    clearTimeout(timer);
+  }
+
+  #receive(line: DriverLine): void {
+    if ('event' in line) {
+      if (line.event === 'message') this.inboxes.get(line.sub)?.push(line.message);
+      else if (line.event === 'feedback') this.goals.get(line.goal)?.feedback.push(line.feedback);
+      else this.goals.get(line.goal)?.settle({ status: line.status, result: line.result });
+      return;
+    }
+    const pending = this.#pending.get(line.id);
+    this.#pending.delete(line.id);
+    if (line.ok) pending?.resolve(line.result);
+    else pending?.reject(new Error(line.error));
+  }
+}
+
+export class RealGraph implements GraphBackend {
+  readonly kind = 'real';
+  readonly #ws: RosWorkspace;
+  /** The first is the test's own node; others join for a subscription from a new process. */
+  readonly #drivers: Driver[] = [];
+  readonly #processes = new Set<RosProcess>();
+
+  private constructor(ws: RosWorkspace) {
+    this.#ws = ws;
   }
 
   /** A graph with its driver process ready. */
   static async create(ws: RosWorkspace): Promise<RealGraph> {
     const graph = new RealGraph(ws);
-    await graph.#request('names', {});
+    await graph.#driver(0);
     return graph;
   }
 
   /** What the processes of this graph printed, for a failed test's report. */
   transcript(): string {
-    return [...this.#processes, this.#driver].map((p) => `--- ${p.child.spawnargs.slice(0, 4).join(' ')}\n${p.text()}`).join('\n');
+    return [...this.#processes, ...this.#drivers.map((d) => d.process)]
+      .map((p) => `--- ${p.child.spawnargs.slice(0, 4).join(' ')}\n${p.text()}`)
+      .join('\n');
   }
 
   async startNode(args: string[], fqn = '/taskmem'): Promise<MemoryNodeRun> {
@@ -138,13 +175,14 @@ export class RealGraph implements GraphBackend {
     return { log: () => [...node.lines], interrupt: () => node.stop() };
   }
 
-  async subscribe<T>(topic: string, type: string, qos: QosName): Promise<Inbox<T>> {
-    const sub = (await this.#request('subscribe', { topic, type, qos })) as number;
+  async subscribe<T>(topic: string, type: string, qos: QosName, options: SubscribeOptions = {}): Promise<Inbox<T>> {
+    const driver = await this.#driver(options.newProcess ? this.#drivers.length : 0);
+    const sub = (await driver.request('subscribe', { topic, type, qos })) as number;
     const inbox = new Inbox<T>(async () => {
-      this.#inboxes.delete(sub);
-      await this.#request('unsubscribe', { sub });
+      driver.inboxes.delete(sub);
+      await driver.request('unsubscribe', { sub });
     });
-    this.#inboxes.set(sub, inbox);
+    driver.inboxes.set(sub, inbox);
     return inbox;
   }
 
@@ -171,14 +209,15 @@ export class RealGraph implements GraphBackend {
   }
 
   async sendGoal(action: string, type: string, goal: object): Promise<GoalRun> {
-    const sent = (await this.#request('sendGoal', { action, type, goal, timeoutMs: 60_000 })) as { goal: number; accepted: boolean };
+    const driver = await this.#driver(0);
+    const sent = (await driver.request('sendGoal', { action, type, goal, timeoutMs: 60_000 })) as { goal: number; accepted: boolean };
     const feedback: unknown[] = [];
-    const result = new Promise<{ status: number; result: unknown }>((settle) => this.#goals.set(sent.goal, { feedback, settle }));
+    const result = new Promise<{ status: number; result: unknown }>((settle) => driver.goals.set(sent.goal, { feedback, settle }));
     return {
       accepted: sent.accepted,
       feedback,
       result: sent.accepted ? result : Promise.reject(new Error('goal was rejected')),
-      cancel: async () => ((await this.#request('cancel', { goal: sent.goal })) as { accepted: boolean }).accepted,
+      cancel: async () => ((await driver.request('cancel', { goal: sent.goal })) as { accepted: boolean }).accepted,
     };
   }
 
@@ -207,10 +246,7 @@ export class RealGraph implements GraphBackend {
 
   async close(): Promise<void> {
     await Promise.all([...this.#processes].map((p) => p.stop()));
-    this.#driver.child.stdin!.end();
-    const timer = setTimeout(() => this.#driver.signal('SIGKILL'), 20_000);
-    await this.#driver.exited;
-    clearTimeout(timer);
+    await Promise.all(this.#drivers.map((d) => d.close()));
   }
 
   #spawn(command: string, args: string[]): RosProcess {
@@ -219,24 +255,17 @@ export class RealGraph implements GraphBackend {
     return child;
   }
 
-  #request(op: string, args: Record<string, unknown>): Promise<unknown> {
-    const id = ++this.#nextRequest;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#driver.child.stdin!.write(`${encode({ id, op, args })}\n`);
-    });
+  /** A request to the test's own node. */
+  async #request(op: string, args: Record<string, unknown>): Promise<unknown> {
+    return (await this.#driver(0)).request(op, args);
   }
 
-  #receive(line: DriverLine): void {
-    if ('event' in line) {
-      if (line.event === 'message') this.#inboxes.get(line.sub)?.push(line.message);
-      else if (line.event === 'feedback') this.#goals.get(line.goal)?.feedback.push(line.feedback);
-      else this.#goals.get(line.goal)?.settle({ status: line.status, result: line.result });
-      return;
-    }
-    const pending = this.#pending.get(line.id);
-    this.#pending.delete(line.id);
-    if (line.ok) pending?.resolve(line.result);
-    else pending?.reject(new Error(line.error));
+  /** Driver `index`, started (and answering) when it is a new one. */
+  async #driver(index: number): Promise<Driver> {
+    if (index < this.#drivers.length) return this.#drivers[index]!;
+    const driver = new Driver(this.#ws);
+    this.#drivers.push(driver);
+    await driver.request('names', {});
+    return driver;
   }
 }

@@ -36,6 +36,7 @@ interface SubscriptionEntry {
   qos: QosSettings;
   queue: unknown[];
   callback: (message: never) => void;
+  process: object;
 }
 
 type ServiceHandler = (request: unknown) => Promise<unknown>;
@@ -74,11 +75,16 @@ export class RosGraph {
     this.#topics.get(topic)?.publishers.delete(entry);
   }
 
-  addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void): SubscriptionEntry {
+  /** `process` identifies the simulated process (one DDS participant) the subscription belongs to. */
+  addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void, process: object): SubscriptionEntry {
     this.#checkType(topic, type);
-    const entry: SubscriptionEntry = { type, qos, queue: [], callback };
+    const entry: SubscriptionEntry = { type, qos, queue: [], callback, process };
+    // Cyclone DDS (rmw_cyclonedds_cpp, Cyclone 0.10): a transient-local reader that joins a participant which
+    // already has a reader of the same writer gets none or part of the writer's history, seen on a real graph;
+    // only a reader in a participant of its own gets all of it. So history goes only to the first of a process.
+    const joinsOwnProcess = [...this.#topic(topic).subscriptions].some((s) => s.process === process);
     this.#topic(topic).subscriptions.add(entry);
-    for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
+    if (!joinsOwnProcess) for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
     return entry;
   }
 
