@@ -68,7 +68,7 @@ export class NodeParameters {
         const hint = declared.type === 'double' && type === PARAMETER_TYPE.integer ? ` (write ${String(p.value)}.0)` : '';
         return {
           successful: false,
-          reason: `parameter ${p.name} is ${TYPE_NAMES[declared.typeId]}, not ${TYPE_NAMES[type] ?? `type ${type}`}${hint}`,
+          reason: `taskmem: parameter ${p.name} is ${TYPE_NAMES[declared.typeId]}, not ${TYPE_NAMES[type] ?? `type ${type}`}${hint}`,
         };
       }
       values[p.name] = p.value;
@@ -137,7 +137,7 @@ function schemaDescriptor(rclnodejs: Rclnodejs, d: RosParamDeclaration): rcl.Par
 function applySimTime(rclnodejs: Rclnodejs, node: RosNode, given: unknown): void {
   if (given === undefined || given === node.getParameter('use_sim_time').value) return;
   if (typeof given !== 'boolean') {
-    throw new ConfigError(`parameter use_sim_time = ${JSON.stringify(given)} (from --ros-args) is invalid: true or false`);
+    throw new ConfigError(`taskmem: parameter use_sim_time = ${JSON.stringify(given)} (from --ros-args) is invalid: true or false`);
   }
   const [result] = node.setParameters([new rclnodejs.Parameter('use_sim_time', PARAMETER_TYPE.bool, given)]);
   if (!result?.successful) throw new Error(`taskmem: use_sim_time could not be set to ${given}: ${result?.reason ?? 'no result'}`);

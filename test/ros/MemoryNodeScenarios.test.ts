@@ -355,7 +355,10 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     assert.equal(outOfRange.successful, false);
     assert.match(outOfRange.reason, /segment\.keyframes = 500 \(from ros2 param set\) is invalid: an integer from 1 to 64/);
     const wrongType = await set('segment.duration_s', 5n);
-    assert.deepEqual(wrongType, { successful: false, reason: 'parameter segment.duration_s is a double, not an integer (write 5.0)' });
+    assert.deepEqual(wrongType, {
+      successful: false,
+      reason: 'taskmem: parameter segment.duration_s is a double, not an integer (write 5.0)',
+    });
     const readOnly = await set('camera.topic', '/other');
     assert.deepEqual(readOnly, { successful: false, reason: 'Parameter camera.topic is readonly' });
     assert.equal((await get('segment.keyframes'))[0]!.integer_value, 3n, 'a refused value leaves the parameter as it was');
