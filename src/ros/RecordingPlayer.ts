@@ -27,9 +27,6 @@ export interface PlayResult {
   stopped: boolean;
 }
 
-/** How long discovery is given to finish in the other direction after every subscriber was seen. */
-const DISCOVERY_SETTLE_MS = 500;
-
 /** A type as rosbag2 names it in MCAP schemas: `sensor_msgs/msg/Image`, or `sensor_msgs/Image` in older files. */
 function rosType(type: string): string {
   const parts = type.split('/');
@@ -134,19 +131,14 @@ export class RecordingPlayer {
     return !signal?.aborted;
   }
 
-  /**
-   * Waits until every played topic has a subscriber, then a little longer: the graph lists a subscriber once this
-   * process has discovered it, but a best-effort subscriber drops what comes before it has discovered this
-   * publisher in turn, and the first AudioInfo of a recording is worth having. False when stopped first.
-   */
+  /** Waits until every played topic has a subscriber; false when stopped first. */
   async #subscribed(): Promise<boolean> {
     const topics = this.destinations.map((d) => d.topic);
     while (!topics.every((topic) => this.#node.countSubscribers(topic) > 0)) {
       if (this.#options.signal?.aborted) return false;
       await sleep(50);
     }
-    await sleep(DISCOVERY_SETTLE_MS);
-    return !this.#options.signal?.aborted;
+    return true;
   }
 }
 

@@ -191,7 +191,7 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
       'created at the wall-clock time they were written, not at recording time',
     );
 
-    // A node that joins later, in a process of its own (one in the same process may miss history: RosGraph.ts).
+    // A node that joins later, in a process of its own, as `ros2 topic echo` started later does.
     const late = await memoriesOn('/taskmem/memories', { newProcess: true });
     const ids = (inbox: Inbox<MemoryMsg>) => inbox.messages.map((m) => m.id).join(', ');
     await late.until(
@@ -282,7 +282,11 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     ).at(-1)!.status;
     assert.equal(status!.name, 'taskmem: taskmem');
     assert.equal(status!.hardware_id, 'robot');
-    assert.equal(status!.level, 0, `${status!.message}: ${JSON.stringify(status!.values)}`);
+    // OK, or WARN for input only: the first audio chunk may be taken before the first AudioInfo (rclnodejs's
+    // executor serves the audio subscription first when both have a message), and is then counted as dropped.
+    const values = Object.fromEntries(status!.values.map((v) => [v.key, v.value]));
+    assert.ok(status!.level === 0 || (status!.level === 1 && /input messages dropped/.test(status!.message)), JSON.stringify(status));
+    assert.deepEqual([values['dropped_segments'], values['failed_segments']], ['0', '0']);
     const keys = status!.values.map((v) => v.key);
     for (const key of [
       'endpoint_reachable',

@@ -47,26 +47,6 @@ describe('rclnodejs double', () => {
     assert.deepEqual(volatileLate, []);
   });
 
-  it('gives a late transient-local subscriber the history only when it is the first of its process on that topic, as Cyclone DDS does', async () => {
-    const graph = new RosGraph();
-    const robot = await RclnodejsDouble.node(graph, 'robot');
-    const latched = new QoS(1, 10, 1, 1);
-    const pub = robot.createPublisher('std_msgs/msg/String', '/memories', { qos: latched });
-    const listener = await RclnodejsDouble.node(graph, 'listener');
-    const early: string[] = [];
-    listener.createSubscription('std_msgs/msg/String', '/memories', { qos: latched }, (m) => early.push(m.data));
-    for (const data of ['a', 'b']) pub.publish({ data });
-    await settle();
-    const sameProcess: string[] = [];
-    listener.createSubscription('std_msgs/msg/String', '/memories', { qos: latched }, (m) => sameProcess.push(m.data));
-    const newProcess: string[] = [];
-    (await RclnodejsDouble.node(graph, 'late')).createSubscription('std_msgs/msg/String', '/memories', { qos: latched }, (m) =>
-      newProcess.push(m.data),
-    );
-    await settle();
-    assert.deepEqual([early, sameProcess, newProcess], [['a', 'b'], [], ['a', 'b']]);
-  });
-
   it('sends a typed array as rclnodejs 2.2.0 serializes it: its length from the start of its buffer, so a view sends other bytes', async () => {
     const graph = new RosGraph();
     const a = await RclnodejsDouble.node(graph, 'a');

@@ -94,8 +94,13 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 class Driver {
   readonly process: RosProcess;
   readonly #pending = new Map<number, Pending>();
-  readonly inboxes = new Map<number, Inbox<unknown>>();
-  readonly goals = new Map<number, { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }>();
+  readonly #inboxes = new Map<number, Inbox<unknown>>();
+  readonly #goals = new Map<number, { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }>();
+  /**
+   * Events for a subscription or goal the tests have not registered yet: the driver's answer to `subscribe` or
+   * `sendGoal` and the first messages or feedback can arrive in one read, before the answer's promise resolves.
+   */
+  readonly #early = new Map<string, DriverLine[]>();
   #nextRequest = 0;
 
   constructor(ws: RosWorkspace) {
@@ -128,11 +133,37 @@ class Driver {
     clearTimeout(timer);
   }
 
+  /** Registers an inbox for subscription `sub`, with what came for it before. */
+  addInbox(sub: number, inbox: Inbox<unknown>): void {
+    this.#inboxes.set(sub, inbox);
+    this.#flush(`sub ${sub}`);
+  }
+
+  removeInbox(sub: number): void {
+    this.#inboxes.delete(sub);
+  }
+
+  /** Registers goal `goal`'s feedback list and end, with what came for it before. */
+  addGoal(goal: number, handlers: { feedback: unknown[]; settle: (r: { status: number; result: unknown }) => void }): void {
+    this.#goals.set(goal, handlers);
+    this.#flush(`goal ${goal}`);
+  }
+
+  #flush(key: string): void {
+    const early = this.#early.get(key) ?? [];
+    this.#early.delete(key);
+    for (const line of early) this.#receive(line);
+  }
+
   #receive(line: DriverLine): void {
     if ('event' in line) {
-      if (line.event === 'message') this.inboxes.get(line.sub)?.push(line.message);
-      else if (line.event === 'feedback') this.goals.get(line.goal)?.feedback.push(line.feedback);
-      else this.goals.get(line.goal)?.settle({ status: line.status, result: line.result });
+      const key = line.event === 'message' ? `sub ${line.sub}` : `goal ${line.goal}`;
+      const inbox = line.event === 'message' ? this.#inboxes.get(line.sub) : undefined;
+      const goal = line.event === 'message' ? undefined : this.#goals.get(line.goal);
+      if (!inbox && !goal) this.#early.set(key, [...(this.#early.get(key) ?? []), line]);
+      else if (line.event === 'message') inbox!.push(line.message);
+      else if (line.event === 'feedback') goal!.feedback.push(line.feedback);
+      else goal!.settle({ status: line.status, result: line.result });
       return;
     }
     const pending = this.#pending.get(line.id);
@@ -179,10 +210,10 @@ export class RealGraph implements GraphBackend {
     const driver = await this.#driver(options.newProcess ? this.#drivers.length : 0);
     const sub = (await driver.request('subscribe', { topic, type, qos })) as number;
     const inbox = new Inbox<T>(async () => {
-      driver.inboxes.delete(sub);
+      driver.removeInbox(sub);
       await driver.request('unsubscribe', { sub });
     });
-    driver.inboxes.set(sub, inbox);
+    driver.addInbox(sub, inbox);
     return inbox;
   }
 
@@ -212,7 +243,7 @@ export class RealGraph implements GraphBackend {
     const driver = await this.#driver(0);
     const sent = (await driver.request('sendGoal', { action, type, goal, timeoutMs: 60_000 })) as { goal: number; accepted: boolean };
     const feedback: unknown[] = [];
-    const result = new Promise<{ status: number; result: unknown }>((settle) => driver.goals.set(sent.goal, { feedback, settle }));
+    const result = new Promise<{ status: number; result: unknown }>((settle) => driver.addGoal(sent.goal, { feedback, settle }));
     return {
       accepted: sent.accepted,
       feedback,

@@ -151,7 +151,7 @@ export class DoubleNode implements RosNode {
   ): Subscription {
     if (typeof callback !== 'function') throw new TypeError('rclnodejs: createSubscription options come before the callback');
     const name = this.resolveName(topic);
-    const entry = this.graph.addSubscription(name, String(typeClass), qosSettings(options.qos), callback, this.#context);
+    const entry = this.graph.addSubscription(name, String(typeClass), qosSettings(options.qos), callback);
     this.#disposers.push(() => this.graph.removeSubscription(name, entry));
     return { topic: name };
   }
@@ -280,7 +280,6 @@ export class DoubleNode implements RosNode {
       (msg: { clock: { sec: number; nanosec: number } }) => {
         this.#simTime = BigInt(msg.clock.sec) * 1_000_000_000n + BigInt(msg.clock.nanosec);
       },
-      this.#context,
     );
     this.#clockSubscription = () => this.graph.removeSubscription('/clock', entry);
   }

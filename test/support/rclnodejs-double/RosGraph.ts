@@ -36,7 +36,8 @@ interface SubscriptionEntry {
   qos: QosSettings;
   queue: unknown[];
   callback: (message: never) => void;
-  process: object;
+  /** Creation order: rclnodejs's executor visits ready subscriptions in the order they were created. */
+  order: number;
 }
 
 type ServiceHandler = (request: unknown) => Promise<unknown>;
@@ -53,9 +54,10 @@ export class RosGraph {
   readonly #services = new Map<string, ServiceHandler>();
   readonly #actions = new Map<string, ActionEndpoint>();
   readonly #parameters = new Map<string, ParameterEndpoint>();
-  /** Subscriptions with messages waiting, in the order they became ready. */
+  /** Subscriptions with messages waiting. */
   readonly #ready = new Set<SubscriptionEntry>();
   #turnScheduled = false;
+  #created = 0;
 
   #topic(name: string) {
     let topic = this.#topics.get(name);
@@ -75,16 +77,11 @@ export class RosGraph {
     this.#topics.get(topic)?.publishers.delete(entry);
   }
 
-  /** `process` identifies the simulated process (one DDS participant) the subscription belongs to. */
-  addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void, process: object): SubscriptionEntry {
+  addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void): SubscriptionEntry {
     this.#checkType(topic, type);
-    const entry: SubscriptionEntry = { type, qos, queue: [], callback, process };
-    // Cyclone DDS (rmw_cyclonedds_cpp, Cyclone 0.10): a transient-local reader that joins a participant which
-    // already has a reader of the same writer gets none or part of the writer's history, seen on a real graph;
-    // only a reader in a participant of its own gets all of it. So history goes only to the first of a process.
-    const joinsOwnProcess = [...this.#topic(topic).subscriptions].some((s) => s.process === process);
+    const entry: SubscriptionEntry = { type, qos, queue: [], callback, order: ++this.#created };
     this.#topic(topic).subscriptions.add(entry);
-    if (!joinsOwnProcess) for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
+    for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
     return entry;
   }
 
@@ -212,13 +209,13 @@ export class RosGraph {
   }
 
   /**
-   * One turn of rclnodejs's executor: every subscription with a message waiting gets its oldest one, then the
-   * event loop runs again. A backlog on one topic is thus taken in step with the others, never all at once
-   * ahead of them.
+   * One turn of rclnodejs's executor: every subscription with a message waiting gets its oldest one, in the order
+   * the subscriptions were created (not the order the messages came), then the event loop runs again. A backlog
+   * on one topic is thus taken in step with the others, never all at once ahead of them.
    */
   #turn(): void {
     this.#turnScheduled = false;
-    for (const sub of [...this.#ready]) {
+    for (const sub of [...this.#ready].sort((a, b) => a.order - b.order)) {
       const message = sub.queue.shift();
       if (sub.queue.length === 0) this.#ready.delete(sub);
       if (message !== undefined) sub.callback(message as never);
