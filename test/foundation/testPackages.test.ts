@@ -19,7 +19,7 @@ describe('the Debian packages the tests need', () => {
       });
       assert.equal(result.status, 1);
       assert.match(result.stderr, /^npm test needs Debian packages that are not installed: python3-rosidl python3-empy .*postgresql git\n/);
-      assert.match(result.stderr, /install them with: sudo scripts\/install-test-packages\n$/);
+      assert.match(result.stderr, /install them with: scripts\/install-test-packages\n$/);
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
@@ -31,7 +31,7 @@ describe('the Debian packages the tests need', () => {
     assert.equal(result.status, 1);
     assert.match(
       result.stderr,
-      /^check-interfaces: ROS 2's IDL tools cannot be imported by .*install Debian's python3-rosidl with `sudo scripts\/install-test-packages`\n$/,
+      /^check-interfaces: ROS 2's IDL tools cannot be imported by .*install Debian's python3-rosidl with `scripts\/install-test-packages`\n$/,
     );
     assert.doesNotMatch(result.stderr, /Traceback/);
   });
