@@ -3,15 +3,19 @@ import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+import { memoryToRow } from './memoryRow.js';
+import { binaryCode } from './BinaryVectorIndex.js';
+import { embeddingToBytes } from './embedding.js';
+import pg from 'pg';
 import { startPglite, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 
 // PGlite runs inside this process and cannot be restarted; the restart test runs on the real server only.
-const servers: [string, () => Promise<TestPostgres>, RegExp, { restarts: boolean }][] = [
-  ['PostgreSQL 15', startPostgres, /vectors: no pgvector on this server: bytea/, { restarts: true }],
-  ['PGlite with pgvector', startPglite, /vectors: pgvector/, { restarts: false }],
+const servers: [string, () => Promise<TestPostgres>, RegExp, { restarts: boolean; pgvector: boolean }][] = [
+  ['PostgreSQL 15', startPostgres, /vectors: no pgvector on this server: bytea/, { restarts: true, pgvector: false }],
+  ['PGlite with pgvector', startPglite, /vectors: pgvector/, { restarts: false, pgvector: true }],
 ];
 
-for (const [name, start, vectorLine, { restarts }] of servers) {
+for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
   describe(`PostgresMemoryStore on ${name}`, function () {
     this.timeout(60_000);
     let server: TestPostgres;
@@ -63,13 +67,66 @@ for (const [name, start, vectorLine, { restarts }] of servers) {
       });
     }
 
+    it('migrates the vectors of schema 3 to the unknown model, where they stay searchable and apart', async () => {
+      await server.reset();
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      const oldVector = (axis: number) => new Float32Array(16).map((_, i) => (i === axis ? 1 : 0.01));
+      const legacy = [sampleMemory({ start: 1n, text: 'an old kettle' }), sampleMemory({ start: 2n, text: 'an old dog' })];
+      try {
+        if (pgvector) await client.query('CREATE EXTENSION vector');
+        await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)');
+        for (const migration of postgresMigrations(pgvector).slice(0, 3)) await client.query(migration);
+        for (const [i, memory] of legacy.entries()) {
+          const row = memoryToRow(memory);
+          const columns = Object.keys(row);
+          const { rows } = await client.query<{ seq: string }>(
+            `INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')}) RETURNING seq`,
+            Object.values(row),
+          );
+          const seq = rows[0]!.seq;
+          if (pgvector)
+            await client.query('INSERT INTO memory_vectors (seq, embedding) VALUES ($1, $2::vector)', [seq, `[${oldVector(i).join(',')}]`]);
+          else
+            await client.query('INSERT INTO memory_vectors (seq, code, embedding) VALUES ($1, $2, $3)', [
+              seq,
+              Buffer.from(binaryCode(oldVector(i))),
+              embeddingToBytes(oldVector(i)),
+            ]);
+        }
+        await client.query("INSERT INTO store_meta (key, value) VALUES ('vector_dims', '16')");
+      } finally {
+        await client.end();
+      }
+      const lines: string[] = [];
+      const logger: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: () => {}, error: () => {} };
+      const store = await PostgresMemoryStore.open({ url: server.url, logger });
+      try {
+        assert.match(lines.join('\n'), new RegExp(`migrated .* to schema ${postgresMigrations(false).length}`));
+        assert.deepEqual(
+          (await store.recall({ vector: { model: '', vector: oldVector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
+          ['an old dog'],
+          'the old vectors, under the unknown model',
+        );
+        assert.equal(await store.countUnembedded('minilm'), 2, 'no named model has a vector of them');
+        const named = { model: 'minilm', vector: new Float32Array(8).fill(0.5) };
+        assert.equal(await store.putEmbeddings([{ memory: legacy[0]!, embedding: named }]), 1, 'another size, another model');
+        assert.deepEqual(
+          (await store.recall({ vector: named })).memories.map((h) => h.memory.text),
+          ['an old kettle'],
+        );
+        await assert.rejects(store.put(sampleMemory({ start: 3n }), { model: 'minilm', vector: new Float32Array(16) }), /8-dimensional/);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('refuses a database written by a newer schema and names the server without its password', async () => {
       await server.reset();
       await (await PostgresMemoryStore.open({ url: server.url })).close();
       const admin = await PostgresMemoryStore.open({ url: server.url });
       await admin.put(sampleMemory());
       await admin.close();
-      const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       await client.query('UPDATE schema_version SET version = 99');

@@ -125,4 +125,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- [since, until) starts in [since - longest span, until). Recall uses it to count a window's memories cheaply.
   CREATE INDEX memories_span ON memories((end_ns - start_ns));
   `,
+  `
+  -- Each vector is recorded with the embedding model that made it: at most one per memory and model, and the
+  -- dimensions of each model's vectors in vector_models. Vectors stored before this version are kept under the
+  -- model '' (unknown): no embedding source is named '', so they are never compared with a named model's vectors.
+  CREATE TABLE vector_models (model TEXT PRIMARY KEY, dims INTEGER NOT NULL);
+  INSERT INTO vector_models (model, dims) SELECT '', CAST(value AS INTEGER) FROM store_meta WHERE key = 'vector_dims';
+  DELETE FROM store_meta WHERE key = 'vector_dims';
+
+  CREATE TABLE memory_vectors_by_model (
+    vseq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    code BLOB NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE (model, seq)
+  );
+  INSERT INTO memory_vectors_by_model (vseq, seq, model, code, vector) SELECT vseq, seq, '', code, vector FROM memory_vectors;
+  -- vseq goes on growing from where it was, so a reader's in-memory index never mistakes a new row for one it has.
+  DELETE FROM sqlite_sequence WHERE name = 'memory_vectors_by_model';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'memory_vectors_by_model', seq FROM sqlite_sequence WHERE name = 'memory_vectors';
+  DROP TABLE memory_vectors;
+  ALTER TABLE memory_vectors_by_model RENAME TO memory_vectors;
+  -- (model, seq) answers "has this memory a vector of that model" and lists a model's vectors; seq finds a
+  -- memory's vectors of every model (a re-memorized segment, a forgotten memory).
+  CREATE INDEX memory_vectors_memory ON memory_vectors(seq);
+  -- The row numbers alone, in order (the table's own b-tree holds whole rows): listing the memories without a
+  -- vector of a model merges this with the (model, seq) key.
+  CREATE INDEX memories_seq ON memories(seq);
+  `,
 ];
