@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import type { Logger } from '../log.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { checkTimeZone } from './LocalTime.js';
 import { Answerer } from './Answerer.js';
 import { OpenAIAnswerModel } from './AnswerModel.js';
@@ -10,7 +10,7 @@ import { OpenAIAnswerModel } from './AnswerModel.js';
 /** The answerer the configuration describes: its own endpoint and model (none when `answerer.url` is empty). */
 export function openAnswerer(
   config: Config['answerer'],
-  store: MemoryStore,
+  store: MemoryRecords,
   embedder: EmbeddingSource | null,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,

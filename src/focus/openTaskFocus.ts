@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { TaskRecords } from '../memory/TaskRecords.js';
 import { ClassifierGrouper, EmbeddingGrouper, FixedGrouper, type TaskGrouper } from './TaskGrouper.js';
 import { TaskFocus } from './TaskFocus.js';
 import { TaskLog } from './TaskLog.js';
@@ -13,7 +13,7 @@ import { TaskLog } from './TaskLog.js';
  */
 export async function openTaskFocus(
   config: Pick<Config, 'robot_id' | 'focus' | 'answerer' | 'memorizer'>,
-  { store, embedder, env = process.env }: { store: MemoryStore; embedder: EmbeddingSource | null; env?: NodeJS.ProcessEnv },
+  { store, embedder, env = process.env }: { store: TaskRecords; embedder: EmbeddingSource | null; env?: NodeJS.ProcessEnv },
 ): Promise<TaskFocus> {
   const focus = new TaskFocus({
     taskLog: new TaskLog({

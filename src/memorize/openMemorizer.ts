@@ -4,7 +4,7 @@ import { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import { LexicalEmbedder } from '../focus/LexicalEmbedder.js';
 import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { FocusRecords } from '../memory/FocusRecords.js';
 import type { RosNanos } from '../time.js';
 import type { Memorizer } from './Memorizer.js';
 import { PerceptionMemorizer } from './PerceptionMemorizer.js';
@@ -31,7 +31,7 @@ export interface OpenedMemorizer {
  */
 export async function openMemorizer(
   config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
-  { store, now, logger, env = process.env }: { store: MemoryStore; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
+  { store, now, logger, env = process.env }: { store: FocusRecords; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
 ): Promise<OpenedMemorizer> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
   const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;

@@ -9,7 +9,8 @@ import type { SpeechTrack } from '../segment/SpeechTrack.js';
 import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
@@ -43,7 +44,7 @@ export interface MemoryPipelineOptions {
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
-  store: MemoryStore;
+  store: MemoryRecords & IngestRecords;
   focus?: FocusProvider;
   logger?: Logger;
   /**
@@ -87,7 +88,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
   readonly #redo: (stored: Memory) => boolean;
-  readonly #store: MemoryStore;
+  readonly #store: MemoryRecords & IngestRecords;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
   readonly #logger: Logger;

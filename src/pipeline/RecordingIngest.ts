@@ -2,7 +2,8 @@ import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { Segment } from '../segment/Segment.js';
 import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
 import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
@@ -40,7 +41,7 @@ export interface IngestSummary extends IngestProgress {
 export interface RecordingIngestOptions {
   path: string;
   config: Config;
-  store: MemoryStore;
+  store: MemoryRecords & IngestRecords;
   memorizer: Memorizer;
   fallback?: Memorizer | null;
   focus?: FocusProvider;
