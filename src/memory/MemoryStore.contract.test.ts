@@ -54,6 +54,35 @@ export function unit(dims: number, hot: number[], noise = 0, model = MODEL): Mem
   return { model, vector: v };
 }
 
+/** Two memories with vectors as a store of schema 3 held them, without a model name (see migratedVectors). */
+export const SCHEMA_3_MEMORIES = [sampleMemory({ start: 1n, text: 'an old kettle' }), sampleMemory({ start: 2n, text: 'an old dog' })];
+
+/** The 16-d vector of SCHEMA_3_MEMORIES[i]. */
+export function schema3Vector(i: number): Float32Array {
+  return new Float32Array(16).map((_, d) => (d === i ? 1 : 0.01));
+}
+
+/**
+ * What a store migrated from schema 3 with SCHEMA_3_MEMORIES must show: the old vectors kept under the unknown
+ * model '' and searchable there, every memory unembedded for a named model, and a named model of another size
+ * beside them.
+ */
+export async function assertSchema3VectorsMigrated(store: MemoryStore): Promise<void> {
+  assert.deepEqual(
+    (await store.recall({ vector: { model: '', vector: schema3Vector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
+    ['an old dog'],
+    'the old vectors, under the unknown model',
+  );
+  assert.equal(await store.countUnembedded('minilm'), 2, 'no named model has a vector of them');
+  const named = { model: 'minilm', vector: new Float32Array(8).fill(0.5) };
+  assert.equal(await store.putEmbeddings([{ memory: SCHEMA_3_MEMORIES[0]!, embedding: named }]), 1, 'another size, another model');
+  assert.deepEqual(
+    (await store.recall({ vector: named })).memories.map((h) => h.memory.text),
+    ['an old kettle'],
+  );
+  await assert.rejects(store.put(sampleMemory({ start: 3n }), { model: 'minilm', vector: new Float32Array(16) }), /8-dimensional/);
+}
+
 export function memoryStoreContract(name: string, factory: StoreFactory): void {
   describe(`${name}: MemoryStore contract`, function () {
     let store: MemoryStore;

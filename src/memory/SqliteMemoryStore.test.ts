@@ -7,7 +7,13 @@ import type { Logger } from '../log.js';
 import type { RecallQuery, RecallResult } from './MemoryStore.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
-import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+import {
+  assertSchema3VectorsMigrated,
+  memoryStoreContract,
+  sampleMemory,
+  SCHEMA_3_MEMORIES,
+  schema3Vector,
+} from './MemoryStore.contract.test.js';
 import { memoryToRow } from './memoryRow.js';
 import { binaryCode } from './BinaryVectorIndex.js';
 import { embeddingToBytes } from './embedding.js';
@@ -62,16 +68,14 @@ describe('SqliteMemoryStore', function () {
     const old = new Database(path);
     old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)');
     for (const migration of SQLITE_MIGRATIONS.slice(0, 3)) old.exec(migration);
-    const legacy = [sampleMemory({ start: 1n, text: 'an old kettle' }), sampleMemory({ start: 2n, text: 'an old dog' })];
-    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(legacy[0]!)).join(', ')})
-      VALUES (@seq, ${Object.keys(memoryToRow(legacy[0]!))
+    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(SCHEMA_3_MEMORIES[0]!)).join(', ')})
+      VALUES (@seq, ${Object.keys(memoryToRow(SCHEMA_3_MEMORIES[0]!))
         .map((c) => `@${c}`)
         .join(', ')})`);
     const insertVector = old.prepare('INSERT INTO memory_vectors (vseq, seq, code, vector) VALUES (?, ?, ?, ?)');
-    const oldVector = (axis: number) => new Float32Array(16).map((_, i) => (i === axis ? 1 : 0.01));
-    legacy.forEach((memory, i) => {
+    SCHEMA_3_MEMORIES.forEach((memory, i) => {
       insertMemory.run({ ...memoryToRow(memory), seq: i + 1 });
-      insertVector.run(i + 1, i + 1, binaryCode(oldVector(i)), embeddingToBytes(oldVector(i)));
+      insertVector.run(i + 1, i + 1, binaryCode(schema3Vector(i)), embeddingToBytes(schema3Vector(i)));
     });
     // Vectors up to 41 were stored (and some forgotten): numbering goes on from there.
     old.prepare("UPDATE sqlite_sequence SET seq = 41 WHERE name = 'memory_vectors'").run();
@@ -84,19 +88,7 @@ describe('SqliteMemoryStore', function () {
     try {
       assert.equal(store.schemaVersion, SQLITE_MIGRATIONS.length);
       assert.match(lines.join('\n'), new RegExp(`migrated .*schema3.sqlite to schema ${SQLITE_MIGRATIONS.length}`));
-      assert.deepEqual(
-        (await store.recall({ vector: { model: '', vector: oldVector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
-        ['an old dog'],
-        'the old vectors, under the unknown model',
-      );
-      assert.equal(await store.countUnembedded('minilm'), 2, 'no named model has a vector of them');
-      const named = { model: 'minilm', vector: new Float32Array(8).fill(0.5) };
-      assert.equal(await store.putEmbeddings([{ memory: legacy[0]!, embedding: named }]), 1, 'another size, another model');
-      assert.deepEqual(
-        (await store.recall({ vector: named })).memories.map((h) => h.memory.text),
-        ['an old kettle'],
-      );
-      await assert.rejects(store.put(sampleMemory({ start: 3n }), { model: 'minilm', vector: new Float32Array(16) }), /8-dimensional/);
+      await assertSchema3VectorsMigrated(store);
     } finally {
       await store.close();
     }

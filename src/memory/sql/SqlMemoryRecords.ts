@@ -33,11 +33,13 @@ export interface SqlMemoryRecordsOptions {
 const DEFAULT_LIMIT = 10;
 const DEFAULT_PAGE = 100;
 
-/** What a write did, for what must follow its commit. */
-interface Written {
-  stored: boolean;
-  /** The row number of a memory whose text changed (its vectors of every model were deleted), else null. */
-  replaced: number | null;
+/** A write transaction, and what it leaves to do once it has committed. */
+interface Write {
+  tx: SqlExecutor;
+  /** Dimensions of the models whose vectors it checked: known for good once it commits. */
+  dims: Map<string, number>;
+  /** Row numbers of memories whose vectors it deleted (forgotten, or re-memorized with other text). */
+  vectorsDeleted: number[];
 }
 
 /**
@@ -52,6 +54,8 @@ export class SqlMemoryRecords implements MemoryRecords {
   readonly #vectors: VectorTable;
   readonly #plan: RecallPlan;
   readonly #boundWindowStart: boolean;
+  /** Dimensions of models whose first vector was committed; they never change. */
+  readonly #dims = new Map<string, number>();
 
   constructor({ sql, keepThumbnails, fullText, vectors, plan, boundWindowStart }: SqlMemoryRecordsOptions) {
     this.#sql = sql;
@@ -64,9 +68,7 @@ export class SqlMemoryRecords implements MemoryRecords {
 
   async put(memory: Memory, embedding: MemoryEmbedding | null = null): Promise<boolean> {
     if (embedding) checkEmbedding(embedding, `${this.#sql.owner}#put ${memory.id}`);
-    const written = await this.#sql.transaction((tx) => this.#write(tx, memory, embedding));
-    this.#deleted([written]);
-    return written.stored;
+    return this.#writing((write) => this.#write(write, memory, embedding));
   }
 
   /**
@@ -76,13 +78,11 @@ export class SqlMemoryRecords implements MemoryRecords {
   async putMany(entries: Iterable<{ memory: Memory; embedding?: MemoryEmbedding | null }>): Promise<number> {
     const batch = [...entries];
     for (const { memory, embedding } of batch) if (embedding) checkEmbedding(embedding, `${this.#sql.owner}#putMany ${memory.id}`);
-    const written = await this.#sql.transaction(async (tx) => {
-      const done: Written[] = [];
-      for (const { memory, embedding } of batch) done.push(await this.#write(tx, memory, embedding ?? null));
-      return done;
+    return this.#writing(async (write) => {
+      let stored = 0;
+      for (const { memory, embedding } of batch) if (await this.#write(write, memory, embedding ?? null)) stored++;
+      return stored;
     });
-    this.#deleted(written);
-    return written.filter((w) => w.stored).length;
   }
 
   async get(id: string): Promise<Memory | null> {
@@ -158,19 +158,18 @@ export class SqlMemoryRecords implements MemoryRecords {
     }
     if (clauses.length === 0)
       throw new Error(`${this.#sql.owner}#forget: give ids, a time range or text; forgetting everything is not a query`);
-    const forgotten = await this.#sql.transaction(async (tx) => {
+    return this.#writing(async ({ tx, vectorsDeleted }) => {
       const rows = await tx.all<MemoryRow>(
         `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}${dialect.forUpdate}`,
         params,
       );
       const memories = await this.#toMemories(tx, rows);
-      const seqs = rows.map((row) => Number(row.seq));
-      if (seqs.length > 0)
-        await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, { seqs: dialect.list(seqs) });
-      return { memories, seqs };
+      vectorsDeleted.push(...rows.map((row) => Number(row.seq)));
+      if (rows.length > 0) {
+        await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, { seqs: dialect.list(vectorsDeleted) });
+      }
+      return memories;
     });
-    this.#vectors.deleted(forgotten.seqs);
-    return forgotten.memories;
   }
 
   async count(): Promise<number> {
@@ -183,15 +182,15 @@ export class SqlMemoryRecords implements MemoryRecords {
     const where = `${this.#sql.owner}#putEmbeddings`;
     for (const { memory, embedding } of batch) checkEmbedding(embedding, `${where} ${memory.id}`);
     if (batch.length === 0) return 0;
-    return this.#sql.transaction(async (tx) => {
+    return this.#writing(async (write) => {
       let stored = 0;
       for (const { memory, embedding } of batch) {
         // Locked, so that a re-memorization waits rather than keeps a vector of the text it replaced.
-        const row = await tx.get<{ seq: SqlInteger }>(
+        const row = await write.tx.get<{ seq: SqlInteger }>(
           `SELECT seq FROM memories WHERE id = @id AND text = @text${this.#sql.dialect.forUpdate}`,
           { id: memory.id, text: memory.text },
         );
-        if (row && (await this.#insertVector(tx, BigInt(row.seq), embedding, `${where} ${memory.id}`))) stored++;
+        if (row && (await this.#insertVector(write, BigInt(row.seq), embedding, `${where} ${memory.id}`))) stored++;
       }
       return stored;
     });
@@ -228,16 +227,27 @@ export class SqlMemoryRecords implements MemoryRecords {
     return Number(row!.n);
   }
 
-  /** The body of a put, inside the caller's transaction. */
-  async #write(tx: SqlExecutor, memory: Memory, embedding: MemoryEmbedding | null): Promise<Written> {
+  /** Runs `work` in a write transaction; once it has committed, keeps what it learnt and drops deleted codes. */
+  async #writing<T>(work: (write: Write) => Promise<T>): Promise<T> {
+    const dims = new Map<string, number>();
+    const vectorsDeleted: number[] = [];
+    const result = await this.#sql.transaction((tx) => work({ tx, dims, vectorsDeleted }));
+    for (const [model, length] of dims) this.#dims.set(model, length);
+    if (vectorsDeleted.length > 0) this.#vectors.deleted(vectorsDeleted);
+    return result;
+  }
+
+  /** The body of a put, inside the caller's transaction; true when the memory was new or changed. */
+  async #write(write: Write, memory: Memory, embedding: MemoryEmbedding | null): Promise<boolean> {
+    const { tx } = write;
     const where = `${this.#sql.owner}#put ${memory.id}`;
     const existing = await tx.get<{ seq: SqlInteger; text: string }>(
       `SELECT seq, text FROM memories WHERE id = @id${this.#sql.dialect.forUpdate}`,
       { id: memory.id },
     );
     if (existing && existing.text === memory.text) {
-      if (embedding) await this.#insertVector(tx, BigInt(existing.seq), embedding, where);
-      return { stored: false, replaced: null };
+      if (embedding) await this.#insertVector(write, BigInt(existing.seq), embedding, where);
+      return false;
     }
     const values = memoryToRow(memory);
     const columns = Object.keys(values);
@@ -248,6 +258,7 @@ export class SqlMemoryRecords implements MemoryRecords {
       await tx.run('DELETE FROM memory_thumbnails WHERE seq = @seq', { seq });
       // The text changed: a vector of any model describes the text replaced.
       await tx.run('DELETE FROM memory_vectors WHERE seq = @seq', { seq });
+      write.vectorsDeleted.push(Number(seq));
     } else {
       const inserted = await tx.get<{ seq: SqlInteger }>(
         `INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})
@@ -262,39 +273,37 @@ export class SqlMemoryRecords implements MemoryRecords {
         await tx.run('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (@seq, @idx, @jpeg)', { seq, idx, jpeg: Buffer.from(jpeg) });
       }
     }
-    if (embedding) await this.#insertVector(tx, seq, embedding, where);
-    return { stored: true, replaced: existing ? Number(seq) : null };
+    if (embedding) await this.#insertVector(write, seq, embedding, where);
+    return true;
   }
 
   /** Stores a vector unless the memory has one of its model, after checking its length against the model's. */
-  async #insertVector(tx: SqlExecutor, seq: bigint, embedding: MemoryEmbedding, where: string): Promise<boolean> {
+  async #insertVector(write: Write, seq: bigint, embedding: MemoryEmbedding, where: string): Promise<boolean> {
     const { model, vector } = embedding;
-    const known = 'SELECT dims FROM vector_models WHERE model = @model';
-    let row = await tx.get<{ dims: SqlInteger }>(known, { model });
-    if (!row) {
-      // The model's first vector fixes its dimensions (a concurrent first writer may win: read back what holds).
-      await tx.run('INSERT INTO vector_models (model, dims) VALUES (@model, @dims) ON CONFLICT (model) DO NOTHING', {
-        model,
-        dims: vector.length,
-      });
-      row = await tx.get<{ dims: SqlInteger }>(known, { model });
-    }
-    const dims = Number(row!.dims);
+    const dims = this.#dims.get(model) ?? write.dims.get(model) ?? (await this.#modelDims(write.tx, model, vector.length));
+    write.dims.set(model, dims);
     if (dims !== vector.length) {
       throw new Error(
         `${where}: embedding has ${vector.length} dimensions but this store holds ${dims}-dimensional vectors of ${JSON.stringify(model)}`,
       );
     }
-    return this.#vectors.insert(tx, seq, embedding);
+    return this.#vectors.insert(write.tx, seq, embedding);
+  }
+
+  /** The model's dimensions as stored; a model's first vector fixes them (`dims`). */
+  async #modelDims(tx: SqlExecutor, model: string, dims: number): Promise<number> {
+    const known = 'SELECT dims FROM vector_models WHERE model = @model';
+    let row = await tx.get<{ dims: SqlInteger }>(known, { model });
+    if (!row) {
+      // A concurrent first writer may win: what holds is read back.
+      await tx.run('INSERT INTO vector_models (model, dims) VALUES (@model, @dims) ON CONFLICT (model) DO NOTHING', { model, dims });
+      row = await tx.get<{ dims: SqlInteger }>(known, { model });
+    }
+    return Number(row!.dims);
   }
 
   async #holdsVectors(model: string): Promise<boolean> {
     return (await this.#sql.get('SELECT 1 AS held FROM memory_vectors WHERE model = @model LIMIT 1', { model })) !== undefined;
-  }
-
-  #deleted(written: Written[]): void {
-    const replaced = written.flatMap((w) => (w.replaced === null ? [] : [w.replaced]));
-    if (replaced.length > 0) this.#vectors.deleted(replaced);
   }
 
   /** Memories of rows read through `executor` (the transaction that read them, if any), thumbnails included. */
