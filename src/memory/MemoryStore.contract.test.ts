@@ -365,6 +365,10 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       );
       assert.equal(await store.get(memoryId('r1', 0, T0 + 20n * S)), null, 'the memory of a refused vector is not stored either');
       await assert.rejects(store.put(sampleMemory({ start: T0 + 20n * S }), { model: '', vector: new Float32Array(4) }), /names no model/);
+      await assert.rejects(
+        store.recall({ vector: unit(12, [1], 0, 'small') }),
+        /query embedding of "small" has 12 dimensions but the stored ones have 16/,
+      );
       // A second model's vector for the kettle: each query finds it by its own model's vector.
       assert.equal(await store.putEmbeddings([{ memory: kettle, embedding: unit(8, [2], 0, 'tiny') }]), 1);
       assert.deepEqual(await found({ vector: unit(8, [2], 0, 'tiny'), limit: 1 }), {

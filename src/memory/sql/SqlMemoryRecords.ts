@@ -16,7 +16,7 @@ import { fuseRankings } from '../fuseRankings.js';
 import type { FullTextSearch } from './FullTextSearch.js';
 import { recallFilter } from './recallFilter.js';
 import type { RecallPlan } from './RecallPlan.js';
-import type { SqlConnection, SqlExecutor, SqlInteger, SqlParams } from './SqlConnection.js';
+import { sqlBoolean, type SqlConnection, type SqlExecutor, type SqlInteger, type SqlParams } from './SqlConnection.js';
 import type { VectorTable } from './VectorTable.js';
 
 export interface SqlMemoryRecordsOptions {
@@ -100,7 +100,7 @@ export class SqlMemoryRecords implements MemoryRecords {
     const rankings: { by: Retriever; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
     if (terms.length > 0) rankings.push({ by: 'text', keys: await this.#fullText.rank(terms, filter, pool, selected) });
-    if (query.vector && (await this.#holdsVectors(query.vector.model))) {
+    if (query.vector && (await this.#holdsVectorsLike(query.vector))) {
       rankings.push({ by: 'vector', keys: await this.#vectors.rank(query.vector, filter, pool, selected) });
     }
     const searchedBy = rankings.map((r) => r.by);
@@ -302,8 +302,19 @@ export class SqlMemoryRecords implements MemoryRecords {
     return Number(row!.dims);
   }
 
-  async #holdsVectors(model: string): Promise<boolean> {
-    return (await this.#sql.get('SELECT 1 AS held FROM memory_vectors WHERE model = @model LIMIT 1', { model })) !== undefined;
+  /** Whether the store holds vectors of the query's model; a query of another length than the model's is an error. */
+  async #holdsVectorsLike({ model, vector }: MemoryEmbedding): Promise<boolean> {
+    const row = await this.#sql.get<{ dims: SqlInteger; held: SqlInteger | boolean }>(
+      'SELECT dims, EXISTS (SELECT 1 FROM memory_vectors WHERE model = @model) AS held FROM vector_models WHERE model = @model',
+      { model },
+    );
+    if (!row || !sqlBoolean(row.held)) return false;
+    if (Number(row.dims) !== vector.length) {
+      throw new Error(
+        `${this.#sql.owner}#recall: the query embedding of ${JSON.stringify(model)} has ${vector.length} dimensions but the stored ones have ${row.dims}`,
+      );
+    }
+    return true;
   }
 
   /** Memories of rows read through `executor` (the transaction that read them, if any), thumbnails included. */
