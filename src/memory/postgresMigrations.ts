@@ -125,6 +125,7 @@ export function postgresMigrations(pgvector: boolean): string[] {
     ALTER TABLE memory_vectors ALTER COLUMN model DROP DEFAULT;
     ALTER TABLE memory_vectors DROP CONSTRAINT memory_vectors_seq_key;
     ALTER TABLE memory_vectors ADD CONSTRAINT memory_vectors_model_seq_key UNIQUE (model, seq);
+    -- The cascade from memories finds a memory's vectors by seq.
     CREATE INDEX memory_vectors_memory ON memory_vectors (seq);
     -- One name for the vector in both layouts (pgvector's vector, or bytea beside its binary code).
     ALTER TABLE memory_vectors RENAME COLUMN embedding TO vector;

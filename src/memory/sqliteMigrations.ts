@@ -133,9 +133,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO vector_models (model, dims) SELECT '', CAST(value AS INTEGER) FROM store_meta WHERE key = 'vector_dims';
   DELETE FROM store_meta WHERE key = 'vector_dims';
 
+  -- (model, seq) finds a model's vectors, in memory order, and a memory's vector of a model. It is the only index:
+  -- a memory's vectors are deleted by the store with the memory, model by model (vector_models lists them),
+  -- rather than by a cascade that would need a second index on seq, written with every vector.
   CREATE TABLE memory_vectors_by_model (
     vseq INTEGER PRIMARY KEY AUTOINCREMENT,
-    seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
     model TEXT NOT NULL,
     code BLOB NOT NULL,
     vector BLOB NOT NULL,
@@ -147,11 +150,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO sqlite_sequence (name, seq) SELECT 'memory_vectors_by_model', seq FROM sqlite_sequence WHERE name = 'memory_vectors';
   DROP TABLE memory_vectors;
   ALTER TABLE memory_vectors_by_model RENAME TO memory_vectors;
-  -- (model, seq) answers "has this memory a vector of that model" and lists a model's vectors; seq finds a
-  -- memory's vectors of every model (a re-memorized segment, a forgotten memory).
-  CREATE INDEX memory_vectors_memory ON memory_vectors(seq);
-  -- The row numbers alone, in order (the table's own b-tree holds whole rows): listing the memories without a
-  -- vector of a model merges this with the (model, seq) key.
-  CREATE INDEX memories_seq ON memories(seq);
   `,
 ];

@@ -31,6 +31,11 @@ export interface SqlMemoryRecordsOptions {
 }
 
 const DEFAULT_LIMIT = 10;
+/**
+ * A memory's vectors are deleted by the store, model by model through the (model, seq) key: SQLite keeps no
+ * index on seq alone (one more written with every vector), so neither a cascade nor `seq = …` alone would be cheap.
+ */
+const OF_EVERY_MODEL = 'model IN (SELECT model FROM vector_models)';
 const DEFAULT_PAGE = 100;
 
 /** A write transaction, and what it leaves to do once it has committed. */
@@ -166,7 +171,9 @@ export class SqlMemoryRecords implements MemoryRecords {
       const memories = await this.#toMemories(tx, rows);
       vectorsDeleted.push(...rows.map((row) => Number(row.seq)));
       if (rows.length > 0) {
-        await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, { seqs: dialect.list(vectorsDeleted) });
+        const seqs = { seqs: dialect.list(vectorsDeleted) };
+        await tx.run(`DELETE FROM memory_vectors WHERE ${OF_EVERY_MODEL} AND ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
+        await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
       }
       return memories;
     });
@@ -257,7 +264,7 @@ export class SqlMemoryRecords implements MemoryRecords {
       await tx.run(`UPDATE memories SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE seq = @seq`, { ...values, seq });
       await tx.run('DELETE FROM memory_thumbnails WHERE seq = @seq', { seq });
       // The text changed: a vector of any model describes the text replaced.
-      await tx.run('DELETE FROM memory_vectors WHERE seq = @seq', { seq });
+      await tx.run(`DELETE FROM memory_vectors WHERE ${OF_EVERY_MODEL} AND seq = @seq`, { seq });
       write.vectorsDeleted.push(Number(seq));
     } else {
       const inserted = await tx.get<{ seq: SqlInteger }>(
