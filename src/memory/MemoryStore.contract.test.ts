@@ -426,6 +426,14 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.put({ ...memories[0]!, text: 'memory 0 of a lamp, remembered again' }, unit(16, [0], 0, model)), false);
       assert.deepEqual(texts(await store.unembedded(model)), ['5']);
       await assert.rejects(store.unembedded(model, { after: 'seven' }), /"seven" is not a cursor this store gave/);
+
+      // Memory 7 has vectors of two models: re-memorized, it waits for both; forgotten, it leaves no vector behind.
+      const seven = (await store.get(memoryId('r1', 0, T0 + 70n * S)))!;
+      await store.put({ ...seven, text: 'memory 7, remembered again' });
+      assert.deepEqual([await store.countUnembedded(model), await store.countUnembedded('other-model')], [2, 7]);
+      await store.forget({ ids: [seven.id, memories[0]!.id] });
+      assert.deepEqual([await store.countUnembedded(model), await store.countUnembedded('other-model')], [1, 5]);
+      assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
     });
 
     if (factory.reopen) {
