@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
-import { liveAssembly } from '../../src/ros/liveAssembly.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
@@ -191,10 +190,11 @@ describe('MemoryNode shutdown (through the rclnodejs double)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskmem-ros-'));
     try {
       const process = new RclnodejsDouble();
-      const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', 'focus.grouping:=embedding'];
-      await assert.rejects(
-        MemoryNode.start({ rclnodejs: process.rclnodejs, assembly: liveAssembly({}), argv }),
-        /focus\.grouping = "embedding" needs an embedding source/,
+      // The parameters are valid, but the ONNX embedding model cannot be loaded: the store is open by then.
+      const missing = join(dir, 'no-such-model.onnx');
+      const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', `embedding.onnx_path:=${missing}`];
+      await assert.rejects(MemoryNode.start({ rclnodejs: process.rclnodejs, env: {}, argv }), (error: Error) =>
+        error.message.includes(missing),
       );
       assert.equal(process.isShutdown, true);
       assert.equal(process.nodes.length, 0);

@@ -30,5 +30,18 @@ export const focusParams = z.object({
     description:
       'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt, or embedding similarity.',
   }),
-  adapters: stringArray({ default: [], description: 'group=served_model pairs: the policy model used while that group is active.' }),
+  adapters: stringArray({
+    default: [],
+    rule: {
+      form: 'of the form group=served_model',
+      problem: (entry) => (parseAdapter(entry) ? null : `entry ${JSON.stringify(entry)} is not of the form group=served_model`),
+    },
+    description: 'group=served_model pairs: the policy model used while that group is active.',
+  }),
 });
+
+/** One focus.adapters entry, `group=served_model` (spaces around `=` allowed), or null when it is not of that form. */
+export function parseAdapter(entry: string): { group: string; model: string } | null {
+  const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(entry);
+  return match ? { group: match[1]!, model: match[2]! } : null;
+}
