@@ -37,7 +37,6 @@ const fieldsSchema = nodeParams
 export const configSchema = fieldsSchema.superRefine(checkDependencies);
 
 export type Config = z.infer<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
 
 export interface ParamSpec {
   /** Dotted ROS name, e.g. `segment.duration_s`. */

@@ -40,8 +40,6 @@ export interface SampledCandidate {
   thinkingTokens: number;
   /** What the contract repaired to read it. */
   repairs: string[];
-  /** Not checked here (the gate is text-only): always null. */
-  correctness: number | null;
   /** The memory it would become; null unless it passed. */
   memory: Memory | null;
 }
@@ -226,7 +224,6 @@ export class PolicyMemorizer implements Memorizer {
       descriptionTokens: gate.scores.descriptionTokens,
       thinkingTokens: parsed.thinkingTokens,
       repairs: parsed.repairs,
-      correctness: null,
     };
     if (!parsed.ok || !gate.passed) return { ...base, memory: null };
     const memory = segmentMemory(segment, {
