@@ -17,8 +17,7 @@ export const answererParams = z.object({
       form: 'an IANA time zone name, e.g. UTC or Europe/Berlin',
       problem: (zone) => (isTimeZone(zone) ? null : `"${zone}" is not an IANA time zone name (e.g. UTC, Europe/Berlin)`),
     },
-    description:
-      'IANA time zone in which questions\' local times ("this morning", "3 pm") are read and times are shown, e.g. Europe/Berlin.',
+    description: 'Time zone in which questions\' local times ("this morning", "3 pm") are read and times are shown.',
   }),
   temperature: double({ default: 0, min: 0, max: 2, description: 'Sampling temperature of the answerer.' }),
   max_tokens: integer({ default: 4096, min: 16, max: 65536, description: 'Most tokens of one answering reply, thinking included.' }),

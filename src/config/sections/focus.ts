@@ -28,7 +28,7 @@ export const focusParams = z.object({
     default: 'given',
     choices: ['given', 'classifier', 'embedding'],
     description:
-      'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt, or embedding similarity.',
+      'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt (needs answerer.url or memorizer.url), or embedding similarity (needs embedding.url or embedding.onnx_path).',
   }),
   adapters: stringArray({
     default: [],
@@ -36,7 +36,7 @@ export const focusParams = z.object({
       form: 'of the form group=served_model',
       problem: (entry) => (parseAdapter(entry) ? null : `entry ${JSON.stringify(entry)} is not of the form group=served_model`),
     },
-    description: 'group=served_model pairs: the policy model used while that group is active.',
+    description: 'The policy model (a served adapter) used while a task group is active, as group=served_model.',
   }),
 });
 
