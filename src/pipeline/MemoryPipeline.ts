@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { CauseCounter, silentLogger, type Logger } from '../log.js';
 import { AudioDecoder } from '../media/AudioDecoder.js';
@@ -335,8 +335,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }
 
   async #memorize(memorizer: Memorizer, segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {
+    // A signal of this segment's own, following the pipeline's: the OpenAI client adds an abort listener to the
+    // signal of every request and never removes it, so on the pipeline's signal they would pile up for as long
+    // as the node runs. These go with the segment; a segment makes a bounded number of requests (policy attempts,
+    // judge calls), so there is no limit to warn about.
+    const signal = AbortSignal.any([this.#abort.signal]);
+    setMaxListeners(0, signal);
     try {
-      return await memorizer.memorize(segment, context, this.#abort.signal);
+      return await memorizer.memorize(segment, context, signal);
     } catch (error) {
       // A memorizer should report failures as outcomes; a throw is still a failed segment, not a lost one.
       const reason = this.#abort.signal.aborted
