@@ -33,7 +33,8 @@ const SIGNS = ['LAB 7', 'DOCK B', 'ROOM 4', 'GATE 3', 'BAY 9', 'HALL C'];
  */
 function standIn(request: ChatRequest): ChatReply {
   const system = String(request.messages[0]!.content);
-  const user = typeof request.messages[1]!.content === 'string' ? request.messages[1]!.content : JSON.stringify(request.messages[1]!.content);
+  const user =
+    typeof request.messages[1]!.content === 'string' ? request.messages[1]!.content : JSON.stringify(request.messages[1]!.content);
   if (system.startsWith('You judge memories')) {
     const [, a, b] = /Description A: (".*")\nDescription B: (".*")$/s.exec(user)!;
     const score = (description: string) => (user.includes('sign') && (JSON.parse(description) as string).includes('sign') ? 1 : 0);
@@ -146,7 +147,10 @@ describe('offline and live memorize the same way (one assembly)', function () {
           const config = configSchema.parse({ robot_id: 'r1', ...script.config });
           const topics = matchSensorTopics(recording, config);
           const publishers = new Map(
-            topics.map((t) => [t.kind, h.tester.createPublisher(t.rosType as 'sensor_msgs/msg/Image', t.recordedTopic, { qos: 'qos_profile_sensor_data' })]),
+            topics.map((t) => [
+              t.kind,
+              h.tester.createPublisher(t.rosType as 'sensor_msgs/msg/Image', t.recordedTopic, { qos: 'qos_profile_sensor_data' }),
+            ]),
           );
           for await (const message of recordedSensorMessages(recording, topics)) {
             publishers.get(message.kind)!.publish(message.message as never);
@@ -190,7 +194,10 @@ describe('offline and live memorize the same way (one assembly)', function () {
           assert.ok(m.every((x) => x.taskGroup === null && x.focusDepth === 0 && x.model === 'taskmem-policy' && !x.text.includes('sign')));
         } else {
           assert.ok(m.every((x) => x.taskGroup === 'signs' && x.focusDepth === depth && x.model === 'policy-signs'));
-          assert.ok(m.every((x) => x.text.includes('a sign above it reads')), m.map((x) => x.text).join('\n'));
+          assert.ok(
+            m.every((x) => x.text.includes('a sign above it reads')),
+            m.map((x) => x.text).join('\n'),
+          );
         }
         if (depth === 2) assert.equal(live.pairs.length, 3, 'depth 2 keeps a preference pair per segment');
         else assert.equal(live.pairs.length, 0);

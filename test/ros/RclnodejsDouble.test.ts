@@ -122,7 +122,11 @@ describe('rclnodejs double', () => {
     const [readOnly] = node.setParameters([new Parameter('fixed', ROS_PARAM_TYPE_IDS.string, 'b')]);
     assert.deepEqual(readOnly, { successful: false, reason: 'Parameter fixed is readonly' });
     assert.equal(node.setParameters([new Parameter('k', ROS_PARAM_TYPE_IDS.integer, 9)])[0]!.successful, false);
-    assert.equal(node.setParameters([new Parameter('k', ROS_PARAM_TYPE_IDS.double, 4.0)])[0]!.successful, false, 'a double is not an integer');
+    assert.equal(
+      node.setParameters([new Parameter('k', ROS_PARAM_TYPE_IDS.double, 4.0)])[0]!.successful,
+      false,
+      'a double is not an integer',
+    );
     assert.equal(node.setParameters([new Parameter('stepped', ROS_PARAM_TYPE_IDS.double, 2.5)])[0]!.successful, false, 'default step 1');
     assert.equal(node.setParameters([new Parameter('stepped', ROS_PARAM_TYPE_IDS.double, 3.0)])[0]!.successful, true);
     assert.throws(() => new Parameter('k', ROS_PARAM_TYPE_IDS.string, 5), /does not fit/);
