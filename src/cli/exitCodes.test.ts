@@ -14,7 +14,7 @@ import { ask } from './commands/ask.js';
 import { demo } from './commands/demo.js';
 import { remember } from './commands/remember.js';
 import { report } from './commands/report.js';
-import { EXIT, exitCodeOf, OutputError, runCommand, UsageError } from './exitCodes.js';
+import { EXIT, exitCodeOf, OutputError, RunFailedError, runCommand, UsageError } from './exitCodes.js';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -37,6 +37,7 @@ describe('exit codes (one map for every command)', function () {
       [new QuestionError('x'), 2],
       [new EndpointUnreachableError('x'), 3],
       [new StoreError('x'), 4],
+      [new RunFailedError('x'), 4],
       [new OutputError('x'), 5],
     ];
     for (const [error, code] of cases) assert.equal(exitCodeOf(error), code, error.name);

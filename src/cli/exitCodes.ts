@@ -16,6 +16,8 @@ export const EXIT = {
   endpointUnreachable: 3,
   /** The memory store cannot be opened, read or written. */
   store: 4,
+  /** A long run stopped part-way on something it could not use (the benchmark's: a video that cannot be read). */
+  runFailed: 4,
   /** An output file cannot be written. */
   output: 5,
   /** An error no kind below covers: a bug, reported with its stack trace (BSD's EX_SOFTWARE). */
@@ -26,9 +28,20 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Bad command-line arguments (a command's own options, not a parameter: those are ConfigErrors). */
+/**
+ * Bad command-line arguments (a command's own options, not a parameter: those are ConfigErrors). Its message is
+ * the whole line, `taskmem <command>: …`.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/**
+ * A long run stopped part-way on something it could not use (the benchmark: a video that cannot be read); what
+ * was finished is kept, and a rerun resumes.
+ */
+export class RunFailedError extends Error {
+  override name = 'RunFailedError';
 }
 
 /** A file the command writes cannot be written (no such folder, no permission, disk full). */
@@ -38,23 +51,35 @@ export class OutputError extends Error {
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
+interface ErrorKind {
+  kind: ErrorClass;
+  code: ExitCode;
+  /** Its message is a whole line already, naming where it comes from (`taskmem: parameter …`). */
+  namesItself?: true;
+}
+
 /**
  * Every kind of error a user can cause or meet, with the exit code every command gives it; an error takes the
  * code of the first class it is an instance of. A new kind is one more row.
  */
-const KINDS: readonly (readonly [ErrorClass, ExitCode])[] = [
-  [UsageError, EXIT.badInput],
-  [ConfigError, EXIT.badInput],
-  [RecordingError, EXIT.badInput],
-  [QuestionError, EXIT.badInput],
-  [EndpointUnreachableError, EXIT.endpointUnreachable],
-  [StoreError, EXIT.store],
-  [OutputError, EXIT.output],
+const KINDS: readonly ErrorKind[] = [
+  { kind: UsageError, code: EXIT.badInput, namesItself: true },
+  { kind: ConfigError, code: EXIT.badInput, namesItself: true },
+  { kind: RecordingError, code: EXIT.badInput },
+  { kind: QuestionError, code: EXIT.badInput },
+  { kind: EndpointUnreachableError, code: EXIT.endpointUnreachable },
+  { kind: StoreError, code: EXIT.store },
+  { kind: RunFailedError, code: EXIT.runFailed },
+  { kind: OutputError, code: EXIT.output },
 ];
+
+function kindOf(error: unknown): ErrorKind | null {
+  return KINDS.find(({ kind }) => error instanceof kind) ?? null;
+}
 
 /** The exit code of an error of a known kind; null for any other error. */
 export function exitCodeOf(error: unknown): ExitCode | null {
-  return KINDS.find(([kind]) => error instanceof kind)?.[1] ?? null;
+  return kindOf(error)?.code ?? null;
 }
 
 /**
@@ -66,15 +91,15 @@ export async function runCommand(command: string, io: CommandOutput, body: () =>
   try {
     return await body();
   } catch (error) {
-    const code = exitCodeOf(error);
+    const known = kindOf(error);
     const message = error instanceof Error ? error.message : String(error);
-    if (code === null) {
+    if (known === null) {
       io.err(
         `taskmem ${command}: internal error (a bug; please report it with what follows): ${error instanceof Error ? error.stack : message}`,
       );
       return EXIT.internal;
     }
-    io.err(message.startsWith('taskmem') ? message : `taskmem ${command}: ${message}`);
-    return code;
+    io.err(known.namesItself ? message : `taskmem ${command}: ${message}`);
+    return known.code;
   }
 }

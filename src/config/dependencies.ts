@@ -6,7 +6,6 @@ interface Fields {
   answerer: { url: string };
   memorizer: { url: string };
   embedding: { url: string; onnx_path: string };
-  store: { backend: 'sqlite' | 'postgres'; url: string };
 }
 
 /**
@@ -21,6 +20,4 @@ export function checkDependencies(config: Fields, context: z.RefinementCtx): voi
     report(['focus', 'grouping'], 'classifier', 'needs a model to classify tasks: set answerer.url or memorizer.url');
   if (config.focus.grouping === 'embedding' && !config.embedding.url && !config.embedding.onnx_path)
     report(['focus', 'grouping'], 'embedding', 'needs an embedding source: set embedding.url or embedding.onnx_path');
-  if (config.store.backend === 'postgres' && !config.store.url)
-    report(['store', 'url'], '', 'store.backend is postgres: give the connection string, e.g. postgresql://user@host/db');
 }

@@ -14,7 +14,7 @@ import type { Config } from '../../config/schema.js';
 import type { FocusedMemorizer } from '../../focus/FocusedMemorizer.js';
 import { consoleLogger } from '../../log.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, exitCodeOf, RunFailedError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = "run the paper's streaming QA benchmark over local videos, or compare runs";
 
@@ -37,7 +37,8 @@ RUN_DIR/results.md (the paper's Accuracy / Coverage / Precision table) and RUN_D
 
 The memorizer is memorizer.* and focus.*; the answerer answerer.*; both as in taskmem ask / ingest. The store is
 RUN_DIR/memory.sqlite (store.backend and store.path do not apply).
-exit codes: 0 done; 2 bad arguments; 4 store error; 130 interrupted (rerun to resume)`;
+exit codes: 0 done; 2 bad arguments; 4 a failure while running (a video that cannot be read, the store);
+            130 interrupted (rerun to resume)`;
 
 interface BenchArgs {
   format: DatasetFormat;
@@ -63,7 +64,7 @@ export function run(args: string[]): Promise<number> {
     try {
       questions = await loadQuestions(parsed.qa, parsed.format);
     } catch (error) {
-      throw new UsageError((error as Error).message, { cause: error });
+      throw new UsageError(`taskmem bench: ${(error as Error).message}`, { cause: error });
     }
     await mkdir(parsed.out, { recursive: true });
     // The run's own store, so that every run starts empty and resumes where it stopped.
@@ -121,7 +122,12 @@ export function run(args: string[]): Promise<number> {
         logger,
         signal: stop.signal,
       });
-      await runner.run();
+      try {
+        await runner.run();
+      } catch (error) {
+        if (exitCodeOf(error) !== null) throw error;
+        throw new RunFailedError((error as Error).message, { cause: error });
+      }
       process.stderr.write('\n');
       if (stop.signal.aborted) return EXIT.interrupted;
       const { results } = await readRun(parsed.out);
