@@ -132,11 +132,6 @@ export class FocusedMemorizer implements Memorizer {
     return { kind: 'memory', memory: kept };
   }
 
-  /** Drops the trained vector of a group; the group falls back to the judge until retrained. */
-  async resetVector(group: string): Promise<void> {
-    await this.#store.resetFocusVector(group);
-  }
-
   async #keepPair(
     segment: Segment,
     focus: FocusContext,
