@@ -8,7 +8,8 @@ import { namingStoreFailures, StoreError } from './StoreError.js';
 
 /** The store of `store.*` in words, for logs and errors: the SQLite file, or the PostgreSQL URL without its password. */
 export function describeStore(config: Config['store']): string {
-  return config.backend === 'sqlite' ? `sqlite ${config.path}` : `postgres ${config.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}`;
+  if (config.backend === 'sqlite') return `sqlite ${config.path}`;
+  return config.url ? `postgres ${config.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}` : 'postgres';
 }
 
 /**

@@ -154,7 +154,7 @@ describe('taskmem ask', function () {
     assert.match(missing.stderr, /no memory store at .*none\.sqlite/);
     const postgres = await taskmem(['ask', 'where?', '--store.backend', 'postgres']);
     assert.equal(postgres.code, 4);
-    assert.match(postgres.stderr, /cannot open the store \(postgres \): .*store\.url is empty/);
+    assert.match(postgres.stderr, /^taskmem ask: cannot open the store \(postgres\): .*store\.url is empty/);
     const near = await taskmem(['ask', 'where?', '--store.path', path, '--near', '1,2']);
     assert.equal(near.code, 2);
     assert.match(near.stderr, /--near takes x,y,radius in metres, got "1,2"/);
