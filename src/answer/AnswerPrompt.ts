@@ -2,6 +2,7 @@ import type { ScoredMemory } from '../memory/MemoryStore.js';
 import type { RosNanos } from '../time.js';
 import type { ChatMessage } from './AnswerModel.js';
 import { formatLocal } from './LocalTime.js';
+import { QuestionError } from './QuestionError.js';
 
 /** Opening and closing lines of the quoted memory block. Memory text can never contain them (see quoteMemories). */
 export const MEMORIES_OPEN = '<memories>';
@@ -26,7 +27,7 @@ export interface AnswerPromptInput {
 
 /** Letters of the options, then the abstain letter ("cannot tell"): E after A–D. */
 export function optionLetters(count: number): { letters: string[]; abstain: string } {
-  if (count > 25) throw new RangeError(`a multiple-choice question takes at most 25 options, got ${count}`);
+  if (count > 25) throw new QuestionError(`a multiple-choice question takes at most 25 options, got ${count}`);
   const letters = Array.from({ length: count }, (_, i) => String.fromCharCode(65 + i));
   return { letters, abstain: String.fromCharCode(65 + count) };
 }

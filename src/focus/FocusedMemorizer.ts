@@ -15,8 +15,6 @@ export interface Candidate {
   passed: boolean;
   reasons: string[];
   descriptionTokens: number;
-  /** Correctness score when a correctness check ran; null otherwise. */
-  correctness: number | null;
   /** The memory this candidate would become; null when it failed the gate. */
   memory: Memory | null;
 }
@@ -126,21 +124,12 @@ export class FocusedMemorizer implements Memorizer {
     }
     if (!this.#judge) return { kind: 'memory', memory: withFocus(passing[0]!.memory, focus, 2, null) };
 
-    const judged: JudgedCandidate[] = passing.map((c) => ({
-      text: c.text,
-      descriptionTokens: c.descriptionTokens,
-      correctness: c.correctness,
-    }));
+    const judged: JudgedCandidate[] = passing.map((c) => ({ text: c.text, descriptionTokens: c.descriptionTokens }));
     const tournament = await runTournament(judged, this.#judge, focus.examples, this.#maxJudgeCalls, signal);
     this.stats.judgeCalls += tournament.judgeCalls;
     const kept = withFocus(passing[tournament.best]!.memory, focus, 2, tournament.bestWinShare);
     await this.#keepPair(segment, focus, batch.prompt, passing, tournament.preferences);
     return { kind: 'memory', memory: kept };
-  }
-
-  /** Drops the trained vector of a group; the group falls back to the judge until retrained. */
-  async resetVector(group: string): Promise<void> {
-    await this.#store.resetFocusVector(group);
   }
 
   async #keepPair(

@@ -128,18 +128,6 @@ describe('PolicyMemorizer', () => {
     assert.deepEqual(memory.thumbnails, []);
   });
 
-  it('keeps small JPEG thumbnails when asked', async () => {
-    const segment = await segmentFixture({ index: 1, keyframes: 2 });
-    const vga = await sharp({ create: { width: 448, height: 256, channels: 3, background: '#336699' } })
-      .jpeg()
-      .toBuffer();
-    segment.keyframes = segment.keyframes.map((k) => ({ ...k, jpeg: new Uint8Array(vga), width: 448, height: 256 }));
-    const memory = memoryOf(await memorizerFor(server, { thumbnails: true }).memorize(segment, context));
-    assert.equal(memory.thumbnails.length, 2);
-    const meta = await sharp(memory.thumbnails[0]).metadata();
-    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 160, 91]);
-  });
-
   it('repairs a fenced reply with a trailing comma instead of asking again', async () => {
     server.onChat = () => '</think>\n```json\n{"description": "A cat sleeps on the sofa.",}\n```';
     const memory = memoryOf(await memorizerFor(server).memorize(await segmentFixture({ index: 0 }), { window: [], focus: null }));
@@ -308,7 +296,6 @@ describe('PolicyMemorizer', () => {
   it('is built from the configuration with the API key from the named environment variable', async () => {
     const config = configSchema.parse({
       memorizer: { url: server.url, api_key_env: 'POLICY_KEY', retries: 0 },
-      store: { thumbnails: false },
     });
     const memorizer = PolicyMemorizer.fromConfig(config, { now: () => NOW, env: { POLICY_KEY: 'secret' } });
     memoryOf(await memorizer.memorize(await segmentFixture({ index: 0 }), { window: [], focus: null }));

@@ -22,8 +22,6 @@ export interface PolicyMemorizerOptions {
   windowSlots: number;
   /** The time a memory is written at: ROS time on the robot, the segment's end in an offline ingest. */
   now: () => RosNanos;
-  /** store.thumbnails: keep small keyframe JPEGs with each memory. */
-  thumbnails?: boolean;
   contract?: OutputContract;
   gate?: QualityGate;
   logger?: Logger;
@@ -42,8 +40,6 @@ export interface SampledCandidate {
   thinkingTokens: number;
   /** What the contract repaired to read it. */
   repairs: string[];
-  /** Not checked here (the gate is text-only): always null. */
-  correctness: number | null;
   /** The memory it would become; null unless it passed. */
   memory: Memory | null;
 }
@@ -81,7 +77,6 @@ export class PolicyMemorizer implements Memorizer {
   readonly #backoffMs: number;
   readonly #windowSlots: number;
   readonly #now: () => RosNanos;
-  readonly #thumbnails: boolean;
   readonly #contract: OutputContract;
   readonly #gate: QualityGate;
   readonly #logger: Logger;
@@ -94,7 +89,6 @@ export class PolicyMemorizer implements Memorizer {
     backoffMs,
     windowSlots,
     now,
-    thumbnails = false,
     contract = new OutputContract(),
     gate = new QualityGate(),
     logger = silentLogger,
@@ -104,16 +98,15 @@ export class PolicyMemorizer implements Memorizer {
     this.#backoffMs = backoffMs;
     this.#windowSlots = windowSlots;
     this.#now = now;
-    this.#thumbnails = thumbnails;
     this.#contract = contract;
     this.#gate = gate;
     this.#logger = logger;
     this.name = `policy ${client.model}`;
   }
 
-  /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
+  /** The memorizer the configuration describes (memorizer.*, segment.window_memories). */
   static fromConfig(
-    config: Pick<Config, 'memorizer' | 'segment' | 'store'>,
+    config: Pick<Config, 'memorizer' | 'segment'>,
     { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
@@ -122,7 +115,6 @@ export class PolicyMemorizer implements Memorizer {
       backoffMs: config.memorizer.retry_backoff_s * 1000,
       windowSlots: config.segment.window_memories,
       now,
-      thumbnails: config.store.thumbnails,
       ...(logger ? { logger } : {}),
     });
   }
@@ -232,23 +224,18 @@ export class PolicyMemorizer implements Memorizer {
       descriptionTokens: gate.scores.descriptionTokens,
       thinkingTokens: parsed.thinkingTokens,
       repairs: parsed.repairs,
-      correctness: null,
     };
     if (!parsed.ok || !gate.passed) return { ...base, memory: null };
-    const memory = await segmentMemory(
-      segment,
-      {
-        createdAt: this.#now(),
-        text: parsed.description,
-        source: 'policy',
-        taskGroup: request.taskGroup,
-        focusDepth: request.taskGroup === null ? 0 : 1,
-        quality: gate.scores,
-        model: completion.model,
-        template: MEMORIZE_TEMPLATE,
-      },
-      this.#thumbnails,
-    );
+    const memory = segmentMemory(segment, {
+      createdAt: this.#now(),
+      text: parsed.description,
+      source: 'policy',
+      taskGroup: request.taskGroup,
+      focusDepth: request.taskGroup === null ? 0 : 1,
+      quality: gate.scores,
+      model: completion.model,
+      template: MEMORIZE_TEMPLATE,
+    });
     return { ...base, memory };
   }
 

@@ -1,24 +1,26 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { CauseCounter, silentLogger, type Logger } from '../log.js';
 import { AudioDecoder } from '../media/AudioDecoder.js';
-import { ImageConverter, type FrameConverter } from '../media/ImageConverter.js';
+import type { FrameConverter } from '../media/ImageConverter.js';
 import type { PcmChunk } from '../media/PcmChunk.js';
 import { Segmenter } from '../segment/Segmenter.js';
 import type { SpeechTrack } from '../segment/SpeechTrack.js';
-import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
-import type { Segment } from '../segment/Segment.js';
+import type { Keyframe, Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
 import type { SensorMessage } from './SensorMessage.js';
 
 /** Supplies task focus for a segment (src/focus); null when no focus is active. */
 export type FocusProvider = (segment: Segment) => FocusContext | null | Promise<FocusContext | null>;
+
+/** Makes the thumbnails kept with a stored memory from its segment's keyframes (src/media/keyframeThumbnails). */
+export type ThumbnailMaker = (keyframes: Keyframe[]) => Promise<Uint8Array[]>;
 
 export interface MemoryPipelineEvents {
   /** The segmenter closed a segment and it enters the queue. */
@@ -35,7 +37,7 @@ export interface MemoryPipelineEvents {
 
 export interface MemoryPipelineOptions {
   config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
-  /** Turns chosen camera frames into keyframes (`new ImageConverter(config.camera)`). */
+  /** Turns chosen camera frames into keyframes (an ImageConverter of `camera.*`). */
   converter: FrameConverter;
   /** Finds the speech in the audio; null or absent: audio messages are ignored. */
   speech?: SpeechTrack | null;
@@ -46,6 +48,11 @@ export interface MemoryPipelineOptions {
   fallback?: Memorizer | null;
   store: MemoryRecords & IngestRecords;
   focus?: FocusProvider;
+  /**
+   * Thumbnails for each stored memory (store.thumbnails); absent or null: none. Made once per segment, for the
+   * memory that is stored, however many candidates the memorizer wrote.
+   */
+  thumbnails?: ThumbnailMaker | null;
   logger?: Logger;
   /**
    * What `push` does when the queue is full: `drop` applies `memorizer.drop_policy` (a live stream cannot wait);
@@ -69,8 +76,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 /**
  * The memory pipeline: sensor messages → Segmenter (keyframes, speech, poses) → bounded queue → memorizer (with
- * the window of previous memories and the task focus) → store. Used as is by the ROS node, `taskmem ingest`, the
- * benchmark harness and the demo; it knows nothing of ROS.
+ * the window of previous memories and the task focus) → store. Made by the assembly (src/assembly) for the ROS
+ * node, `taskmem ingest`, the benchmark harness and the demo alike; it knows nothing of ROS.
  *
  * Invariants: every segment the segmenter emits ends as exactly one of stored, skipped (already stored), failed
  * (recorded in the store) or dropped (counted, reported); with concurrency 1 they end in stamp order, so each
@@ -91,6 +98,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #store: MemoryRecords & IngestRecords;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
+  readonly #thumbnails: ThumbnailMaker | null;
   readonly #logger: Logger;
   readonly #overflow: 'drop' | 'wait';
   readonly #now: () => number;
@@ -115,6 +123,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     fallback = null,
     store,
     focus,
+    thumbnails = null,
     logger = silentLogger,
     overflow = 'drop',
     concurrency = 1,
@@ -138,25 +147,13 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#store = store;
     this.#config = config;
     this.#focus = focus ?? null;
+    this.#thumbnails = thumbnails;
     this.#logger = logger;
     this.#overflow = overflow;
     this.#now = now;
     this.#redo = redo;
     this.#queue = new SegmentQueue({ capacity: config.memorizer.queue_size, policy: config.memorizer.drop_policy });
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
-  }
-
-  /**
-   * The pipeline the configuration describes: keyframes by `camera.*`, speech by `audio.*` (Silero VAD, and
-   * transcripts when `audio.transcriber_url` is set), none when `audio.type` is none.
-   */
-  static async fromConfig(
-    config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio'>,
-    options: Omit<MemoryPipelineOptions, 'config' | 'converter' | 'speech'>,
-  ): Promise<MemoryPipeline> {
-    const speech =
-      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
-    return new MemoryPipeline({ ...options, config, converter: new ImageConverter(config.camera), speech });
   }
 
   /**
@@ -256,7 +253,6 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     if (this.#fatal) throw this.#fatal;
   }
 
-  /** Audio messages reach the decoder one at a time, in arrival order (it keeps stream state and the latest AudioInfo). */
   /**
    * Hands a message to the segmenter after every message pushed before it, so that frames, poses and audio
    * (whose decoding may be asynchronous) keep their arrival order — a frame never overtakes the audio chunk
@@ -331,16 +327,23 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       this.emit('failed', outcome.failure, segment);
       return;
     }
-    await this.#store.put(outcome.memory);
+    const memory = this.#thumbnails ? { ...outcome.memory, thumbnails: await this.#thumbnails(segment.keyframes) } : outcome.memory;
+    await this.#store.put(memory);
     // A segment that failed in an earlier run and is now stored is no longer a failure.
-    await this.#store.clearFailure(outcome.memory.id);
+    await this.#store.clearFailure(memory.id);
     this.counts.stored++;
-    this.emit('stored', outcome.memory, segment);
+    this.emit('stored', memory, segment);
   }
 
   async #memorize(memorizer: Memorizer, segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {
+    // A signal of this segment's own, following the pipeline's: the OpenAI client adds an abort listener to the
+    // signal of every request and never removes it, so on the pipeline's signal they would pile up for as long
+    // as the node runs. These go with the segment; a segment makes a bounded number of requests (policy attempts,
+    // judge calls), so there is no limit to warn about.
+    const signal = AbortSignal.any([this.#abort.signal]);
+    setMaxListeners(0, signal);
     try {
-      return await memorizer.memorize(segment, context, this.#abort.signal);
+      return await memorizer.memorize(segment, context, signal);
     } catch (error) {
       // A memorizer should report failures as outcomes; a throw is still a failed segment, not a lost one.
       const reason = this.#abort.signal.aborted

@@ -6,14 +6,13 @@
  * at once.
  */
 import { MemoryNode } from './MemoryNode.js';
-import { liveAssembly } from './liveAssembly.js';
 import { loadRclnodejs } from './Rclnodejs.js';
 
 async function main(): Promise<number> {
   let node: MemoryNode;
   try {
     const rclnodejs = await loadRclnodejs();
-    node = await MemoryNode.start({ rclnodejs, assembly: liveAssembly() });
+    node = await MemoryNode.start({ rclnodejs });
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     return 1;

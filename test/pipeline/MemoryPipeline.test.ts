@@ -7,6 +7,12 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
 import { ImageConverter } from '../../src/media/ImageConverter.js';
 import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
+import { FocusedMemorizer } from '../../src/focus/FocusedMemorizer.js';
+import { LexicalEmbedder } from '../../src/focus/LexicalEmbedder.js';
+import { LlmPairwiseJudge } from '../../src/focus/PairwiseJudge.js';
+import { silentLogger } from '../../src/log.js';
+import { keyframeThumbnails } from '../../src/media/keyframeThumbnails.js';
+import OpenAI from 'openai';
 import type { Memorizer } from '../../src/memorize/Memorizer.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { memoryId } from '../../src/memory/Memory.js';
@@ -280,5 +286,85 @@ describe('MemoryPipeline', () => {
       [1, 2, 3].map((i) => [i, 'not memorized before shutdown']),
     );
     await assert.rejects(pipeline.enqueue(segment(5)), /MemoryPipeline#enqueue: the pipeline is closed/);
+  });
+
+  it('makes thumbnails once per stored segment, however many candidates focus depth 2 samples', async () => {
+    const next = policyReplies();
+    // Every candidate the same event (they all pass the gate); the judge sees no difference.
+    server.onChat = (r) => (String(r.messages[0]!.content).startsWith('You judge memories') ? 'VERDICT: TIE' : next());
+    const cfg = config({ retries: 0 });
+    const withThumbnails = new SqliteMemoryStore({ path: join(dir, 'thumbnails.sqlite'), thumbnails: true });
+    const now = () => T0 + 1000n * NANOS_PER_SECOND;
+    const memorizer = new FocusedMemorizer({
+      source: policy(cfg),
+      store: withThumbnails,
+      judge: new LlmPairwiseJudge({ client: new OpenAI({ baseURL: server.url, apiKey: 'none', maxRetries: 0 }), model: 'judge' }),
+      embedder: new LexicalEmbedder(),
+      candidates: 4,
+      maxJudgeCalls: 12,
+      now,
+      logger: silentLogger,
+    });
+    let made = 0;
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer,
+      store: withThumbnails,
+      config: cfg,
+      overflow: 'wait',
+      focus: () => ({ group: 'signs', examples: ['What did the sign say?'], depth: 2 }),
+      thumbnails: (keyframes) => {
+        made++;
+        return keyframeThumbnails(keyframes);
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) await pipeline.enqueue(segment(i));
+      await pipeline.drain();
+      await pipeline.close();
+      const sampled = server.chatRequests().filter((r) => r.n === 4);
+      assert.equal(sampled.length, 3, 'four candidates sampled for each segment');
+      assert.equal(made, 3, 'one set of thumbnails per stored segment, not one per candidate');
+      const batch = await policy(cfg).sampleCandidates(segment(5), { window: [], focus: null }, 4);
+      assert.ok(
+        'candidates' in batch && batch.candidates.every((c) => c.memory?.thumbnails.length === 0),
+        'candidates come without thumbnails',
+      );
+      for (let i = 0; i < 3; i++) {
+        const stored = await withThumbnails.get(memoryId('r1', 0, segment(i).start));
+        assert.equal(stored?.focusDepth, 2);
+        assert.equal(stored?.thumbnails.length, 2, 'one thumbnail per keyframe');
+        const meta = await sharp(stored.thumbnails[0]).metadata();
+        assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 64, 32]);
+      }
+    } finally {
+      await withThumbnails.close();
+    }
+  });
+
+  it('gives each segment a cancellation signal of its own, which closing with abort still cancels', async () => {
+    const cfg = config();
+    const signals: AbortSignal[] = [];
+    const memorizer: Memorizer = {
+      name: 'signal recorder',
+      memorize: async (seg, context, signal) => {
+        signals.push(signal!);
+        if (seg.index < 2) return policy(cfg).memorize(seg, context, signal);
+        // The last segment hangs until it is cancelled, as a request to a model that does not answer would.
+        await new Promise((resolve) => signal!.addEventListener('abort', resolve, { once: true }));
+        throw signal!.reason;
+      },
+    };
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer, store, config: cfg });
+    for (let i = 0; i < 3; i++) await pipeline.enqueue(segment(i));
+    while (signals.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pipeline.close({ abort: true });
+    assert.equal(new Set(signals).size, 3, 'a signal per segment, so listeners a client leaves behind go with it');
+    assert.equal(signals[2]!.aborted, true);
+    assert.deepEqual(
+      (await store.failures('r1')).map((f) => [f.segmentIndex, f.reason]),
+      [[2, 'cancelled at shutdown']],
+    );
+    assert.equal(await store.count(), 2);
   });
 });

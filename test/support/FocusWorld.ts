@@ -180,7 +180,6 @@ export class SimulatedPolicy implements CandidateSource {
         passed: true,
         reasons: [],
         descriptionTokens: Math.ceil(text.length / 4),
-        correctness: null,
         memory: memoryFor(segment, text),
       });
     }

@@ -5,19 +5,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import OpenAI from 'openai';
-import { openAnswerer } from '../../answer/openAnswerer.js';
+import { Assembly } from '../../assembly/Assembly.js';
 import { BenchRunner, type BenchProgress } from '../../bench/BenchRunner.js';
 import { loadQuestions, type DatasetFormat } from '../../bench/datasets.js';
 import { markdownTable, readRun, summarize, svgChart } from '../../bench/results.js';
 import { FreeFormJudge } from '../../bench/scoring.js';
-import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
+import type { Config } from '../../config/schema.js';
 import type { FocusedMemorizer } from '../../focus/FocusedMemorizer.js';
-import { openTaskFocus } from '../../focus/openTaskFocus.js';
 import { consoleLogger } from '../../log.js';
-import { openMemorizer } from '../../memorize/openMemorizer.js';
-import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
-import { MemoryPipeline } from '../../pipeline/MemoryPipeline.js';
-import { commandArgs, consoleOutput, UsageError } from '../commandArgs.js';
+import { commandArgs, consoleOutput } from '../commandArgs.js';
+import { EXIT, exitCodeOf, RunFailedError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = "run the paper's streaming QA benchmark over local videos, or compare runs";
 
@@ -38,8 +35,10 @@ RUN_DIR/results.md (the paper's Accuracy / Coverage / Precision table) and RUN_D
   --judge-url <url>        free-form judge endpoint (default answerer.url)
   --judge-model <name>     free-form judge model (default answerer.model)
 
-The memorizer is memorizer.* and focus.*; the answerer answerer.*; both as in taskmem ask / ingest.
-exit codes: 0 done; 2 bad arguments; 3 interrupted (rerun to resume); 4 a failure while running`;
+The memorizer is memorizer.* and focus.*; the answerer answerer.*; both as in taskmem ask / ingest. The store is
+RUN_DIR/memory.sqlite (store.backend and store.path do not apply).
+exit codes: 0 done; 2 bad arguments; 4 a failure while running (a video that cannot be read, the store);
+            130 interrupted (rerun to resume)`;
 
 interface BenchArgs {
   format: DatasetFormat;
@@ -54,103 +53,96 @@ interface BenchArgs {
   judgeModel: string | null;
 }
 
-export async function run(args: string[]): Promise<number> {
+export function run(args: string[]): Promise<number> {
   if (args[0] === 'compare') return compare(args.slice(1));
-  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: parseArgs });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed } = fromArgs;
-  const logger = consoleLogger;
-  let questions;
-  try {
-    questions = await loadQuestions(parsed.qa, parsed.format);
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
-  await mkdir(parsed.out, { recursive: true });
-  const store = new SqliteMemoryStore({ path: join(parsed.out, 'memory.sqlite'), logger });
-  const stop = new AbortController();
-  const onSignal = () => {
-    console.error('\ntaskmem bench: stopping; finished videos are kept, rerun to resume');
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const embedder = await openEmbeddingSource(config.embedding);
-    const answerer = openAnswerer(config.answerer, store, embedder, logger);
-    const judgeUrl = parsed.judgeUrl ?? config.answerer.url;
-    const judge = judgeUrl
-      ? new FreeFormJudge({
-          client: new OpenAI({ baseURL: judgeUrl, apiKey: process.env[config.answerer.api_key_env] || 'none', maxRetries: 2 }),
-          model: parsed.judgeModel ?? config.answerer.model,
-        })
-      : null;
-    if (!judge && questions.some((q) => q.options.length === 0)) {
-      console.error('taskmem bench: free-form questions need a judge: set answerer.url (and answerer.model) or --judge-url');
-      return 2;
+  return runCommand('bench', consoleOutput, async () => {
+    const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: parseArgs });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config: userConfig, parsed } = fromArgs;
+    const logger = consoleLogger;
+    let questions;
+    try {
+      questions = await loadQuestions(parsed.qa, parsed.format);
+    } catch (error) {
+      throw new UsageError(`taskmem bench: ${(error as Error).message}`, { cause: error });
     }
-    const taskFocus = config.focus.depth > 0 ? await openTaskFocus({ ...config, robot_id: 'bench' }, { store, embedder }) : null;
-    logger.info(`taskmem bench: ${questions.length} questions over ${new Set(questions.map((q) => q.videoId)).size} videos`);
-    // Any video's focus wrapper can train: vectors and preference pairs live in the store.
-    let trainer: FocusedMemorizer | null = null;
-    let described = false;
-    const fps = parsed.fps ?? (2 * config.segment.keyframes) / config.segment.duration_s;
-    const runner = new BenchRunner({
-      name: parsed.name,
-      dataset: parsed.format,
-      questions,
-      videosDir: parsed.videos,
-      runDir: parsed.out,
-      makePipeline: async (videoId, clock) => {
-        // Each video has its own memorizer, whose clock is that video's: memories get creation times of their own
-        // timeline even when videos are streamed at once.
-        const opened = await openMemorizer(config, { store, now: clock.now, logger });
-        if (!described) logger.info(`taskmem bench: memorizer: ${opened.description}`);
-        described = true;
-        trainer ??= opened.focused;
-        return MemoryPipeline.fromConfig(
-          { ...config, robot_id: videoId },
-          {
-            memorizer: opened.memorizer,
-            fallback: opened.fallback,
-            store,
-            logger,
-            overflow: 'wait',
-            ...(taskFocus ? { focus: () => taskFocus.context() } : {}),
-          },
-        );
-      },
-      answerer,
-      judge,
-      focus: taskFocus
-        ? { taskFocus, train: (group) => trainer?.train(group) ?? Promise.resolve(null), updatesAt: parsed.focusUpdates }
-        : null,
-      concurrency: parsed.concurrency,
-      fps,
-      maxSide: Math.max(config.camera.long_side * 2, 640),
-      onProgress: progressPrinter(),
-      logger,
-      signal: stop.signal,
-    });
-    await runner.run();
-    process.stderr.write('\n');
-    if (stop.signal.aborted) return 3;
-    const { results } = await readRun(parsed.out);
-    const runs = [{ name: parsed.name, summary: summarize(results) }];
-    const table = markdownTable(runs);
-    await writeFile(join(parsed.out, 'results.md'), table);
-    await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
-    console.log(table);
-    return 0;
-  } catch (error) {
-    console.error(`taskmem bench: ${(error as Error).message}`);
-    return 4;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await store.close();
-  }
+    await mkdir(parsed.out, { recursive: true });
+    // The run's own store, so that every run starts empty and resumes where it stopped.
+    const config: Config = { ...userConfig, store: { ...userConfig.store, backend: 'sqlite', path: join(parsed.out, 'memory.sqlite') } };
+    const assembly = await Assembly.open(config, { logger });
+    const stop = new AbortController();
+    const onSignal = () => {
+      console.error('\ntaskmem bench: stopping; finished videos are kept, rerun to resume');
+      stop.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const answerer = assembly.answerer();
+      const judgeUrl = parsed.judgeUrl ?? config.answerer.url;
+      const judge = judgeUrl
+        ? new FreeFormJudge({
+            client: new OpenAI({ baseURL: judgeUrl, apiKey: process.env[config.answerer.api_key_env] || 'none', maxRetries: 2 }),
+            model: parsed.judgeModel ?? config.answerer.model,
+          })
+        : null;
+      if (!judge && questions.some((q) => q.options.length === 0))
+        throw new UsageError('taskmem bench: free-form questions need a judge: set answerer.url (and answerer.model) or --judge-url');
+      const taskFocus = config.focus.depth > 0 ? await assembly.taskFocus('bench') : null;
+      logger.info(`taskmem bench: ${questions.length} questions over ${new Set(questions.map((q) => q.videoId)).size} videos`);
+      // Any video's focus wrapper can train: vectors and preference pairs live in the store.
+      let trainer: FocusedMemorizer | null = null;
+      let described = false;
+      const fps = parsed.fps ?? (2 * config.segment.keyframes) / config.segment.duration_s;
+      const runner = new BenchRunner({
+        name: parsed.name,
+        dataset: parsed.format,
+        questions,
+        videosDir: parsed.videos,
+        runDir: parsed.out,
+        makePipeline: async (videoId, clock) => {
+          // Each video has its own memorizer, whose clock is that video's: memories get creation times of their
+          // own timeline even when videos are streamed at once.
+          const memorizer = await assembly.memorizer(clock.now);
+          if (!described) logger.info(`taskmem bench: memorizer: ${memorizer.description}`);
+          described = true;
+          trainer ??= memorizer.focused;
+          const { pipeline } = await assembly.pipeline({ memorizer, robotId: videoId, now: clock.now, focus: taskFocus, overflow: 'wait' });
+          return pipeline;
+        },
+        answerer,
+        judge,
+        focus: taskFocus
+          ? { taskFocus, train: (group) => trainer?.train(group) ?? Promise.resolve(null), updatesAt: parsed.focusUpdates }
+          : null,
+        concurrency: parsed.concurrency,
+        fps,
+        maxSide: Math.max(config.camera.long_side * 2, 640),
+        onProgress: progressPrinter(),
+        logger,
+        signal: stop.signal,
+      });
+      try {
+        await runner.run();
+      } catch (error) {
+        if (exitCodeOf(error) !== null) throw error;
+        throw new RunFailedError((error as Error).message, { cause: error });
+      }
+      process.stderr.write('\n');
+      if (stop.signal.aborted) return EXIT.interrupted;
+      const { results } = await readRun(parsed.out);
+      const runs = [{ name: parsed.name, summary: summarize(results) }];
+      const table = markdownTable(runs);
+      await writeFile(join(parsed.out, 'results.md'), table);
+      await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
+      console.log(table);
+      return EXIT.ok;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await assembly.close();
+    }
+  });
 }
 
 async function compare(dirs: string[]): Promise<number> {

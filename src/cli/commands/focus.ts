@@ -4,11 +4,12 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { openStore } from '../../assembly/openStore.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
@@ -23,51 +24,51 @@ export   one JSON object per line: {"group", "examples", "prompt", "chosen", "re
          to standard output unless --out is given
 reset    forget a group's focus vector: depth 3 goes back to the judge until it is retrained`;
 
-export async function run(args: string[]): Promise<number> {
-  const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: (rest) => rest });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: rest } = fromArgs;
+export function run(args: string[]): Promise<number> {
+  return runCommand('focus', consoleOutput, async () => {
+    const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, hint: USAGE, parse: parseArgs });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config, parsed } = fromArgs;
+    const store = await openStore(config.store, { logger: consoleLogger });
+    try {
+      await act(store, parsed.action, parsed.options, config.robot_id);
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+type Action = 'status' | 'export' | 'reset';
+
+/** The action and its options (--group, --out, --robot). */
+function parseArgs(rest: string[]): { action: Action; options: Map<string, string> } {
   const [action, ...flags] = rest;
   const options = new Map<string, string>();
   for (let i = 0; i < flags.length; i += 2) {
     const key = flags[i]!;
     const value = flags[i + 1];
-    if (!['--group', '--out', '--robot'].includes(key) || value === undefined) {
-      console.error(`taskmem focus: unexpected ${JSON.stringify(key)}${value === undefined ? ' (needs a value)' : ''}\n\n${USAGE}`);
-      return 2;
-    }
+    if (!['--group', '--out', '--robot'].includes(key) || value === undefined)
+      throw new UsageError(`taskmem focus: unexpected ${JSON.stringify(key)}${value === undefined ? ' (needs a value)' : ''}`);
     options.set(key.slice(2), value);
   }
-  if (action !== 'status' && action !== 'export' && action !== 'reset') {
-    console.error(USAGE);
-    return 2;
-  }
-  if (action === 'reset' && !options.has('group')) {
-    console.error('taskmem focus reset: which group? (--group <name>)');
-    return 2;
-  }
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store, consoleLogger);
-  } catch (error) {
-    console.error(`taskmem focus: cannot open the store: ${(error as Error).message}`);
-    return 4;
-  }
-  try {
-    if (action === 'status') await status(store, options.get('robot') ?? config.robot_id);
-    else if (action === 'export') await exportPairs(store, options.get('group'), options.get('out'));
-    else {
-      const group = options.get('group')!;
-      const before = await store.focusVector(group);
-      await store.resetFocusVector(group);
-      console.log(
-        before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`,
-      );
-    }
-    return 0;
-  } finally {
-    await store.close();
-  }
+  if (action !== 'status' && action !== 'export' && action !== 'reset')
+    throw new UsageError(
+      action === undefined ? 'taskmem focus: which action? status, export or reset' : `taskmem focus: unknown action ${action}`,
+    );
+  if (action === 'reset' && !options.has('group')) throw new UsageError('taskmem focus reset: which group? (--group <name>)');
+  return { action, options };
+}
+
+async function act(store: MemoryStore, action: Action, options: Map<string, string>, robotId: string): Promise<void> {
+  if (action === 'status') return status(store, options.get('robot') ?? robotId);
+  if (action === 'export') return exportPairs(store, options.get('group'), options.get('out'));
+  const group = options.get('group')!;
+  const before = await store.focusVector(group);
+  await store.resetFocusVector(group);
+  console.log(
+    before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`,
+  );
 }
 
 async function status(store: MemoryStore, robotId: string): Promise<void> {

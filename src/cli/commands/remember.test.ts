@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRecording, type RecordingScript } from '../../demo/ScriptedRecording.js';
+import { Assembly } from '../../assembly/Assembly.js';
 import { configSchema } from '../../config/schema.js';
+import { ingestRecording } from '../../ingest/RecordingIngest.js';
 import { silentLogger } from '../../log.js';
-import { openMemorizer } from '../../memorize/openMemorizer.js';
 import type { Memory } from '../../memory/Memory.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
-import { ingestRecording } from '../../pipeline/RecordingIngest.js';
-import type { RosNanos } from '../../time.js';
 import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
 import { remember } from './remember.js';
 
@@ -70,16 +69,22 @@ describe('taskmem remember --again', function () {
     server.failNext({ kind: 'hang' });
     const replies = ['no memory here', '{"description": "A blue wall with an EXIT sign."}'];
     server.onChat = () => replies.shift() ?? '{"description": "unexpected request"}';
-    const store = new SqliteMemoryStore({ path: storePath });
-    let clock: RosNanos = 0n;
-    const { memorizer, fallback } = await openMemorizer(config, { store, now: () => clock, logger: silentLogger, env: {} });
-    const first = await ingestRecording({ path: script.path, config, store, memorizer, fallback, onRead: (t) => (clock = t) });
-    assert.deepEqual(
-      [first.stored, first.failed, first.fallback],
-      [2, 1, 1],
-      'the first ingest left a perception memory and a failed segment',
-    );
-    await store.close();
+    const assembly = await Assembly.open(config, { logger: silentLogger, env: {} });
+    try {
+      const first = await ingestRecording({
+        path: script.path,
+        config,
+        store: assembly.store,
+        openPipeline: (options) => assembly.pipeline({ ...options, focus: null }),
+      });
+      assert.deepEqual(
+        [first.stored, first.failed, first.fallback],
+        [2, 1, 1],
+        'the first ingest left a perception memory and a failed segment',
+      );
+    } finally {
+      await assembly.close();
+    }
   });
   after(async () => {
     await server.stop();

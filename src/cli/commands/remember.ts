@@ -3,18 +3,17 @@
  * memorizer wrote (when no endpoint was configured, or while it was unreachable) and what failed, reading the
  * segments' frames and audio again from the recording they were ingested from.
  */
-import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
+import { Assembly } from '../../assembly/Assembly.js';
+import { McapRecording } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
+import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import { openMemorizer } from '../../memorize/openMemorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
-import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
-import { ingestRecording, progressKey } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'have the policy write again what the perception memorizer wrote, and retry failed segments';
 
@@ -44,105 +43,86 @@ export function run(args: string[]): Promise<number> {
 }
 
 /** The command with its output passed in; `logger` takes the pipeline's messages. Returns the exit code. */
-export async function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: recording } = fromArgs;
-
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store, logger);
-  } catch (error) {
-    io.err(
-      `taskmem remember: cannot open the store ${config.store.backend === 'sqlite' ? expandHome(config.store.path) : ''}: ${(error as Error).message}`,
-    );
-    return 4;
-  }
-  try {
-    if (recording === null) {
-      io.err(await withoutRecording(store, config.robot_id));
-      return 2;
-    }
-    // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
-    let episodeKey: string;
+export function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
+  return runCommand('remember', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config: userConfig, parsed: recording } = fromArgs;
+    // No fallback: a segment the policy cannot write keeps the memory it has.
+    const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
+    const assembly = await Assembly.open(config, { logger });
+    const { store } = assembly;
     try {
+      if (recording === null) {
+        io.err(await withoutRecording(store, config.robot_id));
+        return EXIT.badInput;
+      }
+      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
       const opened = await McapRecording.open(recording);
+      let episodeKey: string;
       try {
         matchSensorTopics(opened, config);
         episodeKey = `${progressKey(opened.identity)}#episode`;
       } finally {
         await opened.close();
       }
-    } catch (error) {
-      if (!(error instanceof RecordingError)) throw error;
-      io.err(`taskmem remember: ${error.message}`);
-      return 2;
-    }
-    const episode = await store.getProgress(episodeKey);
-    if (episode === null) {
-      io.err(
-        `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
-      );
-      return 2;
-    }
-    const reach = await probeEndpoint(config.memorizer.url);
-    if (!reach.reachable) {
-      io.err(`taskmem remember: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); nothing was changed`);
-      return 3;
-    }
+      const episode = await store.getProgress(episodeKey);
+      if (episode === null)
+        throw new UsageError(
+          `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
+        );
+      await assembly.checkEndpoint('nothing was changed');
 
-    const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
-    // No fallback: a segment the policy cannot write keeps the memory it has.
-    const policyConfig: Config = { ...config, memorizer: { ...config.memorizer, fallback: false } };
-    let readTo: RosNanos = 0n;
-    const { memorizer, description } = await openMemorizer(policyConfig, { store, now: () => readTo, logger });
-    const redone = new Set<string>();
-    let replaced = 0;
-    let retried = 0;
-    io.out(
-      `re-memorizing ${recording} (episode ${episode}) with ${description}: perception memories and ${failedBefore.size} failed segment(s)`,
-    );
-    const result = await ingestRecording({
-      path: recording,
-      config: policyConfig,
-      store,
-      memorizer,
-      logger,
-      redo: (stored) => {
-        if (stored.source !== 'perception') return false;
-        redone.add(stored.id);
-        return true;
-      },
-      onRead: (stamp) => {
-        readTo = stamp;
-      },
-      onStored: (memory) => {
-        const was = redone.has(memory.id) ? 'perception memory replaced' : failedBefore.has(memory.id) ? 'failed segment memorized' : 'new';
-        if (redone.has(memory.id)) replaced++;
-        else if (failedBefore.has(memory.id)) retried++;
-        io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
-      },
-    });
-    const kept = redone.size - replaced;
-    io.out(
-      `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
-        `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
-    );
-    if (result.failed > 0) {
-      io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
-      return 1;
+      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
+      const focus = await assembly.taskFocus();
+      const redone = new Set<string>();
+      let replaced = 0;
+      let retried = 0;
+      const result = await ingestRecording({
+        path: recording,
+        config,
+        store,
+        openPipeline: async (options) => {
+          const opened = await assembly.pipeline({
+            ...options,
+            focus,
+            redo: (stored) => {
+              if (stored.source !== 'perception') return false;
+              redone.add(stored.id);
+              return true;
+            },
+          });
+          io.out(
+            `re-memorizing ${recording} (episode ${episode}) with ${opened.memorizer.description}: perception memories and ${failedBefore.size} failed segment(s)`,
+          );
+          return opened;
+        },
+        logger,
+        onStored: (memory) => {
+          const was = redone.has(memory.id)
+            ? 'perception memory replaced'
+            : failedBefore.has(memory.id)
+              ? 'failed segment memorized'
+              : 'new';
+          if (redone.has(memory.id)) replaced++;
+          else if (failedBefore.has(memory.id)) retried++;
+          io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
+        },
+      });
+      const kept = redone.size - replaced;
+      io.out(
+        `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
+          `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
+      );
+      if (result.failed > 0) {
+        io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
+        return EXIT.segmentsFailed;
+      }
+      return EXIT.ok;
+    } finally {
+      await assembly.close();
     }
-    return 0;
-  } catch (error) {
-    if (error instanceof RecordingError) {
-      io.err(`taskmem remember: ${error.message}`);
-      return 2;
-    }
-    io.err(`taskmem remember: ${(error as Error).message}`);
-    return 4;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** What would need the recording: the perception memories and failed segments in the store, by episode. */

@@ -6,11 +6,12 @@ import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
 import type { FocusRecords } from '../memory/FocusRecords.js';
 import type { RosNanos } from '../time.js';
-import type { Memorizer } from './Memorizer.js';
-import { PerceptionMemorizer } from './PerceptionMemorizer.js';
-import { PolicyMemorizer } from './PolicyMemorizer.js';
+import type { Memorizer } from '../memorize/Memorizer.js';
+import { PerceptionMemorizer } from '../memorize/PerceptionMemorizer.js';
+import { PolicyMemorizer } from '../memorize/PolicyMemorizer.js';
 
-export interface OpenedMemorizer {
+/** What writes the memories of a pipeline, as the configuration describes it. */
+export interface MemorizerChain {
   /** What writes memories: the policy (wrapped by task focus at depth ≥ 2), or the perception memorizer. */
   memorizer: Memorizer;
   /** Takes a segment when the policy endpoint is unreachable (memorizer.fallback); null otherwise. */
@@ -24,17 +25,17 @@ export interface OpenedMemorizer {
 }
 
 /**
- * The memorizer the configuration describes, as the node, `taskmem ingest`, the benchmark harness and the demo
- * all use it. No `memorizer.url`: the embedded perception memorizer writes every memory. With a url: the policy,
- * wrapped by the focused memorizer (candidates, pairwise judge, focus vector) when focus.depth ≥ 2 — the wrapper
- * itself falls through to the policy when the live depth is lower — and the perception memorizer as fallback.
+ * The memorizer the configuration describes. No `memorizer.url`: the embedded perception memorizer writes every
+ * memory. With a url: the policy, wrapped by the focused memorizer (candidates, pairwise judge, focus vector)
+ * when focus.depth ≥ 2 — the wrapper itself falls through to the policy when the live depth is lower — and the
+ * perception memorizer as fallback. `now` is the clock memories are written at.
  */
-export async function openMemorizer(
-  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
-  { store, now, logger, env = process.env }: { store: FocusRecords; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
-): Promise<OpenedMemorizer> {
+export async function openMemorizerChain(
+  config: Pick<Config, 'memorizer' | 'segment' | 'focus'>,
+  { store, now, logger, env }: { store: FocusRecords; now: () => RosNanos; logger: Logger; env: NodeJS.ProcessEnv },
+): Promise<MemorizerChain> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
-  const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
+  const perception = needsPerception ? await PerceptionMemorizer.load({ now, logger }) : null;
   if (!config.memorizer.url) {
     return {
       memorizer: perception!,

@@ -3,23 +3,17 @@ import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import type { Logger } from '../log.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
-import { checkTimeZone } from './LocalTime.js';
-import { Answerer } from './Answerer.js';
-import { OpenAIAnswerModel } from './AnswerModel.js';
+import { Answerer } from '../answer/Answerer.js';
+import { OpenAIAnswerModel } from '../answer/AnswerModel.js';
 
-/** The answerer the configuration describes: its own endpoint and model (none when `answerer.url` is empty). */
+/**
+ * The answerer the configuration describes: its own endpoint and model (none when `answerer.url` is empty), and
+ * vector search when an embedding source is open.
+ */
 export function openAnswerer(
   config: Config['answerer'],
-  store: MemoryRecords,
-  embedder: EmbeddingSource | null,
-  logger: Logger,
-  env: NodeJS.ProcessEnv = process.env,
+  { store, embedder, logger, env }: { store: MemoryRecords; embedder: EmbeddingSource | null; logger: Logger; env: NodeJS.ProcessEnv },
 ): Answerer {
-  try {
-    checkTimeZone(config.time_zone);
-  } catch (error) {
-    throw new Error(`parameter answerer.time_zone: ${(error as Error).message}`, { cause: error });
-  }
   const model = config.url
     ? new OpenAIAnswerModel({
         client: new OpenAI({

@@ -2,18 +2,19 @@ import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import type { TaskRecords } from '../memory/TaskRecords.js';
-import { ClassifierGrouper, EmbeddingGrouper, FixedGrouper, type TaskGrouper } from './TaskGrouper.js';
-import { TaskFocus } from './TaskFocus.js';
-import { TaskLog } from './TaskLog.js';
+import { ClassifierGrouper, EmbeddingGrouper, FixedGrouper, type TaskGrouper } from '../focus/TaskGrouper.js';
+import { TaskFocus } from '../focus/TaskFocus.js';
+import { TaskLog } from '../focus/TaskLog.js';
 
 /**
- * The task focus the configuration describes, started (the task log replayed from the store). Grouping of tasks
- * that arrive without a group: `given` puts them in "general"; `classifier` asks the answerer's model (else the
- * memorizer's); `embedding` needs an embedding source (embedding.*).
+ * The task focus the configuration describes, started (the task log of `config.robot_id` replayed from the
+ * store). Grouping of tasks that arrive without a group: `given` puts them in "general"; `classifier` asks the
+ * answerer's model (else the memorizer's); `embedding` compares embeddings (embedding.*). The schema has made
+ * sure that what the grouping needs is configured.
  */
 export async function openTaskFocus(
   config: Pick<Config, 'robot_id' | 'focus' | 'answerer' | 'memorizer'>,
-  { store, embedder, env = process.env }: { store: TaskRecords; embedder: EmbeddingSource | null; env?: NodeJS.ProcessEnv },
+  { store, embedder, env }: { store: TaskRecords; embedder: EmbeddingSource | null; env: NodeJS.ProcessEnv },
 ): Promise<TaskFocus> {
   const focus = new TaskFocus({
     taskLog: new TaskLog({
@@ -39,14 +40,13 @@ function grouperFor(
     case 'given':
       return new FixedGrouper();
     case 'embedding':
-      if (!embedder)
-        throw new Error('parameter focus.grouping = "embedding" needs an embedding source: set embedding.url or embedding.onnx_path');
+      if (!embedder) throw new Error('openTaskFocus: focus.grouping is embedding but no embedding source was opened');
       return new EmbeddingGrouper({ embedder });
     case 'classifier': {
       const [url, model, keyEnv] = config.answerer.url
         ? [config.answerer.url, config.answerer.model, config.answerer.api_key_env]
         : [config.memorizer.url, config.memorizer.model, config.memorizer.api_key_env];
-      if (!url) throw new Error('parameter focus.grouping = "classifier" needs a model: set answerer.url or memorizer.url');
+      if (!url) throw new Error('openTaskFocus: focus.grouping is classifier but neither answerer.url nor memorizer.url is set');
       return new ClassifierGrouper({ client: new OpenAI({ baseURL: url, apiKey: env[keyEnv] || 'none', maxRetries: 1 }), model });
     }
   }
