@@ -9,6 +9,7 @@ import type { RosNanos } from '../time.js';
 import type { Memorizer } from './Memorizer.js';
 import { PerceptionMemorizer } from './PerceptionMemorizer.js';
 import { PolicyMemorizer } from './PolicyMemorizer.js';
+import { loadMemorizeTemplates } from './templatePrompt.js';
 
 export interface OpenedMemorizer {
   /** What writes memories: the policy (wrapped by task focus at depth ≥ 2), or the perception memorizer. */
@@ -31,7 +32,20 @@ export interface OpenedMemorizer {
  */
 export async function openMemorizer(
   config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
-  { store, now, logger, env = process.env }: { store: MemoryStore; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
+  {
+    store,
+    now,
+    logger,
+    env = process.env,
+    onRequest,
+  }: {
+    store: MemoryStore;
+    now: () => RosNanos;
+    logger: Logger;
+    env?: NodeJS.ProcessEnv;
+    /** Sees each policy request as it is built (the benchmark measures its tokens). */
+    onRequest?: Parameters<typeof PolicyMemorizer.fromConfig>[1]['onRequest'];
+  },
 ): Promise<OpenedMemorizer> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
   const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
@@ -44,7 +58,9 @@ export async function openMemorizer(
       description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
     };
   }
-  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
+  const templates = await loadMemorizeTemplates(config.memorizer.prompt_file, config.memorizer.focus_prompt_file);
+  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, templates, ...(onRequest ? { onRequest } : {}) });
+  const prompt = templates ? `, prompt ${config.memorizer.prompt_file}` : '';
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
     return {
@@ -52,7 +68,7 @@ export async function openMemorizer(
       fallback,
       focused: null,
       focusCost: null,
-      description: `policy ${config.memorizer.model} at ${config.memorizer.url}`,
+      description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}`,
     };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
@@ -85,6 +101,6 @@ export async function openMemorizer(
       pairs_kept: focused.stats.pairsKept,
       trainings: focused.stats.trainings,
     }),
-    description: `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
   };
 }

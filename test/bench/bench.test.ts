@@ -36,6 +36,8 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
 
   const args = (out: string, name: string) => [
     'jsonl',
+    '--protocol',
+    'robot',
     '--videos',
     dir,
     '--qa',
@@ -75,7 +77,7 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     assert.equal(byId.get('free')!.correct, true);
     const table = readFileSync(join(out, 'results.md'), 'utf8');
     // 4 of 5 correct, 4 answered: Accuracy 80.0 / Coverage 80.0 / Precision 100.0.
-    assert.match(table, /\| stand-in \| 80\.0 \/ 80\.0 \/ 100\.0 \(5\) \|/);
+    assert.match(table, /\| stand-in \| robot \(retrieval, not the paper's\) \| 80\.0 \/ 80\.0 \/ 100\.0 \(5\) \|/);
     assert.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /<svg[^>]*>[\s\S]*stand-in[\s\S]*<\/svg>/);
   });
 
@@ -94,7 +96,7 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     } finally {
       console.log = original;
     }
-    assert.equal(lines.join('\n').match(/\| stand-in \| 80\.0/g)?.length, 2);
+    assert.equal(lines.join('\n').match(/\| stand-in \| robot \(retrieval, not the paper's\) \| 80\.0/g)?.length, 2);
     assert.equal(await run(['compare', join(dir, 'nothing-here')]), 2);
   });
 
@@ -118,8 +120,26 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     const original = console.error;
     console.error = (text: string) => errors.push(String(text));
     try {
-      assert.equal(await run(['jsonl', '--videos', dir, '--qa', badQa, '--out', join(dir, 'run-b'), '--memorizer.url', server.url]), 4);
-      assert.equal(await run(['jsonl', '--videos', dir, '--qa', join(dir, 'v1.mp4'), '--out', join(dir, 'run-c')]), 2);
+      assert.equal(
+        await run([
+          'jsonl',
+          '--protocol',
+          'robot',
+          '--videos',
+          dir,
+          '--qa',
+          badQa,
+          '--out',
+          join(dir, 'run-b'),
+          '--memorizer.url',
+          server.url,
+        ]),
+        2,
+      );
+      assert.equal(
+        await run(['jsonl', '--protocol', 'robot', '--videos', dir, '--qa', join(dir, 'v1.mp4'), '--out', join(dir, 'run-c')]),
+        2,
+      );
       assert.equal(await run(['imagenet', '--videos', dir]), 2);
     } finally {
       console.error = original;
