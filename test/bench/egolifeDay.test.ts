@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/commands/bench.js';
@@ -116,5 +116,61 @@ describe('taskmem bench egolife: a day recording', function () {
     assert.match(prompt, /DAY1 11:20:52-DAY1 11:21:02\nThe view turns the colour red/);
     assert.match(prompt, /colour yellow/);
     assert.doesNotMatch(prompt, /colour blue/, 'the blue scene was memorized after 11:21:17');
+  });
+
+  it("answers the reference's results file from each question's current and target clips", async () => {
+    const clips = join(dir, 'clips');
+    mkdirSync(clips);
+    const current = 'current_1_DAY2_A1_JAKE_16190000__DAY2_A1_JAKE_16192000';
+    const target = 'target_1_DAY1_A1_JAKE_11150000__DAY1_A1_JAKE_11153000';
+    await makeSceneVideo(join(clips, `${current}.mp4`), ['white', 'green']);
+    await makeSceneVideo(join(clips, `${target}.mp4`), ['red', 'yellow', 'blue']);
+    const qa = writeQa({
+      results: [
+        {
+          ID: 1,
+          qa_raw: {
+            question: 'Which colour did the robot see last?',
+            choice_a: 'red',
+            choice_b: 'yellow',
+            choice_c: 'blue',
+            choice_d: 'white',
+            type: 'EventRecall',
+          },
+          qa: { query_time: { date: 'DAY2', time: '16192000' }, answer: 'C' },
+          current_groups: [{ output: `/somewhere/${current}.mp4` }],
+          target_groups: [{ output: `/somewhere/${target}.mp4` }],
+        },
+      ],
+    });
+    const out = join(dir, 'run-clips');
+    const before = server.chatRequests().length;
+    assert.equal(await run(['egolife', '--protocol', 'paper', '--no-speech', '--videos', clips, '--qa', qa, '--out', out, ...common()]), 0);
+    const [result] = (await readRun(out)).results;
+    assert.deepEqual([result!.predicted, result!.correct, result!.memoriesAvailable, result!.askedAtS], ['C', true, 5, null]);
+    assert.deepEqual(result!.sources, [current, target]);
+    const prompt = server
+      .chatRequests()
+      .slice(before)
+      .map((r) => r.messages[0]!.content)
+      .find((c): c is string => typeof c === 'string' && c.includes('=== CURRENT'))!;
+    assert.match(
+      prompt,
+      /=== CURRENT clip memories ===\nDAY2: from 16:19:00:000 to 16:19:20:000\nDescription:\n\n00:00:00-00:00:10\n[^\n]*white[^\n]*\n\n00:00:10-00:00:20\n[^\n]*green[^\n]*\n\n=== TARGET clip memories ===\nDAY1: from 11:15:00:000 to 11:15:30:000\nDescription:\n\n00:00:00-00:00:10\n[^\n]*red/,
+    );
+    assert.match(prompt, /"cot"/);
+
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (text: string) => errors.push(String(text));
+    try {
+      assert.equal(
+        await run(['egolife', '--protocol', 'robot', '--videos', clips, '--qa', qa, '--out', join(dir, 'run-clips-robot'), ...common()]),
+        2,
+      );
+    } finally {
+      console.error = original;
+    }
+    assert.match(errors.join('\n'), /EgoLife evidence clips are the paper's protocol/);
   });
 });

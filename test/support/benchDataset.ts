@@ -130,11 +130,15 @@ function newSegmentImages(request: ChatRequest): number {
   return user.content.slice(Math.max(0, at)).filter((p) => p.type === 'image_url').length;
 }
 
-/** Answers a prompt of the paper's protocol from its time blocks ("00:00:10-00:00:20" over a description). */
+/**
+ * Answers a prompt of the paper's protocol from its time blocks ("00:00:10-00:00:20" over a description); a
+ * question that asks for an unreadable reply gets one.
+ */
 function paperAnswer(text: string): string {
   const descriptions = [...text.matchAll(/^(?:DAY\d+ )?\d\d:\d\d:\d\d-(?:DAY\d+ )?\d\d:\d\d:\d\d\n(.*)$/gm)].map((m) => m[1]!);
   const question = /Question:\s*\n?(.*)/.exec(text)![1]!;
   const options = [...text.matchAll(/^([A-Z])\. (.*)$/gm)].map((m) => ({ letter: m[1]!, text: m[2]! }));
+  if (/unreadable/.test(question)) return '<think>Hmm.</think>I would rather not say.';
   const description = /first/.test(question) ? descriptions[0] : descriptions.at(-1);
   const colour = description ? Object.keys(SCENE_THINGS).find((c) => description.includes(`colour ${c}`)) : undefined;
   if (options.length > 0) {

@@ -353,8 +353,8 @@ function runInfo(
     config.focus.depth === 0
       ? 'off: one unfocused memory per stream (focus.depth 0)'
       : parsed.protocol === 'paper'
-        ? `one memory per stream and question type, examples by the paper's schedule: none before question ${parsed.focusUpdates[0]} of a type, ` +
-          `then up to ${config.focus.max_examples} sampled from the type's first ${parsed.focusUpdates.join(' / ')} questions; focus.depth ${config.focus.depth}${adapters}`
+        ? `one memory per stream and question type, examples by the paper's schedule: none for the first ${parsed.focusUpdates[0]} questions of a type, ` +
+          `then up to ${config.focus.max_examples} sampled from its first ${parsed.focusUpdates.join(' / ')} questions; focus.depth ${config.focus.depth}${adapters}`
         : `the robot's live task focus: the active group's most recent tasks; focus.depth ${config.focus.depth}${adapters}`;
   return {
     name: parsed.name,
