@@ -2,8 +2,7 @@
  * `taskmem focus status|export|reset`: what task focus has learnt, the preference pairs for training the
  * paper's steer vector on a GPU server, and resetting a group's focus vector.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { exportPairs } from '../../focus/exportPairs.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
@@ -13,14 +12,15 @@ import { commandArgs, consoleOutput } from '../commandArgs.js';
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
 const USAGE = `usage: taskmem focus status [--robot <id>]
-       taskmem focus export [--group <name>] [--out pairs.jsonl]
+       taskmem focus export --out pairs.jsonl [--group <name>]
        taskmem focus reset --group <name>
        (each with [--params-file taskmem.yaml] [--<parameter> <value>]…; the store is store.*)
 
 status   active task group, recent tasks per group, preference pairs and focus-vector versions per group
-export   one JSON object per line: {"group", "examples", "prompt", "chosen", "rejected", "segment_id", "created_at"},
-         the input for DPO training of a white-box steer vector (the paper's Phase Two) on a GPU server;
-         to standard output unless --out is given
+export   training-ready preference pairs for a white-box steer vector (the paper's Phase Two) on a GPU server:
+         one JSON object per line, {"prompt" (chat messages), "images" (paths), "chosen", "rejected" (the whole
+         completions, thinking included), "group", "examples", …}, the images written once into images/ beside
+         the file (docs/focus.md)
 reset    forget a group's focus vector: depth 3 goes back to the judge until it is retrained`;
 
 export async function run(args: string[]): Promise<number> {
@@ -42,6 +42,10 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  if (action === 'export' && !options.has('out')) {
+    console.error('taskmem focus export: where to? (--out pairs.jsonl; the images are written into images/ beside it)');
+    return 2;
+  }
   if (action === 'reset' && !options.has('group')) {
     console.error('taskmem focus reset: which group? (--group <name>)');
     return 2;
@@ -55,8 +59,15 @@ export async function run(args: string[]): Promise<number> {
   }
   try {
     if (action === 'status') await status(store, options.get('robot') ?? config.robot_id);
-    else if (action === 'export') await exportPairs(store, options.get('group'), options.get('out'));
-    else {
+    else if (action === 'export') {
+      const group = options.get('group');
+      const out = options.get('out')!;
+      const count = await exportPairs(store, out, group);
+      console.error(
+        `taskmem focus export: ${count.pairs} pairs${group ? ` of group "${group}"` : ''} written to ${out}, ${count.images} new images beside it` +
+          (count.incomplete > 0 ? `; ${count.incomplete} pairs stored before requests and completions were kept are left out` : ''),
+      );
+    } else {
       const group = options.get('group')!;
       const before = await store.focusVector(group);
       await store.resetFocusVector(group);
@@ -87,27 +98,5 @@ async function status(store: MemoryStore, robotId: string): Promise<void> {
       `${group}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
         (vector ? `focus vector v${vector.version} (${vector.pairs} pairs, trained ${formatStamp(vector.trainedAt)})` : 'no focus vector'),
     );
-  }
-}
-
-async function exportPairs(store: MemoryStore, group: string | undefined, out: string | undefined): Promise<void> {
-  const pairs = await store.preferences(group);
-  const sink = out ? createWriteStream(out) : process.stdout;
-  for (const pair of pairs) {
-    const line = JSON.stringify({
-      group: pair.group,
-      examples: pair.examples,
-      prompt: pair.prompt,
-      chosen: pair.chosen,
-      rejected: pair.rejected,
-      segment_id: pair.segmentId,
-      created_at: pair.createdAt.toString(),
-    });
-    if (!sink.write(line + '\n')) await once(sink, 'drain');
-  }
-  if (out) {
-    (sink as ReturnType<typeof createWriteStream>).end();
-    await once(sink, 'finish');
-    console.error(`taskmem focus export: ${pairs.length} pairs${group ? ` of group "${group}"` : ''} written to ${out}`);
   }
 }
