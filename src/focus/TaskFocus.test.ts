@@ -78,11 +78,13 @@ describe('TaskFocus and TaskLog', () => {
     assert.equal(task.group, 'general');
     await store.close();
     assert.throws(() => parseAdapters(['counting']), /focus\.adapters: entry "counting" is not of the form group=served_model/);
+    assert.throws(() => parseAdapters(['counting=two words']), /not of the form group=served_model/);
     assert.deepEqual(
-      [...parseAdapters([' a = m1 ', 'b=m2'])],
+      [...parseAdapters([' a = m1 ', 'b=m2', 'Counting Problem=taskmem-counting'])],
       [
         ['a', 'm1'],
         ['b', 'm2'],
+        ['Counting Problem', 'taskmem-counting'],
       ],
     );
   });

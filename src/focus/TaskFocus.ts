@@ -72,11 +72,12 @@ export class TaskFocus {
   }
 }
 
-/** Parses focus.adapters (`group=served_model` entries); a malformed entry is a configuration error. */
+/** Parses focus.adapters (`group=served_model` entries, the group may hold spaces); a malformed entry is a configuration error. */
 export function parseAdapters(entries: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of entries) {
-    const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(entry);
+    // Group names may hold spaces (Video-MME's question types do); served model names may not.
+    const match = /^\s*([^=]*[^=\s])\s*=\s*(\S+)\s*$/.exec(entry);
     if (!match) throw new Error(`parameter focus.adapters: entry ${JSON.stringify(entry)} is not of the form group=served_model`);
     map.set(match[1]!, match[2]!);
   }
