@@ -35,6 +35,29 @@ const SPECS: Record<PaperPromptName, { slots: readonly string[]; required: reado
   'memorize-focus': { slots: FOCUS_TEMPLATE_SLOTS, required: ['examples'] },
 };
 
+/** The end of the EgoLife prompts: the question, its options, and the reply as JSON, as the reference asks for it. */
+const CHOICE_AS_JSON = `
+
+Question: {question}
+
+Options:
+{options}
+
+Reply with JSON only, without code fences or any other text, in this form:
+{"cot": "your reasoning", "answer": "one of {letters} or {abstain}"}`;
+
+/** The end of the free-form prompts: the memory, the question, and the abstention the reference reads. */
+const OPEN_ANSWER = `
+
+Video description:
+{memory}
+
+Question:
+{question}
+
+If the descriptions are not enough to answer the question, reply exactly 'Insufficient Information'.
+Answer:`;
+
 const BUILT_IN: Record<Exclude<PaperPromptName, 'memorize' | 'memorize-focus'>, string> = {
   'answer-videomme': `Below is what was memorized of a video while it played: one description per stretch of time, each under its start and end time. Answer the multiple-choice question from these descriptions. Give your reasoning first, then the letter of the option you choose: one of {letters}. Only if the descriptions do not contain the answer, choose {abstain}.
 
@@ -53,50 +76,16 @@ Answer: [one of {letters} or {abstain}]`,
   'answer-egolife': `Below is what was memorized of clips of a first-person recording: the CURRENT clip, in which the question is asked, and the TARGET clips, where the evidence the question needs usually lies. Each clip is labelled with its day and time, and its descriptions with their start and end time within the clip. Choose the option that answers the question, from these descriptions: one of {letters}. Only if the descriptions do not contain the answer, choose {abstain}.
 
 Description:
-{memory}
-
-Question: {question}
-
-Options:
-{options}
-
-Reply with JSON only, without code fences or any other text, in this form:
-{"cot": "your reasoning", "answer": "one of {letters} or {abstain}"}`,
+{memory}${CHOICE_AS_JSON}`,
 
   'answer-egolife-stream': `Below is what was memorized of a first-person recording up to the moment the question is asked, {time}: one description per stretch of time, each under its day and time. Choose the option that answers the question, from these descriptions: one of {letters}. Only if the descriptions do not contain the answer, choose {abstain}.
 
 Description:
-{memory}
+{memory}${CHOICE_AS_JSON}`,
 
-Question: {question}
+  'answer-egotempo': `Below is what was memorized of a video recorded by the person wearing the camera: one description per stretch of time, each under its start and end time. Answer the question from these descriptions. Answer it in any case; do not ask for more context. Every action the question mentions, and every "I" or "my", refers to the person recording the video.${OPEN_ANSWER}`,
 
-Options:
-{options}
-
-Reply with JSON only, without code fences or any other text, in this form:
-{"cot": "your reasoning", "answer": "one of {letters} or {abstain}"}`,
-
-  'answer-egotempo': `Below is what was memorized of a video recorded by the person wearing the camera: one description per stretch of time, each under its start and end time. Answer the question from these descriptions. Answer it in any case; do not ask for more context. Every action the question mentions, and every "I" or "my", refers to the person recording the video.
-
-Video description:
-{memory}
-
-Question:
-{question}
-
-If the descriptions are not enough to answer the question, reply exactly 'Insufficient Information'.
-Answer:`,
-
-  'answer-open': `Below is what was memorized of a video while it played: one description per stretch of time, each under its start and end time. Answer the question from these descriptions. Answer it in any case; do not ask for more context.
-
-Video description:
-{memory}
-
-Question:
-{question}
-
-If the descriptions are not enough to answer the question, reply exactly 'Insufficient Information'.
-Answer:`,
+  'answer-open': `Below is what was memorized of a video while it played: one description per stretch of time, each under its start and end time. Answer the question from these descriptions. Answer it in any case; do not ask for more context.${OPEN_ANSWER}`,
 
   judge: `You check answers to questions about videos. Compare the predicted answer with the ground-truth answer and decide whether the prediction is correct. Judge by meaning: a prediction that states the same fact in other words is correct; one that states a different fact is incorrect; an uncertain prediction, such as one saying the question cannot be answered from the video, is incorrect unless the ground-truth answer says the same.
 

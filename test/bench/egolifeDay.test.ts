@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run } from '../../src/cli/commands/bench.js';
 import { readRun } from '../../src/bench/results.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { makeSceneVideo, sceneModel } from '../support/benchDataset.js';
+import { makeSceneVideo, sceneModel, standInFlags, withErrors } from '../support/benchDataset.js';
 
 describe('taskmem bench egolife: a day recording', function () {
   this.timeout(120_000);
@@ -24,16 +24,7 @@ describe('taskmem bench egolife: a day recording', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const common = () => [
-    '--memorizer.url',
-    server.url,
-    '--memorizer.fallback',
-    'false',
-    '--answerer.url',
-    server.url,
-    '--answerer.model',
-    'answerer',
-  ];
+  const common = () => standInFlags(server.url);
 
   function writeQa(items: unknown): string {
     const qa = join(dir, `qa-${Math.random().toString(36).slice(2)}.json`);
@@ -160,17 +151,10 @@ describe('taskmem bench egolife: a day recording', function () {
     );
     assert.match(prompt, /"cot"/);
 
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (text: string) => errors.push(String(text));
-    try {
-      assert.equal(
-        await run(['egolife', '--protocol', 'robot', '--videos', clips, '--qa', qa, '--out', join(dir, 'run-clips-robot'), ...common()]),
-        2,
-      );
-    } finally {
-      console.error = original;
-    }
-    assert.match(errors.join('\n'), /EgoLife evidence clips are the paper's protocol/);
+    const { value, errors } = await withErrors(() =>
+      run(['egolife', '--protocol', 'robot', '--videos', clips, '--qa', qa, '--out', join(dir, 'run-clips-robot'), ...common()]),
+    );
+    assert.equal(value, 2);
+    assert.match(errors, /EgoLife evidence clips are the paper's protocol/);
   });
 });

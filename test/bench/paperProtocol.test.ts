@@ -7,7 +7,7 @@ import { run } from '../../src/cli/commands/bench.js';
 import { silentLogger } from '../../src/log.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { StandInModelServer, type ChatRequest } from '../support/StandInModelServer.js';
-import { makeSceneVideo, sceneModel } from '../support/benchDataset.js';
+import { makeSceneVideo, sceneModel, standInFlags, withErrors } from '../support/benchDataset.js';
 
 /** The text of a request's first message: the paper's answer and judge requests are one user message. */
 const firstText = (r: ChatRequest) => (typeof r.messages[0]!.content === 'string' ? r.messages[0]!.content : '');
@@ -46,29 +46,10 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const endpoints = () => [
-    '--memorizer.url',
-    server.url,
-    '--memorizer.fallback',
-    'false',
-    '--answerer.url',
-    server.url,
-    '--answerer.model',
-    'answerer',
-  ];
-  const quietly = async <T>(fn: () => Promise<T>): Promise<{ value: T; errors: string }> => {
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (text: string) => errors.push(String(text));
-    try {
-      return { value: await fn(), errors: errors.join('\n') };
-    } finally {
-      console.error = original;
-    }
-  };
+  const endpoints = () => standInFlags(server.url);
 
   it('refuses to run without a transcriber unless told --no-speech', async () => {
-    const { value, errors } = await quietly(() =>
+    const { value, errors } = await withErrors(() =>
       run(['videomme', '--protocol', 'paper', '--videos', dir, '--qa', videomme, '--out', join(dir, 'refused'), ...endpoints()]),
     );
     assert.equal(value, 2);
@@ -181,7 +162,7 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     const morning = (await readRun(out)).results.find((r) => r.question.includes('morning'))!;
     assert.equal(morning.abstained, true, 'the robot reads "in the morning" as 06:00–12:00 of the stream date, before the video');
     assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /\| robot \| robot \(retrieval, not the paper's\) \|/);
-    const { value, errors } = await quietly(() =>
+    const { value, errors } = await withErrors(() =>
       run(['videomme', '--protocol', 'paper', '--no-speech', '--videos', dir, '--qa', videomme, '--out', out, ...endpoints()]),
     );
     assert.equal(value, 2, 'a run folder is not resumed under another protocol');
@@ -235,5 +216,56 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     const judged = requests.filter((r) => firstText(r).includes('Ground-truth answer:'));
     assert.equal(judged.length, 2);
     assert.ok(judged.every((r) => r.max_tokens === 16384));
+  });
+
+  it('counts failed segments and fallback memories in results.md', async () => {
+    const single = join(dir, 'single.jsonl');
+    writeFileSync(
+      single,
+      JSON.stringify({
+        id: 'q',
+        video: 'v2',
+        type: 'colour',
+        question: 'Which colour did the robot see last?',
+        options: ['green', 'white'],
+        answer: 'B',
+        at: null,
+      }) + '\n',
+    );
+    // A paper run of that question against this memorizer endpoint, with the policy asked once per segment.
+    const runWith = (out: string, memorizer: string, fallback: boolean) =>
+      run([
+        ...['jsonl', '--protocol', 'paper', '--no-speech', '--videos', dir, '--qa', single, '--out', out],
+        ...['--memorizer.url', memorizer, '--memorizer.retries', '0', '--memorizer.fallback', String(fallback)],
+        ...['--answerer.url', server.url, '--answerer.model', 'answerer', '--focus.depth', '0'],
+      ]);
+
+    // A policy whose every reply breaks the output contract: both segments fail; the answerer sees no memory.
+    const broken = await new StandInModelServer().start();
+    broken.onChat = () => 'I cannot help with that.';
+    try {
+      const out = join(dir, 'failing');
+      const code = await runWith(out, broken.url, false);
+      assert.equal(code, 0);
+      const md = readFileSync(join(out, 'results.md'), 'utf8');
+      assert.match(md, /segments 2, memories 0, fallback memories \(perception, policy unreachable\) 0, failed segments 2/);
+      assert.deepEqual(
+        (await readRun(out)).results.map((r) => [r.abstained, r.memoriesAvailable]),
+        [[true, 0]],
+      );
+    } finally {
+      await broken.stop();
+    }
+
+    // A policy endpoint nobody answers at, with the fallback on: the perception memorizer writes both segments.
+    const gone = await new StandInModelServer().start();
+    const nobody = gone.url;
+    await gone.stop();
+    const out = join(dir, 'fallback');
+    const code = await runWith(out, nobody, true);
+    assert.equal(code, 0);
+    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    assert.match(md, /segments 2, memories 2, fallback memories \(perception, policy unreachable\) 2, failed segments 0/);
+    assert.match(md, /memorizer requests: 2;/, 'the policy requests were built, and went unanswered');
   });
 });

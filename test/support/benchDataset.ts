@@ -57,6 +57,23 @@ export interface SceneQuestion {
   at: number | null;
 }
 
+/** The flags that point a bench run's memorizer (its fallback off) and answerer at one stand-in server. */
+export function standInFlags(url: string): string[] {
+  return ['--memorizer.url', url, '--memorizer.fallback', 'false', '--answerer.url', url, '--answerer.model', 'answerer'];
+}
+
+/** Runs `fn` with console.error captured: its value and what it printed there. */
+export async function withErrors<T>(fn: () => Promise<T>): Promise<{ value: T; errors: string }> {
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (text: string) => errors.push(String(text));
+  try {
+    return { value: await fn(), errors: errors.join('\n') };
+  } finally {
+    console.error = original;
+  }
+}
+
 export async function writeQuestions(dir: string, questions: SceneQuestion[]): Promise<string> {
   const path = join(dir, 'questions.jsonl');
   await writeFile(path, questions.map((q) => JSON.stringify(q)).join('\n') + '\n');

@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { openAnswerer } from '../../answer/openAnswerer.js';
 import { parseDayStarts, planBench, type BenchPlan, type EgoLifeMode } from '../../bench/BenchPlan.js';
-import { BenchRunner, type BenchProgress, type GradedQuestion } from '../../bench/BenchRunner.js';
+import { BenchRunner, type BenchProgress, type BenchRunnerOptions } from '../../bench/BenchRunner.js';
 import { loadQuestions, type BenchQuestion, type DatasetFormat } from '../../bench/datasets.js';
 import { PAPER_UPDATES } from '../../bench/exampleSchedule.js';
 import { PaperAnswerer } from '../../bench/PaperAnswerer.js';
@@ -183,7 +183,7 @@ export async function run(args: string[]): Promise<number> {
         ? await openTaskFocus({ ...config, robot_id: 'bench' }, { store, embedder })
         : null;
     const adapters = parseAdapters(config.focus.adapters);
-    let answer: (planned: Parameters<PaperAnswerer['answer']>[0], moment: { askedAt: bigint }) => Promise<GradedQuestion>;
+    let answer: BenchRunnerOptions['answer'];
     if (parsed.protocol === 'paper') {
       const paper = new PaperAnswerer({
         store,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { colourJpeg } from '../../../test/support/memorizeFixtures.js';
-import { makeSceneVideo, sceneModel, writeQuestions } from '../../../test/support/benchDataset.js';
+import { makeSceneVideo, sceneModel, standInFlags, withErrors, writeQuestions } from '../../../test/support/benchDataset.js';
 import { StandInModelServer, type ChatRequest } from '../../../test/support/StandInModelServer.js';
 import { storedRequest } from '../../focus/storedRequest.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
@@ -95,15 +95,9 @@ describe('taskmem focus', () => {
 
   it('exports training-ready pairs: chat prompt with its images as files, whole completions, examples', async () => {
     const out = join(dir, 'train', 'pairs.jsonl');
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (text: string) => errors.push(String(text));
-    try {
-      assert.equal(await run(['export', '--group', 'counting', '--out', out, '--store.path', path]), 0);
-    } finally {
-      console.error = original;
-    }
-    assert.match(errors.join('\n'), /2 pairs of group "counting" written to .*pairs\.jsonl, 2 new images beside it; 1 pairs stored before/);
+    const { value, errors } = await withErrors(() => run(['export', '--group', 'counting', '--out', out, '--store.path', path]));
+    assert.equal(value, 0);
+    assert.match(errors, /2 pairs of group "counting" written to .*pairs\.jsonl, 2 new images beside it; 1 pairs stored before/);
     const lines = readLines(out);
     assert.equal(lines.length, 2);
     const [first] = lines;
@@ -170,14 +164,7 @@ describe('taskmem focus', () => {
         qa,
         '--out',
         out,
-        '--memorizer.url',
-        server.url,
-        '--memorizer.fallback',
-        'false',
-        '--answerer.url',
-        server.url,
-        '--answerer.model',
-        'answerer',
+        ...standInFlags(server.url),
         '--focus.depth',
         '2',
         '--focus.candidates',
