@@ -177,6 +177,7 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
         'object recall': [
           { videoID: 'v2', question: 'What colour did I see last?', answer: 'white' },
           { videoID: 'v2', question: 'What colour did I see first?', answer: 'red' },
+          { videoID: 'v2', question: 'What colour did I see last, undecidable as it is?', answer: 'white' },
         ],
       }),
     );
@@ -206,15 +207,21 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
       [
         ['What colour did I see last?', true, false],
         ['What colour did I see first?', false, false],
+        ['What colour did I see last, undecidable as it is?', false, false],
       ],
     );
+    assert.deepEqual(
+      results.map((r) => r.judgeError),
+      [false, false, true],
+    );
+    assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /unparsable replies \(scored wrong\) 0, judge errors \(scored wrong\) 1/);
     const requests = server.chatRequests().slice(before);
     const answer = firstText(requests.find((r) => firstText(r).includes('What colour did I see last?'))!);
     assert.match(answer, /Answer it in any case/);
     assert.match(answer, /refers to the person recording the video/);
     assert.match(answer, /'Insufficient Information'/);
     const judged = requests.filter((r) => firstText(r).includes('Ground-truth answer:'));
-    assert.equal(judged.length, 2);
+    assert.equal(judged.length, 2 + 3, 'the undecidable one asked three times');
     assert.ok(judged.every((r) => r.max_tokens === 16384));
   });
 

@@ -97,7 +97,8 @@ async function colourOf(dataUrl: string): Promise<string> {
  * A stand-in model that really looks at what it is given, so a benchmark test can only pass when frames,
  * memories and times flow correctly: as policy it names the colour of the segment's middle keyframe; as the
  * robot's answerer it reads the quoted memories, as the paper's answerer the time blocks, and picks the colour of
- * the first or last one; as judge it checks the reference appears in the prediction.
+ * the first or last one; as judge it checks the reference appears in the prediction (and gives no grade for a
+ * question that calls itself undecidable).
  */
 export async function sceneModel(request: ChatRequest): Promise<string> {
   const user = request.messages.filter((m) => m.role === 'user').at(-1)!;
@@ -132,6 +133,7 @@ export async function sceneModel(request: ChatRequest): Promise<string> {
     );
   }
   const graded = /Ground-truth answer: (.*)\nPredicted answer: (.*)/.exec(text);
+  if (graded && /undecidable/.test(text)) return '<think>I cannot decide.</think>';
   if (graded) {
     const correct = graded[2]!.toLowerCase().includes(graded[1]!.toLowerCase());
     return `<think>Comparing.</think>{'pred': '${correct ? 'correct' : 'incorrect'}', 'score': ${correct ? 5 : 0}, 'reason': 'stand-in'}`;

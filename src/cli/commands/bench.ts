@@ -386,7 +386,9 @@ function differences(previous: RunInfo, next: RunInfo): string[] {
   const keys = ['protocol', 'dataset', 'egolife', 'samples', 'focus', 'memorizerInput', 'speech'] as const;
   const changed: string[] = keys.filter((k) => JSON.stringify(previous[k]) !== JSON.stringify(next[k]));
   if (JSON.stringify(previous.prompts) !== JSON.stringify(next.prompts)) changed.push('prompts');
-  if (JSON.stringify(previous.models) !== JSON.stringify(next.models)) changed.push('models');
+  // A model moved to another endpoint is the same model.
+  const names = (models: Record<string, string>) => JSON.stringify(Object.entries(models).map(([role, m]) => [role, m.split(' at ')[0]]));
+  if (names(previous.models) !== names(next.models)) changed.push('models');
   return changed;
 }
 
