@@ -240,21 +240,27 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
       }) + '\n',
     );
     // A paper run of that question against this memorizer endpoint, with the policy asked once per segment.
-    const runWith = (out: string, memorizer: string, fallback: boolean) =>
+    const runWith = (out: string, memorizer: string, fallback: boolean, ...more: string[]) =>
       run([
-        ...['jsonl', '--protocol', 'paper', '--no-speech', '--videos', dir, '--qa', single, '--out', out],
+        ...['jsonl', '--protocol', 'paper', '--no-speech', '--videos', dir, '--qa', single, '--out', out, ...more],
         ...['--memorizer.url', memorizer, '--memorizer.retries', '0', '--memorizer.fallback', String(fallback)],
         ...['--answerer.url', server.url, '--answerer.model', 'answerer', '--focus.depth', '0'],
       ]);
 
-    // A policy whose every reply breaks the output contract: both segments fail; the answerer sees no memory.
+    // A policy whose every reply breaks the output contract: both segments fail; the answerer sees no memory. Its
+    // prompt comes from a file.
+    const prompts = join(dir, 'memorize-prompts');
+    mkdirSync(prompts);
+    writeFileSync(join(prompts, 'memorize.txt'), 'THE FILE PROMPT. Look:\n{frames}\nBefore: {preceding}{focus}');
     const broken = await new StandInModelServer().start();
     broken.onChat = () => 'I cannot help with that.';
     try {
       const out = join(dir, 'failing');
-      const code = await runWith(out, broken.url, false);
+      const code = await runWith(out, broken.url, false, '--prompts', prompts);
       assert.equal(code, 0);
+      assert.ok(broken.chatRequests().every((r) => r.messages.length === 1 && JSON.stringify(r).includes('THE FILE PROMPT. Look:')));
       const md = readFileSync(join(out, 'results.md'), 'utf8');
+      assert.match(md, /memorize file:[0-9a-f]{12} \(.*memorize\.txt\)/);
       assert.match(md, /segments 2, memories 0, fallback memories \(perception, policy unreachable\) 0, failed segments 2/);
       assert.deepEqual(
         (await readRun(out)).results.map((r) => [r.abstained, r.memoriesAvailable]),

@@ -33,6 +33,7 @@ import { parseAdapters } from '../../focus/TaskFocus.js';
 import { consoleLogger } from '../../log.js';
 import { openMemorizer } from '../../memorize/openMemorizer.js';
 import { MEMORIZE_TEMPLATE } from '../../memorize/prompts.js';
+import { loadMemorizeTemplates, templateId } from '../../memorize/templatePrompt.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
 import { MemoryPipeline } from '../../pipeline/MemoryPipeline.js';
 import { windowFramesPerSegment } from '../../pipeline/WindowFrames.js';
@@ -115,6 +116,7 @@ export async function run(args: string[]): Promise<number> {
   let prompts: PaperPrompts;
   let plan: BenchPlan;
   let egolife: EgoLifeMode | null = null;
+  let memorizePrompt: string;
   try {
     questions = await loadQuestions(parsed.qa, parsed.format);
     prompts = await PaperPrompts.load(parsed.prompts);
@@ -127,6 +129,10 @@ export async function run(args: string[]): Promise<number> {
       },
     };
     windowFramesPerSegment(config.segment);
+    const templates = await loadMemorizeTemplates(config.memorizer.prompt_file, config.memorizer.focus_prompt_file);
+    memorizePrompt = templates
+      ? `${templateId(templates)} (${[config.memorizer.prompt_file, config.memorizer.focus_prompt_file].filter(Boolean).join(' + ')})`
+      : `${MEMORIZE_TEMPLATE} (built-in)`;
     if (parsed.format === 'egolife') egolife = parsed.egolife ?? (questions.every((q) => q.clips) ? 'clips' : 'stream');
     problemsOf(parsed, config, questions, egolife);
     plan = await planBench({
@@ -146,7 +152,7 @@ export async function run(args: string[]): Promise<number> {
   await mkdir(parsed.out, { recursive: true });
   const samples = parsed.samples ?? (parsed.protocol === 'paper' && parsed.format === 'egolife' ? 3 : 1);
   const freeForm = questions.some((q) => q.options.length === 0);
-  const info = runInfo(parsed, config, prompts, questions, egolife, samples, freeForm);
+  const info = runInfo(parsed, config, prompts, questions, egolife, samples, freeForm, memorizePrompt);
   const previous = (await readRun(parsed.out)).runInfo.at(-1);
   const mismatch = previous ? differences(previous, info) : [];
   if (mismatch.length > 0) {
@@ -328,6 +334,7 @@ function runInfo(
   egolife: EgoLifeMode | null,
   samples: number,
   freeForm: boolean,
+  memorize: string,
 ): RunInfo {
   const names = new Set<PaperPromptName>();
   if (parsed.protocol === 'paper') {
@@ -339,9 +346,6 @@ function runInfo(
     }
   }
   if (freeForm) names.add('judge');
-  const memorize = config.memorizer.prompt_file
-    ? Object.values(prompts.describe(['memorize', 'memorize-focus'])).join(' + ') || config.memorizer.prompt_file
-    : `${MEMORIZE_TEMPLATE} (built-in)`;
   const perSegment = windowFramesPerSegment(config.segment);
   const { segment } = config;
   const window =
