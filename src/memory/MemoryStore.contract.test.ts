@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
-import type { MemoryStore } from './MemoryStore.js';
+import type { MemoryStore, PreferencePair } from './MemoryStore.js';
 
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
@@ -274,22 +274,48 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         ['t9'],
       );
 
-      const pair = {
+      const pair: PreferencePair = {
         id: 'p1',
         segmentId: 's1',
         group: 'a',
         prompt: 'p',
+        request: {
+          messages: [
+            { role: 'system', content: [{ type: 'text', text: 'rules' }] },
+            {
+              role: 'user',
+              content: [
+                { type: 'image', sha256: 'aa' },
+                { type: 'text', text: 'new segment' },
+                { type: 'image', sha256: 'bb' },
+              ],
+            },
+          ],
+        },
         chosen: 'c',
         rejected: 'r',
+        chosenCompletion: '<think>why c</think>{"description": "c"}',
+        rejectedCompletion: '{"description": "r"}',
         examples: ['q0'],
         chosenEmbedding: new Float32Array([0.5, -1]),
         rejectedEmbedding: null,
         createdAt: T0,
       };
-      await store.putPreference(pair);
-      await store.putPreference({ ...pair, id: 'p2', group: 'b', chosenEmbedding: null });
+      const images = new Map([
+        ['aa', new Uint8Array([0xff, 0xd8, 1])],
+        ['bb', new Uint8Array([0xff, 0xd8, 2])],
+      ]);
+      await store.putPreference(pair, images);
+      // A second pair showing one of the same images keeps it once; a pair from before requests were kept has none.
+      await store.putPreference(
+        { ...pair, id: 'p2', group: 'b', chosenEmbedding: null, request: null, chosenCompletion: null, rejectedCompletion: null },
+        new Map([['aa', new Uint8Array([0xff, 0xd8, 1])]]),
+      );
       assert.deepEqual(await store.preferences('a'), [pair]);
       assert.equal((await store.preferences()).length, 2);
+      assert.deepEqual((await store.preferences('b'))[0]!.request, null);
+      assert.deepEqual(await store.preferenceImage('bb'), images.get('bb'));
+      assert.equal(await store.preferenceImage('cc'), null);
 
       assert.equal(await store.focusVector('a'), null);
       const v1 = await store.putFocusVector({ group: 'a', vector: new Float32Array([1, 2]), pairs: 10, trainedAt: T0 });

@@ -72,6 +72,14 @@ export interface TaskQuery {
   until?: RosNanos;
 }
 
+/** One part of a stored memorizer request: text, or an image kept once by its SHA-256 (`preferenceImage`). */
+export type StoredPart = { type: 'text'; text: string } | { type: 'image'; sha256: string };
+
+/** The memorizer request a preference pair was sampled from, as sent. */
+export interface StoredRequest {
+  messages: { role: 'system' | 'user' | 'assistant'; content: StoredPart[] }[];
+}
+
 /** A preference between two candidate memories of one segment, by the paper's recipe. */
 export interface PreferencePair {
   id: string;
@@ -79,8 +87,14 @@ export interface PreferencePair {
   group: string;
   /** The memorizer prompt input (messages without images, images by reference). */
   prompt: string;
+  /** The request as sent, for training; null for pairs stored before requests were kept. */
+  request: StoredRequest | null;
+  /** The chosen and rejected descriptions. */
   chosen: string;
   rejected: string;
+  /** The whole completions, thinking included; null for pairs stored before completions were kept. */
+  chosenCompletion: string | null;
+  rejectedCompletion: string | null;
   examples: string[];
   chosenEmbedding: Float32Array | null;
   rejectedEmbedding: Float32Array | null;
@@ -128,8 +142,11 @@ export interface MemoryStore {
   recordAnswer(taskId: string, answer: TaskAnswer): Promise<void>;
   /** Logged tasks, oldest first, each with its recorded answer or null. */
   answeredTasks(query?: TaskQuery): Promise<AnsweredTask[]>;
-  putPreference(pair: PreferencePair): Promise<void>;
+  /** Stores a pair (once per id) with the JPEG images its request names, by SHA-256. */
+  putPreference(pair: PreferencePair, images?: ReadonlyMap<string, Uint8Array>): Promise<void>;
   preferences(group?: string): Promise<PreferencePair[]>;
+  /** An image of a stored request; null when none has that hash. */
+  preferenceImage(sha256: string): Promise<Uint8Array | null>;
   putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord>;
   focusVector(group: string): Promise<FocusVectorRecord | null>;
   resetFocusVector(group: string): Promise<void>;

@@ -7,6 +7,7 @@ import type {
   ForgetQuery,
   MemoryStore,
   PreferencePair,
+  StoredRequest,
   RecallQuery,
   ScoredMemory,
   Task,
@@ -332,23 +333,40 @@ export class PostgresMemoryStore implements MemoryStore {
     }));
   }
 
-  async putPreference(p: PreferencePair): Promise<void> {
-    await this.#pool.query(
-      `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-      [
-        p.id,
-        p.segmentId,
-        p.group,
-        p.prompt,
-        p.chosen,
-        p.rejected,
-        JSON.stringify(p.examples),
-        p.chosenEmbedding && embeddingToBytes(p.chosenEmbedding),
-        p.rejectedEmbedding && embeddingToBytes(p.rejectedEmbedding),
-        p.createdAt,
-      ],
-    );
+  async putPreference(p: PreferencePair, images: ReadonlyMap<string, Uint8Array> = new Map()): Promise<void> {
+    await this.#transaction(async (client) => {
+      for (const [sha256, jpeg] of images) {
+        await client.query('INSERT INTO preference_images (sha256, jpeg) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING', [
+          sha256,
+          Buffer.from(jpeg),
+        ]);
+      }
+      await client.query(
+        `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns,
+           request, chosen_completion, rejected_completion)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
+        [
+          p.id,
+          p.segmentId,
+          p.group,
+          p.prompt,
+          p.chosen,
+          p.rejected,
+          JSON.stringify(p.examples),
+          p.chosenEmbedding && embeddingToBytes(p.chosenEmbedding),
+          p.rejectedEmbedding && embeddingToBytes(p.rejectedEmbedding),
+          p.createdAt,
+          p.request && JSON.stringify(p.request),
+          p.chosenCompletion,
+          p.rejectedCompletion,
+        ],
+      );
+    });
+  }
+
+  async preferenceImage(sha256: string): Promise<Uint8Array | null> {
+    const { rows } = await this.#pool.query('SELECT jpeg FROM preference_images WHERE sha256 = $1', [sha256]);
+    return rows[0] ? new Uint8Array(rows[0].jpeg as Buffer) : null;
   }
 
   async preferences(group?: string): Promise<PreferencePair[]> {
@@ -360,8 +378,11 @@ export class PostgresMemoryStore implements MemoryStore {
       segmentId: r.segment_id,
       group: r.task_group,
       prompt: r.prompt,
+      request: r.request ? (JSON.parse(r.request) as StoredRequest) : null,
       chosen: r.chosen,
       rejected: r.rejected,
+      chosenCompletion: r.chosen_completion ?? null,
+      rejectedCompletion: r.rejected_completion ?? null,
       examples: JSON.parse(r.examples) as string[],
       chosenEmbedding: r.chosen_embedding ? embeddingFromBytes(r.chosen_embedding) : null,
       rejectedEmbedding: r.rejected_embedding ? embeddingFromBytes(r.rejected_embedding) : null,

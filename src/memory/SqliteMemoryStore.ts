@@ -10,6 +10,7 @@ import type {
   ForgetQuery,
   MemoryStore,
   PreferencePair,
+  StoredRequest,
   RecallQuery,
   ScoredMemory,
   Task,
@@ -354,20 +355,31 @@ export class SqliteMemoryStore implements MemoryStore {
     }));
   }
 
-  async putPreference(pair: PreferencePair): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding,
-          rejected_embedding, created_ns)
-        VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt)
-        ON CONFLICT(id) DO NOTHING`,
-      )
-      .run({
-        ...pair,
-        examples: JSON.stringify(pair.examples),
-        chosenEmbedding: pair.chosenEmbedding && embeddingToBytes(pair.chosenEmbedding),
-        rejectedEmbedding: pair.rejectedEmbedding && embeddingToBytes(pair.rejectedEmbedding),
-      });
+  async putPreference(pair: PreferencePair, images: ReadonlyMap<string, Uint8Array> = new Map()): Promise<void> {
+    this.#db.transaction(() => {
+      const image = this.#db.prepare('INSERT INTO preference_images (sha256, jpeg) VALUES (?, ?) ON CONFLICT(sha256) DO NOTHING');
+      for (const [sha256, jpeg] of images) image.run(sha256, jpeg);
+      this.#db
+        .prepare(
+          `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding,
+            rejected_embedding, created_ns, request, chosen_completion, rejected_completion)
+          VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt,
+            @request, @chosenCompletion, @rejectedCompletion)
+          ON CONFLICT(id) DO NOTHING`,
+        )
+        .run({
+          ...pair,
+          examples: JSON.stringify(pair.examples),
+          chosenEmbedding: pair.chosenEmbedding && embeddingToBytes(pair.chosenEmbedding),
+          rejectedEmbedding: pair.rejectedEmbedding && embeddingToBytes(pair.rejectedEmbedding),
+          request: pair.request && JSON.stringify(pair.request),
+        });
+    })();
+  }
+
+  async preferenceImage(sha256: string): Promise<Uint8Array | null> {
+    const jpeg = this.#sql('SELECT jpeg FROM preference_images WHERE sha256 = ?').pluck().get(sha256) as Buffer | undefined;
+    return jpeg ? new Uint8Array(jpeg) : null;
   }
 
   async preferences(group?: string): Promise<PreferencePair[]> {
@@ -379,8 +391,11 @@ export class SqliteMemoryStore implements MemoryStore {
       segmentId: r.segment_id as string,
       group: r.task_group as string,
       prompt: r.prompt as string,
+      request: r.request ? (JSON.parse(r.request as string) as StoredRequest) : null,
       chosen: r.chosen as string,
       rejected: r.rejected as string,
+      chosenCompletion: (r.chosen_completion as string | null) ?? null,
+      rejectedCompletion: (r.rejected_completion as string | null) ?? null,
       examples: JSON.parse(r.examples as string) as string[],
       chosenEmbedding: r.chosen_embedding ? embeddingFromBytes(r.chosen_embedding as Buffer) : null,
       rejectedEmbedding: r.rejected_embedding ? embeddingFromBytes(r.rejected_embedding as Buffer) : null,

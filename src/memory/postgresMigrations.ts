@@ -114,5 +114,11 @@ export function postgresMigrations(pgvector: boolean): string[] {
     -- [since, until) starts after since - longest span (see recallFilter).
     CREATE INDEX memories_span ON memories ((end_ns - start_ns));
     `,
+    `
+    ALTER TABLE preferences ADD COLUMN request TEXT;
+    ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+    ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+    CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BYTEA NOT NULL);
+    `,
   ];
 }

@@ -125,4 +125,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- [since, until) starts in [since - longest span, until). Recall uses it to count a window's memories cheaply.
   CREATE INDEX memories_span ON memories((end_ns - start_ns));
   `,
+  `
+  -- A preference pair keeps what a trainer needs: the memorizer request as sent (JSON, images by SHA-256) and both
+  -- whole completions with their thinking. Images are kept once however many requests show them.
+  ALTER TABLE preferences ADD COLUMN request TEXT;
+  ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+  ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+  CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BLOB NOT NULL);
+  `,
 ];
