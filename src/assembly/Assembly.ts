@@ -113,9 +113,18 @@ export class Assembly {
     return openTaskFocus({ ...this.config, robot_id: robotId }, { store: this.store, embedder: this.embedder, env: this.#env });
   }
 
-  /** The memorizer of memorizer.* and focus.* (policy, focus wrapper, perception fallback), writing at `now`. */
-  memorizer(now: () => RosNanos): Promise<MemorizerChain> {
-    return openMemorizerChain(this.config, { store: this.store, now, logger: this.#logger, env: this.#env });
+  /**
+   * The memorizer of memorizer.* and focus.* (policy, focus wrapper, perception fallback), writing at `now`;
+   * `onRequest` sees each policy request as it is built (the benchmark measures its tokens).
+   */
+  memorizer(now: () => RosNanos, onRequest?: Parameters<typeof openMemorizerChain>[1]['onRequest']): Promise<MemorizerChain> {
+    return openMemorizerChain(this.config, {
+      store: this.store,
+      now,
+      logger: this.#logger,
+      env: this.#env,
+      ...(onRequest ? { onRequest } : {}),
+    });
   }
 
   /**

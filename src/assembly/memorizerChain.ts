@@ -9,6 +9,7 @@ import type { RosNanos } from '../time.js';
 import type { Memorizer } from '../memorize/Memorizer.js';
 import { PerceptionMemorizer } from '../memorize/PerceptionMemorizer.js';
 import { PolicyMemorizer } from '../memorize/PolicyMemorizer.js';
+import { loadMemorizeTemplates } from '../memorize/templatePrompt.js';
 
 /** What writes the memories of a pipeline, as the configuration describes it. */
 export interface MemorizerChain {
@@ -32,7 +33,20 @@ export interface MemorizerChain {
  */
 export async function openMemorizerChain(
   config: Pick<Config, 'memorizer' | 'segment' | 'focus'>,
-  { store, now, logger, env }: { store: FocusRecords; now: () => RosNanos; logger: Logger; env: NodeJS.ProcessEnv },
+  {
+    store,
+    now,
+    logger,
+    env,
+    onRequest,
+  }: {
+    store: FocusRecords;
+    now: () => RosNanos;
+    logger: Logger;
+    env: NodeJS.ProcessEnv;
+    /** Sees each policy request as it is built (the benchmark measures its tokens). */
+    onRequest?: Parameters<typeof PolicyMemorizer.fromConfig>[1]['onRequest'];
+  },
 ): Promise<MemorizerChain> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
   const perception = needsPerception ? await PerceptionMemorizer.load({ now, logger }) : null;
@@ -45,7 +59,9 @@ export async function openMemorizerChain(
       description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
     };
   }
-  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
+  const templates = await loadMemorizeTemplates(config.memorizer.prompt_file, config.memorizer.focus_prompt_file);
+  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, templates, ...(onRequest ? { onRequest } : {}) });
+  const prompt = templates ? `, prompt ${config.memorizer.prompt_file}` : '';
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
     return {
@@ -53,7 +69,7 @@ export async function openMemorizerChain(
       fallback,
       focused: null,
       focusCost: null,
-      description: `policy ${config.memorizer.model} at ${config.memorizer.url}`,
+      description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}`,
     };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
@@ -86,6 +102,6 @@ export async function openMemorizerChain(
       pairs_kept: focused.stats.pairsKept,
       trainings: focused.stats.trainings,
     }),
-    description: `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
   };
 }

@@ -79,9 +79,11 @@ describe('TaskFocus and TaskLog', () => {
     assert.equal(task.group, 'general');
     await store.close();
     assert.equal(parseAdapter('counting'), null);
-    assert.deepEqual([' a = m1 ', 'b=m2'].map(parseAdapter), [
+    assert.equal(parseAdapter('counting=two words'), null);
+    assert.deepEqual([' a = m1 ', 'b=m2', 'Counting Problem=taskmem-counting'].map(parseAdapter), [
       { group: 'a', model: 'm1' },
       { group: 'b', model: 'm2' },
+      { group: 'Counting Problem', model: 'taskmem-counting' },
     ]);
   });
 });

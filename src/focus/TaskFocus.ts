@@ -75,7 +75,7 @@ export class TaskFocus {
 }
 
 /** focus.adapters as a map from group to served model; the schema has refused malformed entries already. */
-function parseAdapters(entries: string[]): Map<string, string> {
+export function parseAdapters(entries: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of entries) {
     const adapter = parseAdapter(entry);

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import type OpenAI from 'openai';
-import { memoryFixture, segmentFixture } from '../../test/support/memorizeFixtures.js';
+import { colourJpeg, memoryFixture, SEGMENT_NS, segmentFixture, T0 } from '../../test/support/memorizeFixtures.js';
 import type { Memory } from '../memory/Memory.js';
+import type { SegmentFrames } from './Memorizer.js';
 import { focusText, memorizeMessages, promptText, windowOrder } from './prompts.js';
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -151,5 +152,61 @@ describe('memorization prompt', () => {
     const a = rendered(memorizeMessages({ segment, window: windowOf(6), focusExamples: ['How many cups?'], windowSlots: W }));
     const b = rendered(memorizeMessages({ segment, window: windowOf(6), focusExamples: ['Who spoke to the robot?'], windowSlots: W }));
     assert.equal(sharedPrefix(a, b), a.indexOf('- How many cups?') + 2);
+  });
+
+  it('puts the frames of the earlier segments of the window (segment.window_fps) with their memories, in the same fixed places', async () => {
+    const framesOf = async (index: number): Promise<SegmentFrames> => {
+      const start = T0 + BigInt(index) * SEGMENT_NS;
+      // Two frames per segment, each segment's its own colour, so no two segments' images are alike.
+      const frames = await Promise.all(
+        [2.5, 7.5].map(async (at, j) => ({
+          stamp: start + BigInt(at * 1e9),
+          jpeg: await colourJpeg((index * 20) % 256, j * 100, 50),
+          width: 64,
+          height: 32,
+        })),
+      );
+      return { segmentIndex: index, start, end: start + SEGMENT_NS, frames };
+    };
+    const all = await Promise.all(texts.map((_, i) => framesOf(i)));
+    const urlsOf = (index: number) => all[index]!.frames.map((f) => `data:image/jpeg;base64,${Buffer.from(f.jpeg).toString('base64')}`);
+    const request = async (k: number) =>
+      memorizeMessages({
+        segment: await segmentFixture({ index: k }),
+        window: windowOf(k),
+        windowFrames: all.slice(Math.max(0, k - W), k),
+        focusExamples: [],
+        windowSlots: W,
+      });
+
+    // Each earlier segment: its description line, then its frames, in the place of its segment index.
+    const text = promptText(await request(10));
+    const lines = [8, 9, 6, 7].map((i) => text.indexOf(`] person_1 does thing number ${i} in the kitchen.\nCamera image at`));
+    assert.ok(
+      lines.every((at, i) => at > 0 && (i === 0 || at > lines[i - 1]!)),
+      'places 0–3 hold segments 8, 9, 6, 7',
+    );
+    assert.match(
+      text,
+      /\[14:01:20\.0–14:01:30\.0\] person_1 does thing number 8 in the kitchen\.\nCamera image at 14:01:22\.5:\[image 1\]/,
+    );
+    const rendered10 = rendered(await request(10));
+    for (const index of [6, 7, 8, 9]) {
+      const [first, second] = urlsOf(index).map((u) => rendered10.indexOf(u));
+      const line = rendered10.indexOf(`thing number ${index} `);
+      const next = Math.min(...[6, 7, 8, 9].map((i) => rendered10.indexOf(`thing number ${i} `)).filter((at) => at > line), Infinity);
+      assert.ok(line < first! && first! < second! && second! < next, `segment ${index}'s frames follow its description`);
+    }
+
+    // Consecutive requests share the frames of every place before the one that changed.
+    let sharedFrames = 0;
+    for (let k = W + 1; k < texts.length; k++) {
+      const [previous, next] = [rendered(await request(k - 1)), rendered(await request(k))];
+      const shared = sharedPrefix(previous, next);
+      const kept = [...Array(k - 1).keys()].flatMap(urlsOf).filter((u) => previous.includes(u) && previous.indexOf(u) + u.length <= shared);
+      assert.equal(kept.length, 2 * ((k - 1 - W) % W), `request ${k} keeps the frames of the places before the dropped one`);
+      sharedFrames += kept.length;
+    }
+    assert.equal(sharedFrames / (texts.length - 1 - W), 3, 'on average (W − 1) / 2 places, 2 frames each');
   });
 });

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { Memory } from '../memory/Memory.js';
-import type { Pose, Segment, TranscriptLine } from '../segment/Segment.js';
+import type { Keyframe, Pose, Segment, TranscriptLine } from '../segment/Segment.js';
+import type { SegmentFrames } from './Memorizer.js';
 import { formatStamp, type RosNanos } from '../time.js';
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -36,6 +37,8 @@ export interface MemorizePromptInput {
   segment: Segment;
   /** Previous memories of the window, in any order. */
   window: Memory[];
+  /** Frames of the window's earlier segments (segment.window_fps), in any order; each sits in its segment's place. */
+  windowFrames?: SegmentFrames[];
   /** Recent tasks of the active group to focus on (focus depth ≥ 1); empty: no focus text. */
   focusExamples: string[];
   /** segment.window_memories: the number of fixed places window memories rotate through (see `windowOrder`). */
@@ -45,10 +48,11 @@ export interface MemorizePromptInput {
 /**
  * The chat request for one segment, ordered from what changes least to what changes most so that consecutive
  * requests share the longest prefix (vLLM prefix caching): the rules; the focus text (changes when the tasks do);
- * the window memories in their fixed places; then this segment's speech, keyframes and pose. Everything before
+ * the window memories in their fixed places (each with its segment's frames when segment.window_fps is set); then this
+ * segment's speech, keyframes and pose. Everything before
  * the segment's own part is rendered from stamps and text alone, never from the position of the request.
  */
-export function memorizeMessages({ segment, window, focusExamples, windowSlots }: MemorizePromptInput): ChatMessage[] {
+export function memorizeMessages({ segment, window, windowFrames = [], focusExamples, windowSlots }: MemorizePromptInput): ChatMessage[] {
   const system = focusExamples.length === 0 ? RULES : `${RULES}\n\n${focusText(focusExamples)}`;
   const ordered = windowOrder(window, windowSlots);
   const windowText =
@@ -60,13 +64,10 @@ export function memorizeMessages({ segment, window, focusExamples, windowSlots }
       ? 'No speech was heard.\n'
       : `Speech heard (time, speaker id: words):\n${segment.transcript.map((line) => `${transcriptLine(line)}\n`).join('')}`;
   const parts: ContentPart[] = [
-    { type: 'text', text: windowText },
+    ...(windowFrames.length === 0 ? [{ type: 'text' as const, text: windowText }] : windowWithFrames(window, windowFrames, windowSlots)),
     { type: 'text', text: `\nNew segment ${clock(segment.start)}–${clock(segment.end)}.\n${speech}` },
   ];
-  for (const keyframe of segment.keyframes) {
-    parts.push({ type: 'text', text: `Camera image at ${clock(keyframe.stamp)}:` });
-    parts.push({ type: 'image_url', image_url: { url: `data:image/jpeg;base64,${Buffer.from(keyframe.jpeg).toString('base64')}` } });
-  }
+  for (const keyframe of segment.keyframes) parts.push(...keyframeParts(keyframe));
   const pose = nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n);
   const where = pose
     ? `The robot was at x=${pose.x.toFixed(2)} m, y=${pose.y.toFixed(2)} m, heading ${degrees(pose.yaw)}° in frame "${pose.frameId}".\n`
@@ -84,6 +85,40 @@ export function focusText(examples: string[]): string {
 }
 
 /**
+ * The window's earlier segments with their frames, each segment in its fixed place (`windowOrder`): its
+ * description (when it has one) and then its frames, so that a place that did not change between two requests
+ * shares both with the server's prefix cache.
+ */
+function windowWithFrames(window: Memory[], windowFrames: SegmentFrames[], slots: number): ContentPart[] {
+  const described = new Map(window.map((m) => [m.segmentIndex, m]));
+  const framed = new Map(windowFrames.map((s) => [s.segmentIndex, s]));
+  const spans = [...new Set([...described.keys(), ...framed.keys()])].map((segmentIndex) => {
+    const memory = described.get(segmentIndex);
+    const frames = framed.get(segmentIndex);
+    return { segmentIndex, start: (memory ?? frames)!.start, end: (memory ?? frames)!.end, memory, frames: frames?.frames ?? [] };
+  });
+  const parts: ContentPart[] = [
+    {
+      type: 'text',
+      text: 'Preceding descriptions and camera images, each with its time span (listed in rotation: read their order from the times):\n',
+    },
+  ];
+  for (const span of windowOrder(spans, slots)) {
+    const text = span.memory ? span.memory.text.replace(/\s+/g, ' ').trim() : '(no description)';
+    parts.push({ type: 'text', text: `[${clock(span.start)}–${clock(span.end)}] ${text}\n` });
+    for (const keyframe of span.frames) parts.push(...keyframeParts(keyframe));
+  }
+  return parts;
+}
+
+function keyframeParts(keyframe: Keyframe): ContentPart[] {
+  return [
+    { type: 'text', text: `Camera image at ${clock(keyframe.stamp)}:` },
+    { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${Buffer.from(keyframe.jpeg).toString('base64')}` } },
+  ];
+}
+
+/**
  * Puts window memories in fixed places: memory of segment i goes to place i mod `slots`. The next segment's
  * window drops the oldest memory and adds the newest into the place just freed, so everything before that place
  * is unchanged and stays in the server's prefix cache. A memory's place is known before the request is made, so
@@ -91,8 +126,8 @@ export function focusText(examples: string[]): string {
  * (slots − 1) / 2 memories are shared, where time order (oldest or newest first) shares none, since the first
  * line changes every time. The order read is time order rotated once, and every line carries its times.
  */
-export function windowOrder(window: Memory[], slots: number): Memory[] {
-  const place = (m: Memory) => (slots > 0 ? m.segmentIndex % slots : 0);
+export function windowOrder<T extends { segmentIndex: number; start: RosNanos }>(window: T[], slots: number): T[] {
+  const place = (m: T) => (slots > 0 ? m.segmentIndex % slots : 0);
   return [...window].sort((a, b) => place(a) - place(b) || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
-import type { MemoryEmbedding, MemoryStore, RecallQuery, UnembeddedPage } from './MemoryStore.js';
+import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
 
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
@@ -54,28 +54,34 @@ export function unit(dims: number, hot: number[], noise = 0, model = MODEL): Mem
   return { model, vector: v };
 }
 
-/** Two memories with vectors as a store of schema 3 held them, without a model name (see migratedVectors). */
-export const SCHEMA_3_MEMORIES = [sampleMemory({ start: 1n, text: 'an old kettle' }), sampleMemory({ start: 2n, text: 'an old dog' })];
+/**
+ * Two memories with vectors as a store held them before vectors had model names (schema 4 and older; see
+ * assertUnnamedVectorsMigrated).
+ */
+export const UNNAMED_VECTOR_MEMORIES = [
+  sampleMemory({ start: 1n, text: 'an old kettle' }),
+  sampleMemory({ start: 2n, text: 'an old dog' }),
+];
 
-/** The 16-d vector of SCHEMA_3_MEMORIES[i]. */
-export function schema3Vector(i: number): Float32Array {
+/** The 16-d vector of UNNAMED_VECTOR_MEMORIES[i]. */
+export function unnamedVector(i: number): Float32Array {
   return new Float32Array(16).map((_, d) => (d === i ? 1 : 0.01));
 }
 
 /**
- * What a store migrated from schema 3 with SCHEMA_3_MEMORIES must show: the old vectors kept under the unknown
+ * What a store migrated from schema 4 with UNNAMED_VECTOR_MEMORIES must show: the old vectors kept under the unknown
  * model '' and searchable there, every memory unembedded for a named model, and a named model of another size
  * beside them.
  */
-export async function assertSchema3VectorsMigrated(store: MemoryStore): Promise<void> {
+export async function assertUnnamedVectorsMigrated(store: MemoryStore): Promise<void> {
   assert.deepEqual(
-    (await store.recall({ vector: { model: '', vector: schema3Vector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
+    (await store.recall({ vector: { model: '', vector: unnamedVector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
     ['an old dog'],
     'the old vectors, under the unknown model',
   );
   assert.equal(await store.countUnembedded('minilm'), 2, 'no named model has a vector of them');
   const named = { model: 'minilm', vector: new Float32Array(8).fill(0.5) };
-  assert.equal(await store.putEmbeddings([{ memory: SCHEMA_3_MEMORIES[0]!, embedding: named }]), 1, 'another size, another model');
+  assert.equal(await store.putEmbeddings([{ memory: UNNAMED_VECTOR_MEMORIES[0]!, embedding: named }]), 1, 'another size, another model');
   assert.deepEqual(
     (await store.recall({ vector: named })).memories.map((h) => h.memory.text),
     ['an old kettle'],
@@ -312,22 +318,48 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         ['t9'],
       );
 
-      const pair = {
+      const pair: PreferencePair = {
         id: 'p1',
         segmentId: 's1',
         group: 'a',
         prompt: 'p',
+        request: {
+          messages: [
+            { role: 'system', content: [{ type: 'text', text: 'rules' }] },
+            {
+              role: 'user',
+              content: [
+                { type: 'image', sha256: 'aa' },
+                { type: 'text', text: 'new segment' },
+                { type: 'image', sha256: 'bb' },
+              ],
+            },
+          ],
+        },
         chosen: 'c',
         rejected: 'r',
+        chosenCompletion: '<think>why c</think>{"description": "c"}',
+        rejectedCompletion: '{"description": "r"}',
         examples: ['q0'],
         chosenEmbedding: new Float32Array([0.5, -1]),
         rejectedEmbedding: null,
         createdAt: T0,
       };
-      await store.putPreference(pair);
-      await store.putPreference({ ...pair, id: 'p2', group: 'b', chosenEmbedding: null });
+      const images = new Map([
+        ['aa', new Uint8Array([0xff, 0xd8, 1])],
+        ['bb', new Uint8Array([0xff, 0xd8, 2])],
+      ]);
+      await store.putPreference(pair, images);
+      // A second pair showing one of the same images keeps it once; a pair from before requests were kept has none.
+      await store.putPreference(
+        { ...pair, id: 'p2', group: 'b', chosenEmbedding: null, request: null, chosenCompletion: null, rejectedCompletion: null },
+        new Map([['aa', new Uint8Array([0xff, 0xd8, 1])]]),
+      );
       assert.deepEqual(await store.preferences('a'), [pair]);
       assert.equal((await store.preferences()).length, 2);
+      assert.deepEqual((await store.preferences('b'))[0]!.request, null);
+      assert.deepEqual(await store.preferenceImage('bb'), images.get('bb'));
+      assert.equal(await store.preferenceImage('cc'), null);
 
       assert.equal(await store.focusVector('a'), null);
       const v1 = await store.putFocusVector({ group: 'a', vector: new Float32Array([1, 2]), pairs: 10, trainedAt: T0 });

@@ -3,11 +3,11 @@ import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import {
-  assertSchema3VectorsMigrated,
+  assertUnnamedVectorsMigrated,
   memoryStoreContract,
   sampleMemory,
-  SCHEMA_3_MEMORIES,
-  schema3Vector,
+  UNNAMED_VECTOR_MEMORIES,
+  unnamedVector,
 } from './MemoryStore.contract.test.js';
 import { memoryToRow } from './memoryRow.js';
 import { binaryCode } from './BinaryVectorIndex.js';
@@ -73,15 +73,15 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
       });
     }
 
-    it('migrates the vectors of schema 3 to the unknown model, where they stay searchable and apart', async () => {
+    it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
       await server.reset();
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       try {
         if (pgvector) await client.query('CREATE EXTENSION vector');
-        await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)');
-        for (const migration of postgresMigrations(pgvector).slice(0, 3)) await client.query(migration);
-        for (const [i, memory] of SCHEMA_3_MEMORIES.entries()) {
+        await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
+        for (const migration of postgresMigrations(pgvector).slice(0, 4)) await client.query(migration);
+        for (const [i, memory] of UNNAMED_VECTOR_MEMORIES.entries()) {
           const row = memoryToRow(memory);
           const columns = Object.keys(row);
           const { rows } = await client.query<{ seq: string }>(
@@ -92,13 +92,13 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
           if (pgvector)
             await client.query('INSERT INTO memory_vectors (seq, embedding) VALUES ($1, $2::vector)', [
               seq,
-              `[${schema3Vector(i).join(',')}]`,
+              `[${unnamedVector(i).join(',')}]`,
             ]);
           else
             await client.query('INSERT INTO memory_vectors (seq, code, embedding) VALUES ($1, $2, $3)', [
               seq,
-              Buffer.from(binaryCode(schema3Vector(i))),
-              embeddingToBytes(schema3Vector(i)),
+              Buffer.from(binaryCode(unnamedVector(i))),
+              embeddingToBytes(unnamedVector(i)),
             ]);
         }
         await client.query("INSERT INTO store_meta (key, value) VALUES ('vector_dims', '16')");
@@ -110,7 +110,7 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
       const store = await PostgresMemoryStore.open({ url: server.url, logger });
       try {
         assert.match(lines.join('\n'), new RegExp(`migrated .* to schema ${postgresMigrations(false).length}`));
-        await assertSchema3VectorsMigrated(store);
+        await assertUnnamedVectorsMigrated(store);
       } finally {
         await store.close();
       }

@@ -8,11 +8,11 @@ import type { RecallQuery, RecallResult } from './MemoryStore.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import {
-  assertSchema3VectorsMigrated,
+  assertUnnamedVectorsMigrated,
   memoryStoreContract,
   sampleMemory,
-  SCHEMA_3_MEMORIES,
-  schema3Vector,
+  UNNAMED_VECTOR_MEMORIES,
+  unnamedVector,
 } from './MemoryStore.contract.test.js';
 import { memoryToRow } from './memoryRow.js';
 import { binaryCode } from './BinaryVectorIndex.js';
@@ -63,19 +63,19 @@ describe('SqliteMemoryStore', function () {
     );
   });
 
-  it('migrates the vectors of schema 3 to the unknown model, where they stay searchable and apart', async () => {
-    const path = join(dir, 'schema3.sqlite');
+  it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
+    const path = join(dir, 'schema4.sqlite');
     const old = new Database(path);
-    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)');
-    for (const migration of SQLITE_MIGRATIONS.slice(0, 3)) old.exec(migration);
-    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(SCHEMA_3_MEMORIES[0]!)).join(', ')})
-      VALUES (@seq, ${Object.keys(memoryToRow(SCHEMA_3_MEMORIES[0]!))
+    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 4)) old.exec(migration);
+    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
+      VALUES (@seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!))
         .map((c) => `@${c}`)
         .join(', ')})`);
     const insertVector = old.prepare('INSERT INTO memory_vectors (vseq, seq, code, vector) VALUES (?, ?, ?, ?)');
-    SCHEMA_3_MEMORIES.forEach((memory, i) => {
+    UNNAMED_VECTOR_MEMORIES.forEach((memory, i) => {
       insertMemory.run({ ...memoryToRow(memory), seq: i + 1 });
-      insertVector.run(i + 1, i + 1, binaryCode(schema3Vector(i)), embeddingToBytes(schema3Vector(i)));
+      insertVector.run(i + 1, i + 1, binaryCode(unnamedVector(i)), embeddingToBytes(unnamedVector(i)));
     });
     // Vectors up to 41 were stored (and some forgotten): numbering goes on from there.
     old.prepare("UPDATE sqlite_sequence SET seq = 41 WHERE name = 'memory_vectors'").run();
@@ -87,8 +87,8 @@ describe('SqliteMemoryStore', function () {
     const store = new SqliteMemoryStore({ path, logger });
     try {
       assert.equal(store.schemaVersion, SQLITE_MIGRATIONS.length);
-      assert.match(lines.join('\n'), new RegExp(`migrated .*schema3.sqlite to schema ${SQLITE_MIGRATIONS.length}`));
-      await assertSchema3VectorsMigrated(store);
+      assert.match(lines.join('\n'), new RegExp(`migrated .*schema4.sqlite to schema ${SQLITE_MIGRATIONS.length}`));
+      await assertUnnamedVectorsMigrated(store);
     } finally {
       await store.close();
     }

@@ -115,6 +115,12 @@ export function postgresMigrations(pgvector: boolean): string[] {
     CREATE INDEX memories_span ON memories ((end_ns - start_ns));
     `,
     `
+    ALTER TABLE preferences ADD COLUMN request TEXT;
+    ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+    ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+    CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BYTEA NOT NULL);
+    `,
+    `
     -- Each vector is recorded with the embedding model that made it: at most one per memory and model, and the
     -- dimensions of each model's vectors in vector_models. Vectors stored before this version are kept under the
     -- model '' (unknown): no embedding source is named '', so they are never compared with a named model's vectors.

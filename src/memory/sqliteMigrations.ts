@@ -126,6 +126,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX memories_span ON memories((end_ns - start_ns));
   `,
   `
+  -- A preference pair keeps what a trainer needs: the memorizer request as sent (JSON, images by SHA-256) and both
+  -- whole completions with their thinking. Images are kept once however many requests show them.
+  ALTER TABLE preferences ADD COLUMN request TEXT;
+  ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+  ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+  CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BLOB NOT NULL);
+  `,
+  `
   -- Each vector is recorded with the embedding model that made it: at most one per memory and model, and the
   -- dimensions of each model's vectors in vector_models. Vectors stored before this version are kept under the
   -- model '' (unknown): no embedding source is named '', so they are never compared with a named model's vectors.

@@ -6,7 +6,8 @@ import type { FrameConverter } from '../media/ImageConverter.js';
 import type { PcmChunk } from '../media/PcmChunk.js';
 import { Segmenter } from '../segment/Segmenter.js';
 import type { SpeechTrack } from '../segment/SpeechTrack.js';
-import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
+import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer, SegmentFrames } from '../memorize/Memorizer.js';
+import { windowFramesPerSegment, WindowFrames } from './WindowFrames.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
@@ -106,6 +107,10 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #workers: Promise<void>[];
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Segment>();
+  /** Frames of recent segments for the window (segment.window_fps); null when the policy sees the new segment's only. */
+  readonly #recentFrames: WindowFrames | null;
+  /** The earlier segments' frames each queued segment is memorized with, taken when it was queued. */
+  readonly #framesOf = new WeakMap<Segment, SegmentFrames[]>();
   #idleWaiters: (() => void)[] = [];
   #fatal: Error | null = null;
   #closed = false;
@@ -153,6 +158,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#now = now;
     this.#redo = redo;
     this.#queue = new SegmentQueue({ capacity: config.memorizer.queue_size, policy: config.memorizer.drop_policy });
+    const perSegment = windowFramesPerSegment(config.segment);
+    this.#recentFrames = perSegment > 0 ? new WindowFrames({ perSegment, windowS: config.segment.window_s }) : null;
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
   }
 
@@ -279,6 +286,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   async #enqueue(segment: Segment): Promise<void> {
     if (this.#closed) return;
+    if (this.#recentFrames) this.#framesOf.set(segment, this.#recentFrames.add(segment));
     this.emit('closed', segment);
     if (this.#overflow === 'wait') await this.#queue.room();
     const dropped = this.#queue.offer(segment);
@@ -312,7 +320,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       this.emit('skipped', segment);
       return;
     }
-    const context: MemorizeContext = { window: await this.#window(segment), focus: this.#focus ? await this.#focus(segment) : null };
+    const context: MemorizeContext = {
+      window: await this.#window(segment),
+      windowFrames: this.#framesOf.get(segment) ?? [],
+      focus: this.#focus ? await this.#focus(segment) : null,
+    };
     let outcome = await this.#memorize(this.#memorizer, segment, context);
     if (outcome.kind === 'failed' && outcome.unreachable && this.#fallback) {
       this.counts.fallback++;

@@ -2,26 +2,26 @@
  * `taskmem focus status|export|reset`: what task focus has learnt, the preference pairs for training the
  * paper's steer vector on a GPU server, and resetting a group's focus vector.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { openStore } from '../../assembly/openStore.js';
+import { exportPairs } from '../../focus/exportPairs.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, exitCodeOf, OutputError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
 const USAGE = `usage: taskmem focus status [--robot <id>]
-       taskmem focus export [--group <name>] [--out pairs.jsonl]
+       taskmem focus export --out pairs.jsonl [--group <name>]
        taskmem focus reset --group <name>
        (each with [--params-file taskmem.yaml] [--<parameter> <value>]…; the store is store.*)
 
 status   active task group, recent tasks per group, preference pairs and focus-vector versions per group
-export   one JSON object per line: {"group", "examples", "prompt", "chosen", "rejected", "segment_id", "created_at"},
-         the input for DPO training of a white-box steer vector (the paper's Phase Two) on a GPU server;
-         to standard output unless --out is given
+export   training-ready preference pairs for a white-box steer vector (the paper's Phase Two) on a GPU server:
+         one JSON object per line, {"prompt" (chat messages), "images" (paths), "chosen", "rejected" (the whole
+         completions, thinking included), "group", "examples", …}, the images written once into images/ beside
+         the file (docs/focus.md)
 reset    forget a group's focus vector: depth 3 goes back to the judge until it is retrained`;
 
 export function run(args: string[]): Promise<number> {
@@ -56,13 +56,30 @@ function parseArgs(rest: string[]): { action: Action; options: Map<string, strin
     throw new UsageError(
       action === undefined ? 'taskmem focus: which action? status, export or reset' : `taskmem focus: unknown action ${action}`,
     );
+  if (action === 'export' && !options.has('out'))
+    throw new UsageError('taskmem focus export: where to? (--out pairs.jsonl; the images are written into images/ beside it)');
   if (action === 'reset' && !options.has('group')) throw new UsageError('taskmem focus reset: which group? (--group <name>)');
   return { action, options };
 }
 
 async function act(store: MemoryStore, action: Action, options: Map<string, string>, robotId: string): Promise<void> {
   if (action === 'status') return status(store, options.get('robot') ?? robotId);
-  if (action === 'export') return exportPairs(store, options.get('group'), options.get('out'));
+  if (action === 'export') {
+    const group = options.get('group');
+    const out = options.get('out')!;
+    let count;
+    try {
+      count = await exportPairs(store, out, group);
+    } catch (error) {
+      if (exitCodeOf(error) !== null) throw error;
+      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+    }
+    console.error(
+      `taskmem focus export: ${count.pairs} pairs${group ? ` of group "${group}"` : ''} written to ${out}, ${count.images} new images beside it` +
+        (count.incomplete > 0 ? `; ${count.incomplete} pairs stored before requests and completions were kept are left out` : ''),
+    );
+    return;
+  }
   const group = options.get('group')!;
   const before = await store.focusVector(group);
   await store.resetFocusVector(group);
@@ -88,27 +105,5 @@ async function status(store: MemoryStore, robotId: string): Promise<void> {
       `${group}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
         (vector ? `focus vector v${vector.version} (${vector.pairs} pairs, trained ${formatStamp(vector.trainedAt)})` : 'no focus vector'),
     );
-  }
-}
-
-async function exportPairs(store: MemoryStore, group: string | undefined, out: string | undefined): Promise<void> {
-  const pairs = await store.preferences(group);
-  const sink = out ? createWriteStream(out) : process.stdout;
-  for (const pair of pairs) {
-    const line = JSON.stringify({
-      group: pair.group,
-      examples: pair.examples,
-      prompt: pair.prompt,
-      chosen: pair.chosen,
-      rejected: pair.rejected,
-      segment_id: pair.segmentId,
-      created_at: pair.createdAt.toString(),
-    });
-    if (!sink.write(line + '\n')) await once(sink, 'drain');
-  }
-  if (out) {
-    (sink as ReturnType<typeof createWriteStream>).end();
-    await once(sink, 'finish');
-    console.error(`taskmem focus export: ${pairs.length} pairs${group ? ` of group "${group}"` : ''} written to ${out}`);
   }
 }

@@ -40,8 +40,11 @@ export const focusParams = z.object({
   }),
 });
 
-/** One focus.adapters entry, `group=served_model` (spaces around `=` allowed), or null when it is not of that form. */
+/**
+ * One focus.adapters entry, `group=served_model` (spaces around `=` allowed), or null when it is not of that form.
+ * Group names may hold spaces (Video-MME's question types do); served model names may not.
+ */
 export function parseAdapter(entry: string): { group: string; model: string } | null {
-  const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(entry);
+  const match = /^\s*([^=]*[^=\s])\s*=\s*(\S+)\s*$/.exec(entry);
   return match ? { group: match[1]!, model: match[2]! } : null;
 }

@@ -1,5 +1,5 @@
 import { embeddingFromBytes, embeddingToBytes } from '../embedding.js';
-import type { FocusRecords, FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
+import type { FocusRecords, FocusVectorRecord, PreferencePair, StoredRequest } from '../FocusRecords.js';
 import type { SqlConnection, SqlInteger } from './SqlConnection.js';
 
 interface PreferenceRow {
@@ -7,8 +7,11 @@ interface PreferenceRow {
   segment_id: string;
   task_group: string;
   prompt: string;
+  request: string | null;
   chosen: string;
   rejected: string;
+  chosen_completion: string | null;
+  rejected_completion: string | null;
   examples: string;
   chosen_embedding: Buffer | null;
   rejected_embedding: Buffer | null;
@@ -30,29 +33,48 @@ export class SqlFocusRecords implements FocusRecords {
     this.#sql = sql;
   }
 
-  async putPreference(pair: PreferencePair): Promise<void> {
-    await this.#sql.run(
-      `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns)
-       VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt)
-       ON CONFLICT (id) DO NOTHING`,
-      {
-        id: pair.id,
-        segmentId: pair.segmentId,
-        group: pair.group,
-        prompt: pair.prompt,
-        chosen: pair.chosen,
-        rejected: pair.rejected,
-        examples: JSON.stringify(pair.examples),
-        chosenEmbedding: pair.chosenEmbedding && embeddingToBytes(pair.chosenEmbedding),
-        rejectedEmbedding: pair.rejectedEmbedding && embeddingToBytes(pair.rejectedEmbedding),
-        createdAt: pair.createdAt,
-      },
-    );
+  async putPreference(pair: PreferencePair, images: ReadonlyMap<string, Uint8Array> = new Map()): Promise<void> {
+    await this.#sql.transaction(async (tx) => {
+      for (const [sha256, jpeg] of images) {
+        await tx.run('INSERT INTO preference_images (sha256, jpeg) VALUES (@sha256, @jpeg) ON CONFLICT (sha256) DO NOTHING', {
+          sha256,
+          jpeg: Buffer.from(jpeg),
+        });
+      }
+      await tx.run(
+        `INSERT INTO preferences (id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns,
+           request, chosen_completion, rejected_completion)
+         VALUES (@id, @segmentId, @group, @prompt, @chosen, @rejected, @examples, @chosenEmbedding, @rejectedEmbedding, @createdAt,
+           @request, @chosenCompletion, @rejectedCompletion)
+         ON CONFLICT (id) DO NOTHING`,
+        {
+          id: pair.id,
+          segmentId: pair.segmentId,
+          group: pair.group,
+          prompt: pair.prompt,
+          chosen: pair.chosen,
+          rejected: pair.rejected,
+          examples: JSON.stringify(pair.examples),
+          chosenEmbedding: pair.chosenEmbedding && embeddingToBytes(pair.chosenEmbedding),
+          rejectedEmbedding: pair.rejectedEmbedding && embeddingToBytes(pair.rejectedEmbedding),
+          createdAt: pair.createdAt,
+          request: pair.request && JSON.stringify(pair.request),
+          chosenCompletion: pair.chosenCompletion,
+          rejectedCompletion: pair.rejectedCompletion,
+        },
+      );
+    });
+  }
+
+  async preferenceImage(sha256: string): Promise<Uint8Array | null> {
+    const row = await this.#sql.get<{ jpeg: Buffer }>('SELECT jpeg FROM preference_images WHERE sha256 = @sha256', { sha256 });
+    return row ? new Uint8Array(row.jpeg) : null;
   }
 
   async preferences(group?: string): Promise<PreferencePair[]> {
     const rows = await this.#sql.all<PreferenceRow>(
-      `SELECT id, segment_id, task_group, prompt, chosen, rejected, examples, chosen_embedding, rejected_embedding, created_ns
+      `SELECT id, segment_id, task_group, prompt, request, chosen, rejected, chosen_completion, rejected_completion, examples,
+         chosen_embedding, rejected_embedding, created_ns
        FROM preferences${group === undefined ? '' : ' WHERE task_group = @group'} ORDER BY created_ns, id`,
       { group },
     );
@@ -61,8 +83,11 @@ export class SqlFocusRecords implements FocusRecords {
       segmentId: r.segment_id,
       group: r.task_group,
       prompt: r.prompt,
+      request: r.request === null ? null : (JSON.parse(r.request) as StoredRequest),
       chosen: r.chosen,
       rejected: r.rejected,
+      chosenCompletion: r.chosen_completion,
+      rejectedCompletion: r.rejected_completion,
       examples: JSON.parse(r.examples) as string[],
       chosenEmbedding: r.chosen_embedding && embeddingFromBytes(r.chosen_embedding),
       rejectedEmbedding: r.rejected_embedding && embeddingFromBytes(r.rejected_embedding),

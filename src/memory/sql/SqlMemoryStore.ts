@@ -111,12 +111,16 @@ export class SqlMemoryStore implements MemoryStore {
     return this.#tasks.answeredTasks(query);
   }
 
-  putPreference(pair: PreferencePair): Promise<void> {
-    return this.#focus.putPreference(pair);
+  putPreference(pair: PreferencePair, images?: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    return this.#focus.putPreference(pair, images);
   }
 
   preferences(group?: string): Promise<PreferencePair[]> {
     return this.#focus.preferences(group);
+  }
+
+  preferenceImage(sha256: string): Promise<Uint8Array | null> {
+    return this.#focus.preferenceImage(sha256);
   }
 
   putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord> {
