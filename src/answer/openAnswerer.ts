@@ -1,6 +1,6 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import type { Logger } from '../log.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
 import { checkTimeZone } from './LocalTime.js';
@@ -9,7 +9,7 @@ import { OpenAIAnswerModel } from './AnswerModel.js';
 
 /** The answerer the configuration describes: its own endpoint and model (none when `answerer.url` is empty). */
 export function openAnswerer(
-  config: Config['answerer'],
+  { answerer: config, model_reply_max_mb }: Pick<Config, 'answerer' | 'model_reply_max_mb'>,
   store: MemoryStore,
   embedder: EmbeddingSource | null,
   logger: Logger,
@@ -22,11 +22,12 @@ export function openAnswerer(
   }
   const model = config.url
     ? new OpenAIAnswerModel({
-        client: new OpenAI({
-          baseURL: config.url,
-          apiKey: env[config.api_key_env] || 'none',
-          timeout: config.timeout_s * 1000,
+        client: new ModelClient({
+          url: config.url,
+          apiKey: env[config.api_key_env] || null,
+          timeoutMs: config.timeout_s * 1000,
           maxRetries: 2,
+          maxReplyMb: model_reply_max_mb,
         }),
         model: config.model,
         temperature: config.temperature,

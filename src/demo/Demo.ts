@@ -142,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }),
   );
   const store = await openMemoryStore(config.store, logger);
-  const embedder = await openEmbeddingSource(config.embedding);
+  const embedder = await openEmbeddingSource(config);
   try {
     let readTo: RosNanos = script.start;
     const chain = await openMemorizer(config, { store, now: () => readTo, logger });
@@ -183,7 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     print(`[3/4] asking ${DEMO_QUESTIONS.length} questions at the end of the recording, from memory alone`);
     const focus = await openTaskFocus(config, { store, embedder });
-    const answerer = openAnswerer(config.answerer, store, embedder, logger);
+    const answerer = openAnswerer(config, store, embedder, logger);
     for (const question of DEMO_QUESTIONS) {
       const task = await focus.note({ text: question, stamp: script.end, kind: 'ask' });
       const answer = await answerer.ask(question, { askedAt: script.end, id: task.id });

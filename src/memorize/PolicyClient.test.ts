@@ -17,7 +17,7 @@ describe('PolicyClient', () => {
       { content: '{"description": "A door."}', reasoning_content: 'I see a door.' },
       { content: '{"descr', finish_reason: 'length' },
     ];
-    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: 'k', timeoutMs: 1000, sampling });
+    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: 'k', timeoutMs: 1000, maxReplyMb: 8, sampling });
     const completion = await client.complete(hello, { n: 2 });
     assert.deepEqual(completion.choices, [
       { content: '{"description": "A door."}', reasoning: 'I see a door.', finishReason: 'stop' },
@@ -33,9 +33,18 @@ describe('PolicyClient', () => {
       model: 'p',
       apiKey: null,
       timeoutMs: 1000,
+      maxReplyMb: 8,
       sampling: { ...sampling, topK: -1 },
     }).complete(hello);
-    await new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, sampling, jsonSchema: true }).complete(hello);
+    await new PolicyClient({
+      baseURL: server.url,
+      model: 'p',
+      apiKey: null,
+      timeoutMs: 1000,
+      maxReplyMb: 8,
+      sampling,
+      jsonSchema: true,
+    }).complete(hello);
     const [plain, constrained] = server.chatRequests();
     assert.equal(plain!.response_format, undefined);
     assert.equal(plain!.top_k, undefined);
@@ -45,7 +54,7 @@ describe('PolicyClient', () => {
   });
 
   it('classifies failures: refused, timeout, server error, broken body, rejected, aborted', async () => {
-    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 150, sampling });
+    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 150, maxReplyMb: 8, sampling });
     const kindOf = async (signal?: AbortSignal) => {
       try {
         await client.complete(hello, signal ? { signal } : {});
@@ -63,6 +72,12 @@ describe('PolicyClient', () => {
     assert.equal(await kindOf(), 'connection retryable');
     server.failNext({ kind: 'malformed' });
     assert.equal(await kindOf(), 'protocol retryable answered');
+    server.failNext({ kind: 'choices', choices: [null] });
+    assert.equal(await kindOf(), 'protocol retryable answered');
+    server.failNext({ kind: 'oversized', bytes: 9 * 2 ** 20, chunked: true });
+    assert.equal(await kindOf(), 'protocol retryable answered');
+    server.failNext({ kind: 'endless', intervalMs: 20 });
+    assert.equal(await kindOf(), 'timeout retryable');
     server.failNext({ kind: 'status', status: 401 });
     assert.equal(await kindOf(), 'rejected answered');
     server.failNext({ kind: 'hang' });

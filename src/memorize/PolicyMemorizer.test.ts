@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { getEventListeners } from 'node:events';
 import sharp from 'sharp';
 import { configSchema } from '../config/schema.js';
 import type { CandidateSource } from '../focus/FocusedMemorizer.js';
@@ -15,14 +16,15 @@ const NOW = T0 + 999n;
 
 function memorizerFor(
   server: StandInModelServer,
-  options: Partial<PolicyMemorizerOptions> & { timeoutMs?: number; apiKey?: string | null } = {},
+  options: Partial<PolicyMemorizerOptions> & { timeoutMs?: number; apiKey?: string | null; maxReplyMb?: number } = {},
 ): PolicyMemorizer {
-  const { timeoutMs = 2000, apiKey = null, ...rest } = options;
+  const { timeoutMs = 2000, apiKey = null, maxReplyMb = 8, ...rest } = options;
   const client = new PolicyClient({
     baseURL: server.url,
     model: 'taskmem-policy',
     apiKey,
     timeoutMs,
+    maxReplyMb,
     sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 4096 },
   });
   return new PolicyMemorizer({ client, retries: 2, backoffMs: 5, windowSlots: 4, now: () => NOW, ...rest });
@@ -147,8 +149,17 @@ describe('PolicyMemorizer', () => {
     assert.equal(server.chatRequests().length, 1);
   });
 
-  it('retries a 5xx, a timeout, a malformed body and a truncated body, then writes the memory', async () => {
-    for (const fault of [{ kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'malformed' }, { kind: 'truncated' }] as const) {
+  it('retries a 5xx, a timeout, a malformed body, a truncated body, a null choice and an oversized or endless body, then writes the memory', async () => {
+    const faults = [
+      { kind: 'status', status: 503 },
+      { kind: 'hang' },
+      { kind: 'malformed' },
+      { kind: 'truncated' },
+      { kind: 'choices', choices: [null] },
+      { kind: 'oversized', bytes: 9 * 2 ** 20 },
+      { kind: 'endless' },
+    ] as const;
+    for (const fault of faults) {
       server.failNext(fault);
       const started = Date.now();
       const memory = memoryOf(await memorizerFor(server, { timeoutMs: 300 }).memorize(await segmentFixture({ index: 1 }), context));
@@ -157,8 +168,22 @@ describe('PolicyMemorizer', () => {
     }
     // Each fault cost one request more; every retry sent the same request.
     const requests = server.chatRequests();
-    assert.equal(requests.length, 8);
-    for (let i = 0; i < 8; i += 2) assert.deepEqual(requests[i], requests[i + 1]);
+    assert.equal(requests.length, 2 * faults.length);
+    for (let i = 0; i < requests.length; i += 2) assert.deepEqual(requests[i], requests[i + 1]);
+  });
+
+  it('leaves no abort listener behind on the signal it is given, over 1,000 requests with retries and backoff', async () => {
+    const pipeline = new AbortController();
+    const memorizer = memorizerFor(server);
+    const segment = await segmentFixture({ index: 1 });
+    let requests = 0;
+    while (requests < 1000) {
+      // Every tenth segment fails once first, so that retries and backoff waits are among the requests.
+      if (requests % 10 === 0) server.failNext({ kind: 'status', status: 503 });
+      memoryOf(await memorizer.memorize(segment, context, pipeline.signal));
+      requests = server.chatRequests().length;
+    }
+    assert.equal(getEventListeners(pipeline.signal, 'abort').length, 0);
   });
 
   it('asks again when a reply fails the quality gate', async () => {

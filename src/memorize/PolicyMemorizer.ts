@@ -111,13 +111,13 @@ export class PolicyMemorizer implements Memorizer {
     this.name = `policy ${client.model}`;
   }
 
-  /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
+  /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails, model_reply_max_mb). */
   static fromConfig(
-    config: Pick<Config, 'memorizer' | 'segment' | 'store'>,
+    config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'model_reply_max_mb'>,
     { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
-      client: PolicyClient.fromConfig(config.memorizer, env),
+      client: PolicyClient.fromConfig(config, env),
       retries: config.memorizer.retries,
       backoffMs: config.memorizer.retry_backoff_s * 1000,
       windowSlots: config.segment.window_memories,

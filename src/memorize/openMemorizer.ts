@@ -1,10 +1,11 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import { LexicalEmbedder } from '../focus/LexicalEmbedder.js';
 import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import type { RosNanos } from '../time.js';
 import type { Memorizer } from './Memorizer.js';
 import { PerceptionMemorizer } from './PerceptionMemorizer.js';
@@ -30,7 +31,7 @@ export interface OpenedMemorizer {
  * itself falls through to the policy when the live depth is lower — and the perception memorizer as fallback.
  */
 export async function openMemorizer(
-  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
+  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus' | 'model_reply_max_mb'>,
   { store, now, logger, env = process.env }: { store: MemoryStore; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
 ): Promise<OpenedMemorizer> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
@@ -52,13 +53,19 @@ export async function openMemorizer(
       fallback,
       focused: null,
       focusCost: null,
-      description: `policy ${config.memorizer.model} at ${config.memorizer.url}`,
+      description: `policy ${config.memorizer.model} at ${redactCredentials(config.memorizer.url)}`,
     };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
   const judgeModel = config.focus.judge_model || config.memorizer.model;
   const judge = new LlmPairwiseJudge({
-    client: new OpenAI({ baseURL: judgeUrl, apiKey: env[config.memorizer.api_key_env] || 'none', maxRetries: 1 }),
+    client: new ModelClient({
+      url: judgeUrl,
+      apiKey: env[config.memorizer.api_key_env] || null,
+      timeoutMs: config.memorizer.timeout_s * 1000,
+      maxRetries: 1,
+      maxReplyMb: config.model_reply_max_mb,
+    }),
     model: judgeModel,
     timeoutMs: config.memorizer.timeout_s * 1000,
   });
@@ -85,6 +92,8 @@ export async function openMemorizer(
       pairs_kept: focused.stats.pairsKept,
       trainings: focused.stats.trainings,
     }),
-    description: `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    description: redactCredentials(
+      `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    ),
   };
 }

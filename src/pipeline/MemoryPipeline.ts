@@ -150,11 +150,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
    * transcripts when `audio.transcriber_url` is set), none when `audio.type` is none.
    */
   static async fromConfig(
-    config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio'>,
+    config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio' | 'model_reply_max_mb'>,
     options: Omit<MemoryPipelineOptions, 'config' | 'converter' | 'speech'>,
   ): Promise<MemoryPipeline> {
     const speech =
-      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
+      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config, new CauseCounter(options.logger ?? silentLogger));
     return new MemoryPipeline({ ...options, config, converter: new ImageConverter(config.camera), speech });
   }
 

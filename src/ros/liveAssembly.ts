@@ -20,7 +20,7 @@ export function liveAssembly(env: NodeJS.ProcessEnv = process.env): MemoryNodeAs
   let embedder: { key: string; source: Promise<EmbeddingSource | null> } | undefined;
   const embeddings = (config: Config) => {
     const key = JSON.stringify(config.embedding);
-    if (embedder?.key !== key) embedder = { key, source: openEmbeddingSource(config.embedding, env) };
+    if (embedder?.key !== key) embedder = { key, source: openEmbeddingSource(config, env) };
     return embedder.source;
   };
   return {
@@ -38,7 +38,7 @@ export function liveAssembly(env: NodeJS.ProcessEnv = process.env): MemoryNodeAs
       });
       return { pipeline, memorizer: opened.description, focusCost: opened.focusCost };
     },
-    answerer: async ({ config, store, logger }) => openAnswerer(config.answerer, store, await embeddings(config), logger, env),
+    answerer: async ({ config, store, logger }) => openAnswerer(config, store, await embeddings(config), logger, env),
     probeEndpoint: (config) => (config.memorizer.url ? probeEndpoint(config.memorizer.url).then((r) => r.reachable) : null),
   };
 }

@@ -1,4 +1,4 @@
-import type { AudioParams } from '../config/sections/audio.js';
+import type { Config } from '../config/schema.js';
 import { type CauseCounter } from '../log.js';
 import { PCM_SAMPLE_RATE, type PcmChunk } from '../media/PcmChunk.js';
 import { SileroVad } from '../media/SileroVad.js';
@@ -79,10 +79,15 @@ export class VadSpeechTrack implements SpeechTrack {
   }
 
   /** The track the audio parameters describe: loads the VAD model and, when a URL is set, the transcriber. */
-  static async fromConfig(audio: AudioParams, counter: CauseCounter, env: NodeJS.ProcessEnv = process.env): Promise<VadSpeechTrack> {
+  static async fromConfig(
+    config: Pick<Config, 'audio' | 'model_reply_max_mb'>,
+    counter: CauseCounter,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<VadSpeechTrack> {
+    const { audio } = config;
     return new VadSpeechTrack({
       vad: await SileroVad.load(),
-      transcriber: Transcriber.fromConfig(audio, env),
+      transcriber: Transcriber.fromConfig(config, env),
       threshold: audio.vad_threshold,
       minSpeechS: audio.min_speech_s,
       hangoverS: audio.vad_hangover_s,

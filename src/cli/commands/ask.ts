@@ -79,8 +79,8 @@ export async function ask(args: string[], io: CommandOutput): Promise<number> {
   }
   let embedder: EmbeddingSource | null = null;
   try {
-    embedder = await openEmbeddingSource(config.embedding);
-    const answerer = openAnswerer(config.answerer, store, embedder, quiet);
+    embedder = await openEmbeddingSource(config);
+    const answerer = openAnswerer(config, store, embedder, quiet);
     const askedAt = parsed.at === undefined ? BigInt(Date.now()) * 1_000_000n : askTime(parsed.at, answerer.timeZone);
     const answer = await answerer.ask(parsed.question, {
       askedAt,

@@ -4,13 +4,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import OpenAI from 'openai';
 import { openAnswerer } from '../../answer/openAnswerer.js';
 import { BenchRunner, type BenchProgress } from '../../bench/BenchRunner.js';
 import { loadQuestions, type DatasetFormat } from '../../bench/datasets.js';
 import { markdownTable, readRun, summarize, svgChart } from '../../bench/results.js';
 import { FreeFormJudge } from '../../bench/scoring.js';
 import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
+import { ModelClient } from '../../endpoint/ModelClient.js';
 import type { FocusedMemorizer } from '../../focus/FocusedMemorizer.js';
 import { openTaskFocus } from '../../focus/openTaskFocus.js';
 import { consoleLogger } from '../../log.js';
@@ -77,12 +77,18 @@ export async function run(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const embedder = await openEmbeddingSource(config.embedding);
-    const answerer = openAnswerer(config.answerer, store, embedder, logger);
+    const embedder = await openEmbeddingSource(config);
+    const answerer = openAnswerer(config, store, embedder, logger);
     const judgeUrl = parsed.judgeUrl ?? config.answerer.url;
     const judge = judgeUrl
       ? new FreeFormJudge({
-          client: new OpenAI({ baseURL: judgeUrl, apiKey: process.env[config.answerer.api_key_env] || 'none', maxRetries: 2 }),
+          client: new ModelClient({
+            url: judgeUrl,
+            apiKey: process.env[config.answerer.api_key_env] || null,
+            timeoutMs: config.answerer.timeout_s * 1000,
+            maxRetries: 2,
+            maxReplyMb: config.model_reply_max_mb,
+          }),
           model: parsed.judgeModel ?? config.answerer.model,
         })
       : null;
