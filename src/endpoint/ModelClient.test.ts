@@ -29,7 +29,9 @@ describe('ModelClient', () => {
     await assert.rejects(
       client.chat.completions.create(hello),
       (e: unknown) =>
-        e instanceof ReplyLimitError && e.limit === 'size' && /larger than model_reply_max_mb = 1 MB \(3145728 bytes declared\)/.test(e.message),
+        e instanceof ReplyLimitError &&
+        e.limit === 'size' &&
+        /larger than model_reply_max_mb = 1 MB \(3145728 bytes declared\)/.test(e.message),
     );
     server.failNext({ kind: 'oversized', bytes: 3 * MB, chunked: true });
     await assert.rejects(

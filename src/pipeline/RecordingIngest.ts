@@ -56,7 +56,10 @@ export interface RecordingIngestOptions {
   redo?: (stored: Memory) => boolean;
   /** Milliseconds between progress reports. */
   progressIntervalMs?: number;
-  /** Aborting stops reading; the segments in flight are finished and the rest recorded as failed. */
+  /**
+   * Aborting stops at once: reading ends, the model request in flight and any wait before a retry are cancelled,
+   * and the segments not yet memorized are recorded as failed (a rerun memorizes them).
+   */
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -163,11 +166,12 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       };
     };
     let lastReport = began;
-    // Stopping closes the pipeline at once: the segment in flight is finished, the waiting ones recorded as failed.
+    // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
+    // and recorded as failed with the waiting ones, so that a rerun retries them.
     let interrupted = false;
     const stop = () => {
       interrupted = true;
-      void pipeline.close().catch(() => {});
+      void pipeline.close({ abort: true }).catch(() => {});
     };
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });

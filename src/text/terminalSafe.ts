@@ -3,6 +3,7 @@
  * sequences, CR and backspace overwrite what is shown, BEL rings), DEL, C1 controls (U+009B is a one-byte CSI),
  * the line and paragraph separators, and the bidirectional overrides that make text read other than it is stored.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is what this expression is for
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -15,22 +15,37 @@ interface Run {
   stderr: string;
 }
 
-/** `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output. */
-function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<Run> {
+/**
+ * `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output (or, for
+ * a condition outside it, on a poll every 20 ms). `signalledAt` is when the signal was sent.
+ */
+function ingest(
+  args: string[],
+  stopWhen?: (stdout: string) => boolean,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<Run & { signalledAt: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ingest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let signalledAt: number | null = null;
+    const check = () => {
+      if (!stopWhen?.(stdout)) return;
+      stopWhen = undefined;
+      signalledAt = Date.now();
+      child.kill(signal);
+    };
+    const poll = setInterval(check, 20);
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stopWhen?.(stdout)) {
-        stopWhen = undefined;
-        child.kill(signal);
-      }
+      check();
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, stdout, stderr, signalledAt });
+    });
   });
 }
 
@@ -95,7 +110,7 @@ describe('taskmem ingest (command)', function () {
       db.close();
     }
 
-    // Ctrl-C: the segment in flight is finished, the run says how to resume and exits with 130.
+    // Ctrl-C: the segment in flight is cancelled, the run says how to resume and exits with 130.
     const interrupted = await ingest([script.path, ...flags(store)], (out) => storedIds(out).length >= 1, 'SIGINT');
     assert.equal(interrupted.code, 130, interrupted.stderr);
     assert.match(interrupted.stderr, /resuming/);
@@ -111,6 +126,42 @@ describe('taskmem ingest (command)', function () {
       assert.equal(rows.length, 6, 'six 10 s segments, each stored once');
       assert.equal(new Set(rows.map((r) => r.id)).size, 6);
       for (const id of reported) assert.ok(!storedIds(rerun.stdout).includes(id), `${id} was not memorized again`);
+    } finally {
+      db2.close();
+    }
+  });
+
+  it('stops at once on Ctrl-C while the model hangs, recording the segment as failed, and a rerun memorizes it', async () => {
+    const store = join(dir, 'hanging.sqlite');
+    server.failNext({ kind: 'hang' }, 100);
+    const requestsBefore = server.chatRequests().length;
+    // Three retries at the default 120 s timeout: without cancelling, this segment alone would take eight minutes.
+    const slow = ['--memorizer.retries', '3', '--memorizer.timeout_s', '120', '--memorizer.fallback', 'false'];
+    const stopped = await ingest([script.path, ...flags(store), ...slow], () => server.chatRequests().length > requestsBefore, 'SIGINT');
+    const exitedAfterMs = Date.now() - stopped.signalledAt!;
+    server.clearFaults();
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.ok(exitedAfterMs < 15_000, `exited ${exitedAfterMs} ms after Ctrl-C`);
+    assert.equal(server.chatRequests().length, requestsBefore + 1, 'no retry was sent after Ctrl-C');
+    assert.match(stopped.stderr, /the segment in flight is cancelled and recorded as failed/);
+    const db = new Database(store, { readonly: true });
+    try {
+      const failures = db.prepare('SELECT segment_index, reason FROM failures').all() as { segment_index: number; reason: string }[];
+      assert.ok(
+        failures.some((f) => f.segment_index === 0 && /^aborted: /.test(f.reason)),
+        `segment 0 recorded as failed: ${JSON.stringify(failures)}`,
+      );
+      assert.equal(db.prepare('SELECT count(*) FROM memories').pluck().get(), 0);
+    } finally {
+      db.close();
+    }
+
+    const rerun = await ingest([script.path, ...flags(store)]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const db2 = new Database(store, { readonly: true });
+    try {
+      assert.equal(db2.prepare('SELECT count(*) FROM memories').pluck().get(), 6);
+      assert.equal(db2.prepare('SELECT count(*) FROM failures').pluck().get(), 0);
     } finally {
       db2.close();
     }

@@ -126,6 +126,11 @@ export class StandInModelServer {
     for (let i = 0; i < times; i++) this.#faults.push(fault);
   }
 
+  /** Forgets the faults not yet used: the next requests are answered normally. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
   /** Endless replies still being written: a client that stopped reading but kept the connection open. */
   get endlessOpen(): number {
     return this.#endlessReplies.size;

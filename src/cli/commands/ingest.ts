@@ -22,7 +22,8 @@ const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.m
 Reads the camera, audio and pose topics the parameters name (camera.topic/type, audio.*, pose.*) from a rosbag2
 MCAP recording, writes one memory per segment into the store (store.backend, store.path), and can write the
 memories into an MCAP file to open beside the recording in Foxglove. Prints one line per memory stored on stdout,
-progress on stderr. Stopping (Ctrl-C) keeps what is stored; running the same command again resumes.
+progress on stderr. Stopping (Ctrl-C) keeps what is stored and cancels the model request in flight; running the
+same command again resumes, retrying the segments that were cut off.
 
 exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun retries them);
             2 bad arguments, configuration or recording; 3 policy endpoint unreachable and no fallback;
@@ -92,7 +93,9 @@ export async function run(args: string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => {
     if (stop.signal.aborted) process.exit(130);
-    logger.info('stopping: finishing the segment in flight (press Ctrl-C again to quit at once)');
+    logger.info(
+      'stopping: the segment in flight is cancelled and recorded as failed; run the same command again to resume (Ctrl-C again quits at once)',
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);
