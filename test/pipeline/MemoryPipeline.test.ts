@@ -11,7 +11,7 @@ import type { Memorizer } from '../../src/memorize/Memorizer.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { memoryId } from '../../src/memory/Memory.js';
 import type { Segment } from '../../src/segment/Segment.js';
-import { NANOS_PER_SECOND } from '../../src/time.js';
+import { NANOS_PER_SECOND, toRosTime } from '../../src/time.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 
 const T0 = 1_750_000_000n * NANOS_PER_SECOND;
@@ -120,6 +120,41 @@ describe('MemoryPipeline', () => {
     // Window: 50 s ending at the segment's end holds the 4 previous memories, not the first one.
     for (const n of [1, 2, 3, 4]) assert.ok(request.includes(EVENTS[n]!), `memory ${n} is in the window`);
     assert.ok(!request.includes(EVENTS[0]!), 'the first memory is outside the 50 s window');
+  });
+
+  it('skips audio whose AudioInfo says sample_rate 1, counted and logged once, instead of resampling it for minutes', async () => {
+    const cfg = config();
+    const warnings: string[] = [];
+    const heard: number[] = [];
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      speech: {
+        push: async (chunk) => void heard.push(chunk.samples.length),
+        take: async () => ({ speech: [], transcript: [] }),
+        reset() {},
+      },
+      logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    await pipeline.push({
+      kind: 'audio_info',
+      message: { channels: 1, sample_rate: 1, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' },
+    });
+    // Ten seconds of 16 kHz audio in 1 s messages.
+    for (let k = 0; k < 10; k++) {
+      const stamp = toRosTime(T0 + BigInt(k) * NANOS_PER_SECOND);
+      await pipeline.push({
+        kind: 'audio_data_stamped',
+        message: { header: { stamp, frame_id: 'mic' }, audio: { data: new Uint8Array(32_000) } },
+      });
+    }
+    await pipeline.drain();
+    await pipeline.close();
+    assert.equal(pipeline.dropped.audio_bad_rate, 10);
+    assert.deepEqual(heard, [], 'no audio reached the speech track');
+    assert.equal(warnings.filter((w) => /sample rate 1 Hz is outside 8000–384000 Hz/.test(w)).length, 1);
   });
 
   it('settles: waits for the segments closed so far and stays open for more', async () => {
