@@ -46,6 +46,8 @@ export interface RecordingIngestOptions {
   focus?: FocusProvider;
   /** Also write every memory of the recording into this MCAP file. */
   memoriesOut?: string | null;
+  /** Read past CRC mismatches in the recording with a warning instead of stopping (`--ignore-crc`). */
+  ignoreCrc?: boolean;
   logger?: Logger;
   onProgress?: (progress: IngestProgress) => void;
   /** Called with each memory once it is committed to the store. */
@@ -87,6 +89,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     fallback = null,
     focus,
     memoriesOut = null,
+    ignoreCrc = false,
     logger = silentLogger,
     onProgress,
     onRead,
@@ -96,7 +99,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     now = Date.now,
     redo,
   } = options;
-  const recording = await McapRecording.open(path);
+  const recording = await McapRecording.open(path, { ignoreCrc, logger });
   try {
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { writeRecording, type RecordingScript } from '../support/recording.js';
+import { damagedCopy, writeRecording, type RecordingScript } from '../support/recording.js';
 
 interface Run {
   code: number | null;
@@ -165,6 +165,30 @@ describe('taskmem ingest (command)', function () {
     } finally {
       db2.close();
     }
+  });
+
+  it('refuses a recording with flipped bytes in a chunk, naming the chunk and its offset, and reads it with --ignore-crc', async () => {
+    const damaged = join(dir, 'damaged.mcap');
+    const { chunkOffset } = await damagedCopy(script.path, damaged, { chunk: 1 });
+    const store = join(dir, 'damaged.sqlite');
+    const refused = await ingest([damaged, ...flags(store)]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`taskmem ingest: damaged\\.mcap: the data section .* chunk 2 of \\d+ at offset ${chunkOffset} does not match its CRC`),
+    );
+    assert.match(refused.stderr, /run again with --ignore-crc/);
+    assert.equal(storedIds(refused.stdout).length, 0, 'nothing was memorized from the damaged file');
+
+    const salvaged = await ingest([damaged, ...flags(store), '--ignore-crc']);
+    assert.equal(salvaged.code, 0, salvaged.stderr);
+    assert.match(
+      salvaged.stderr,
+      new RegExp(
+        `warning: damaged\\.mcap: chunk 2 of \\d+ at offset ${chunkOffset} does not match its CRC .*read anyway \\(--ignore-crc\\)`,
+      ),
+    );
+    assert.equal(storedIds(salvaged.stdout).length, 6);
   });
 
   it('explains a missing file, a missing topic and an unreachable endpoint, with distinct exit codes', async () => {

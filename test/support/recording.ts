@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import zstd from '@foxglove/wasm-zstd';
 import { McapIndexedReader, McapWriter, type McapWriterOptions } from '@mcap/core';
 import { FileReadable } from '../../src/bag/FileReadable.js';
@@ -53,4 +54,33 @@ async function chunkCompressor(compression: 'zstd' | 'lz4'): Promise<NonNullable
       throw new Error(`recording: lz4 failed (${String(error)}); install it with \`apt-get install -y lz4\``, { cause: error });
     }
   };
+}
+
+/**
+ * Copies the MCAP file `from` to `to` with 16 bytes in the middle of chunk `chunk` (0-based, file order) inverted,
+ * as damage on a disk or in a copy leaves them; with `dataSectionCrc: false` the copy also says it has no CRC of
+ * its data section (as rosbag2 writes by default), so that only the chunk's own CRC can tell. `between: true`
+ * damages the bytes just after the chunk instead (its message index records), outside every chunk.
+ */
+export async function damagedCopy(
+  from: string,
+  to: string,
+  { chunk = 0, dataSectionCrc = true, between = false }: { chunk?: number; dataSectionCrc?: boolean; between?: boolean } = {},
+): Promise<{ chunkOffset: bigint }> {
+  const source = await FileReadable.open(from);
+  let reader: McapIndexedReader;
+  try {
+    reader = await McapIndexedReader.Initialize({ readable: source });
+  } finally {
+    await source.close();
+  }
+  const index = reader.chunkIndexes[chunk];
+  if (!index) throw new Error(`damagedCopy: ${from} has ${reader.chunkIndexes.length} chunks, no chunk ${chunk}`);
+  const bytes = readFileSync(from);
+  const at = Number(between ? index.chunkStartOffset + index.chunkLength + 20n : index.chunkStartOffset + index.chunkLength / 2n);
+  for (let i = at; i < at + 16; i++) bytes[i] = bytes[i]! ^ 0xff;
+  // DataEnd: opcode (1), record length (8), data_section_crc (4); 0 means "not recorded".
+  if (!dataSectionCrc) bytes.writeUInt32LE(0, Number(reader.dataEndOffset) + 9);
+  writeFileSync(to, bytes);
+  return { chunkOffset: index.chunkStartOffset };
 }

@@ -17,13 +17,16 @@ import { commandArgs, consoleOutput, UsageError } from '../commandArgs.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
 
-const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--params-file taskmem.yaml] [--<parameter> <value>]…
+const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
 Reads the camera, audio and pose topics the parameters name (camera.topic/type, audio.*, pose.*) from a rosbag2
 MCAP recording, writes one memory per segment into the store (store.backend, store.path), and can write the
 memories into an MCAP file to open beside the recording in Foxglove. Prints one line per memory stored on stdout,
 progress on stderr. Stopping (Ctrl-C) keeps what is stored and cancels the model request in flight; running the
 same command again resumes, retrying the segments that were cut off.
+
+The recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
+chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
 
 exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun retries them);
             2 bad arguments, configuration or recording; 3 policy endpoint unreachable and no fallback;
@@ -38,7 +41,7 @@ export async function run(args: string[]): Promise<number> {
   if ('exit' in fromArgs) return fromArgs.exit;
   const {
     config,
-    parsed: { recording, memoriesOut },
+    parsed: { recording, memoriesOut, ignoreCrc },
   } = fromArgs;
   const logger = consoleLogger;
   // The recording's problems are the user's first concern: report them before touching endpoint or store.
@@ -109,6 +112,7 @@ export async function run(args: string[]): Promise<number> {
       memorizer,
       fallback,
       memoriesOut,
+      ignoreCrc,
       logger,
       signal: stop.signal,
       onProgress: (p) => progress.show(p),
@@ -192,13 +196,16 @@ function clock(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** The recording and --memories-out. */
-function parseArgs(rest: string[]): { recording: string; memoriesOut: string | null } {
+/** The recording, --memories-out and --ignore-crc. */
+function parseArgs(rest: string[]): { recording: string; memoriesOut: string | null; ignoreCrc: boolean } {
   const positional: string[] = [];
   let memoriesOut: string | null = null;
+  let ignoreCrc = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
+    if (arg === '--ignore-crc') {
+      ignoreCrc = true;
+    } else if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
       memoriesOut = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (memoriesOut === '') throw new UsageError('taskmem ingest: --memories-out needs a file name');
     } else if (arg.startsWith('-')) {
@@ -214,5 +221,5 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
         : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`,
     );
   }
-  return { recording: positional[0]!, memoriesOut };
+  return { recording: positional[0]!, memoriesOut, ignoreCrc };
 }
