@@ -13,6 +13,8 @@ export interface RecordingChannel {
   topic: string;
   type: string;
   messageCount: number | null;
+  /** The message definition recorded for the channel (rosbag2: encoding `ros2msg`); null when none is. */
+  schema: { encoding: string; text: string } | null;
 }
 
 /** A decoded message of a recording. */
@@ -79,11 +81,15 @@ export class McapRecording {
     this.#logger = options.logger ?? silentLogger;
     this.#chunksInOrder = reader.chunkIndexes.every((c, i, all) => i === 0 || c.messageStartTime >= all[i - 1]!.messageEndTime);
     const counts = reader.statistics?.channelMessageCounts;
-    this.channels = [...reader.channelsById.values()].map((channel) => ({
-      topic: channel.topic,
-      type: reader.schemasById.get(channel.schemaId)?.name ?? '(no schema)',
-      messageCount: counts?.has(channel.id) ? Number(counts.get(channel.id)) : null,
-    }));
+    this.channels = [...reader.channelsById.values()].map((channel) => {
+      const schema = reader.schemasById.get(channel.schemaId);
+      return {
+        topic: channel.topic,
+        type: schema?.name ?? '(no schema)',
+        messageCount: counts?.has(channel.id) ? Number(counts.get(channel.id)) : null,
+        schema: schema ? { encoding: schema.encoding, text: new TextDecoder().decode(schema.data) } : null,
+      };
+    });
   }
 
   /**

@@ -14,7 +14,8 @@ import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
-import type { SensorMessage } from './SensorMessage.js';
+import { messageProblem } from './SensorFields.js';
+import { rosTypeOf, type SensorMessage } from './SensorMessage.js';
 
 /** Supplies task focus for a segment (src/focus); null when no focus is active. */
 export type FocusProvider = (segment: Segment) => FocusContext | null | Promise<FocusContext | null>;
@@ -161,13 +162,22 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   /**
    * Feeds one sensor message. The promise resolves when the work it started is done: frame conversions it made
    * certain and the segments it closed, queued — with overflow `wait`, after waiting for room. A live caller need
-   * not await it (segments stay in order either way) but must not reuse the message's buffers.
+   * not await it (segments stay in order either way) but must not reuse the message's buffers. A message that
+   * lacks a field taskmem reads (see SensorFields) is counted as `malformed_<kind>`, logged once, and dropped.
    */
   push(sensor: SensorMessage): Promise<void> {
     try {
       this.#throwIfUnusable('push');
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const problem = messageProblem(sensor.kind, sensor.message);
+    if (problem) {
+      this.#counter.count(
+        `malformed_${sensor.kind}`,
+        `MemoryPipeline: a ${rosTypeOf(sensor.kind)} message ${problem}, so it is not the standard message its topic's type names; dropped`,
+      );
+      return DONE;
     }
     const decoder = this.#audio;
     switch (sensor.kind) {

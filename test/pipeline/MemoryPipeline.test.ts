@@ -157,6 +157,25 @@ describe('MemoryPipeline', () => {
     assert.equal(warnings.filter((w) => /sample rate 1 Hz is outside 8000–384000 Hz/.test(w)).length, 1);
   });
 
+  it('drops a camera message without the fields of sensor_msgs/Image, counted and logged once, instead of crashing', async () => {
+    const cfg = config();
+    const warnings: string[] = [];
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    const headless = { height: 2, width: 2, encoding: 'rgb8', is_bigendian: 0, step: 6, data: new Uint8Array(12) };
+    for (let i = 0; i < 3; i++) await pipeline.push({ kind: 'image', message: headless as never });
+    await pipeline.drain();
+    await pipeline.close();
+    assert.equal(pipeline.dropped.malformed_image, 3);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /a sensor_msgs\/msg\/Image message has no field header\.stamp .*; dropped/);
+  });
+
   it('settles: waits for the segments closed so far and stays open for more', async () => {
     const cfg = config();
     const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { damagedCopy, writeRecording, type RecordingScript } from '../support/recording.js';
+import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
 
 interface Run {
   code: number | null;
@@ -189,6 +189,18 @@ describe('taskmem ingest (command)', function () {
       ),
     );
     assert.equal(storedIds(salvaged.stdout).length, 6);
+  });
+
+  it('refuses a camera topic whose recorded definition is not the standard Image, naming topic, schema and field (exit 2)', async () => {
+    const lookalike = join(dir, 'lookalike.mcap');
+    await writeLookalikeImageRecording(lookalike);
+    const run = await ingest([lookalike, '--store.path', join(dir, 'lookalike.sqlite'), '--audio.type', 'none', '--pose.topic', '']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      /taskmem ingest: lookalike\.mcap: topic \/camera\/image_raw is recorded as sensor_msgs\/msg\/Image, but the message definition recorded with it has no field header \(taskmem reads header\.stamp/,
+    );
+    assert.doesNotMatch(run.stderr, /Cannot read properties|\n\s+at /, 'no stack trace');
   });
 
   it('explains a missing file, a missing topic and an unreachable endpoint, with distinct exit codes', async () => {

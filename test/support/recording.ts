@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import zstd from '@foxglove/wasm-zstd';
 import { McapIndexedReader, McapWriter, type McapWriterOptions } from '@mcap/core';
+import { parse } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { FileReadable } from '../../src/bag/FileReadable.js';
 import { FileWritable } from '../../src/bag/FileWritable.js';
 
@@ -83,4 +85,33 @@ export async function damagedCopy(
   if (!dataSectionCrc) bytes.writeUInt32LE(0, Number(reader.dataEndOffset) + 9);
   writeFileSync(to, bytes);
   return { chunkOffset: index.chunkStartOffset };
+}
+
+/**
+ * Writes an MCAP file whose camera topic is recorded as sensor_msgs/msg/Image, but whose message definition is a
+ * look-alike without a header, with `frames` messages encoded by it: what a custom message published under a
+ * standard name leaves in a bag.
+ */
+export async function writeLookalikeImageRecording(path: string, { topic = '/camera/image_raw', frames = 4 } = {}): Promise<void> {
+  const definition = 'uint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data';
+  const writer = new MessageWriter(parse(definition, { ros2: true }));
+  const file = await FileWritable.create(path);
+  try {
+    const mcap = new McapWriter({ writable: file });
+    await mcap.start({ profile: 'ros2', library: 'taskmem tests' });
+    const schemaId = await mcap.registerSchema({
+      name: 'sensor_msgs/msg/Image',
+      encoding: 'ros2msg',
+      data: new TextEncoder().encode(definition),
+    });
+    const channelId = await mcap.registerChannel({ topic, schemaId, messageEncoding: 'cdr', metadata: new Map() });
+    for (let i = 0; i < frames; i++) {
+      const time = 1_750_000_000_000_000_000n + BigInt(i) * 500_000_000n;
+      const data = writer.writeMessage({ height: 2, width: 2, encoding: 'rgb8', is_bigendian: 0, step: 6, data: new Uint8Array(12) });
+      await mcap.addMessage({ channelId, sequence: i, logTime: time, publishTime: time, data });
+    }
+    await mcap.end();
+  } finally {
+    await file.close();
+  }
 }
