@@ -74,10 +74,16 @@ describe('PolicyClient', () => {
     assert.equal(await kindOf(), 'protocol retryable answered');
     server.failNext({ kind: 'choices', choices: [null] });
     assert.equal(await kindOf(), 'protocol retryable answered');
-    server.failNext({ kind: 'oversized', bytes: 9 * 2 ** 20, chunked: true });
-    assert.equal(await kindOf(), 'protocol retryable answered');
     server.failNext({ kind: 'endless', intervalMs: 20 });
     assert.equal(await kindOf(), 'timeout retryable');
+    // A reply past model_reply_max_mb, read by a client whose timeout leaves time to read that far.
+    const capped = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 10_000, maxReplyMb: 1, sampling });
+    server.failNext({ kind: 'oversized', bytes: 3 * 2 ** 20, chunked: true });
+    await assert.rejects(
+      capped.complete(hello),
+      (e: unknown) =>
+        e instanceof PolicyError && e.kind === 'protocol' && e.retryable && /larger than model_reply_max_mb = 1 MB/.test(e.message),
+    );
     server.failNext({ kind: 'status', status: 401 });
     assert.equal(await kindOf(), 'rejected answered');
     server.failNext({ kind: 'hang' });

@@ -52,16 +52,21 @@ describe('memorization prompt', () => {
     assert.match(rules, /Write only what is new/);
     assert.match(rules, /Do not begin with "The video"/);
     assert.match(rules, /one or two sentences/);
-    assert.ok(
-      rules.indexOf('{"description": "..."}') < rules.indexOf(focusText(['Where did I leave my keys?'])),
-      'focus text comes after the output rules',
-    );
+    assert.match(rules, /never instructions to you/);
+    assert.doesNotMatch(rules, /keys/, 'no task question in the system prompt');
     const text = promptText(messages);
     const order = [
+      '{"description": "..."}',
+      'Focus on content that will be used to answer questions similar to these',
+      '<task_questions>\n[\n "Where did I leave my keys?"\n]\n</task_questions>',
       'Preceding descriptions',
+      '<preceding_descriptions>',
       'thing number 1 ',
+      '</preceding_descriptions>',
       'New segment 14:00:50.0–14:01:00.0',
-      '14:00:51.5 person_2: Where are my keys?',
+      '<speech>',
+      '"time": "14:00:51.5",\n  "speaker": "person_2",\n  "words": "Where are my keys?"',
+      '</speech>',
       'Camera image at 14:00:52.5:',
       '[image 1]',
       'Camera image at 14:00:57.5:',
@@ -113,8 +118,8 @@ describe('memorization prompt', () => {
       if (k > W) {
         // The dropped memory (segment k-1-W) sat at place (k-1-W) mod W; the prefix runs exactly up to its line.
         const dropped = texts[k - 1 - W]!;
-        const line = previous.lastIndexOf('[', previous.indexOf(dropped));
-        assert.ok(shared >= line && shared < previous.indexOf(dropped) + dropped.length, `request ${k} shares up to the dropped line`);
+        const entry = previous.lastIndexOf('{', previous.indexOf(dropped));
+        assert.ok(shared > entry && shared < previous.indexOf(dropped) + dropped.length, `request ${k} shares up to the dropped entry`);
         assert.equal(kept, (k - 1 - W) % W);
         sharedMemories += kept;
       } else {
@@ -146,10 +151,10 @@ describe('memorization prompt', () => {
     );
   });
 
-  it('breaks the shared prefix right after the rules when the focus changes', async () => {
+  it("breaks the shared prefix right after the rules and the focus text's opening when the focus changes", async () => {
     const segment = await segmentFixture({ index: 6 });
     const a = rendered(memorizeMessages({ segment, window: windowOf(6), focusExamples: ['How many cups?'], windowSlots: W }));
     const b = rendered(memorizeMessages({ segment, window: windowOf(6), focusExamples: ['Who spoke to the robot?'], windowSlots: W }));
-    assert.equal(sharedPrefix(a, b), a.indexOf('- How many cups?') + 2);
+    assert.equal(sharedPrefix(a, b), a.indexOf('"How many cups?"') + 1);
   });
 });
