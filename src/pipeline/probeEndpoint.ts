@@ -1,3 +1,5 @@
+import { redactCredentials } from '../text/redactCredentials.js';
+
 /**
  * Whether anything answers at an OpenAI-compatible base URL: any HTTP reply to `GET <url>/models` (even 401 or
  * 404) means reachable; a refused connection, an unknown host or no reply within `timeoutMs` means unreachable.
@@ -10,8 +12,11 @@ export async function probeEndpoint(
   try {
     url = new URL(`${baseURL.replace(/\/+$/, '')}/models`);
   } catch {
-    return { reachable: false, reason: `"${baseURL}" is not a URL` };
+    return { reachable: false, reason: `"${redactCredentials(baseURL)}" is not a URL` };
   }
+  // Any reply counts, an authentication error too: the credentials of the URL are not needed (nor allowed by fetch).
+  url.username = '';
+  url.password = '';
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();

@@ -14,6 +14,7 @@ import { nanosToSeconds, secondsToNanos, toRosTime, type RosNanos } from '../tim
 import { NodeParameters } from './NodeParameters.js';
 import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
 import { answerMsg, forgetQuery, optionalTime, recallQuery } from './rosMessages.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 
 export type LivePipeline = Pick<MemoryPipeline, 'push' | 'drain' | 'close' | 'pending' | 'counts' | 'dropped' | 'episode' | 'on'>;
 export type QuestionAnswerer = Pick<Answerer, 'ask'>;
@@ -242,7 +243,7 @@ export class MemoryNode {
         `taskmem memory node ${this.node.namespace() === '/' ? '' : this.node.namespace()}/${this.node.name()} started (robot ${config.robot_id}, episode ${this.#episode})`,
         `  listening to ${subscribed.join(', ')}`,
         `  memorizer: ${this.#memorizer}`,
-        `  store: ${config.store.backend === 'sqlite' ? `sqlite ${config.store.path}` : `postgres ${redactPassword(config.store.url)}`}`,
+        `  store: ${config.store.backend === 'sqlite' ? `sqlite ${config.store.path}` : `postgres ${redactCredentials(config.store.url)}`}`,
         '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, /diagnostics',
       ].join('\n'),
     );
@@ -305,7 +306,9 @@ export class MemoryNode {
    * continues the same episode with the new settings from the next message on.
    */
   #applyChange(names: string[]): void {
-    this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`);
+    this.#logger.info(
+      redactCredentials(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(lookup(this.config, n))}`).join(', ')}`),
+    );
     const group = (n: string) => n.split('.')[0]!;
     if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
     if (names.includes('focus.depth')) this.#focus.setDepth(this.config.focus.depth);
@@ -516,10 +519,6 @@ export class MemoryNode {
       )
       .finally(() => (this.#probing = false));
   }
-}
-
-function redactPassword(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 function lookup(config: Config, name: string): unknown {

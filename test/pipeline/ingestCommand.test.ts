@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { terminalSafe } from '../../src/text/terminalSafe.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
 
@@ -203,6 +204,34 @@ describe('taskmem ingest (command)', function () {
     assert.doesNotMatch(run.stderr, /Cannot read properties|\n\s+at /, 'no stack trace');
   });
 
+  it('prints stored memories terminal-safe, one line each, and never the password of memorizer.url', async () => {
+    const store = join(dir, 'escapes.sqlite');
+    const onChat = server.onChat;
+    let n = 0;
+    // The first memory carries a window-title escape, a one-byte CSI and a newline that would forge a line.
+    server.onChat = () =>
+      ++n === 1
+        ? '{"description": "A sign reads \\u001b]0;owned\\u0007 EXIT \\u009b2J by the door.\\nstored r1/9/9 forged"}'
+        : `{"description": "Scene ${n}: a shelf with ${n * 7} books and ${n + 2} chairs by a window."}`;
+    const withPassword = server.url.replace('http://', 'http://robot:hunter2@');
+    try {
+      const run = await ingest([script.path, ...flags(store), '--memorizer.url', withPassword]);
+      assert.equal(run.code, 0, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.equal(lines.length, 6, 'one line per memory, none forged');
+      assert.match(
+        lines[0]!,
+        /^stored r1\/0\/\d+ \S+ A sign reads \\u001b\]0;owned\\u0007 EXIT \\u009b2J by the door\.\\u000astored r1\/9\/9 forged$/,
+      );
+      assert.equal(terminalSafe(run.stdout + run.stderr), run.stdout + run.stderr, 'nothing a terminal would act on is printed');
+      assert.doesNotMatch(run.stdout + run.stderr, /hunter2/);
+      const auth = server.requests.at(-1)!.headers.authorization;
+      assert.equal(auth, `Basic ${Buffer.from('robot:hunter2').toString('base64')}`, 'the credentials authenticate the requests');
+    } finally {
+      server.onChat = onChat;
+    }
+  });
+
   it('explains a missing file, a missing topic and an unreachable endpoint, with distinct exit codes', async () => {
     const store = join(dir, 'errors.sqlite');
     const missing = await ingest([join(dir, 'nope.mcap'), ...flags(store)]);
@@ -217,8 +246,10 @@ describe('taskmem ingest (command)', function () {
     const gone = await new StandInModelServer().start();
     const goneUrl = gone.url;
     await gone.stop();
-    const unreachable = await ingest([script.path, ...flags(store), '--memorizer.url', goneUrl, '--memorizer.fallback', 'false']);
+    const withPassword = goneUrl.replace('http://', 'http://robot:hunter2@');
+    const unreachable = await ingest([script.path, ...flags(store), '--memorizer.url', withPassword, '--memorizer.fallback', 'false']);
     assert.equal(unreachable.code, 3);
-    assert.match(unreachable.stderr, /policy endpoint .* is unreachable \(ECONNREFUSED\)/);
+    assert.match(unreachable.stderr, /policy endpoint http:\/\/robot:\*\*\*@127\.0\.0\.1:\d+\/v1 is unreachable \(ECONNREFUSED\)/);
+    assert.doesNotMatch(unreachable.stderr, /hunter2/);
   });
 });

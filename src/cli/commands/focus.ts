@@ -8,6 +8,7 @@ import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { formatStamp } from '../../time.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
@@ -33,24 +34,24 @@ export async function run(args: string[]): Promise<number> {
     const key = flags[i]!;
     const value = flags[i + 1];
     if (!['--group', '--out', '--robot'].includes(key) || value === undefined) {
-      console.error(`taskmem focus: unexpected ${JSON.stringify(key)}${value === undefined ? ' (needs a value)' : ''}\n\n${USAGE}`);
+      consoleOutput.err(`taskmem focus: unexpected ${JSON.stringify(key)}${value === undefined ? ' (needs a value)' : ''}\n\n${USAGE}`);
       return 2;
     }
     options.set(key.slice(2), value);
   }
   if (action !== 'status' && action !== 'export' && action !== 'reset') {
-    console.error(USAGE);
+    consoleOutput.err(USAGE);
     return 2;
   }
   if (action === 'reset' && !options.has('group')) {
-    console.error('taskmem focus reset: which group? (--group <name>)');
+    consoleOutput.err('taskmem focus reset: which group? (--group <name>)');
     return 2;
   }
   let store: MemoryStore;
   try {
     store = await openMemoryStore(config.store, consoleLogger);
   } catch (error) {
-    console.error(`taskmem focus: cannot open the store: ${(error as Error).message}`);
+    consoleOutput.err(`taskmem focus: cannot open the store: ${(error as Error).message}`);
     return 4;
   }
   try {
@@ -60,7 +61,7 @@ export async function run(args: string[]): Promise<number> {
       const group = options.get('group')!;
       const before = await store.focusVector(group);
       await store.resetFocusVector(group);
-      console.log(
+      consoleOutput.out(
         before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`,
       );
     }
@@ -75,16 +76,19 @@ async function status(store: MemoryStore, robotId: string): Promise<void> {
   const pairs = await store.preferences();
   const groups = [...new Set([...tasks.map((t) => t.group), ...pairs.map((p) => p.group)])].sort();
   if (groups.length === 0) {
-    console.log(`no tasks logged for robot "${robotId}" and no preference pairs yet`);
+    consoleOutput.out(`no tasks logged for robot "${robotId}" and no preference pairs yet`);
     return;
   }
   const newest = [...tasks].sort((a, b) => (a.stamp < b.stamp ? 1 : -1))[0];
-  if (newest) console.log(`last task: ${formatStamp(newest.stamp)} (${newest.group}) ${JSON.stringify(newest.text)}`);
+  if (newest)
+    consoleOutput.out(
+      `last task: ${formatStamp(newest.stamp)} (${terminalSafe(newest.group, { newlines: false })}) ${JSON.stringify(newest.text)}`,
+    );
   for (const group of groups) {
     const vector = await store.focusVector(group);
     const ofGroup = tasks.filter((t) => t.group === group);
-    console.log(
-      `${group}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
+    consoleOutput.out(
+      `${terminalSafe(group, { newlines: false })}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
         (vector ? `focus vector v${vector.version} (${vector.pairs} pairs, trained ${formatStamp(vector.trainedAt)})` : 'no focus vector'),
     );
   }
@@ -103,11 +107,12 @@ async function exportPairs(store: MemoryStore, group: string | undefined, out: s
       segment_id: pair.segmentId,
       created_at: pair.createdAt.toString(),
     });
-    if (!sink.write(line + '\n')) await once(sink, 'drain');
+    // On a terminal the line is made terminal-safe; its escapes are JSON escapes, so it reads back the same.
+    if (!sink.write(`${out ? line : terminalSafe(line)}\n`)) await once(sink, 'drain');
   }
   if (out) {
     (sink as ReturnType<typeof createWriteStream>).end();
     await once(sink, 'finish');
-    console.error(`taskmem focus export: ${pairs.length} pairs${group ? ` of group "${group}"` : ''} written to ${out}`);
+    consoleOutput.err(`taskmem focus export: ${pairs.length} pairs${group ? ` of group "${group}"` : ''} written to ${out}`);
   }
 }

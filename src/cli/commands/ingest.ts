@@ -13,6 +13,8 @@ import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { ingestRecording, type IngestProgress } from '../../pipeline/RecordingIngest.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
+import { redactCredentials } from '../../text/redactCredentials.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { commandArgs, consoleOutput, UsageError } from '../commandArgs.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
@@ -54,7 +56,7 @@ export async function run(args: string[]): Promise<number> {
     }
   } catch (error) {
     if (!(error instanceof RecordingError)) throw error;
-    console.error(`taskmem ingest: ${error.message}`);
+    consoleOutput.err(`taskmem ingest: ${error.message}`);
     return 2;
   }
 
@@ -71,15 +73,16 @@ export async function run(args: string[]): Promise<number> {
     memorizer = await perception();
   } else {
     const reach = await probeEndpoint(config.memorizer.url);
+    const endpoint = redactCredentials(config.memorizer.url);
     if (!reach.reachable && !config.memorizer.fallback) {
-      console.error(
-        `taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`,
+      consoleOutput.err(
+        `taskmem ingest: the policy endpoint ${endpoint} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`,
       );
       return 3;
     }
     if (!reach.reachable)
       logger.warn(
-        `the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
+        `the policy endpoint ${endpoint} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
       );
     memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
     if (config.memorizer.fallback) fallback = await perception();
@@ -89,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     store = await openMemoryStore(config.store, logger);
   } catch (error) {
-    console.error(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
+    consoleOutput.err(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 4;
   }
 
@@ -116,10 +119,11 @@ export async function run(args: string[]): Promise<number> {
       logger,
       signal: stop.signal,
       onProgress: (p) => progress.show(p),
-      // One line per committed memory on stdout; progress and messages go to stderr.
+      // One line per committed memory on stdout (its text terminal-safe, on that one line); progress and messages
+      // go to stderr.
       onStored: (memory) => {
         progress.clear();
-        process.stdout.write(`stored ${memory.id} ${formatStamp(memory.start)} ${memory.text}\n`);
+        process.stdout.write(`${terminalSafe(`stored ${memory.id} ${formatStamp(memory.start)} ${memory.text}`, { newlines: false })}\n`);
       },
       onRead: (stamp) => {
         readTo = stamp;
@@ -144,10 +148,10 @@ export async function run(args: string[]): Promise<number> {
   } catch (error) {
     progress.done();
     if (error instanceof RecordingError) {
-      console.error(`taskmem ingest: ${error.message}`);
+      consoleOutput.err(`taskmem ingest: ${error.message}`);
       return 2;
     }
-    console.error(`taskmem ingest: ${error instanceof Error ? error.message : String(error)}`);
+    consoleOutput.err(`taskmem ingest: ${error instanceof Error ? error.message : String(error)}`);
     return 4;
   } finally {
     process.off('SIGINT', onSignal);

@@ -13,6 +13,8 @@ import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
 import { ingestRecording, progressKey } from '../../pipeline/RecordingIngest.js';
+import { redactCredentials } from '../../text/redactCredentials.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
 
@@ -91,7 +93,9 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
     }
     const reach = await probeEndpoint(config.memorizer.url);
     if (!reach.reachable) {
-      io.err(`taskmem remember: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); nothing was changed`);
+      io.err(
+        `taskmem remember: the policy endpoint ${redactCredentials(config.memorizer.url)} is unreachable (${reach.reason}); nothing was changed`,
+      );
       return 3;
     }
 
@@ -125,7 +129,7 @@ export async function remember(args: string[], io: CommandOutput, logger: Logger
         const was = redone.has(memory.id) ? 'perception memory replaced' : failedBefore.has(memory.id) ? 'failed segment memorized' : 'new';
         if (redone.has(memory.id)) replaced++;
         else if (failedBefore.has(memory.id)) retried++;
-        io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
+        io.out(terminalSafe(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`, { newlines: false }));
       },
     });
     const kept = redone.size - replaced;
