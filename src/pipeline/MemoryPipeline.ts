@@ -79,6 +79,7 @@ const DONE: Promise<void> = Promise.resolve();
  */
 export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #segmenter: Segmenter;
+  readonly #speech: SpeechTrack | null;
   readonly #audio: AudioDecoder | null;
   readonly #counter: CauseCounter;
   /** Resolves when the last pushed message has been handed to the segmenter: messages reach it in push order. */
@@ -123,6 +124,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }: MemoryPipelineOptions) {
     super();
     this.#counter = new CauseCounter(logger);
+    this.#speech = speech;
     this.#audio = speech ? new AudioDecoder({ counter: this.#counter }) : null;
     this.#segmenter = new Segmenter({
       segment: config.segment,
@@ -246,11 +248,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
-   * them), and the segments in flight are finished — or, with `abort`, cancelled and recorded as failed.
-   * Does not close the store.
+   * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
+   * waits and transcriptions aborted) and recorded as failed. Does not close the store.
    */
   close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
-    if (abort) this.#abort.abort(new Error('pipeline closed'));
+    if (abort) {
+      this.#abort.abort(new Error('pipeline closed'));
+      this.#speech?.abort();
+    }
     this.#closing ??= this.#close();
     return this.#closing;
   }

@@ -311,6 +311,7 @@ describe('Segmenter', () => {
       push: async (chunk) => void given.push(chunk),
       take: async () => ({ speech: [], transcript: [] }),
       reset: () => {},
+      abort: () => {},
     };
     const second = (k: number) => ({ stamp: at(k / 4), samples: new Float32Array(16_000) });
     // Chunks of 1 s of samples stamped 0.25 s apart: four times more audio than time, as a rate declared at a

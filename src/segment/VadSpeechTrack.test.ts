@@ -171,4 +171,20 @@ describe('VadSpeechTrack', () => {
       /has no transcript: Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-stand-in\) failed: 503/,
     );
   });
+
+  it('stops waiting for a hanging transcription when aborted (the pipeline stopping), keeping the spans', async () => {
+    server.failNext({ kind: 'hang' }, 2);
+    const logger = recordingLogger();
+    const t = track(logger, new Transcriber({ url: server.url, model: 'whisper-stand-in', timeoutS: 600, maxReplyMb: 8 }));
+    await pushAll(t, first.samples);
+    const taking = t.take(START, at(5));
+    const transcriptions = () => server.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length;
+    const deadline = Date.now() + 10_000;
+    while (transcriptions() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    t.abort();
+    const { speech, transcript } = await taking;
+    assert.equal(speech.length, 1);
+    assert.deepEqual(transcript, []);
+    assert.deepEqual(logger.warnings, [], 'a transcription cancelled at shutdown is no failure to report');
+  });
 });

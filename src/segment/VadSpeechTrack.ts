@@ -67,6 +67,8 @@ export class VadSpeechTrack implements SpeechTrack {
   #expected: RosNanos | null = null;
   #open: OpenSpan | null = null;
   #closed: SpeechSpan[] = [];
+  /** Aborted when the pipeline stops, so that no transcription holds it up. */
+  readonly #stopping = new AbortController();
 
   constructor({ vad, transcriber = null, threshold, minSpeechS, hangoverS, paddingS, counter }: VadSpeechTrackOptions) {
     this.#vad = vad;
@@ -138,6 +140,10 @@ export class VadSpeechTrack implements SpeechTrack {
     this.#audio = this.#audio.filter((chunk) => chunkEnd(chunk) > end);
     const transcript = await this.#transcribe(speech, audio);
     return { speech, transcript };
+  }
+
+  abort(): void {
+    this.#stopping.abort();
   }
 
   reset(): void {
@@ -213,8 +219,9 @@ export class VadSpeechTrack implements SpeechTrack {
         const samples = audio[i];
         if (!samples || samples.length === 0) return '';
         try {
-          return await transcriber.transcribe(samples);
+          return await transcriber.transcribe(samples, this.#stopping.signal);
         } catch (error) {
+          if (this.#stopping.signal.aborted) return '';
           this.#counter.count(
             'transcription_failed',
             `VadSpeechTrack: speech ${formatStamp(span.start)}–${formatStamp(span.end)} has no transcript: ${(error as Error).message}; the speech span is kept`,

@@ -135,6 +135,7 @@ describe('MemoryPipeline', () => {
         push: async (chunk) => void heard.push(chunk.samples.length),
         take: async () => ({ speech: [], transcript: [] }),
         reset() {},
+        abort() {},
       },
       logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
     });
