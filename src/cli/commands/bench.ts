@@ -64,14 +64,14 @@ export async function run(args: string[]): Promise<number> {
   try {
     questions = await loadQuestions(parsed.qa, parsed.format);
   } catch (error) {
-    console.error((error as Error).message);
+    consoleOutput.err((error as Error).message);
     return 2;
   }
   await mkdir(parsed.out, { recursive: true });
   const store = new SqliteMemoryStore({ path: join(parsed.out, 'memory.sqlite'), logger });
   const stop = new AbortController();
   const onSignal = () => {
-    console.error('\ntaskmem bench: stopping; finished videos are kept, rerun to resume');
+    consoleOutput.err('\ntaskmem bench: stopping; finished videos are kept, rerun to resume');
     stop.abort();
   };
   process.once('SIGINT', onSignal);
@@ -93,7 +93,7 @@ export async function run(args: string[]): Promise<number> {
         })
       : null;
     if (!judge && questions.some((q) => q.options.length === 0)) {
-      console.error('taskmem bench: free-form questions need a judge: set answerer.url (and answerer.model) or --judge-url');
+      consoleOutput.err('taskmem bench: free-form questions need a judge: set answerer.url (and answerer.model) or --judge-url');
       return 2;
     }
     const taskFocus = config.focus.depth > 0 ? await openTaskFocus({ ...config, robot_id: 'bench' }, { store, embedder }) : null;
@@ -147,10 +147,10 @@ export async function run(args: string[]): Promise<number> {
     const table = markdownTable(runs);
     await writeFile(join(parsed.out, 'results.md'), table);
     await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
-    console.log(table);
+    consoleOutput.out(table);
     return 0;
   } catch (error) {
-    console.error(`taskmem bench: ${(error as Error).message}`);
+    consoleOutput.err(`taskmem bench: ${(error as Error).message}`);
     return 4;
   } finally {
     process.off('SIGINT', onSignal);
@@ -161,19 +161,19 @@ export async function run(args: string[]): Promise<number> {
 
 async function compare(dirs: string[]): Promise<number> {
   if (dirs.length === 0 || dirs.includes('--help')) {
-    console.error(USAGE);
+    consoleOutput.err(USAGE);
     return dirs.length === 0 ? 2 : 0;
   }
   const runs = [];
   for (const dir of dirs) {
     const { results } = await readRun(dir);
     if (results.length === 0) {
-      console.error(`taskmem bench compare: ${dir} has no finished results (no ${join(dir, 'results.jsonl')} or no finished video)`);
+      consoleOutput.err(`taskmem bench compare: ${dir} has no finished results (no ${join(dir, 'results.jsonl')} or no finished video)`);
       return 2;
     }
     runs.push({ name: results[0]!.run || basename(resolve(dir)), summary: summarize(results) });
   }
-  console.log(markdownTable(runs));
+  consoleOutput.out(markdownTable(runs));
   return 0;
 }
 
