@@ -28,23 +28,9 @@ describe('PolicyClient', () => {
   });
 
   it('sends the output schema as response_format only when asked, and leaves top_k out when off', async () => {
-    await new PolicyClient({
-      baseURL: server.url,
-      model: 'p',
-      apiKey: null,
-      timeoutMs: 1000,
-      maxReplyMb: 8,
-      sampling: { ...sampling, topK: -1 },
-    }).complete(hello);
-    await new PolicyClient({
-      baseURL: server.url,
-      model: 'p',
-      apiKey: null,
-      timeoutMs: 1000,
-      maxReplyMb: 8,
-      sampling,
-      jsonSchema: true,
-    }).complete(hello);
+    const options = { baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, maxReplyMb: 8 };
+    await new PolicyClient({ ...options, sampling: { ...sampling, topK: -1 } }).complete(hello);
+    await new PolicyClient({ ...options, sampling, jsonSchema: true }).complete(hello);
     const [plain, constrained] = server.chatRequests();
     assert.equal(plain!.response_format, undefined);
     assert.equal(plain!.top_k, undefined);

@@ -1,4 +1,5 @@
 import type { parse } from '@foxglove/rosmsg';
+import { PRIMITIVE_TYPES } from '../bag/MessageDefinitions.js';
 import type { SensorKind } from './SensorMessage.js';
 
 type MessageDefinition = ReturnType<typeof parse>[number];
@@ -60,21 +61,7 @@ const SENSOR_FIELDS: Record<SensorKind, readonly (readonly [string, FieldForm])[
   pose_with_covariance_stamped: [STAMP, ['header.frame_id', 'string'], ...POSE('pose.pose')],
 };
 
-const NUMBER_TYPES = new Set([
-  'bool',
-  'byte',
-  'char',
-  'float32',
-  'float64',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-]);
+const NUMBER_TYPES = new Set([...PRIMITIVE_TYPES].filter((t) => t !== 'string' && t !== 'wstring'));
 const BYTE_TYPES = new Set(['uint8', 'int8', 'byte', 'char']);
 
 /**
