@@ -139,6 +139,16 @@ describe('memorization prompt', () => {
     assert.equal(sharedPrefix(before, after), before.indexOf(texts[5]!) + 'person_1 does thing number '.length);
   });
 
+  it('cuts a task question longer than 500 characters, so that no question can crowd out the segment', () => {
+    const long = `Where are my keys? ${'very '.repeat(2000)}`;
+    const quoted = JSON.parse(/<task_questions>\n([\s\S]*)\n<\/task_questions>/.exec(focusText([long, 'How many cups?']))![1]!) as string[];
+    assert.deepEqual(
+      quoted.map((q) => q.length),
+      [501, 'How many cups?'.length],
+    );
+    assert.ok(quoted[0]!.startsWith('Where are my keys? very') && quoted[0]!.endsWith('…'));
+  });
+
   it('puts each window memory in the place of its segment index, wherever it sits in the window', () => {
     const window = [7, 8, 9, 10].map((i) => memoryFixture(i, `m${i}`));
     assert.deepEqual(
