@@ -137,6 +137,7 @@ export default async () => {
     model: 'bench',
     apiKey: null,
     timeoutMs: 10_000,
+    maxReplyMb: 8,
     sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 8192 },
   });
   const memorizer = new PolicyMemorizer({ client, retries: 0, backoffMs: 0, windowSlots: W, now: () => 0n });

@@ -1,6 +1,7 @@
 import type { ScoredMemory } from '../memory/MemoryStore.js';
 import type { RosNanos } from '../time.js';
 import type { ChatMessage } from './AnswerModel.js';
+import { quoteJson } from '../text/quotedData.js';
 import { formatLocal } from './LocalTime.js';
 import { QuestionError } from './QuestionError.js';
 
@@ -78,10 +79,7 @@ export function buildAnswerPrompt(input: AnswerPromptInput): ChatMessage[] {
   ];
 }
 
-/**
- * The memories as one JSON array, oldest first. `<`, `>` and `&` are written as JSON \u escapes, so no memory
- * text can close the block or open a fake one, while JSON.parse still gives back the exact text.
- */
+/** The memories as one JSON array, oldest first, quoted so that no memory text can close the block (quoteJson). */
 export function quoteMemories(memories: readonly ScoredMemory[], timeZone: string): string {
   const rows = [...memories]
     .sort((a, b) => (a.memory.start < b.memory.start ? -1 : a.memory.start > b.memory.start ? 1 : 0))
@@ -93,7 +91,7 @@ export function quoteMemories(memories: readonly ScoredMemory[], timeZone: strin
       text: m.text,
       ...(m.transcript.length > 0 ? { heard: m.transcript } : {}),
     }));
-  return JSON.stringify(rows, null, 1).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return quoteJson(rows);
 }
 
 function round(x: number): number {

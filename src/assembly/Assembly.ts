@@ -75,7 +75,7 @@ export class Assembly {
   static async open(config: Config, { logger, env = process.env, storeMustExist = false }: AssemblyOptions): Promise<Assembly> {
     const store = await openStore(config.store, { logger, mustExist: storeMustExist });
     try {
-      const source = await openEmbeddingSource(config.embedding, env);
+      const source = await openEmbeddingSource(config, env);
       return new Assembly(config, store, { opened: JSON.stringify(config.embedding), source }, logger, env);
     } catch (error) {
       await store.close();
@@ -96,7 +96,7 @@ export class Assembly {
   async reopenEmbedder(): Promise<boolean> {
     const wanted = JSON.stringify(this.config.embedding);
     if (wanted === this.#embedding.opened) return false;
-    const source = await openEmbeddingSource(this.config.embedding, this.#env);
+    const source = await openEmbeddingSource(this.config, this.#env);
     const old = this.#embedding.source;
     this.#embedding = { opened: wanted, source };
     await old?.close();
@@ -135,8 +135,7 @@ export class Assembly {
     const { episode = 0, now, focus, overflow, robotId = this.config.robot_id, redo } = options;
     const config = { ...this.config, robot_id: robotId };
     const memorizer = options.memorizer ?? (await this.memorizer(now));
-    const speech =
-      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(this.#logger), this.#env);
+    const speech = config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config, new CauseCounter(this.#logger), this.#env);
     const pipeline = new MemoryPipeline({
       config,
       converter: new ImageConverter(config.camera),
@@ -156,7 +155,7 @@ export class Assembly {
 
   /** The answerer of answerer.*, searching by vector when an embedding source is open. */
   answerer(): Answerer {
-    return openAnswerer(this.config.answerer, { store: this.store, embedder: this.embedder, logger: this.#logger, env: this.#env });
+    return openAnswerer(this.config, { store: this.store, embedder: this.embedder, logger: this.#logger, env: this.#env });
   }
 
   /** Whether the memorizer endpoint answers now; null when none is configured (the node's diagnostics). */

@@ -1,6 +1,6 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import type { Logger } from '../log.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { Answerer } from '../answer/Answerer.js';
@@ -11,16 +11,17 @@ import { OpenAIAnswerModel } from '../answer/AnswerModel.js';
  * vector search when an embedding source is open.
  */
 export function openAnswerer(
-  config: Config['answerer'],
+  { answerer: config, model_reply_max_mb }: Pick<Config, 'answerer' | 'model_reply_max_mb'>,
   { store, embedder, logger, env }: { store: MemoryRecords; embedder: EmbeddingSource | null; logger: Logger; env: NodeJS.ProcessEnv },
 ): Answerer {
   const model = config.url
     ? new OpenAIAnswerModel({
-        client: new OpenAI({
-          baseURL: config.url,
-          apiKey: env[config.api_key_env] || 'none',
-          timeout: config.timeout_s * 1000,
+        client: new ModelClient({
+          url: config.url,
+          apiKey: env[config.api_key_env] || null,
+          timeoutMs: config.timeout_s * 1000,
           maxRetries: 2,
+          maxReplyMb: model_reply_max_mb,
         }),
         model: config.model,
         temperature: config.temperature,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 
 /**
  * Whether anything answers at an OpenAI-compatible base URL: any HTTP reply to `GET <url>/models` (even 401 or
@@ -12,8 +13,11 @@ export async function probeEndpoint(
   try {
     url = new URL(`${baseURL.replace(/\/+$/, '')}/models`);
   } catch {
-    return { reachable: false, reason: `"${baseURL}" is not a URL` };
+    return { reachable: false, reason: `"${redactCredentials(baseURL)}" is not a URL` };
   }
+  // Any reply counts, an authentication error too: the credentials of the URL are not needed (nor allowed by fetch).
+  url.username = '';
+  url.password = '';
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
@@ -44,10 +48,10 @@ export async function checkEndpoint(
   if (!memorizer.url) return null;
   const reach = await probeEndpoint(memorizer.url);
   if (reach.reachable) return null;
-  if (!memorizer.fallback)
-    throw new EndpointUnreachableError(`the policy endpoint ${memorizer.url} is unreachable (${reach.reason}); ${hint}`);
+  const endpoint = redactCredentials(memorizer.url);
+  if (!memorizer.fallback) throw new EndpointUnreachableError(`the policy endpoint ${endpoint} is unreachable (${reach.reason}); ${hint}`);
   logger.warn(
-    `the policy endpoint ${memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
+    `the policy endpoint ${endpoint} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
   );
   return reach.reason;
 }

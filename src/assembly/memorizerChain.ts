@@ -1,10 +1,11 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import { LexicalEmbedder } from '../focus/LexicalEmbedder.js';
 import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
 import type { FocusRecords } from '../memory/FocusRecords.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import type { RosNanos } from '../time.js';
 import type { Memorizer } from '../memorize/Memorizer.js';
 import { PerceptionMemorizer } from '../memorize/PerceptionMemorizer.js';
@@ -32,7 +33,7 @@ export interface MemorizerChain {
  * perception memorizer as fallback. `now` is the clock memories are written at.
  */
 export async function openMemorizerChain(
-  config: Pick<Config, 'memorizer' | 'segment' | 'focus'>,
+  config: Pick<Config, 'memorizer' | 'segment' | 'focus' | 'model_reply_max_mb'>,
   {
     store,
     now,
@@ -69,13 +70,19 @@ export async function openMemorizerChain(
       fallback,
       focused: null,
       focusCost: null,
-      description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}`,
+      description: `policy ${config.memorizer.model} at ${redactCredentials(config.memorizer.url)}${prompt}`,
     };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
   const judgeModel = config.focus.judge_model || config.memorizer.model;
   const judge = new LlmPairwiseJudge({
-    client: new OpenAI({ baseURL: judgeUrl, apiKey: env[config.memorizer.api_key_env] || 'none', maxRetries: 1 }),
+    client: new ModelClient({
+      url: judgeUrl,
+      apiKey: env[config.memorizer.api_key_env] || null,
+      timeoutMs: config.memorizer.timeout_s * 1000,
+      maxRetries: 1,
+      maxReplyMb: config.model_reply_max_mb,
+    }),
     model: judgeModel,
     timeoutMs: config.memorizer.timeout_s * 1000,
   });
@@ -102,6 +109,8 @@ export async function openMemorizerChain(
       pairs_kept: focused.stats.pairsKept,
       trainings: focused.stats.trainings,
     }),
-    description: `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    description: redactCredentials(
+      `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    ),
   };
 }

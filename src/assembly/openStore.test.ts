@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../config/schema.js';
 import { silentLogger } from '../log.js';
-import { openStore } from './openStore.js';
+import { describeStore, openStore } from './openStore.js';
 import { StoreError } from './StoreError.js';
 
 describe('openStore', () => {
@@ -23,6 +23,15 @@ describe('openStore', () => {
       assert.ok(error.cause, 'the driver error is kept as the cause');
       return true;
     });
+  });
+
+  it('names a PostgreSQL store without its password or secret query parameters', () => {
+    const store = (url: string) => configSchema.parse({ store: { backend: 'postgres', url } }).store;
+    assert.equal(describeStore(store('postgresql://taskmem:s3cret@db:5432/memory')), 'postgres postgresql://taskmem:***@db:5432/memory');
+    assert.equal(
+      describeStore(store('postgresql://db/memory?sslmode=require&password=hunter2')),
+      'postgres postgresql://db/memory?sslmode=require&password=***',
+    );
   });
 
   it('refuses a store that must exist and does not, and says what to do', async () => {

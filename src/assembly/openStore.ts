@@ -4,12 +4,13 @@ import type { Logger } from '../log.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
 import { openMemoryStore } from '../memory/openMemoryStore.js';
 import { expandHome } from '../memory/SqliteMemoryStore.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import { namingStoreFailures, StoreError } from './StoreError.js';
 
 /** The store of `store.*` in words, for logs and errors: the SQLite file, or the PostgreSQL URL without its password. */
 export function describeStore(config: Config['store']): string {
   if (config.backend === 'sqlite') return `sqlite ${config.path}`;
-  return config.url ? `postgres ${config.url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}` : 'postgres';
+  return config.url ? `postgres ${redactCredentials(config.url)}` : 'postgres';
 }
 
 /**

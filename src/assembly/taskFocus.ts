@@ -1,5 +1,5 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import type { TaskRecords } from '../memory/TaskRecords.js';
 import { ClassifierGrouper, EmbeddingGrouper, FixedGrouper, type TaskGrouper } from '../focus/TaskGrouper.js';
@@ -13,7 +13,7 @@ import { TaskLog } from '../focus/TaskLog.js';
  * sure that what the grouping needs is configured.
  */
 export async function openTaskFocus(
-  config: Pick<Config, 'robot_id' | 'focus' | 'answerer' | 'memorizer'>,
+  config: Pick<Config, 'robot_id' | 'focus' | 'answerer' | 'memorizer' | 'model_reply_max_mb'>,
   { store, embedder, env }: { store: TaskRecords; embedder: EmbeddingSource | null; env: NodeJS.ProcessEnv },
 ): Promise<TaskFocus> {
   const focus = new TaskFocus({
@@ -32,7 +32,7 @@ export async function openTaskFocus(
 }
 
 function grouperFor(
-  config: Pick<Config, 'focus' | 'answerer' | 'memorizer'>,
+  config: Pick<Config, 'focus' | 'answerer' | 'memorizer' | 'model_reply_max_mb'>,
   embedder: EmbeddingSource | null,
   env: NodeJS.ProcessEnv,
 ): TaskGrouper {
@@ -43,11 +43,18 @@ function grouperFor(
       if (!embedder) throw new Error('openTaskFocus: focus.grouping is embedding but no embedding source was opened');
       return new EmbeddingGrouper({ embedder });
     case 'classifier': {
-      const [url, model, keyEnv] = config.answerer.url
-        ? [config.answerer.url, config.answerer.model, config.answerer.api_key_env]
-        : [config.memorizer.url, config.memorizer.model, config.memorizer.api_key_env];
+      const [url, model, keyEnv, timeoutS] = config.answerer.url
+        ? [config.answerer.url, config.answerer.model, config.answerer.api_key_env, config.answerer.timeout_s]
+        : [config.memorizer.url, config.memorizer.model, config.memorizer.api_key_env, config.memorizer.timeout_s];
       if (!url) throw new Error('openTaskFocus: focus.grouping is classifier but neither answerer.url nor memorizer.url is set');
-      return new ClassifierGrouper({ client: new OpenAI({ baseURL: url, apiKey: env[keyEnv] || 'none', maxRetries: 1 }), model });
+      const client = new ModelClient({
+        url,
+        apiKey: env[keyEnv] || null,
+        timeoutMs: timeoutS * 1000,
+        maxRetries: 1,
+        maxReplyMb: config.model_reply_max_mb,
+      });
+      return new ClassifierGrouper({ client, model });
     }
   }
 }

@@ -47,7 +47,11 @@ describe('MemoryMcapWriter', () => {
 
     const recording = await McapRecording.open(path);
     try {
-      assert.deepEqual(recording.channels, [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }]);
+      assert.deepEqual(
+        recording.channels.map(({ schema: _, ...channel }) => channel),
+        [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }],
+      );
+      assert.equal(recording.channels[0]!.schema?.encoding, 'ros2msg');
       const read: { logTime: bigint; message: MemoryMsg }[] = [];
       for await (const m of recording.messages({ topics: ['/taskmem/memories'] }))
         read.push({ logTime: m.logTime, message: m.message as MemoryMsg });

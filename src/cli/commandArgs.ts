@@ -1,5 +1,7 @@
 import { cliHelp, configFromArgs } from '../config/cliFlags.js';
 import type { Config } from '../config/schema.js';
+import { redactCredentials } from '../text/redactCredentials.js';
+import { terminalSafe } from '../text/terminalSafe.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
 
 /** Where a command writes: its output to `out`, problems to `err`. */
@@ -8,7 +10,14 @@ export interface CommandOutput {
   err(text: string): void;
 }
 
-export const consoleOutput: CommandOutput = { out: (t) => console.log(t), err: (t) => console.error(t) };
+/**
+ * The terminal: output on stdout, problems on stderr. Everything printed is made terminal-safe (stored text may
+ * hold escape codes) and problems have URL credentials redacted (an error may quote an endpoint or store URL).
+ */
+export const consoleOutput: CommandOutput = {
+  out: (t) => console.log(terminalSafe(t)),
+  err: (t) => console.error(terminalSafe(redactCredentials(t))),
+};
 
 export interface CommandSpec<T> {
   /** The command's own usage text, printed with the parameter help for --help or -h. */

@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import { PERCEPTION_LABEL } from '../memorize/PerceptionMemorizer.js';
 import { loadTimeline } from '../report/loadTimeline.js';
 import { renderTimeline } from '../report/TimelineReport.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import { missingSpeechTools, writeRecording, type Scene, type SpokenLine } from './ScriptedRecording.js';
 
 /**
@@ -138,7 +139,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         memorizedBy =
           unreachable === null
             ? opened.memorizer.description
-            : `the perception memorizer: the policy endpoint ${config.memorizer.url} is unreachable (${unreachable})`;
+            : `the perception memorizer: the policy endpoint ${redactCredentials(config.memorizer.url)} is unreachable (${unreachable})`;
         print(`[2/4] memorizing it through the ingest pipeline with ${memorizedBy}`);
         return opened;
       },

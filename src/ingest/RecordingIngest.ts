@@ -54,13 +54,18 @@ export interface RecordingIngestOptions {
   openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
   /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
   memoriesOut?: MemoryMcapWriter | null;
+  /** Read past CRC mismatches in the recording with a warning instead of stopping (`--ignore-crc`). */
+  ignoreCrc?: boolean;
   logger?: Logger;
   onProgress?: (progress: IngestProgress) => void;
   /** Called with each memory once it is committed to the store. */
   onStored?: (memory: Memory) => void;
   /** Milliseconds between progress reports. */
   progressIntervalMs?: number;
-  /** Aborting stops reading; the segments in flight are finished and the rest recorded as failed. */
+  /**
+   * Aborting stops at once: reading ends, the model request in flight and any wait before a retry are cancelled,
+   * and the segments not yet memorized are recorded as failed (a rerun memorizes them).
+   */
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -86,6 +91,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     store,
     openPipeline,
     memoriesOut: writer = null,
+    ignoreCrc = false,
     logger = silentLogger,
     onProgress,
     onStored,
@@ -95,7 +101,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
   } = options;
   let recording: McapRecording | null = null;
   try {
-    recording = await McapRecording.open(path);
+    recording = await McapRecording.open(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
     const episodeKey = `${key}#episode`;
@@ -158,11 +164,12 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       };
     };
     let lastReport = began;
-    // Stopping closes the pipeline at once: the segment in flight is finished, the waiting ones recorded as failed.
+    // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
+    // and recorded as failed with the waiting ones, so that a rerun retries them.
     let interrupted = false;
     const stop = () => {
       interrupted = true;
-      void pipeline.close().catch(() => {});
+      void pipeline.close({ abort: true }).catch(() => {});
     };
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });

@@ -124,11 +124,11 @@ export class PolicyMemorizer implements Memorizer {
   }
 
   /**
-   * The memorizer the configuration describes (memorizer.*, segment.window_memories); the prompt files of
-   * memorizer.prompt_file are loaded by the caller (`loadMemorizeTemplates`).
+   * The memorizer the configuration describes (memorizer.*, segment.window_memories, model_reply_max_mb); the
+   * prompt files of memorizer.prompt_file are loaded by the caller (`loadMemorizeTemplates`).
    */
   static fromConfig(
-    config: Pick<Config, 'memorizer' | 'segment'>,
+    config: Pick<Config, 'memorizer' | 'segment' | 'model_reply_max_mb'>,
     {
       now,
       logger,
@@ -144,7 +144,7 @@ export class PolicyMemorizer implements Memorizer {
     },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
-      client: PolicyClient.fromConfig(config.memorizer, env),
+      client: PolicyClient.fromConfig(config, env),
       retries: config.memorizer.retries,
       backoffMs: config.memorizer.retry_backoff_s * 1000,
       windowSlots: config.segment.window_memories,

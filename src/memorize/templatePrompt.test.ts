@@ -95,6 +95,7 @@ describe('memorization prompt from a file (memorizer.prompt_file)', () => {
           model: 'taskmem-policy',
           apiKey: null,
           timeoutMs: 2000,
+          maxReplyMb: 8,
           sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 512 },
         }),
         retries: 0,

@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import type { Memory } from '../memory/Memory.js';
 import type { Segment } from '../segment/Segment.js';
 import type { SegmentFrames } from './Memorizer.js';
-import { focusText, transcriptLine } from './prompts.js';
+import { focusText, taskQuestion, transcriptLine } from './prompts.js';
 import { PromptTemplate } from './PromptTemplate.js';
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -13,7 +13,9 @@ type ContentPart = OpenAI.Chat.Completions.ChatCompletionContentPart;
  * first (the earlier segments' frames, then the new segment's keyframes, as a video would show them);
  * `{preceding}` the window's descriptions in time order, joined by spaces; `{speech}` the new segment's transcript
  * lines; `{focus}` the task-focus text (empty without focus). The whole request is one user message, as the
- * TaskMem reference sends it.
+ * TaskMem reference sends it. The slots are filled with the text as it is, in the reference's layout, not as the
+ * quoted data of the built-in prompt: a prompt file reproduces a prompt exactly, and whoever writes one decides
+ * how it presents the text it is given (docs/data-safety.md).
  */
 export const MEMORIZE_TEMPLATE_SLOTS = ['frames', 'preceding', 'speech', 'focus'] as const;
 /** Slot of a focus prompt file (memorizer.focus_prompt_file): the example tasks, one "- question" line each. */
@@ -54,7 +56,7 @@ export function templateMessages(
   templates: MemorizeTemplates,
   { segment, window, windowFrames, focusExamples }: TemplatePromptInput,
 ): ChatMessage[] {
-  const examples = focusExamples.map((q) => `- ${q.replace(/\s+/g, ' ').trim()}`).join('\n');
+  const examples = focusExamples.map((q) => `- ${taskQuestion(q)}`).join('\n');
   const focus = focusExamples.length === 0 ? '' : templates.focus ? templates.focus.fill({ examples }) : focusText(focusExamples);
   const byTime = <T extends { start: bigint }>(items: T[]) =>
     [...items].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));

@@ -15,7 +15,8 @@ import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Keyframe, Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
-import type { SensorMessage } from './SensorMessage.js';
+import { messageProblem } from './SensorFields.js';
+import { rosTypeOf, type SensorMessage } from './SensorMessage.js';
 
 /** Supplies task focus for a segment (src/focus); null when no focus is active. */
 export type FocusProvider = (segment: Segment) => FocusContext | null | Promise<FocusContext | null>;
@@ -87,6 +88,7 @@ const DONE: Promise<void> = Promise.resolve();
  */
 export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #segmenter: Segmenter;
+  readonly #speech: SpeechTrack | null;
   readonly #audio: AudioDecoder | null;
   readonly #counter: CauseCounter;
   /** Resolves when the last pushed message has been handed to the segmenter: messages reach it in push order. */
@@ -105,6 +107,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #now: () => number;
   readonly #queue: SegmentQueue;
   readonly #workers: Promise<void>[];
+  /**
+   * Cancels the segments in flight (close with abort). Every model request links to it only while it runs
+   * (ModelClient), so listeners never pile up on it; the requests of concurrent segments and candidates may be
+   * more than EventTarget's default warning count at once.
+   */
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Segment>();
   /** Frames of recent segments for the window (segment.window_fps); null when the policy sees the new segment's only. */
@@ -137,6 +144,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }: MemoryPipelineOptions) {
     super();
     this.#counter = new CauseCounter(logger);
+    this.#speech = speech;
     this.#audio = speech ? new AudioDecoder({ counter: this.#counter }) : null;
     this.#segmenter = new Segmenter({
       segment: config.segment,
@@ -160,19 +168,29 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#queue = new SegmentQueue({ capacity: config.memorizer.queue_size, policy: config.memorizer.drop_policy });
     const perSegment = windowFramesPerSegment(config.segment);
     this.#recentFrames = perSegment > 0 ? new WindowFrames({ perSegment, windowS: config.segment.window_s }) : null;
+    setMaxListeners(0, this.#abort.signal);
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
   }
 
   /**
    * Feeds one sensor message. The promise resolves when the work it started is done: frame conversions it made
    * certain and the segments it closed, queued — with overflow `wait`, after waiting for room. A live caller need
-   * not await it (segments stay in order either way) but must not reuse the message's buffers.
+   * not await it (segments stay in order either way) but must not reuse the message's buffers. A message that
+   * lacks a field taskmem reads (see SensorFields) is counted as `malformed_<kind>`, logged once, and dropped.
    */
   push(sensor: SensorMessage): Promise<void> {
     try {
       this.#throwIfUnusable('push');
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const problem = messageProblem(sensor.kind, sensor.message);
+    if (problem) {
+      this.#counter.count(
+        `malformed_${sensor.kind}`,
+        `MemoryPipeline: a ${rosTypeOf(sensor.kind)} message ${problem}, so it is not the standard message its topic's type names; dropped`,
+      );
+      return DONE;
     }
     const decoder = this.#audio;
     switch (sensor.kind) {
@@ -241,11 +259,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
-   * them), and the segments in flight are finished — or, with `abort`, cancelled and recorded as failed.
-   * Does not close the store.
+   * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
+   * waits and transcriptions aborted) and recorded as failed. Does not close the store.
    */
   close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
-    if (abort) this.#abort.abort(new Error('pipeline closed'));
+    if (abort) {
+      this.#abort.abort(new Error('pipeline closed'));
+      this.#speech?.abort();
+    }
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -348,14 +369,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }
 
   async #memorize(memorizer: Memorizer, segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {
-    // A signal of this segment's own, following the pipeline's: the OpenAI client adds an abort listener to the
-    // signal of every request and never removes it, so on the pipeline's signal they would pile up for as long
-    // as the node runs. These go with the segment; a segment makes a bounded number of requests (policy attempts,
-    // judge calls), so there is no limit to warn about.
-    const signal = AbortSignal.any([this.#abort.signal]);
-    setMaxListeners(0, signal);
     try {
-      return await memorizer.memorize(segment, context, signal);
+      return await memorizer.memorize(segment, context, this.#abort.signal);
     } catch (error) {
       // A memorizer should report failures as outcomes; a throw is still a failed segment, not a lost one.
       const reason = this.#abort.signal.aborted

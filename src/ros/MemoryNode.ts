@@ -12,6 +12,7 @@ import { NodeDiagnostics } from './NodeDiagnostics.js';
 import { NodeParameters } from './NodeParameters.js';
 import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
 import { forgetQuery, recallQuery, toMemoryMsg } from './rosMessages.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 
 export interface MemoryNodeOptions {
   rclnodejs: Rclnodejs;
@@ -226,7 +227,9 @@ export class MemoryNode {
    * effect.
    */
   #applyChange(names: string[]): void {
-    this.#logger.info(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(getParam(this.config, n))}`).join(', ')}`);
+    this.#logger.info(
+      redactCredentials(`taskmem: parameters changed: ${names.map((n) => `${n}=${JSON.stringify(getParam(this.config, n))}`).join(', ')}`),
+    );
     if (names.includes('diagnostics_period_s')) this.#startDiagnostics();
     this.#stages.apply(names).catch((error: unknown) => {
       if (this.#stopping) return;

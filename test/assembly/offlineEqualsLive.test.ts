@@ -15,6 +15,7 @@ import { configSchema } from '../../src/config/schema.js';
 import type { Memory } from '../../src/memory/Memory.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { writeRecording, type RecordingScript } from '../support/recording.js';
+import { readQuoted } from '../support/promptReading.js';
 import type { ChatReply, ChatRequest } from '../support/StandInModelServer.js';
 import { startHarness } from '../ros/nodeUnderTest.js';
 
@@ -36,15 +37,18 @@ function standIn(request: ChatRequest): ChatReply {
   const user =
     typeof request.messages[1]!.content === 'string' ? request.messages[1]!.content : JSON.stringify(request.messages[1]!.content);
   if (system.startsWith('You judge memories')) {
-    const [, a, b] = /Description A: (".*")\nDescription B: (".*")$/s.exec(user)!;
-    const score = (description: string) => (user.includes('sign') && (JSON.parse(description) as string).includes('sign') ? 1 : 0);
-    const [sa, sb] = [score(a!), score(b!)];
+    const { A: a, B: b } = JSON.parse(readQuoted(request, ['task_questions', 'descriptions']).blocks.get('descriptions')!) as {
+      A: string;
+      B: string;
+    };
+    const score = (description: string) => (user.includes('sign') && description.includes('sign') ? 1 : 0);
+    const [sa, sb] = [score(a), score(b)];
     return `Comparing both. VERDICT: ${sa > sb ? 'A' : sa < sb ? 'B' : 'TIE'}`;
   }
   const [, hours, minutes, seconds] = /New segment (\d\d):(\d\d):(\d\d)/.exec(user)!;
   const k = Math.floor((Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds)) / 10) % COLOURS.length;
   const seen = `A ${COLOURS[k]} ${OBJECTS[k]} lies on the ${['desk', 'shelf', 'floor', 'bench', 'cart', 'stool'][k]}`;
-  const focused = system.includes('Focus on content');
+  const focused = user.includes('Focus on content');
   const variants = [
     `${seen} while a ${['cyclist', 'porter', 'nurse', 'guard', 'chef', 'pilot'][k]} walks past.`,
     `${seen}; a sign above it reads ${SIGNS[k]}.`,

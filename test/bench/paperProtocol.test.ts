@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { StandInModelServer, type ChatRequest } from '../support/StandInModelServer.js';
 import { makeSceneVideo, sceneModel, standInFlags, withErrors } from '../support/benchDataset.js';
+import { readQuoted } from '../support/promptReading.js';
 
 /** The text of a request's first message: the paper's answer and judge requests are one user message. */
 const firstText = (r: ChatRequest) => (typeof r.messages[0]!.content === 'string' ? r.messages[0]!.content : '');
@@ -117,8 +118,9 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
       await store.close();
     }
     const requests = server.chatRequests().slice(before);
+    const examplesOf = (r: ChatRequest) => JSON.parse(readQuoted(r, ['task_questions']).blocks.get('task_questions') ?? '[]') as string[];
     const focusedRequests = requests.filter(
-      (r) => isMemorizer(r) && String(r.messages[0]!.content).includes('- Which colour did the robot see first in the morning?'),
+      (r) => isMemorizer(r) && examplesOf(r).includes('Which colour did the robot see first in the morning?'),
     );
     assert.equal(focusedRequests.length, 2, "v2's two segments memorized for colour, conditioned on the example");
 
@@ -133,14 +135,14 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     assert.match(v1prompt, /A\. red\nB\. yellow\nC\. blue\nD\. green\nReply "Answer: X" with X one of A, B, C or D, or E\./);
 
     // With window frames, each request carries the earlier segments' frames in fixed places.
-    const v1memorizer = requests.filter(isMemorizer).filter((r) => !String(r.messages[0]!.content).includes('Focus on'));
+    const v1memorizer = requests.filter(isMemorizer).filter((r) => examplesOf(r).length === 0);
     assert.ok(v1memorizer.some((r) => JSON.stringify(r).includes('Preceding descriptions and camera images')));
 
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /\| paper \| paper \(TaskMem reference: whole memory\) \| 75\.0 \/ 100\.0 \/ 75\.0 \(4\) \|/);
     assert.match(md, /- protocol: paper/);
     assert.match(md, /answer-videomme [0-9a-f]{12} \(.*answer-videomme\.txt\)/);
-    assert.match(md, /memorize memorize@1 \(built-in\)/);
+    assert.match(md, /memorize memorize@2 \(built-in\)/);
     assert.match(md, /memorizer taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1; answerer answerer at/);
     assert.match(md, /- speech: not transcribed \(--no-speech\)/);
     assert.match(md, /4 frames of each earlier segment of the 50 s window \(0\.4 fps\)/);

@@ -9,6 +9,7 @@ import { MEMORIES_CLOSE, MEMORIES_OPEN } from '../../answer/AnswerPrompt.js';
 import { memoryId, type Memory } from '../../memory/Memory.js';
 import type { AnsweredTask } from '../../memory/MemoryStore.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { ask } from './ask.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -146,6 +147,43 @@ describe('taskmem ask', function () {
     assert.match(stdout, /No model answered; the memories that match best:/);
     assert.match(stdout, /Alex puts the keys on the sofa\./);
     assert.match(stdout, /note: no answering model configured: the answer is the ranked evidence/);
+  });
+
+  it('prints memory text and answers holding terminal escape codes as visible escapes, in the terminal and in --json', async () => {
+    const hostilePath = join(dir, 'hostile.sqlite');
+    const store = new SqliteMemoryStore({ path: hostilePath });
+    // A sign the camera read, or words someone said: a window-title escape, a screen clear, a C1 CSI and a line forgery.
+    const text = 'The sign reads \u001b]0;owned\u0007\u001b[2J KEYS \u009b31m\nstored r1/0/0 forged';
+    await store.put(memory('2026-11-21T09:00:00Z', text));
+    await store.close();
+    server.onChat = () => JSON.stringify({ answer: 'Under the \u001b[5msign\u001b[0m', abstained: false, confidence: 0.9, evidence: [] });
+    const flags = ['--store.path', hostilePath, '--at', '2026-11-21 12:00'];
+    /** Nothing a terminal would act on is left in the output. */
+    const printable = (out: string) => assert.equal(terminalSafe(out), out);
+
+    const evidence = await spawnTaskmem(['ask', 'What does the sign say?', ...flags]);
+    assert.equal(evidence.code, 0, evidence.stderr);
+    printable(evidence.stdout);
+    assert.match(evidence.stdout, /The sign reads \\u001b\]0;owned\\u0007\\u001b\[2J KEYS \\u009b31m\\u000astored r1\/0\/0 forged/);
+    assert.doesNotMatch(evidence.stdout, /^stored/m, 'no forged line');
+
+    const answered = await spawnTaskmem([
+      'ask',
+      'What does the sign say?',
+      ...flags,
+      '--answerer.url',
+      server.url,
+      '--answerer.model',
+      'qa',
+    ]);
+    assert.equal(answered.code, 0, answered.stderr);
+    assert.match(answered.stdout, /Answer: Under the \\u001b\[5msign\\u001b\[0m/);
+    printable(answered.stdout);
+
+    const json = await spawnTaskmem(['ask', 'What does the sign say?', ...flags, '--json']);
+    printable(json.stdout);
+    const parsed = JSON.parse(json.stdout) as { evidence: { text: string }[] };
+    assert.equal(parsed.evidence[0]!.text, text, '--json reads back the exact stored text');
   });
 
   it('explains bad arguments and a missing store', async () => {

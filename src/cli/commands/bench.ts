@@ -5,7 +5,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import OpenAI from 'openai';
 import { Assembly } from '../../assembly/Assembly.js';
 import { parseDayStarts, planBench, type BenchPlan, type EgoLifeMode } from '../../bench/BenchPlan.js';
 import { BenchRunner, type BenchProgress, type BenchRunnerOptions } from '../../bench/BenchRunner.js';
@@ -26,12 +25,14 @@ import {
 } from '../../bench/results.js';
 import { FreeFormJudge, gradeAnswer, gradePaperAnswer } from '../../bench/scoring.js';
 import type { Config } from '../../config/schema.js';
+import { ModelClient } from '../../endpoint/ModelClient.js';
 import type { FocusedMemorizer } from '../../focus/FocusedMemorizer.js';
 import { parseAdapters } from '../../focus/TaskFocus.js';
 import { consoleLogger } from '../../log.js';
 import { MEMORIZE_TEMPLATE } from '../../memorize/prompts.js';
 import { loadMemorizeTemplates, templateId } from '../../memorize/templatePrompt.js';
 import { windowFramesPerSegment } from '../../pipeline/WindowFrames.js';
+import { redactCredentials } from '../../text/redactCredentials.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 import { EXIT, exitCodeOf, RunFailedError, runCommand, UsageError } from '../exitCodes.js';
 
@@ -128,17 +129,18 @@ export function run(args: string[]): Promise<number> {
     const { store } = assembly;
     const stop = new AbortController();
     const onSignal = () => {
-      console.error('\ntaskmem bench: stopping; finished units are kept, rerun to resume');
+      consoleOutput.err('\ntaskmem bench: stopping; finished units are kept, rerun to resume');
       stop.abort();
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-      const apiKey = process.env[config.answerer.api_key_env] || 'none';
+      const apiKey = process.env[config.answerer.api_key_env] || null;
+      const maxReplyMb = config.model_reply_max_mb;
       const judgeUrl = parsed.judgeUrl ?? config.answerer.url;
       const judge = judgeUrl
         ? new FreeFormJudge({
-            client: new OpenAI({ baseURL: judgeUrl, apiKey, maxRetries: 2 }),
+            client: new ModelClient({ url: judgeUrl, apiKey, timeoutMs: parsed.judgeTimeoutS * 1000, maxRetries: 2, maxReplyMb }),
             model: parsed.judgeModel ?? config.answerer.model,
             prompt: prompts.get('judge'),
             maxTokens: parsed.judgeMaxTokens,
@@ -152,7 +154,13 @@ export function run(args: string[]): Promise<number> {
         const paper = new PaperAnswerer({
           store,
           streams: plan.streams,
-          client: new OpenAI({ baseURL: config.answerer.url, apiKey, maxRetries: 2 }),
+          client: new ModelClient({
+            url: config.answerer.url,
+            apiKey,
+            timeoutMs: config.answerer.timeout_s * 1000,
+            maxRetries: 2,
+            maxReplyMb,
+          }),
           model: config.answerer.model,
           prompts,
           dataset: parsed.format,
@@ -245,7 +253,7 @@ export function run(args: string[]): Promise<number> {
       const table = markdownTable(runs);
       await writeFile(join(parsed.out, 'results.md'), `${table}\n${runDetails(info, results)}`);
       await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
-      console.log(table);
+      consoleOutput.out(table);
       return EXIT.ok;
     } finally {
       process.off('SIGINT', onSignal);
@@ -365,15 +373,18 @@ function runInfo(
     dataset: parsed.format,
     egolife,
     prompts: { ...prompts.describe([...names]), memorize },
+    // Recorded in results.jsonl and results.md, which are shared: the URLs without their credentials.
     models: {
       memorizer: config.memorizer.url
-        ? `${config.memorizer.model} at ${config.memorizer.url}`
+        ? `${config.memorizer.model} at ${redactCredentials(config.memorizer.url)}`
         : 'the embedded perception memorizer (no memorizer.url)',
-      answerer: config.answerer.url ? `${config.answerer.model} at ${config.answerer.url}` : 'none (evidence only)',
-      ...(freeForm ? { judge: `${parsed.judgeModel ?? config.answerer.model} at ${parsed.judgeUrl ?? config.answerer.url}` } : {}),
+      answerer: config.answerer.url ? `${config.answerer.model} at ${redactCredentials(config.answerer.url)}` : 'none (evidence only)',
+      ...(freeForm
+        ? { judge: `${parsed.judgeModel ?? config.answerer.model} at ${redactCredentials(parsed.judgeUrl ?? config.answerer.url)}` }
+        : {}),
     },
     speech: config.audio.transcriber_url
-      ? `transcribed by ${config.audio.transcriber_model} at ${config.audio.transcriber_url}`
+      ? `transcribed by ${config.audio.transcriber_model} at ${redactCredentials(config.audio.transcriber_url)}`
       : parsed.noSpeech
         ? "not transcribed (--no-speech): the memorizer heard no words; the reference's saw speaker-attributed subtitles"
         : 'not transcribed (audio.transcriber_url empty)',
@@ -397,14 +408,14 @@ function differences(previous: RunInfo, next: RunInfo): string[] {
 
 async function compare(dirs: string[]): Promise<number> {
   if (dirs.length === 0 || dirs.includes('--help')) {
-    console.error(USAGE);
+    consoleOutput.err(USAGE);
     return dirs.length === 0 ? 2 : 0;
   }
   const runs = [];
   for (const dir of dirs) {
     const { results, runInfo } = await readRun(dir);
     if (results.length === 0) {
-      console.error(`taskmem bench compare: ${dir} has no finished results (no ${join(dir, 'results.jsonl')} or no finished unit)`);
+      consoleOutput.err(`taskmem bench compare: ${dir} has no finished results (no ${join(dir, 'results.jsonl')} or no finished unit)`);
       return 2;
     }
     runs.push({
@@ -413,7 +424,7 @@ async function compare(dirs: string[]): Promise<number> {
       summary: summarize(results),
     });
   }
-  console.log(markdownTable(runs));
+  consoleOutput.out(markdownTable(runs));
   return 0;
 }
 

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { colourJpeg } from '../../../test/support/memorizeFixtures.js';
 import { makeSceneVideo, sceneModel, standInFlags, withErrors, writeQuestions } from '../../../test/support/benchDataset.js';
 import { StandInModelServer, type ChatRequest } from '../../../test/support/StandInModelServer.js';
+import { readQuoted } from '../../../test/support/promptReading.js';
 import { storedRequest } from '../../focus/storedRequest.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
 import { run as bench } from './bench.js';
@@ -140,9 +141,9 @@ describe('taskmem focus', () => {
     const server = await new StandInModelServer().start();
     // Two candidates per segment, a vivid and a plain one; the judge prefers the vivid one whichever side it is on.
     server.onChat = async (request: ChatRequest) => {
-      const judged = request.messages.find((m) => typeof m.content === 'string' && m.content.includes('Description A:'));
+      const judged = readQuoted(request, ['task_questions', 'descriptions']).blocks.get('descriptions');
       if (judged)
-        return /Description A: "[^"]*vivid/.test(judged.content as string)
+        return (JSON.parse(judged) as { A: string }).A.includes('vivid')
           ? 'A is more useful.\nVERDICT: A'
           : 'B is more useful.\nVERDICT: B';
       const reply = await sceneModel(request);
@@ -188,7 +189,7 @@ describe('taskmem focus', () => {
       for (const image of line.images) assert.ok(existsSync(join(dir, 'export', image)));
       assert.match(
         line.prompt.map((m) => m.content.map((p) => p.text ?? '').join('')).join('\n'),
-        /Focus on content that will be used to answer questions similar to:\n- Which colour did the robot see last\?/,
+        /Focus on content that will be used to answer questions similar to these recent questions of the robot's task:\n<task_questions>\n\[\n "Which colour did the robot see last\?"\n\]\n<\/task_questions>/,
       );
     }
   });

@@ -7,6 +7,7 @@ import { exportPairs } from '../../focus/exportPairs.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { formatStamp } from '../../time.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 import { EXIT, exitCodeOf, OutputError, runCommand, UsageError } from '../exitCodes.js';
 
@@ -74,7 +75,7 @@ async function act(store: MemoryStore, action: Action, options: Map<string, stri
       if (exitCodeOf(error) !== null) throw error;
       throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
     }
-    console.error(
+    consoleOutput.err(
       `taskmem focus export: ${count.pairs} pairs${group ? ` of group "${group}"` : ''} written to ${out}, ${count.images} new images beside it` +
         (count.incomplete > 0 ? `; ${count.incomplete} pairs stored before requests and completions were kept are left out` : ''),
     );
@@ -83,7 +84,7 @@ async function act(store: MemoryStore, action: Action, options: Map<string, stri
   const group = options.get('group')!;
   const before = await store.focusVector(group);
   await store.resetFocusVector(group);
-  console.log(
+  consoleOutput.out(
     before ? `focus vector of "${group}" (v${before.version}, ${before.pairs} pairs) reset` : `group "${group}" had no focus vector`,
   );
 }
@@ -93,16 +94,19 @@ async function status(store: MemoryStore, robotId: string): Promise<void> {
   const pairs = await store.preferences();
   const groups = [...new Set([...tasks.map((t) => t.group), ...pairs.map((p) => p.group)])].sort();
   if (groups.length === 0) {
-    console.log(`no tasks logged for robot "${robotId}" and no preference pairs yet`);
+    consoleOutput.out(`no tasks logged for robot "${robotId}" and no preference pairs yet`);
     return;
   }
   const newest = [...tasks].sort((a, b) => (a.stamp < b.stamp ? 1 : -1))[0];
-  if (newest) console.log(`last task: ${formatStamp(newest.stamp)} (${newest.group}) ${JSON.stringify(newest.text)}`);
+  if (newest)
+    consoleOutput.out(
+      `last task: ${formatStamp(newest.stamp)} (${terminalSafe(newest.group, { newlines: false })}) ${JSON.stringify(newest.text)}`,
+    );
   for (const group of groups) {
     const vector = await store.focusVector(group);
     const ofGroup = tasks.filter((t) => t.group === group);
-    console.log(
-      `${group}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
+    consoleOutput.out(
+      `${terminalSafe(group, { newlines: false })}: ${ofGroup.length} recent tasks, ${pairs.filter((p) => p.group === group).length} preference pairs, ` +
         (vector ? `focus vector v${vector.version} (${vector.pairs} pairs, trained ${formatStamp(vector.trainedAt)})` : 'no focus vector'),
     );
   }

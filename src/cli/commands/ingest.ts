@@ -9,20 +9,25 @@ import { MemoryMcapWriter } from '../../bag/MemoryMcapWriter.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { ingestRecording, type IngestProgress } from '../../ingest/RecordingIngest.js';
 import { consoleLogger } from '../../log.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
 
-const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--params-file taskmem.yaml] [--<parameter> <value>]…
+const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
 Reads the camera, audio and pose topics the parameters name (camera.topic/type, audio.*, pose.*) from a rosbag2
 MCAP recording, writes one memory per segment into the store (store.backend, store.path), and can write the
 memories into an MCAP file to open beside the recording in Foxglove. Prints one line per memory stored on stdout,
-progress on stderr. Stopping (Ctrl-C) keeps what is stored; running the same command again resumes. The stages
-are those the ROS node runs with the same parameters, task focus included: the store's task log (questions
-asked through ~/ask or taskmem ask) is what focus.depth 1-3 follow.
+progress on stderr. Stopping (Ctrl-C) keeps what is stored and cancels the model request in flight; running the
+same command again resumes, retrying the segments that were cut off. The stages are those the ROS node runs with
+the same parameters, task focus included: the store's task log (questions asked through ~/ask or taskmem ask) is
+what focus.depth 1-3 follow.
+
+The recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
+chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
 
 exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun retries them);
             2 bad arguments, configuration or recording; 3 policy endpoint unreachable and no fallback;
@@ -38,7 +43,7 @@ export function run(args: string[]): Promise<number> {
     if ('exit' in fromArgs) return fromArgs.exit;
     const {
       config,
-      parsed: { recording, memoriesOut },
+      parsed: { recording, memoriesOut, ignoreCrc },
     } = fromArgs;
     const logger = consoleLogger;
     // The recording's problems are the user's first concern: report them before touching endpoint or store.
@@ -58,7 +63,9 @@ export function run(args: string[]): Promise<number> {
     const stop = new AbortController();
     const onSignal = () => {
       if (stop.signal.aborted) process.exit(EXIT.interrupted);
-      logger.info('stopping: finishing the segment in flight (press Ctrl-C again to quit at once)');
+      logger.info(
+        'stopping: the segment in flight is cancelled and recorded as failed; run the same command again to resume (Ctrl-C again quits at once)',
+      );
       stop.abort();
     };
     process.on('SIGINT', onSignal);
@@ -72,13 +79,15 @@ export function run(args: string[]): Promise<number> {
         store: assembly.store,
         openPipeline: (options) => assembly.pipeline({ ...options, focus }),
         memoriesOut: memoriesOut === null ? null : await memoryWriter(memoriesOut),
+        ignoreCrc,
         logger,
         signal: stop.signal,
         onProgress: (p) => progress.show(p),
-        // One line per committed memory on stdout; progress and messages go to stderr.
+        // One line per committed memory on stdout (its text terminal-safe, on that one line); progress and
+        // messages go to stderr.
         onStored: (memory) => {
           progress.clear();
-          process.stdout.write(`stored ${memory.id} ${formatStamp(memory.start)} ${memory.text}\n`);
+          process.stdout.write(`${terminalSafe(`stored ${memory.id} ${formatStamp(memory.start)} ${memory.text}`, { newlines: false })}\n`);
         },
       });
       progress.done();
@@ -155,13 +164,16 @@ function clock(seconds: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** The recording and --memories-out. */
-function parseArgs(rest: string[]): { recording: string; memoriesOut: string | null } {
+/** The recording, --memories-out and --ignore-crc. */
+function parseArgs(rest: string[]): { recording: string; memoriesOut: string | null; ignoreCrc: boolean } {
   const positional: string[] = [];
   let memoriesOut: string | null = null;
+  let ignoreCrc = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
+    if (arg === '--ignore-crc') {
+      ignoreCrc = true;
+    } else if (arg === '--memories-out' || arg.startsWith('--memories-out=')) {
       memoriesOut = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (memoriesOut === '') throw new UsageError('taskmem ingest: --memories-out needs a file name');
     } else if (arg.startsWith('-')) {
@@ -177,5 +189,5 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
         : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`,
     );
   }
-  return { recording: positional[0]!, memoriesOut };
+  return { recording: positional[0]!, memoriesOut, ignoreCrc };
 }

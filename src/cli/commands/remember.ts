@@ -11,13 +11,14 @@ import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp, type RosNanos } from '../../time.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'have the policy write again what the perception memorizer wrote, and retry failed segments';
 
-const USAGE = `usage: taskmem remember --again --recording <file.mcap> [--params-file taskmem.yaml] [--<parameter> <value>]…
+const USAGE = `usage: taskmem remember --again --recording <file.mcap> [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
 Re-memorizes with the policy model (memorizer.url and memorizer.model are required) the segments of a recording
 whose memory the embedded perception memorizer wrote (no endpoint was configured, or it was unreachable), and
@@ -29,6 +30,7 @@ failed for the next run. Segments the policy already wrote are skipped without a
   --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
                         \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
                         parameters must match the ones it was ingested with, so that the segments are the same
+  --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
 
 A memory holds no frames or audio (at most small thumbnails, with store.thumbnails), so nothing can be written
 again without the recording: without --recording the command lists what would need it. Memories the ROS node
@@ -47,7 +49,10 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
   return runCommand('remember', io, async () => {
     const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { config: userConfig, parsed: recording } = fromArgs;
+    const {
+      config: userConfig,
+      parsed: { recording, ignoreCrc },
+    } = fromArgs;
     // No fallback: a segment the policy cannot write keeps the memory it has.
     const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
     const assembly = await Assembly.open(config, { logger });
@@ -97,6 +102,7 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
           );
           return opened;
         },
+        ignoreCrc,
         logger,
         onStored: (memory) => {
           const was = redone.has(memory.id)
@@ -106,7 +112,7 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
               : 'new';
           if (redone.has(memory.id)) replaced++;
           else if (failedBefore.has(memory.id)) retried++;
-          io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
+          io.out(terminalSafe(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`, { newlines: false }));
         },
       });
       const kept = redone.size - replaced;
@@ -156,13 +162,18 @@ async function withoutRecording(store: MemoryStore, robotId: string): Promise<st
   ].join('\n');
 }
 
-/** --recording <file> (null when not given), after checking that --again is said and a policy endpoint is set. */
-function recordingArg(rest: string[], config: Config): string | null {
+/**
+ * --recording <file> (null when not given) and --ignore-crc, after checking that --again is said and a policy
+ * endpoint is set.
+ */
+function recordingArg(rest: string[], config: Config): { recording: string | null; ignoreCrc: boolean } {
   let again = false;
+  let ignoreCrc = false;
   let recording: string | null = null;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--again') again = true;
+    else if (arg === '--ignore-crc') ignoreCrc = true;
     else if (/^--recording(=|$)/.test(arg)) {
       recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
@@ -173,5 +184,5 @@ function recordingArg(rest: string[], config: Config): string | null {
     throw new UsageError(
       'taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>',
     );
-  return recording;
+  return { recording, ignoreCrc };
 }
