@@ -4,7 +4,7 @@ import { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import { LexicalEmbedder } from '../focus/LexicalEmbedder.js';
 import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { FocusRecords } from '../memory/FocusRecords.js';
 import { redactCredentials } from '../text/redactCredentials.js';
 import type { RosNanos } from '../time.js';
 import type { Memorizer } from '../memorize/Memorizer.js';
@@ -41,7 +41,7 @@ export async function openMemorizerChain(
     env,
     onRequest,
   }: {
-    store: MemoryStore;
+    store: FocusRecords;
     now: () => RosNanos;
     logger: Logger;
     env: NodeJS.ProcessEnv;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { ModelClient } from '../endpoint/ModelClient.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { TaskRecords } from '../memory/TaskRecords.js';
 import { ClassifierGrouper, EmbeddingGrouper, FixedGrouper, type TaskGrouper } from '../focus/TaskGrouper.js';
 import { TaskFocus } from '../focus/TaskFocus.js';
 import { TaskLog } from '../focus/TaskLog.js';
@@ -14,7 +14,7 @@ import { TaskLog } from '../focus/TaskLog.js';
  */
 export async function openTaskFocus(
   config: Pick<Config, 'robot_id' | 'focus' | 'answerer' | 'memorizer' | 'model_reply_max_mb'>,
-  { store, embedder, env }: { store: MemoryStore; embedder: EmbeddingSource | null; env: NodeJS.ProcessEnv },
+  { store, embedder, env }: { store: TaskRecords; embedder: EmbeddingSource | null; env: NodeJS.ProcessEnv },
 ): Promise<TaskFocus> {
   const focus = new TaskFocus({
     taskLog: new TaskLog({

@@ -8,7 +8,7 @@ const ALL = 1_000_000;
 
 /** Every memory of a robot that existed at `asOf` (all of them when null), in time order. */
 export async function memoriesOf(store: MemoryStore, robotId: string, asOf: RosNanos | null): Promise<Memory[]> {
-  const hits = await store.recall({ robotId, limit: ALL, ...(asOf === null ? {} : { asOf }) });
+  const { memories: hits } = await store.recall({ robotId, limit: ALL, ...(asOf === null ? {} : { asOf }) });
   return hits.map((h) => h.memory).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 

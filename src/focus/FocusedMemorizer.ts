@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
-import type { FocusVectorRecord, MemoryStore } from '../memory/MemoryStore.js';
+import type { FocusRecords, FocusVectorRecord } from '../memory/FocusRecords.js';
 import type { Segment } from '../segment/Segment.js';
 import type { Logger } from '../log.js';
 import type { RosNanos } from '../time.js';
@@ -38,7 +38,7 @@ export interface CandidateSource extends Memorizer {
 
 export interface FocusedMemorizerOptions {
   source: CandidateSource;
-  store: MemoryStore;
+  store: FocusRecords;
   /** The reward model of depth 2; depth ≥ 2 without a judge keeps the first candidate that passes the gate. */
   judge: PairwiseJudge | null;
   embedder: TextEmbedder;
@@ -82,7 +82,7 @@ export class FocusedMemorizer implements Memorizer {
     rankingMs: 0,
   };
   readonly #source: CandidateSource;
-  readonly #store: MemoryStore;
+  readonly #store: FocusRecords;
   readonly #judge: PairwiseJudge | null;
   readonly #embedder: TextEmbedder;
   readonly #candidates: number;

@@ -4,7 +4,8 @@ import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSenso
 import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
 import { toMemoryMsg } from '../ros/rosMessages.js';
 import type { Segment } from '../segment/Segment.js';
@@ -48,7 +49,7 @@ export interface RecordingPipelineOptions {
 export interface RecordingIngestOptions {
   path: string;
   config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose'>;
-  store: MemoryStore;
+  store: MemoryRecords & IngestRecords;
   /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
   openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
   /** Also write every memory of the recording into this MCAP file; it is closed at the end. */

@@ -9,7 +9,8 @@ import type { SpeechTrack } from '../segment/SpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer, SegmentFrames } from '../memorize/Memorizer.js';
 import { windowFramesPerSegment, WindowFrames } from './WindowFrames.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Keyframe, Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
@@ -47,7 +48,7 @@ export interface MemoryPipelineOptions {
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
-  store: MemoryStore;
+  store: MemoryRecords & IngestRecords;
   focus?: FocusProvider;
   /**
    * Thumbnails for each stored memory (store.thumbnails); absent or null: none. Made once per segment, for the
@@ -97,7 +98,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
   readonly #redo: (stored: Memory) => boolean;
-  readonly #store: MemoryStore;
+  readonly #store: MemoryRecords & IngestRecords;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
   readonly #thumbnails: ThumbnailMaker | null;

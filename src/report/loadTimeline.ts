@@ -17,7 +17,7 @@ export async function loadTimeline(
   store: MemoryStore,
   filter: TimelineFilter,
 ): Promise<{ memories: Memory[]; questions: TimelineQuestion[]; truncated: boolean }> {
-  const scored = await store.recall({ ...filter, limit: MAX_MEMORIES + 1 });
+  const { memories: scored } = await store.recall({ ...filter, limit: MAX_MEMORIES + 1 });
   const memories = scored
     .slice(0, MAX_MEMORIES)
     .map((s) => s.memory)

@@ -280,7 +280,7 @@ export class MemoryNode {
   async #recall(request: rcl.taskmem.srv.Recall_Request): Promise<rcl.taskmem.srv.Recall_Response> {
     const query = recallQuery(request, this.config.answerer.max_evidence);
     const found = await this.#assembly.store.recall({ ...query, robotId: this.config.robot_id });
-    return { memories: found.map((s) => toMemoryMsg(s.memory)) };
+    return { memories: found.memories.map((s) => toMemoryMsg(s.memory)) };
   }
 
   async #forget(request: rcl.taskmem.srv.Forget_Request): Promise<rcl.taskmem.srv.Forget_Response> {

@@ -65,6 +65,7 @@ export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
     has_pose: evidence.pose !== null,
     pose: poseStampedMsg(evidence.pose),
     score: evidence.score,
+    matched_by: evidence.matchedBy,
   };
 }
 

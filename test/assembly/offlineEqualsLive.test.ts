@@ -94,7 +94,9 @@ async function logTasks(path: string): Promise<void> {
 async function storedIn(path: string): Promise<{ memories: Memory[]; pairs: string[] }> {
   const store = new SqliteMemoryStore({ path });
   try {
-    const memories = (await store.recall({ robotId: 'r1', limit: 100 })).map((s) => s.memory).sort((a, b) => (a.start < b.start ? -1 : 1));
+    const memories = (await store.recall({ robotId: 'r1', limit: 100 })).memories
+      .map((s) => s.memory)
+      .sort((a, b) => (a.start < b.start ? -1 : 1));
     const pairs = (await store.preferences()).map((p) => `${p.segmentId}: ${p.chosen} > ${p.rejected}`).sort();
     return { memories, pairs };
   } finally {

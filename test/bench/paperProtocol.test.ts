@@ -110,10 +110,10 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     assert.deepEqual([...memorized.keys()].sort(), ['v1', 'v2', 'v2#colour']);
     const store = new SqliteMemoryStore({ path: join(out, 'memory.sqlite'), logger: silentLogger });
     try {
-      const focused = await store.recall({ robotId: 'v2#colour', limit: 100 });
+      const { memories: focused } = await store.recall({ robotId: 'v2#colour', limit: 100 });
       assert.equal(focused.length, 2);
       assert.ok(focused.every((h) => h.memory.taskGroup === 'colour' && h.memory.focusDepth === 1));
-      assert.ok((await store.recall({ robotId: 'v2', limit: 100 })).every((h) => h.memory.taskGroup === null));
+      assert.ok((await store.recall({ robotId: 'v2', limit: 100 })).memories.every((h) => h.memory.taskGroup === null));
     } finally {
       await store.close();
     }

@@ -241,7 +241,7 @@ describe('MemoryPipeline', () => {
       for (let i = 0; i < 5; i++) await pipeline.enqueue(segment(i));
       await pipeline.drain();
       await pipeline.close();
-      const kept = (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory.segmentIndex).sort();
+      const kept = (await store.recall({ robotId: 'r1', limit: 10 })).memories.map((s) => s.memory.segmentIndex).sort();
       if (policyName === 'drop_oldest') {
         assert.deepEqual(dropped, [1, 2, 3]);
         assert.deepEqual(kept, [0, 4]);

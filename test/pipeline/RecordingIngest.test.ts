@@ -73,7 +73,7 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     assert.equal(result.stored, 3);
     assert.equal(result.failed, 0);
     assert.equal(result.episode, 0);
-    const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+    const memories = (await store.recall({ robotId: 'r1', limit: 10 })).memories
       .map((s) => s.memory)
       .sort((a, b) => a.segmentIndex - b.segmentIndex);
     assert.deepEqual(

@@ -43,7 +43,7 @@ describe('taskmem ingest of a recording with zstd-compressed chunks', function (
         store,
         openPipeline: (options) => assembly.pipeline({ ...options, focus: null }),
       });
-      const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+      const memories = (await store.recall({ robotId: 'r1', limit: 10 })).memories
         .map((s) => s.memory)
         .sort((a, b) => a.segmentIndex - b.segmentIndex);
       return {

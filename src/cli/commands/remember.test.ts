@@ -44,7 +44,9 @@ describe('taskmem remember --again', function () {
   const memories = async (): Promise<Memory[]> => {
     const store = new SqliteMemoryStore({ path: storePath });
     try {
-      return (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory).sort((a, b) => a.segmentIndex - b.segmentIndex);
+      return (await store.recall({ robotId: 'r1', limit: 10 })).memories
+        .map((s) => s.memory)
+        .sort((a, b) => a.segmentIndex - b.segmentIndex);
     } finally {
       await store.close();
     }

@@ -133,7 +133,9 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
 
 /** What would need the recording: the perception memories and failed segments in the store, by episode. */
 async function withoutRecording(store: MemoryStore, robotId: string): Promise<string> {
-  const perception = (await store.recall({ robotId, limit: 100_000 })).map((s) => s.memory).filter((m) => m.source === 'perception');
+  const perception = (await store.recall({ robotId, limit: 100_000 })).memories
+    .map((s) => s.memory)
+    .filter((m) => m.source === 'perception');
   const failures = await store.failures(robotId);
   const episodes = new Map<number, { perception: number; failed: number; from: RosNanos; to: RosNanos }>();
   for (const item of [
