@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { MemoryStore, RecallQuery, ScoredMemory } from '../memory/MemoryStore.js';
+import type { MemoryEmbedding, MemoryRecords, RecallQuery, ScoredMemory } from '../memory/MemoryRecords.js';
 import { searchTerms } from '../memory/searchTerms.js';
 import type { RosNanos } from '../time.js';
 import type { Answer, AskFeedback, Evidence, Search } from './Answer.js';
@@ -12,7 +12,7 @@ import { parseAnswerReply, type AnswerReply } from './AnswerReply.js';
 import { TimeExpressions, type TimeBounds } from './TimeExpressions.js';
 
 export interface AnswererOptions {
-  store: MemoryStore;
+  store: MemoryRecords;
   /** The answering model; null: an answer is the ranked evidence alone and says no model answered. */
   model: AnswerModel | null;
   /** Vectors for hybrid retrieval; null: full-text plus time only (and the answer says so). */
@@ -61,7 +61,7 @@ const REPLY_REPAIRS = 1;
  * the memories quoted as data. Evidence ids the model cites that it was not shown are dropped.
  */
 export class Answerer {
-  readonly #store: MemoryStore;
+  readonly #store: MemoryRecords;
   readonly #model: AnswerModel | null;
   readonly #embedder: EmbeddingSource | null;
   readonly #time: TimeExpressions;
@@ -117,13 +117,14 @@ export class Answerer {
     const vector = await this.#embed(resolved.rest || question, notes, signal);
     if (!this.#embedder) notes.push('no embedding source configured: retrieval is full-text plus time');
 
-    const search = async (by: Search['by'], searchText: string, searchBounds: TimeBounds, useVector: Float32Array | null) => {
+    const search = async (by: Search['by'], searchText: string, searchBounds: TimeBounds, useVector: MemoryEmbedding | null) => {
       signal?.throwIfAborted();
       const query: RecallQuery = { ...filters, ...searchBounds, asOf: askedAt, limit: this.#maxEvidence };
       if (searchText.trim()) query.text = searchText;
       if (useVector) query.vector = useVector;
-      const hits = await this.#store.recall(query);
-      if (useVector) usedVectors = true;
+      const { memories: hits, searchedBy } = await this.#store.recall(query);
+      if (searchedBy.includes('vector')) usedVectors = true;
+      else if (useVector && !notes.includes(noVectors(useVector.model))) notes.push(noVectors(useVector.model));
       for (const hit of hits) if (!pool.has(hit.memory.id)) pool.set(hit.memory.id, hit);
       const record: Search = { by, text: searchTerms(searchText).join(' '), bounds: searchBounds, found: hits.length };
       searches.push(record);
@@ -160,7 +161,7 @@ export class Answerer {
 
     const retrieval = () =>
       `${searches.map((s) => `${s.by} search terms "${s.text}" ${describeBounds(s.bounds, this.timeZone)}: ${s.found} found`).join('; ')}` +
-      `; ${this.#embedder ? 'full-text and vector similarity' : 'full-text only, no vector search'}`;
+      `; ${usedVectors ? 'full-text and vector similarity' : 'full-text only, no vector search'}`;
     let repairs = 0;
     let reply: AnswerReply;
     let extra: ChatMessage[] = [];
@@ -292,16 +293,23 @@ export class Answerer {
   /** The memory of an event: the best full-text match of its words, else (with vectors) the nearest memory. */
   async #findEvent(phrase: string, askedAt: RosNanos, bounds: TimeBounds, filters: AskFilters, signal?: AbortSignal) {
     const vector = await this.#embed(phrase, [], signal);
-    const hits = await this.#store.recall({ ...filters, ...bounds, asOf: askedAt, text: phrase, ...(vector ? { vector } : {}), limit: 5 });
+    const { memories: hits } = await this.#store.recall({
+      ...filters,
+      ...bounds,
+      asOf: askedAt,
+      text: phrase,
+      ...(vector ? { vector } : {}),
+      limit: 5,
+    });
     const best = hits.find((h) => h.matchedBy.includes('text')) ?? hits.find((h) => h.matchedBy.includes('vector'));
     return best?.memory ?? null;
   }
 
-  async #embed(text: string, notes: string[], signal?: AbortSignal): Promise<Float32Array | null> {
+  async #embed(text: string, notes: string[], signal?: AbortSignal): Promise<MemoryEmbedding | null> {
     if (!this.#embedder || !text.trim()) return null;
     try {
       const [vector] = await this.#embedder.embed([text], signal);
-      return vector ?? null;
+      return vector ? { model: this.#embedder.name, vector } : null;
     } catch (error) {
       signal?.throwIfAborted();
       this.#logger.warn(`Answerer: embedding with ${this.#embedder.name} failed (${(error as Error).message}); searching full-text only`);
@@ -339,5 +347,10 @@ function describeBounds(bounds: TimeBounds, timeZone: string): string {
 
 function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
-  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score };
+  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score, matchedBy: hit.matchedBy };
+}
+
+/** Said when vectors of the question could not be searched because no memory has one of that model yet. */
+function noVectors(model: string): string {
+  return `no memory has a vector of ${model} yet: retrieval is full-text plus time`;
 }

@@ -1,5 +1,6 @@
-import type { Segment } from '../segment/Segment.js';
+import type { Keyframe, Segment } from '../segment/Segment.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
+import type { RosNanos } from '../time.js';
 
 /** What the active task focus contributes to writing a memory (see src/focus). */
 export interface FocusContext {
@@ -12,9 +13,20 @@ export interface FocusContext {
   model?: string;
 }
 
+/** The frames shown to the policy of one earlier segment of the window (segment.window_fps). */
+export interface SegmentFrames {
+  segmentIndex: number;
+  start: RosNanos;
+  end: RosNanos;
+  /** Oldest first. */
+  frames: Keyframe[];
+}
+
 export interface MemorizeContext {
   /** Previous memories of the window, oldest first (at most segment.window_memories). */
   window: Memory[];
+  /** Frames of the earlier segments of the window, oldest segment first; empty when segment.window_fps is 0. */
+  windowFrames?: SegmentFrames[];
   focus: FocusContext | null;
 }
 

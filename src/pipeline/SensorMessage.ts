@@ -46,6 +46,11 @@ const ROS_TYPES: Record<SensorKind, string> = {
   pose_with_covariance_stamped: 'geometry_msgs/msg/PoseWithCovarianceStamped',
 };
 
+/** The ROS type of a kind of sensor message, e.g. `sensor_msgs/msg/Image` for `image`. */
+export function rosTypeOf(kind: SensorKind): string {
+  return ROS_TYPES[kind];
+}
+
 /** Every message type the node reads from sensor topics (what `taskmem play` publishes by default). */
 export const SENSOR_ROS_TYPES: readonly string[] = Object.values(ROS_TYPES);
 

@@ -1,9 +1,9 @@
 import type * as rcl from 'rclnodejs';
 import { ConfigError, getParam, type Config } from '../config/schema.js';
-import { configFromRosParams, rosParamDeclarations, type RosParamDeclaration } from '../config/rosParams.js';
+import { configFromRosParams, ROS_PARAM_TYPE_IDS, rosParamDeclarations, type RosParamDeclaration } from '../config/rosParams.js';
 import type { Logger } from '../log.js';
 import { fullyQualifiedName, nodeParameterOverrides } from './parameterOverrides.js';
-import { PARAMETER_TYPE, type Rclnodejs, type RosNode } from './Rclnodejs.js';
+import type { Rclnodejs, RosNode } from './Rclnodejs.js';
 
 /** Parameters rcl or rclnodejs declare on every node; an override of one is not a typo. */
 const NODE_OWN = new Set(['use_sim_time', 'start_type_description_service']);
@@ -65,7 +65,7 @@ export class NodeParameters {
       // rclnodejs types ParameterType as a const enum; the schema's type ids are its plain values.
       const type = Number(p.type);
       if (type !== declared.typeId) {
-        const hint = declared.type === 'double' && type === PARAMETER_TYPE.integer ? ` (write ${String(p.value)}.0)` : '';
+        const hint = declared.type === 'double' && type === ROS_PARAM_TYPE_IDS.integer ? ` (write ${String(p.value)}.0)` : '';
         return {
           successful: false,
           reason: `taskmem: parameter ${p.name} is ${TYPE_NAMES[declared.typeId]}, not ${TYPE_NAMES[type] ?? `type ${type}`}${hint}`,
@@ -139,7 +139,7 @@ function applySimTime(rclnodejs: Rclnodejs, node: RosNode, given: unknown): void
   if (typeof given !== 'boolean') {
     throw new ConfigError(`taskmem: parameter use_sim_time = ${JSON.stringify(given)} (from --ros-args) is invalid: true or false`);
   }
-  const [result] = node.setParameters([new rclnodejs.Parameter('use_sim_time', PARAMETER_TYPE.bool, given)]);
+  const [result] = node.setParameters([new rclnodejs.Parameter('use_sim_time', ROS_PARAM_TYPE_IDS.bool, given)]);
   if (!result?.successful) throw new Error(`taskmem: use_sim_time could not be set to ${given}: ${result?.reason ?? 'no result'}`);
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { McapRecording, RecordingChannel } from '../bag/McapRecording.js';
+import { RecordingError, type McapRecording, type RecordingChannel } from '../bag/McapRecording.js';
 import { SENSOR_ROS_TYPES } from '../pipeline/SensorMessage.js';
 import { toRosTime, type RosNanos } from '../time.js';
 import type { Publisher, Rclnodejs, RosNode } from './Rclnodejs.js';
@@ -49,7 +49,10 @@ export class RecordingPlayer {
   readonly #clock: Publisher<'rosgraph_msgs/msg/Clock'> | null;
   readonly #options: Required<Omit<PlayOptions, 'topics' | 'signal'>> & Pick<PlayOptions, 'signal'>;
 
-  /** Creates the publishers on `node` (a node of `rclnodejs`); throws naming a topic whose type cannot be published. */
+  /**
+   * Creates the publishers on `node` (a node of `rclnodejs`). Throws a RecordingError when the recording lacks a
+   * topic asked for or has nothing to play, and an Error naming a topic whose type cannot be published.
+   */
   constructor(rclnodejs: Pick<Rclnodejs, 'QoS'>, node: RosNode, recording: McapRecording, options: PlayOptions = {}) {
     const { topics, rate = 1, loop = false, clockHz = 0, waitForSubscribers = false, signal } = options;
     if (!(rate > 0)) throw new RangeError(`RecordingPlayer: rate must be above 0, not ${rate}`);
@@ -59,13 +62,13 @@ export class RecordingPlayer {
     this.#options = { rate, loop, clockHz, waitForSubscribers, signal };
     const missing = (topics ?? []).filter((t) => !recording.channels.some((c) => c.topic === t));
     if (missing.length > 0) {
-      throw new Error(
+      throw new RecordingError(
         `${recording.name} has no topic ${missing.join(', ')}; it has ${recording.channels.map((c) => c.topic).join(', ') || 'none'}`,
       );
     }
     this.channels = recording.channels.filter((c) => (topics ? topics.includes(c.topic) : SENSOR_ROS_TYPES.includes(rosType(c.type))));
     if (this.channels.length === 0) {
-      throw new Error(`${recording.name} has no camera, audio or pose topic to play (its topics: ${describe(recording.channels)})`);
+      throw new RecordingError(`${recording.name} has no camera, audio or pose topic to play (its topics: ${describe(recording.channels)})`);
     }
     const { QoS } = rclnodejs;
     const qos = new QoS(

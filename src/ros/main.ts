@@ -8,8 +8,9 @@
  * forwards one to each process it started), so a repeated SIGINT during the clean stop is ignored; launch's
  * escalation after its timeout, SIGTERM, ends the process at once, as does a SIGTERM after the first signal.
  */
+import { redactCredentials } from '../text/redactCredentials.js';
+import { terminalSafe } from '../text/terminalSafe.js';
 import { MemoryNode } from './MemoryNode.js';
-import { liveAssembly } from './liveAssembly.js';
 import { loadRclnodejs } from './Rclnodejs.js';
 
 /** Exit status of a process ended by SIGTERM (128 + 15), as a shell reports it. */
@@ -19,9 +20,10 @@ async function main(): Promise<number> {
   let node: MemoryNode;
   try {
     const rclnodejs = await loadRclnodejs();
-    node = await MemoryNode.start({ rclnodejs, assembly: liveAssembly() });
+    node = await MemoryNode.start({ rclnodejs });
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
+    // The reason it could not start; a store or endpoint URL in it is shown without credentials.
+    console.error(terminalSafe(redactCredentials(error instanceof Error ? error.message : String(error))));
     return 1;
   }
   const logger = node.node.getLogger();

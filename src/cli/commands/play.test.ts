@@ -28,7 +28,7 @@ describe('taskmem play', function () {
     assert.match(missing.stderr, /no-such\.mcap: no such file/);
   });
 
-  it('prints its usage, and says that ROS 2 must be sourced (exit 1) before it plays anything', async () => {
+  it('prints its usage, and says that ROS 2 must be sourced (exit 2) before it plays anything', async () => {
     const help = play('--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: taskmem play <recording\.mcap>/);
@@ -44,7 +44,7 @@ describe('taskmem play', function () {
         pose: 'none',
       });
       const result = play(recording.path);
-      assert.equal(result.status, 1);
+      assert.equal(result.status, 2);
       assert.match(result.stderr, /^taskmem play: taskmem: ROS 2 is not sourced .*source \/opt\/ros\/<distro>\/setup\.bash/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

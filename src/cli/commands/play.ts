@@ -3,10 +3,11 @@
  * ROS 2 graph, with their recorded stamps, for a running memory node (or any other node) to hear. It does what
  * `ros2 bag play` does for these topics, without rosbag2 or its MCAP storage plugin.
  */
-import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
+import { McapRecording } from '../../bag/McapRecording.js';
 import { loadRclnodejs, type Rclnodejs } from '../../ros/Rclnodejs.js';
 import { RecordingPlayer, type PlayOptions } from '../../ros/RecordingPlayer.js';
-import { UsageError } from '../commandArgs.js';
+import { consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'publish a rosbag2 MCAP recording into a live ROS 2 graph (ROS 2 sourced)';
 
@@ -25,76 +26,71 @@ each on its recorded topic with the recorded header stamps, spaced as they were 
   --wait-for-subscribers   start only when every played topic has a subscriber
   --ros-args …             further ROS arguments for the player node (-r, __ns, …)
 
-exit codes: 0 played (or stopped with Ctrl-C); 1 ROS error; 2 bad arguments or recording`;
+exit codes: 0 played to the end; 2 bad arguments or recording, or no usable ROS 2; 130 stopped by Ctrl-C`;
 
 interface PlayArgs extends Omit<PlayOptions, 'signal'> {
   recording: string;
   rosArgs: string[];
 }
 
-export async function run(args: string[]): Promise<number> {
-  let parsed: PlayArgs | 'help';
-  try {
-    parsed = parseArgs(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\nrun \`taskmem play --help\` for the options`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  const { recording: path, rosArgs, ...options } = parsed;
-  let recording: McapRecording;
-  try {
-    recording = await McapRecording.open(path);
-  } catch (error) {
-    if (!(error instanceof RecordingError)) throw error;
-    console.error(`taskmem play: ${error.message}`);
-    return 2;
-  }
-  let rclnodejs: Rclnodejs | null = null;
-  try {
-    rclnodejs = await loadRclnodejs();
-    await rclnodejs.init(undefined, ['node', 'taskmem-play', '--ros-args', ...rosArgs]);
-    // Ctrl-C stops playback between two messages; rclnodejs's own handler would shut ROS down under it.
-    rclnodejs.removeSignalHandlers();
-    const node = new rclnodejs.Node('taskmem_play');
-    node.spin();
+export function run(args: string[]): Promise<number> {
+  return play(args, consoleOutput);
+}
+
+/** The command with its output passed in; returns the exit code. */
+export function play(args: string[], io: CommandOutput): Promise<number> {
+  return runCommand('play', io, async () => {
+    const parsed = parseArgs(args);
+    if (parsed === 'help') {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    const { recording: path, rosArgs, ...options } = parsed;
+    const recording = await McapRecording.open(path);
+    let rclnodejs: Rclnodejs | null = null;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let player: RecordingPlayer;
     try {
-      player = new RecordingPlayer(rclnodejs, node, recording, { ...options, signal: stop.signal });
-    } catch (error) {
-      console.error(`taskmem play: ${(error as Error).message}`);
-      return 2;
+      let player: RecordingPlayer;
+      try {
+        rclnodejs = await loadRclnodejs();
+        await rclnodejs.init(undefined, ['node', 'taskmem-play', '--ros-args', ...rosArgs]);
+        // Ctrl-C stops playback between two messages; rclnodejs's own handler would shut ROS down under it.
+        rclnodejs.removeSignalHandlers();
+        const node = new rclnodejs.Node('taskmem_play');
+        node.spin();
+        player = new RecordingPlayer(rclnodejs, node, recording, { ...options, signal: stop.signal });
+      } catch (error) {
+        // No ROS 2 sourced, rclnodejs not set up, ROS arguments rcl refuses, a topic the recording lacks or whose
+        // message package is not installed: nothing was played.
+        io.err(`taskmem play: ${(error as Error).message}`);
+        return EXIT.badInput;
+      }
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const seconds = Number(recording.identity.end - recording.identity.start) / 1e9;
+        io.err(
+          `taskmem play: ${recording.name} (${seconds.toFixed(1)} s) at rate ${options.rate ?? 1}${options.loop ? ', looping' : ''}` +
+            `${options.clockHz ? `, /clock at ${options.clockHz} Hz` : ''}:\n` +
+            player.destinations.map((d) => `  ${d.topic}  ${d.type}`).join('\n') +
+            (options.waitForSubscribers ? '\n  waiting for subscribers' : ''),
+        );
+        const result = await player.play();
+        io.err(
+          `taskmem play: ${result.stopped ? 'stopped after' : 'published'} ${result.published} messages` +
+            (result.passes > 1 ? ` in ${result.passes} passes` : ''),
+        );
+        return result.stopped ? EXIT.interrupted : EXIT.ok;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    } finally {
+      await recording.close();
+      if (rclnodejs && !rclnodejs.isShutdown()) rclnodejs.shutdown();
     }
-    const seconds = Number(recording.identity.end - recording.identity.start) / 1e9;
-    console.error(
-      `taskmem play: ${recording.name} (${seconds.toFixed(1)} s) at rate ${options.rate ?? 1}${options.loop ? ', looping' : ''}` +
-        `${options.clockHz ? `, /clock at ${options.clockHz} Hz` : ''}:\n` +
-        player.destinations.map((d) => `  ${d.topic}  ${d.type}`).join('\n') +
-        (options.waitForSubscribers ? '\n  waiting for subscribers' : ''),
-    );
-    const result = await player.play();
-    console.error(
-      `taskmem play: ${result.stopped ? 'stopped after' : 'published'} ${result.published} messages` +
-        (result.passes > 1 ? ` in ${result.passes} passes` : ''),
-    );
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    return 0;
-  } catch (error) {
-    console.error(`taskmem play: ${(error as Error).message}`);
-    return 1;
-  } finally {
-    await recording.close();
-    if (rclnodejs && !rclnodejs.isShutdown()) rclnodejs.shutdown();
-  }
+  });
 }
 
 function parseArgs(args: string[]): PlayArgs | 'help' {

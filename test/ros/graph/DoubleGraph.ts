@@ -1,11 +1,10 @@
 /**
- * The scenarios' graph on the in-process rclnodejs double: the memory node started by MemoryNode.start with the
- * stages main.ts gives it, the player (RecordingPlayer) and the test's own node each a simulated process of their
- * own on one RosGraph.
+ * The scenarios' graph on the in-process rclnodejs double: the memory node started by MemoryNode.start as main.ts
+ * starts it (its stages made from its parameters by src/assembly), the player (RecordingPlayer) and the test's own
+ * node each a simulated process of their own on one RosGraph.
  */
 import { McapRecording } from '../../../src/bag/McapRecording.js';
 import { MemoryNode } from '../../../src/ros/MemoryNode.js';
-import { liveAssembly } from '../../../src/ros/liveAssembly.js';
 import { RecordingPlayer } from '../../../src/ros/RecordingPlayer.js';
 import { QoS, RclnodejsDouble, RosGraph, type DoubleNode } from '../../support/rclnodejs-double/index.js';
 import {
@@ -58,7 +57,7 @@ export class DoubleGraph implements GraphBackend {
     const process = new RclnodejsDouble(this.graph);
     const node = await MemoryNode.start({
       rclnodejs: process.rclnodejs,
-      assembly: liveAssembly({}),
+      env: {},
       argv: ['node', 'main.js', '--ros-args', ...args],
     });
     this.#nodes.add(node);

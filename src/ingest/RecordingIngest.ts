@@ -1,14 +1,15 @@
+import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
+import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
+import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
 import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { Memorizer } from '../memorize/Memorizer.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
+import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
+import { toMemoryMsg } from '../ros/rosMessages.js';
 import type { Segment } from '../segment/Segment.js';
 import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
-import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
-import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
-import { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
-import { MemoryPipeline, type FocusProvider } from './MemoryPipeline.js';
 
 const PUSHES_IN_FLIGHT = 32;
 
@@ -37,26 +38,34 @@ export interface IngestSummary extends IngestProgress {
   fallback: number;
 }
 
+/** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
+export interface RecordingPipelineOptions {
+  episode: number;
+  /** The newest stamp read (or the end of the newest closed segment): the time memories are written at. */
+  now: () => RosNanos;
+  overflow: 'wait';
+}
+
 export interface RecordingIngestOptions {
   path: string;
-  config: Config;
-  store: MemoryStore;
-  memorizer: Memorizer;
-  fallback?: Memorizer | null;
-  focus?: FocusProvider;
-  /** Also write every memory of the recording into this MCAP file. */
-  memoriesOut?: string | null;
+  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose'>;
+  store: MemoryRecords & IngestRecords;
+  /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
+  openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
+  /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
+  memoriesOut?: MemoryMcapWriter | null;
+  /** Read past CRC mismatches in the recording with a warning instead of stopping (`--ignore-crc`). */
+  ignoreCrc?: boolean;
   logger?: Logger;
   onProgress?: (progress: IngestProgress) => void;
   /** Called with each memory once it is committed to the store. */
   onStored?: (memory: Memory) => void;
-  /** Called with the header stamp of each message read: the recording's clock, e.g. for memory creation times. */
-  onRead?: (stamp: RosNanos) => void;
-  /** Segments already stored whose memory is written again (see MemoryPipelineOptions.redo); others are skipped. */
-  redo?: (stored: Memory) => boolean;
   /** Milliseconds between progress reports. */
   progressIntervalMs?: number;
-  /** Aborting stops reading; the segments in flight are finished and the rest recorded as failed. */
+  /**
+   * Aborting stops at once: reading ends, the model request in flight and any wait before a retry are cancelled,
+   * and the segments not yet memorized are recorded as failed (a rerun memorizes them).
+   */
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -70,8 +79,8 @@ export function progressKey(identity: RecordingIdentity): string {
 }
 
 /**
- * `taskmem ingest` without the command line: runs a rosbag2 MCAP recording through the memory pipeline,
- * waiting for the memorizer rather than dropping segments. A rerun of the same recording reuses its episode,
+ * `taskmem ingest` without the command line (also `taskmem remember` and the demo): runs a rosbag2 MCAP
+ * recording through the memory pipeline, waiting for the memorizer rather than dropping segments. A rerun of the same recording reuses its episode,
  * so segments already stored keep their ids and are skipped without asking the model; the store's progress
  * entry records how far the recording was memorized.
  */
@@ -80,21 +89,19 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     path,
     config,
     store,
-    memorizer,
-    fallback = null,
-    focus,
-    memoriesOut = null,
+    openPipeline,
+    memoriesOut: writer = null,
+    ignoreCrc = false,
     logger = silentLogger,
     onProgress,
-    onRead,
     onStored,
     progressIntervalMs = 1000,
     signal,
     now = Date.now,
-    redo,
   } = options;
-  const recording = await McapRecording.open(path);
+  let recording: McapRecording | null = null;
   try {
+    recording = await McapRecording.open(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
     const episodeKey = `${key}#episode`;
@@ -109,7 +116,6 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
         (done === null ? '' : `, resuming (memorized up to ${nanosToSeconds(done - start).toFixed(1)} s)`),
     );
 
-    const writer = memoriesOut ? await MemoryMcapWriter.create(memoriesOut) : null;
     // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
     let tail: Promise<void> = Promise.resolve();
     const then = (step: () => Promise<void>) => {
@@ -119,24 +125,20 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
       then(async () => {
         const stored = writer ? await memory() : null;
-        if (stored) await writer!.write(stored);
+        if (stored) await writer!.write(toMemoryMsg(stored));
         if (lastEnd === null || segment.end > lastEnd) {
           lastEnd = segment.end;
           await store.setProgress(key, segment.end);
         }
       });
 
-    const pipeline = await MemoryPipeline.fromConfig(config, {
-      firstEpisode: episode,
-      memorizer,
-      fallback,
-      store,
-      logger,
-      overflow: 'wait',
-      now,
-      ...(focus ? { focus } : {}),
-      ...(redo ? { redo } : {}),
-    });
+    // A replay's clock is the newest stamp read, or the end of the newest closed segment when the end of the
+    // recording closed it early: a memory is never written before its segment ends.
+    let readTo = start;
+    const advance = (stamp: RosNanos) => {
+      if (stamp > readTo) readTo = stamp;
+    };
+    const { pipeline } = await openPipeline({ episode, now: () => readTo, overflow: 'wait' });
     pipeline.on('stored', (memory, segment) => {
       onStored?.(memory);
       finished(segment, async () => memory);
@@ -145,7 +147,6 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     pipeline.on('failed', (_failure, segment) => finished(segment, async () => null));
 
     const began = now();
-    let readTo = start;
     const progress = (): IngestProgress => {
       const wallSeconds = (now() - began) / 1000;
       const readSeconds = nanosToSeconds(readTo - start);
@@ -163,22 +164,15 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       };
     };
     let lastReport = began;
-    // Stopping closes the pipeline at once: the segment in flight is finished, the waiting ones recorded as failed.
+    // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
+    // and recorded as failed with the waiting ones, so that a rerun retries them.
     let interrupted = false;
     const stop = () => {
       interrupted = true;
-      void pipeline.close().catch(() => {});
+      void pipeline.close({ abort: true }).catch(() => {});
     };
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
-    // A replay's clock is the newest stamp read, or the end of the newest closed segment when the end of the
-    // recording closed it early: a memory is never written before its segment ends.
-    const advance = (stamp: RosNanos) => {
-      if (stamp > readTo) {
-        readTo = stamp;
-        onRead?.(stamp);
-      }
-    };
     pipeline.on('closed', (segment) => advance(segment.end));
     const inFlight: Promise<void>[] = [];
     try {
@@ -208,14 +202,14 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await Promise.allSettled(inFlight);
       signal?.removeEventListener('abort', stop);
       await pipeline.close().catch(() => {});
-      try {
-        await tail;
-      } finally {
-        await writer?.close();
-      }
+      await tail;
     }
     return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
   } finally {
-    await recording.close();
+    try {
+      await recording?.close();
+    } finally {
+      await writer?.close();
+    }
   }
 }

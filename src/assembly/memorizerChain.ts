@@ -1,16 +1,19 @@
-import OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import { FocusedMemorizer } from '../focus/FocusedMemorizer.js';
 import { LexicalEmbedder } from '../focus/LexicalEmbedder.js';
 import { LlmPairwiseJudge } from '../focus/PairwiseJudge.js';
 import type { Logger } from '../log.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { FocusRecords } from '../memory/FocusRecords.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import type { RosNanos } from '../time.js';
-import type { Memorizer } from './Memorizer.js';
-import { PerceptionMemorizer } from './PerceptionMemorizer.js';
-import { PolicyMemorizer } from './PolicyMemorizer.js';
+import type { Memorizer } from '../memorize/Memorizer.js';
+import { PerceptionMemorizer } from '../memorize/PerceptionMemorizer.js';
+import { PolicyMemorizer } from '../memorize/PolicyMemorizer.js';
+import { loadMemorizeTemplates } from '../memorize/templatePrompt.js';
 
-export interface OpenedMemorizer {
+/** What writes the memories of a pipeline, as the configuration describes it. */
+export interface MemorizerChain {
   /** What writes memories: the policy (wrapped by task focus at depth ≥ 2), or the perception memorizer. */
   memorizer: Memorizer;
   /** Takes a segment when the policy endpoint is unreachable (memorizer.fallback); null otherwise. */
@@ -24,17 +27,30 @@ export interface OpenedMemorizer {
 }
 
 /**
- * The memorizer the configuration describes, as the node, `taskmem ingest`, the benchmark harness and the demo
- * all use it. No `memorizer.url`: the embedded perception memorizer writes every memory. With a url: the policy,
- * wrapped by the focused memorizer (candidates, pairwise judge, focus vector) when focus.depth ≥ 2 — the wrapper
- * itself falls through to the policy when the live depth is lower — and the perception memorizer as fallback.
+ * The memorizer the configuration describes. No `memorizer.url`: the embedded perception memorizer writes every
+ * memory. With a url: the policy, wrapped by the focused memorizer (candidates, pairwise judge, focus vector)
+ * when focus.depth ≥ 2 — the wrapper itself falls through to the policy when the live depth is lower — and the
+ * perception memorizer as fallback. `now` is the clock memories are written at.
  */
-export async function openMemorizer(
-  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
-  { store, now, logger, env = process.env }: { store: MemoryStore; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
-): Promise<OpenedMemorizer> {
+export async function openMemorizerChain(
+  config: Pick<Config, 'memorizer' | 'segment' | 'focus' | 'model_reply_max_mb'>,
+  {
+    store,
+    now,
+    logger,
+    env,
+    onRequest,
+  }: {
+    store: FocusRecords;
+    now: () => RosNanos;
+    logger: Logger;
+    env: NodeJS.ProcessEnv;
+    /** Sees each policy request as it is built (the benchmark measures its tokens). */
+    onRequest?: Parameters<typeof PolicyMemorizer.fromConfig>[1]['onRequest'];
+  },
+): Promise<MemorizerChain> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
-  const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
+  const perception = needsPerception ? await PerceptionMemorizer.load({ now, logger }) : null;
   if (!config.memorizer.url) {
     return {
       memorizer: perception!,
@@ -44,7 +60,9 @@ export async function openMemorizer(
       description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
     };
   }
-  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
+  const templates = await loadMemorizeTemplates(config.memorizer.prompt_file, config.memorizer.focus_prompt_file);
+  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, templates, ...(onRequest ? { onRequest } : {}) });
+  const prompt = templates ? `, prompt ${config.memorizer.prompt_file}` : '';
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
     return {
@@ -52,13 +70,19 @@ export async function openMemorizer(
       fallback,
       focused: null,
       focusCost: null,
-      description: `policy ${config.memorizer.model} at ${config.memorizer.url}`,
+      description: `policy ${config.memorizer.model} at ${redactCredentials(config.memorizer.url)}${prompt}`,
     };
   }
   const judgeUrl = config.focus.judge_url || config.memorizer.url;
   const judgeModel = config.focus.judge_model || config.memorizer.model;
   const judge = new LlmPairwiseJudge({
-    client: new OpenAI({ baseURL: judgeUrl, apiKey: env[config.memorizer.api_key_env] || 'none', maxRetries: 1 }),
+    client: new ModelClient({
+      url: judgeUrl,
+      apiKey: env[config.memorizer.api_key_env] || null,
+      timeoutMs: config.memorizer.timeout_s * 1000,
+      maxRetries: 1,
+      maxReplyMb: config.model_reply_max_mb,
+    }),
     model: judgeModel,
     timeoutMs: config.memorizer.timeout_s * 1000,
   });
@@ -85,6 +109,8 @@ export async function openMemorizer(
       pairs_kept: focused.stats.pairsKept,
       trainings: focused.stats.trainings,
     }),
-    description: `policy ${config.memorizer.model} at ${config.memorizer.url}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    description: redactCredentials(
+      `policy ${config.memorizer.model} at ${config.memorizer.url}${prompt}, ${config.focus.candidates} candidates judged by ${judgeModel} at ${judgeUrl}`,
+    ),
   };
 }
