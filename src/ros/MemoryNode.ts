@@ -144,7 +144,11 @@ export class MemoryNode {
     });
 
     const subscribed: string[] = [];
-    for (const sensor of sensorTopics(config)) {
+    // AudioInfo is subscribed before its audio: rclnodejs's executor visits ready subscriptions in the order they
+    // were created, so an AudioInfo published just before the first chunk is read first and that chunk is decoded
+    // instead of dropped for want of a format.
+    const sensors = sensorTopics(config).sort((a, b) => Number(b.kind === 'audio_info') - Number(a.kind === 'audio_info'));
+    for (const sensor of sensors) {
       const sub = this.node.createSubscription(
         sensor.rosType as 'sensor_msgs/msg/Image',
         sensor.topic,

@@ -282,10 +282,9 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     ).at(-1)!.status;
     assert.equal(status!.name, 'taskmem: taskmem');
     assert.equal(status!.hardware_id, 'robot');
-    // OK, or WARN for input only: the first audio chunk may be taken before the first AudioInfo (rclnodejs's
-    // executor serves the audio subscription first when both have a message), and is then counted as dropped.
+    // OK: nothing dropped, not even the first audio chunk (its AudioInfo, published just before it, is read first).
     const values = Object.fromEntries(status!.values.map((v) => [v.key, v.value]));
-    assert.ok(status!.level === 0 || (status!.level === 1 && /input messages dropped/.test(status!.message)), JSON.stringify(status));
+    assert.equal(status!.level, 0, JSON.stringify(status));
     assert.deepEqual([values['dropped_segments'], values['failed_segments']], ['0', '0']);
     const keys = status!.values.map((v) => v.key);
     for (const key of [
