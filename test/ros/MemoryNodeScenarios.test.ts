@@ -383,7 +383,7 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     const memories = await memoriesOn();
     const player = await w.graph.play(recording().path, { topics: SENSORS, rate: 2, clock: true, loop: true });
     await memories.until((m) => m.filter((x) => x.episode === 1).length >= 2, "two memories of the second pass's episode", 120_000);
-    await player.stop();
+    assert.equal(await player.stop(), 130, 'a looping player ends on Ctrl-C, with the exit code of an interrupted command');
     const [first, last] = recordedRange();
     for (const m of memories.messages) {
       assert.ok(seconds(m.start) >= first && seconds(m.end) <= last + 2, `stamps of the recording: ${m.id}`);

@@ -4,6 +4,7 @@
  * node each a simulated process of their own on one RosGraph.
  */
 import { McapRecording } from '../../../src/bag/McapRecording.js';
+import { EXIT } from '../../../src/cli/exitCodes.js';
 import { MemoryNode } from '../../../src/ros/MemoryNode.js';
 import { RecordingPlayer } from '../../../src/ros/RecordingPlayer.js';
 import { QoS, RclnodejsDouble, RosGraph, type DoubleNode } from '../../support/rclnodejs-double/index.js';
@@ -130,7 +131,8 @@ export class DoubleGraph implements GraphBackend {
     });
     const done = player
       .play()
-      .then(() => 0)
+      // The exit code `taskmem play` gives the same ending.
+      .then((result) => (result.stopped ? EXIT.interrupted : EXIT.ok))
       .finally(async () => {
         await opened.close();
         process.rclnodejs.shutdown();
