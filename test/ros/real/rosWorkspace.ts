@@ -40,9 +40,10 @@ const ENABLE_HINT =
   'source a ROS 2 Jazzy (on this project\'s machines: bash ../shared/ros2/install.sh, then the environment in docs/ros.md "Tests on a real ROS 2 graph") and run npm test again';
 
 /** Why the real-graph tests cannot run here, or null when they can. */
-export function realGraphUnavailable(): string | null {
-  if (!process.env['ROS_DISTRO'] || !process.env['AMENT_PREFIX_PATH']) return 'no ROS 2 is sourced';
-  return null;
+function realGraphUnavailable(): string | null {
+  if (process.env['ROS_DISTRO'] && process.env['AMENT_PREFIX_PATH']) return null;
+  const installed = ['/opt/ros/jazzy', '/opt/ros/humble'].find((prefix) => existsSync(join(prefix, 'setup.bash')));
+  return installed ? `ROS 2 is installed in ${installed} but not sourced` : 'no ROS 2 is sourced';
 }
 
 let skipNoted = false;
