@@ -68,7 +68,9 @@ export class RecordingPlayer {
     }
     this.channels = recording.channels.filter((c) => (topics ? topics.includes(c.topic) : SENSOR_ROS_TYPES.includes(rosType(c.type))));
     if (this.channels.length === 0) {
-      throw new RecordingError(`${recording.name} has no camera, audio or pose topic to play (its topics: ${describe(recording.channels)})`);
+      throw new RecordingError(
+        `${recording.name} has no camera, audio or pose topic to play (its topics: ${describe(recording.channels)})`,
+      );
     }
     const { QoS } = rclnodejs;
     const qos = new QoS(
