@@ -5,17 +5,70 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RosProcess } from '../graph/RealGraph.js';
 import { waitFor } from '../graph/GraphBackend.js';
 import { describeRealGraph, rosWorkspace, type RosWorkspace } from './rosWorkspace.js';
 
-/** Development dependencies of package.json that must not reach the install. */
-const DEV_ONLY = ['mocha', 'typescript', 'tsx', 'eslint', 'prettier', 'playwright-core', '@electric-sql/pglite', 'typescript-eslint'];
+function megabytes(...dirs: string[]): number {
+  if (dirs.length === 0) return 0;
+  return Number(
+    execFileSync('du', ['-scm', ...dirs], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .split('\t')[0],
+  );
+}
 
-function megabytes(dir: string): number {
-  return Number(execFileSync('du', ['-sm', dir], { encoding: 'utf8' }).split('\t')[0]);
+interface LockedPackage {
+  dev?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/**
+ * The node_modules locations the installed node may need, read from package-lock.json independently of how the
+ * build picks them: every package npm does not mark development-only, and rclnodejs (a development and optional
+ * peer dependency, so that `npm ci` works without ROS) with everything it depends on, resolved as Node.js does.
+ */
+function neededPackages(packageDir: string): Set<string> {
+  const lock = JSON.parse(readFileSync(join(packageDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockedPackage> };
+  const locations = Object.keys(lock.packages).filter((l) => l !== '');
+  const needed = new Set(locations.filter((l) => !lock.packages[l]!.dev));
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir === '' ? '' : `${dir}/`}node_modules/${name}`;
+      if (lock.packages[candidate]) return candidate;
+      if (dir === '') return undefined;
+    }
+  };
+  const visit = (location: string) => {
+    if (needed.has(location) && location !== 'node_modules/rclnodejs') return;
+    needed.add(location);
+    const { dependencies = {}, optionalDependencies = {} } = lock.packages[location]!;
+    for (const name of Object.keys({ ...dependencies, ...optionalDependencies })) {
+      const found = resolve(location, name);
+      if (found && !needed.has(found)) visit(found);
+    }
+  };
+  visit('node_modules/rclnodejs');
+  return needed;
+}
+
+/** The package folders under a node_modules (`node_modules/a`, `node_modules/@s/b`, `node_modules/a/node_modules/c`). */
+function packageFolders(root: string, prefix = 'node_modules'): string[] {
+  const dir = join(root, prefix);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .flatMap((e) =>
+      e.name.startsWith('@')
+        ? readdirSync(join(dir, e.name), { withFileTypes: true }).map((s) => `${prefix}/${e.name}/${s.name}`)
+        : [`${prefix}/${e.name}`],
+    )
+    .flatMap((location) => [location, ...packageFolders(root, `${location}/node_modules`)]);
 }
 
 describeRealGraph('the taskmem ROS package on ROS 2 Jazzy (README "Install on a robot": colcon build)', function () {
@@ -91,14 +144,26 @@ describeRealGraph('the taskmem ROS package on ROS 2 Jazzy (README "Install on a 
     assert.ok(existsSync(join(ws.share, 'node_modules/rclnodejs/generated/taskmem/taskmem__action__Ask.js')));
   });
 
-  it('installs production dependencies only (no development tooling), under 250 MB instead of the 558 MB of a development checkout', () => {
-    const modules = join(ws.share, 'node_modules');
-    for (const name of DEV_ONLY) assert.ok(!existsSync(join(modules, name)), `${name} is a development dependency, not installed`);
+  it('installs production dependencies only (what package-lock.json does not mark development-only, and rclnodejs with its own), no larger than they are in the source', () => {
+    const source = join(ws.ws, 'src/taskmem');
+    const needed = neededPackages(source);
+    const installed = packageFolders(ws.share);
+    const extra = installed.filter((location) => !needed.has(location));
+    assert.deepEqual(extra, [], 'development-only packages in the install');
     for (const name of ['rclnodejs', 'better-sqlite3', 'sharp', 'onnxruntime-node', '@mcap/core'])
-      assert.ok(existsSync(join(modules, name)), `${name} installed`);
-    const size = megabytes(modules);
-    assert.ok(size < 250, `share/taskmem/node_modules is ${size} MB`);
-    const platforms = readdirSync(join(modules, 'onnxruntime-node/bin/napi-v6'));
+      assert.ok(installed.includes(`node_modules/${name}`), `${name} installed`);
+    for (const name of ['mocha', 'typescript', 'eslint', 'prettier', 'playwright-core'])
+      assert.ok(!installed.includes(`node_modules/${name}`), `${name} is a development dependency, not installed`);
+    const size = megabytes(join(ws.share, 'node_modules'));
+    const inSource = megabytes(
+      ...installed.filter((l) => !l.includes('/node_modules/', 'node_modules/'.length)).map((l) => join(source, l)),
+    );
+    const development = megabytes(join(source, 'node_modules'));
+    console.log(
+      `      (share/taskmem/node_modules: ${size} MB; the same packages in the source: ${inSource} MB; the development node_modules: ${development} MB)`,
+    );
+    assert.ok(size <= inSource, `share/taskmem/node_modules is ${size} MB, more than its packages' ${inSource} MB in the source`);
+    const platforms = readdirSync(join(ws.share, 'node_modules/onnxruntime-node/bin/napi-v6'));
     assert.deepEqual(platforms, [process.platform], "onnxruntime-node's runtime for this platform only");
   });
 
