@@ -20,6 +20,7 @@ import { DoubleGraph } from './graph/DoubleGraph.js';
 import type { GraphBackend, GoalRun, Inbox, MemoryNodeRun, SubscribeOptions } from './graph/GraphBackend.js';
 import { RealGraph } from './graph/RealGraph.js';
 import { describeRealGraph, rosWorkspace, type RosWorkspace } from './real/rosWorkspace.js';
+import { changingReplies, SCENES } from './scenes.js';
 
 interface MemoryMsg {
   id: string;
@@ -59,18 +60,6 @@ const STATUS = { SUCCEEDED: 4, CANCELED: 5 } as const;
 const MEMORY = 'taskmem/msg/Memory';
 /** The sensor topics the node subscribes to by default, and /pose when pose.topic names it. */
 const SENSORS = ['/camera/image_raw', '/audio/audio_stamped', '/audio/audio_info'];
-const SCENES = [
-  'A red ball rolls under the sofa.',
-  'Someone waters the plants by the window.',
-  'The kettle boils in the kitchen.',
-  'A cat sleeps on the blue chair.',
-];
-
-/** Replies that never repeat a fact, so the quality gate keeps every memory. */
-function changingReplies(): () => string {
-  let n = 0;
-  return () => `<think>ok</think>{"description": "${SCENES[n++ % SCENES.length]}"}`;
-}
 
 const seconds = (t: RosTimeMsg) => Number(fromRosTime(t)) / 1e9;
 const time0 = { sec: 0, nanosec: 0 };

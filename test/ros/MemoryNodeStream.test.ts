@@ -3,6 +3,7 @@ import { QoS, type DoubleNode } from '../support/rclnodejs-double/index.js';
 import { startHarness, until, type Harness } from './nodeUnderTest.js';
 import { readQuoted } from '../support/promptReading.js';
 import type { ChatRequest } from '../support/StandInModelServer.js';
+import { changingReplies } from './scenes.js';
 
 const SENSOR = { qos: 'qos_profile_sensor_data' };
 /** Reliable and transient local: what a subscriber that wants the history of ~/memories asks for. */
@@ -14,17 +15,6 @@ const LATCHED = {
     QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
   ),
 };
-const SCENES = [
-  'A red ball rolls under the sofa.',
-  'Someone waters the plants by the window.',
-  'The kettle boils in the kitchen.',
-  'A cat sleeps on the blue chair.',
-];
-/** Replies that never repeat a fact, so the quality gate keeps every memory. */
-function changingReplies(): () => string {
-  let n = 0;
-  return () => `<think>ok</think>{"description": "${SCENES[n++ % SCENES.length]}"}`;
-}
 
 interface MemoryMsg {
   id: string;
