@@ -152,7 +152,7 @@ export class RecordingPlayer {
  * chunk) copied into a buffer of its own: rclnodejs 2.2.0 serializes a typed array from the start of its
  * underlying buffer, so a view would be sent as the wrong bytes.
  */
-function withOwnBuffers(value: unknown): unknown {
+export function withOwnBuffers(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : (value as Uint8Array).slice();
   }
