@@ -468,6 +468,25 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
     });
 
+    it('lets one owner at a time hold the embedding lease of a model, until it expires or is given up', async () => {
+      const at = 1_790_000_000_000;
+      const take = (owner: string, now = at, model = 'test-embedder') => store.leaseEmbedding(model, { owner, now, ttlMs: 60_000 });
+      const race = await Promise.all(Array.from({ length: 8 }, (_, i) => take(`owner-${i}`)));
+      assert.equal(race.filter(Boolean).length, 1, 'eight owners asking at once: one holds it');
+      const holder = `owner-${race.indexOf(true)}`;
+      const other = holder === 'owner-0' ? 'owner-1' : 'owner-0';
+      assert.equal(await take(holder, at + 30_000), true, 'the holder extends it');
+      assert.equal(await take(other, at + 60_000), false, 'extended: not expired at the first expiry');
+      assert.equal(await take(other, at + 30_000, 'another-model'), true, "another model's lease is another lease");
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(other, at + 60_000), false, 'only the holder gives it up');
+      assert.equal(await take(other, at + 90_000), true, 'expired: another owner takes it');
+      assert.equal(await take(holder, at + 90_001), false);
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(holder, at + 90_002), true, 'given up: free at once');
+      await assert.rejects(take('two words'), /the owner must be one word/);
+    });
+
     if (factory.reopen) {
       it('keeps memories and vectors across a reopen', async () => {
         const memory = sampleMemory();

@@ -1,10 +1,12 @@
 import type { RosNanos } from '../../time.js';
+import type { EmbeddingLease } from '../EmbeddingLeases.js';
 import type { FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
 import type { FailedSegment, Memory } from '../Memory.js';
 import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallResult, UnembeddedPage } from '../MemoryRecords.js';
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
 import type { SqlConnection } from './SqlConnection.js';
+import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
@@ -21,6 +23,7 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #lease: SqlEmbeddingLease;
 
   protected constructor(memories: SqlMemoryRecordsOptions) {
     this.#sql = memories.sql;
@@ -28,6 +31,7 @@ export class SqlMemoryStore implements MemoryStore {
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#lease = new SqlEmbeddingLease(memories.sql);
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
@@ -69,6 +73,14 @@ export class SqlMemoryStore implements MemoryStore {
 
   countUnembedded(model: string): Promise<number> {
     return this.#memories.countUnembedded(model);
+  }
+
+  leaseEmbedding(model: string, lease: EmbeddingLease): Promise<boolean> {
+    return this.#lease.take(model, lease);
+  }
+
+  releaseEmbedding(model: string, owner: string): Promise<void> {
+    return this.#lease.release(model, owner);
   }
 
   recordFailure(failure: FailedSegment): Promise<void> {
