@@ -317,6 +317,7 @@ export class MemoryNode {
         pipelineStopped: this.#causes.get('pipeline_stopped') > 0,
         focusGroup: stages.focus.context()?.group ?? null,
         focusCost: stages.focusCost(),
+        embedding: stages.pipeline.embedding,
       }),
     );
   }

@@ -70,6 +70,15 @@ export type Fault =
   | { kind: 'endless'; intervalMs?: number }
   | { kind: 'choices'; choices: unknown };
 
+/** The routes of the protocol the stand-in serves; a fault may be aimed at one of them. */
+export type Route = 'chat' | 'embeddings' | 'transcriptions';
+
+const ROUTES: Record<string, Route> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/embeddings': 'embeddings',
+  '/v1/audio/transcriptions': 'transcriptions',
+};
+
 export interface RecordedRequest {
   path: string;
   body: unknown;
@@ -94,7 +103,8 @@ export class StandInModelServer {
   readonly requests: RecordedRequest[] = [];
 
   #server: Server;
-  #faults: Fault[] = [];
+  /** Faults not yet used, in order; one with a route waits for a request on that route. */
+  #faults: { fault: Fault; route: Route | null }[] = [];
   #hanging = new Set<ServerResponse>();
   #endlessReplies = new Set<ServerResponse>();
   /** Bytes of reply bodies written so far, endless ones included: what a client was made to receive. */
@@ -121,9 +131,17 @@ export class StandInModelServer {
     return `http://127.0.0.1:${port}/v1`;
   }
 
-  /** The next `times` requests fail this way, in order, before normal replies resume. */
-  failNext(fault: Fault, times = 1): void {
-    for (let i = 0; i < times; i++) this.#faults.push(fault);
+  /**
+   * The next `times` requests fail this way, in order, before normal replies resume; with `route`, only requests
+   * on that route (e.g. the embeddings endpoint down while chat still answers).
+   */
+  failNext(fault: Fault, times = 1, route: Route | null = null): void {
+    for (let i = 0; i < times; i++) this.#faults.push({ fault, route });
+  }
+
+  /** Faults not yet used (of `route`, when given). */
+  faultsLeft(route: Route | null = null): number {
+    return this.#faults.filter((f) => route === null || f.route === route).length;
   }
 
   /** Forgets the faults not yet used: the next requests are answered normally. */
@@ -157,7 +175,9 @@ export class StandInModelServer {
     const body: unknown = contentType.startsWith('application/json') ? safeJson(raw) : null;
     this.requests.push({ path, body: body ?? { multipart: true }, headers: req.headers });
 
-    const fault = this.#faults.shift();
+    const route = ROUTES[path] ?? null;
+    const next = this.#faults.findIndex((f) => f.route === null || f.route === route);
+    const fault = next === -1 ? undefined : this.#faults.splice(next, 1)[0]!.fault;
     if (fault?.kind === 'hang') {
       this.#hanging.add(res);
       res.on('close', () => this.#hanging.delete(res));
