@@ -80,8 +80,13 @@ export class MemoryEmbedder {
       source,
       ...(batchSize === undefined ? {} : { batchSize }),
       ...(budgetMs === undefined ? {} : { budgetMs }),
-      onRefused: (memory, failure) =>
-        this.#count(failure, `the endpoint refused the text of memory ${memory.id} (${failure.detail}); it stays without a vector`),
+      // Each refused memory is named: it stays without a vector until someone looks at its text.
+      onRefused: (memory, failure) => {
+        this.#failures[failure.cause] = (this.#failures[failure.cause] ?? 0) + 1;
+        logger.warn(
+          `embedding ${this.model}: the endpoint refused the text of memory ${memory.id} (${failure.detail}); it stays without a vector`,
+        );
+      },
     });
   }
 
@@ -98,7 +103,11 @@ export class MemoryEmbedder {
     } catch (error) {
       const failure = embeddingFailure(error, { cancelled: signal, deadline });
       if (failure.cause === 'cancelled') return null;
-      this.#count(failure, `a new memory is stored without its vector (${failure.detail}); it is embedded once the endpoint answers again`);
+      this.#count(
+        failure,
+        `a new memory is stored without its vector (${failure.detail}); ` +
+          (failure.refused ? 'its text is tried once more alone' : 'it is embedded once the endpoint answers again'),
+      );
       if (!failure.refused) this.#down = failure;
       return null;
     }

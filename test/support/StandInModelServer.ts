@@ -4,9 +4,9 @@ import { z } from 'zod';
 
 /**
  * A stand-in for a vLLM server speaking the OpenAI HTTP protocol on loopback. It is not a model: tests say what
- * it replies (`onChat`, `onEmbeddings`, `onTranscription`) and how it misbehaves (`failNext`). Requests are
- * checked against the protocol's shape and rejected with 400 like a real server when malformed, and every
- * request is recorded for assertions.
+ * it replies (`onChat`, `onEmbeddings`, `onTranscription`, which may throw a StandInReplyError) and how it
+ * misbehaves (`failNext`, on every route or one). Requests are checked against the protocol's shape and rejected
+ * with 400 like a real server when malformed, and every request is recorded for assertions.
  */
 
 const contentPart = z.union([
@@ -79,6 +79,19 @@ const ROUTES: Record<string, Route> = {
   '/v1/audio/transcriptions': 'transcriptions',
 };
 
+/**
+ * Thrown by a handler (`onChat`, `onEmbeddings`, `onTranscription`) to reply with this HTTP status and an OpenAI
+ * error body, e.g. a 400 for one input a real server finds too long.
+ */
+export class StandInReplyError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export interface RecordedRequest {
   path: string;
   body: unknown;
@@ -113,8 +126,10 @@ export class StandInModelServer {
   constructor() {
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: String(error), type: 'internal_error' } }));
+        const status = error instanceof StandInReplyError ? error.status : 500;
+        const message = error instanceof StandInReplyError ? error.message : String(error);
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message, type: status < 500 ? 'invalid_request_error' : 'internal_error' } }));
       });
     });
   }
