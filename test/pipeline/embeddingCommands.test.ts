@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import type { Answer } from '../../src/answer/Answer.js';
 import { sampleMemory, T0 } from '../../src/memory/MemoryStore.contract.test.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
+import pg from 'pg';
 import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { writeRecording, type RecordingScript } from '../support/recording.js';
 import { StandInModelServer, type EmbeddingsRequest } from '../support/StandInModelServer.js';
 import { taskmem } from '../support/taskmemCommand.js';
@@ -213,6 +215,52 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, new RegExp(`${kept.without} memories embedded with concepts-v1 .*; 0 of the store still without`));
     assert.deepEqual(vectorsIn(store, 'concepts-v1'), { memories: 300, byModel: { 'concepts-v1': 300 }, without: 0 });
+  });
+
+  describe('on a real PostgreSQL 15 server', () => {
+    let postgres: TestPostgres;
+    before(async () => {
+      postgres = await startPostgres();
+    });
+    after(async () => {
+      await postgres?.stop();
+    });
+
+    it('ingest embeds on the write path, stores the memories while the endpoint fails, and reindex fills them in, each once', async () => {
+      const onPostgres = (args: string[]) => [...args, '--store.backend', 'postgres', '--store.url', postgres.url];
+      server.failNext({ kind: 'status', status: 503 }, 9, 'embeddings');
+      const run = await taskmem('ingest', onPostgres([script.path, ...flags(join(dir, 'unused.sqlite'))]));
+      assert.equal(run.code, 0, run.stderr);
+      const counts = async () => {
+        const client = new pg.Client({ connectionString: postgres.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ memories: string; vectors: string }>(
+            "SELECT (SELECT count(*) FROM memories) AS memories, (SELECT count(*) FROM memory_vectors WHERE model = 'concepts-v1') AS vectors",
+          );
+          return { memories: Number(rows[0]!.memories), vectors: Number(rows[0]!.vectors) };
+        } finally {
+          await client.end();
+        }
+      };
+      assert.deepEqual(await counts(), { memories: 6, vectors: 6 }, run.stderr);
+      assert.match(run.stderr, /a new memory is stored without its vector \(HTTP 503/);
+
+      const reindex = await taskmem('reindex', onPostgres(['--embedding.url', server.url, '--embedding.model', 'concepts-v2']));
+      assert.equal(reindex.code, 0, reindex.stderr);
+      assert.match(reindex.stderr, /6 memories embedded with concepts-v2 .*; 0 of the store still without a vector of it/);
+      assert.deepEqual([...servedPerText('concepts-v1').values()], [1, 1, 1, 1, 1, 1]);
+      assert.deepEqual([...servedPerText('concepts-v2').values()], [1, 1, 1, 1, 1, 1]);
+      const answer = JSON.parse(
+        (
+          await taskmem(
+            'ask',
+            onPostgres(['Where is my purse?', '--json', '--embedding.url', server.url, '--embedding.model', 'concepts-v2']),
+          )
+        ).stdout,
+      ) as Answer;
+      assert.deepEqual([answer.retrieval.mode, answer.evidence[0]!.text, answer.evidence[0]!.matchedBy], ['hybrid', SCENES[0], ['vector']]);
+    });
   });
 
   it('taskmem reindex without an embedding source says which parameters to set', async () => {
