@@ -1,9 +1,9 @@
 /**
  * Benchmark: what embedding every memory on the write path costs an ingest. The same recording is ingested
  * side by side through the assembly's pipeline into a fresh SQLite file: without an embedding source, with the
- * loopback stand-in's embeddings endpoint answering at once (HTTP, JSON and the vector's insert: the write path's
+ * loopback standInPolicy-in's embeddings endpoint answering at once (HTTP, JSON and the vector's insert: the write path's
  * own cost), answering after 25 ms (a model's time, of the order a small embedding model on a GPU box takes), and
- * unreachable (memories stored without vectors). The memorizer is an in-process stand-in that returns a memory at
+ * unreachable (memories stored without vectors). The memorizer is an in-process standInPolicy-in that returns a memory at
  * once, so the difference between rows is the embedding's alone. Below: put() with and without a 384-d vector in
  * one transaction, on the store alone.
  */
@@ -17,39 +17,22 @@ import type { MemorizerChain } from '../src/assembly/memorizerChain.js';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { ingestRecording } from '../src/ingest/RecordingIngest.js';
 import { silentLogger } from '../src/log.js';
-import type { Memorizer } from '../src/memorize/Memorizer.js';
 import { sampleMemory, T0 } from '../src/memory/MemoryStore.contract.test.js';
 import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
-import { segmentIdentity } from '../src/memory/segmentIdentity.js';
 import { CONCEPT_DIMS, conceptEmbeddings } from '../test/support/conceptEmbeddings.js';
 import { writeRecording, type RecordingScript } from '../test/support/recording.js';
 import { StandInModelServer } from '../test/support/StandInModelServer.js';
+import { instantMemorizer } from '../test/support/instantMemorizer.js';
 
 const SECONDS = 300;
 const ROUNDS = 3;
 const WORDS = ['kitchen', 'mug', 'sofa', 'keys', 'window', 'plant', 'wallet', 'chair', 'phone', 'bin'];
 
-/** Returns a memory at once, with words the stand-in embeds: only the pipeline and the embedding are timed. */
-const instantMemorizer: Memorizer = {
-  name: 'instant stand-in',
-  memorize: async (segment) => ({
-    kind: 'memory',
-    memory: {
-      ...segmentIdentity(segment),
-      createdAt: segment.end,
-      text: `Segment ${segment.index}: the ${WORDS[segment.index % WORDS.length]} by the ${WORDS[(segment.index * 3 + 1) % WORDS.length]}.`,
-      source: 'perception',
-      taskGroup: null,
-      focusDepth: 0,
-      quality: { format: true, hygiene: null, preference: null, descriptionTokens: 8 },
-      pose: null,
-      model: '',
-      template: 'bench@1',
-      transcript: [],
-      thumbnails: [],
-    },
-  }),
-};
+/** Returns a memory at once, with words the standInPolicy-in embeds: only the pipeline and the embedding are timed. */
+const standInPolicy = instantMemorizer(
+  (segment) =>
+    `Segment ${segment.index}: the ${WORDS[segment.index % WORDS.length]} by the ${WORDS[(segment.index * 3 + 1) % WORDS.length]}.`,
+);
 
 interface Row {
   name: string;
@@ -68,7 +51,7 @@ async function ingest(dir: string, script: RecordingScript, name: string, embedd
     embedding: { model: 'concepts-v1', ...embedding },
   });
   const assembly = await Assembly.open(config, { logger: silentLogger });
-  const memorizer: MemorizerChain = { memorizer: instantMemorizer, fallback: null, focused: null, focusCost: null, description: 'instant' };
+  const memorizer: MemorizerChain = { memorizer: standInPolicy, fallback: null, focused: null, focusCost: null, description: 'instant' };
   try {
     const wall = process.hrtime.bigint();
     const cpu = process.cpuUsage();
@@ -142,8 +125,8 @@ export default async function embeddingBench(): Promise<void> {
     });
     const segments = SECONDS / 10;
     console.log(
-      `recording: ${SECONDS} s, 1 fps 320×240 JPEG, poses; ${segments} segments; memorizer: ${instantMemorizer.name} (in-process); ` +
-        `embeddings: the stand-in over loopback HTTP (${CONCEPT_DIMS}-d); store: a fresh SQLite file per run`,
+      `recording: ${SECONDS} s, 1 fps 320×240 JPEG, poses; ${segments} segments; memorizer: ${standInPolicy.name} (in-process); ` +
+        `embeddings: the standInPolicy-in over loopback HTTP (${CONCEPT_DIMS}-d); store: a fresh SQLite file per run`,
     );
     await ingest(dir, script, 'warm-up', {}); // JIT, sharp
     const unreachable = `http://127.0.0.1:${await closedPort()}/v1`;

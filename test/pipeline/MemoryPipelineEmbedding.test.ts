@@ -7,16 +7,15 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { OpenAIEmbeddingSource } from '../../src/embed/OpenAIEmbeddingSource.js';
 import type { Logger } from '../../src/log.js';
 import { ImageConverter } from '../../src/media/ImageConverter.js';
-import type { Memorizer } from '../../src/memorize/Memorizer.js';
 import { memoryId } from '../../src/memory/Memory.js';
 import { sampleMemory } from '../../src/memory/MemoryStore.contract.test.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { segmentIdentity } from '../../src/memory/segmentIdentity.js';
 import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
 import type { Segment } from '../../src/segment/Segment.js';
 import { NANOS_PER_SECOND } from '../../src/time.js';
 import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
 import { StandInModelServer, StandInReplyError, type EmbeddingsRequest } from '../support/StandInModelServer.js';
+import { instantMemorizer } from '../support/instantMemorizer.js';
 
 const T0 = 1_750_000_000n * NANOS_PER_SECOND;
 const TEXTS = [
@@ -27,26 +26,7 @@ const TEXTS = [
 ];
 
 /** Writes TEXTS[segment.index] at once: the embedding is what is under test. */
-const memorizer: Memorizer = {
-  name: 'scripted',
-  memorize: async (segment) => ({
-    kind: 'memory',
-    memory: {
-      ...segmentIdentity(segment),
-      createdAt: segment.end,
-      text: TEXTS[segment.index]!,
-      source: 'perception',
-      taskGroup: null,
-      focusDepth: 0,
-      quality: { format: true, hygiene: null, preference: null, descriptionTokens: 8 },
-      pose: null,
-      model: '',
-      template: 'test@1',
-      transcript: [],
-      thumbnails: [],
-    },
-  }),
-};
+const memorizer = instantMemorizer((segment) => TEXTS[segment.index]!);
 
 function segment(index: number): Segment {
   const start = T0 + BigInt(index) * 10n * NANOS_PER_SECOND;
