@@ -10,7 +10,7 @@ import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import pg from 'pg';
 import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
-import { writeRecording, type RecordingScript } from '../support/recording.js';
+import { topicFlags, writeRecording, type RecordingScript } from '../support/recording.js';
 import { StandInModelServer, type EmbeddingsRequest } from '../support/StandInModelServer.js';
 import { taskmem } from '../support/taskmemCommand.js';
 
@@ -61,14 +61,7 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
     server.url,
     '--embedding.model',
     model,
-    '--camera.topic',
-    script.config.camera.topic,
-    '--audio.topic',
-    script.config.audio.topic,
-    '--audio.info_topic',
-    script.config.audio.info_topic,
-    '--pose.topic',
-    script.config.pose.topic,
+    ...topicFlags(script),
   ];
   const embeddingFlags = (store: string, model: string) => [
     '--store.path',
