@@ -11,12 +11,8 @@ export interface EmbeddingBackfillOptions {
   source: EmbeddingSource;
   /** Memories embedded per batch: one request to the source. */
   batchSize?: number;
-  /** Longest a batch may take to embed; the store's lease outlives it, so that no other process takes over mid-batch. */
-  budgetMs?: number;
   /** Called once per memory the endpoint refused (HTTP 400, 413, 422 for its text alone); it is not tried again by this backfill. */
   onRefused?: (memory: Memory, failure: EmbeddingFailure) => void;
-  /** Wall-clock milliseconds, for the lease. */
-  now?: () => number;
 }
 
 /** What one `step` did. */
@@ -31,7 +27,8 @@ export type BackfillStep =
   | { kind: 'failed'; failure: EmbeddingFailure };
 
 const DEFAULT_BATCH = 64;
-const DEFAULT_BUDGET_MS = 30_000;
+/** Longest a batch may take to embed; the store's lease outlives it, so that no other process takes over mid-batch. */
+const BUDGET_MS = 30_000;
 /** How long the lease outlives a batch's budget: the store writes before and after the embedding request. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -50,9 +47,7 @@ export class EmbeddingBackfill {
   readonly #store: EmbeddingBackfillOptions['store'];
   readonly #source: EmbeddingSource;
   readonly #batchSize: number;
-  readonly #budgetMs: number;
   readonly #onRefused: (memory: Memory, failure: EmbeddingFailure) => void;
-  readonly #now: () => number;
   readonly #owner = `${hostname().replace(/\s/g, '_')}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Where the next listing starts: after the last full page done (null: from the first memory). */
   #after: string | null = null;
@@ -60,21 +55,12 @@ export class EmbeddingBackfill {
   readonly #refused = new Set<string>();
   #stored = 0;
 
-  constructor({
-    store,
-    source,
-    batchSize = DEFAULT_BATCH,
-    budgetMs = DEFAULT_BUDGET_MS,
-    onRefused = () => {},
-    now = Date.now,
-  }: EmbeddingBackfillOptions) {
+  constructor({ store, source, batchSize = DEFAULT_BATCH, onRefused = () => {} }: EmbeddingBackfillOptions) {
     this.model = source.name;
     this.#store = store;
     this.#source = source;
     this.#batchSize = batchSize;
-    this.#budgetMs = budgetMs;
     this.#onRefused = onRefused;
-    this.#now = now;
   }
 
   /** Vectors this backfill stored. */
@@ -94,13 +80,13 @@ export class EmbeddingBackfill {
    */
   async step(signal?: AbortSignal): Promise<BackfillStep> {
     if ((await this.#nextBatch()) === null) return { kind: 'done' };
-    const lease = { owner: this.#owner, now: this.#now(), ttlMs: this.#budgetMs + LEASE_MARGIN_MS };
+    const lease = { owner: this.#owner, now: Date.now(), ttlMs: BUDGET_MS + LEASE_MARGIN_MS };
     if (!(await this.#store.leaseEmbedding(this.model, lease))) return { kind: 'busy' };
     try {
       // Listed again under the lease: what another holder embedded since the first look is not embedded again.
       const batch = await this.#nextBatch();
       if (batch === null) return { kind: 'done' };
-      const deadline = AbortSignal.timeout(this.#budgetMs);
+      const deadline = AbortSignal.timeout(BUDGET_MS);
       const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
       const embedded = await this.#embed(batch.memories, both, { cancelled: signal, deadline });
       if ('failure' in embedded) return { kind: 'failed', failure: embedded.failure };

@@ -30,14 +30,10 @@ export interface MemoryEmbedderOptions {
   source: EmbeddingSource;
   store: EmbeddingBackfillOptions['store'] & Pick<MemoryRecords, 'countUnembedded'>;
   logger: Logger;
-  /** Longest a new memory waits for its vector before it is stored without one. */
-  writeBudgetMs?: number;
-  /** The catch-up's batch size and time budget (EmbeddingBackfillOptions). */
-  batchSize?: number;
-  budgetMs?: number;
 }
 
-const DEFAULT_WRITE_BUDGET_MS = 10_000;
+/** Longest a new memory waits for its vector before it is stored without one. */
+const WRITE_BUDGET_MS = 10_000;
 
 /**
  * The memory pipeline's embedding. A new memory is embedded before it is stored, so that memory and vector
@@ -55,7 +51,6 @@ export class MemoryEmbedder {
   readonly #source: EmbeddingSource;
   readonly #store: MemoryEmbedderOptions['store'];
   readonly #logger: Logger;
-  readonly #writeBudgetMs: number;
   readonly #backfill: EmbeddingBackfill;
   readonly #causes: CauseCounter;
   readonly #failures: Record<string, number> = {};
@@ -68,18 +63,15 @@ export class MemoryEmbedder {
   #closed = false;
   readonly #abort = new AbortController();
 
-  constructor({ source, store, logger, writeBudgetMs = DEFAULT_WRITE_BUDGET_MS, batchSize, budgetMs }: MemoryEmbedderOptions) {
+  constructor({ source, store, logger }: MemoryEmbedderOptions) {
     this.model = source.name;
     this.#source = source;
     this.#store = store;
     this.#logger = logger;
-    this.#writeBudgetMs = writeBudgetMs;
     this.#causes = new CauseCounter(logger);
     this.#backfill = new EmbeddingBackfill({
       store,
       source,
-      ...(batchSize === undefined ? {} : { batchSize }),
-      ...(budgetMs === undefined ? {} : { budgetMs }),
       // Each refused memory is named: it stays without a vector until someone looks at its text.
       onRefused: (memory, failure) => {
         this.#failures[failure.cause] = (this.#failures[failure.cause] ?? 0) + 1;
@@ -96,7 +88,7 @@ export class MemoryEmbedder {
    */
   async forNew(memory: Pick<Memory, 'text'>, signal: AbortSignal): Promise<MemoryEmbedding | null> {
     if (this.#down) return null;
-    const deadline = AbortSignal.timeout(this.#writeBudgetMs);
+    const deadline = AbortSignal.timeout(WRITE_BUDGET_MS);
     try {
       const [vector] = await this.#source.embed([memory.text], AbortSignal.any([signal, deadline]));
       return { model: this.model, vector: vector! };
