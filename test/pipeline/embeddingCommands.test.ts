@@ -152,8 +152,10 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
 
   it('stores the memories while the embedding endpoint fails and fills their vectors in after the next segments, none embedded twice', async () => {
     const store = join(dir, 'flaky.sqlite');
-    // The embeddings endpoint answers 503 to its next 9 requests (the client retries each twice); chat answers.
-    server.failNext({ kind: 'status', status: 503 }, 9, 'embeddings');
+    // The embeddings endpoint answers 503 to its next 6 requests, while chat answers: the client tries each call
+    // three times, so the first memory's embedding and the catch-up after it fail; the write path then waits for
+    // the catch-up, which succeeds after a later segment or, at the latest, when the stream ends.
+    server.failNext({ kind: 'status', status: 503 }, 6, 'embeddings');
     const run = await taskmem('ingest', [script.path, ...flags(store)]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(server.faultsLeft(), 0, 'the endpoint failed as long as planned');
@@ -221,7 +223,7 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
 
     it('ingest embeds on the write path, stores the memories while the endpoint fails, and reindex fills them in, each once', async () => {
       const onPostgres = (args: string[]) => [...args, '--store.backend', 'postgres', '--store.url', postgres.url];
-      server.failNext({ kind: 'status', status: 503 }, 9, 'embeddings');
+      server.failNext({ kind: 'status', status: 503 }, 6, 'embeddings');
       const run = await taskmem('ingest', onPostgres([script.path, ...flags(join(dir, 'unused.sqlite'))]));
       assert.equal(run.code, 0, run.stderr);
       const counts = async () => {
