@@ -5,14 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type * as Tfjs from '@tensorflow/tfjs-core';
 import type * as HumanLibrary from '@vladmandic/human';
 import sharp from 'sharp';
-
-/** A box in an image's pixels. */
-export interface ImageBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+import type { ImageBox } from './ImageBox.js';
 
 /** An object of one of COCO's 80 classes ("person", "cup", "laptop", …). */
 export interface DetectedObject {

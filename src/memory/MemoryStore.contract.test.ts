@@ -38,6 +38,7 @@ export function sampleMemory(overrides: Partial<Memory> & { start?: bigint } = {
     model: 'taskmem-policy',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
     ...overrides,
   };

@@ -1,5 +1,6 @@
 import type { RosNanos } from '../time.js';
 import type { FailedSegment, Memory } from './Memory.js';
+import type { IdentityStore } from './IdentityStore.js';
 
 /** What to retrieve. Every filter is optional; all given filters must hold. */
 export interface RecallQuery {
@@ -15,6 +16,8 @@ export interface RecallQuery {
   robotId?: string;
   episode?: number;
   taskGroup?: string;
+  /** Only memories in which this person (an id such as person_3) was recognised. */
+  person?: string;
   /** Only memories whose pose lies within `radius` metres of (x, y). */
   near?: { x: number; y: number; radius: number };
   limit?: number;
@@ -133,6 +136,9 @@ export interface MemoryStore {
   putFocusVector(record: Omit<FocusVectorRecord, 'version'>): Promise<FocusVectorRecord>;
   focusVector(group: string): Promise<FocusVectorRecord | null>;
   resetFocusVector(group: string): Promise<void>;
+
+  /** The people told apart by face, kept in the same database. */
+  readonly identities: IdentityStore;
 
   close(): Promise<void>;
 }

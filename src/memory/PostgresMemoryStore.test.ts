@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
-import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+import { memoryStoreContract, sampleMemory, type StoreFactory } from './MemoryStore.contract.test.js';
+import { identityStoreContract } from './IdentityStore.contract.test.js';
 import { startPglite, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 
 // PGlite runs inside this process and cannot be restarted; the restart test runs on the real server only.
@@ -23,13 +24,15 @@ for (const [name, start, vectorLine, { restarts }] of servers) {
       await server?.stop();
     });
 
-    memoryStoreContract(name, {
+    const factory: StoreFactory = {
       open: async (options) => {
         await server.reset();
         return PostgresMemoryStore.open({ url: server.url, ...options });
       },
       reopen: async (options) => PostgresMemoryStore.open({ url: server.url, ...options }),
-    });
+    };
+    memoryStoreContract(name, factory);
+    identityStoreContract(name, factory);
 
     it('says at startup which vector search it uses', async () => {
       await server.reset();

@@ -15,6 +15,9 @@ import type {
   TaskQuery,
 } from './MemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
+import { postgresTransaction } from './postgresTransaction.js';
+import { PostgresIdentityStore } from './PostgresIdentityStore.js';
+import type { IdentityStore } from './IdentityStore.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
 import { approximateVectorRanking, vectorRankingAmong } from './approximateVectorRanking.js';
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
@@ -58,9 +61,11 @@ export class PostgresMemoryStore implements MemoryStore {
   readonly #logger: Logger;
   #index: BinaryVectorIndex | null = null;
   #indexedUpTo = 0n;
+  readonly identities: IdentityStore;
 
   private constructor(pool: pg.Pool, keepThumbnails: boolean, pgvector: boolean, logger: Logger) {
     this.#pool = pool;
+    this.identities = new PostgresIdentityStore(pool);
     this.#keepThumbnails = keepThumbnails;
     this.#pgvector = pgvector;
     this.#logger = logger;
@@ -124,6 +129,7 @@ export class PostgresMemoryStore implements MemoryStore {
         ]);
         await c.query('DELETE FROM memory_thumbnails WHERE seq = $1', [seq]);
         await c.query('DELETE FROM memory_vectors WHERE seq = $1', [seq]);
+        await c.query('DELETE FROM memory_people WHERE seq = $1', [seq]);
       } else {
         const inserted = await c.query(
           `INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
@@ -132,6 +138,9 @@ export class PostgresMemoryStore implements MemoryStore {
         );
         if (inserted.rowCount === 0) throw new Error(`PostgresMemoryStore#put ${memory.id}: written concurrently by another client`);
         seq = inserted.rows[0].seq as bigint;
+      }
+      if (memory.people.length > 0) {
+        await c.query('INSERT INTO memory_people (person_id, seq) SELECT DISTINCT unnest($1::text[]), $2::bigint', [memory.people, seq]);
       }
       if (this.#keepThumbnails) {
         for (const [idx, jpeg] of memory.thumbnails.entries()) {
@@ -460,19 +469,8 @@ export class PostgresMemoryStore implements MemoryStore {
     return this.#index;
   }
 
-  async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+  #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return postgresTransaction(this.#pool, work);
   }
 
   async #toMemory(row: Row, client: Client = this.#pool): Promise<Memory> {
@@ -551,6 +549,7 @@ function recallFilter(q: RecallQuery, params: unknown[]): string {
   if (q.robotId !== undefined) clauses.push(`m.robot_id = ${p(q.robotId)}`);
   if (q.episode !== undefined) clauses.push(`m.episode = ${p(q.episode)}`);
   if (q.taskGroup !== undefined) clauses.push(`m.task_group = ${p(q.taskGroup)}`);
+  if (q.person !== undefined) clauses.push(`m.seq IN (SELECT seq FROM memory_people WHERE person_id = ${p(q.person)})`);
   if (q.near) {
     const x = p(q.near.x);
     const y = p(q.near.y);

@@ -7,7 +7,8 @@ import type { Logger } from '../log.js';
 import type { RecallQuery, ScoredMemory } from './MemoryStore.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
-import { memoryStoreContract, sampleMemory } from './MemoryStore.contract.test.js';
+import { memoryStoreContract, sampleMemory, type StoreFactory } from './MemoryStore.contract.test.js';
+import { identityStoreContract } from './IdentityStore.contract.test.js';
 
 describe('SqliteMemoryStore', function () {
   let dir: string;
@@ -18,13 +19,15 @@ describe('SqliteMemoryStore', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  memoryStoreContract('SQLite', {
+  const factory: StoreFactory = {
     open: async (options) => {
       last = join(dir, `store${n++}`, 'memory.sqlite');
       return new SqliteMemoryStore({ path: last, ...options });
     },
     reopen: async (options) => new SqliteMemoryStore({ path: last, ...options }),
-  });
+  };
+  memoryStoreContract('SQLite', factory);
+  identityStoreContract('SQLite', factory);
 
   it('creates the folder, expands ~ and records the schema version', async () => {
     const home = process.env.HOME;

@@ -18,6 +18,8 @@ import type {
   TaskQuery,
 } from './MemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
+import { SqliteIdentityStore } from './SqliteIdentityStore.js';
+import type { IdentityStore } from './IdentityStore.js';
 import { BinaryVectorIndex, binaryCode } from './BinaryVectorIndex.js';
 import { approximateVectorRanking, vectorRankingAmong } from './approximateVectorRanking.js';
 import { embeddingFromBytes, embeddingToBytes } from './embedding.js';
@@ -75,6 +77,7 @@ export class SqliteMemoryStore implements MemoryStore {
   #indexedUpTo = 0n;
   /** Dimension of the stored vectors once known (it never changes for a file). */
   #dims: number | null = null;
+  readonly identities: IdentityStore;
 
   constructor({
     path,
@@ -100,6 +103,7 @@ export class SqliteMemoryStore implements MemoryStore {
     this.#logger = logger;
     this.#filterFirstBelow = filterFirstBelow;
     this.#migrate(file);
+    this.identities = new SqliteIdentityStore(this.#db);
     logger.info(`memory store: SQLite ${file} (schema ${SQLITE_MIGRATIONS.length}, ${this.#countSync()} memories)`);
   }
 
@@ -149,6 +153,9 @@ export class SqliteMemoryStore implements MemoryStore {
       const info = this.#sql(`INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((k) => `@${k}`).join(', ')})`).run(values);
       seq = BigInt(info.lastInsertRowid);
     }
+    if (existing) this.#sql('DELETE FROM memory_people WHERE seq = ?').run(seq);
+    const person = this.#sql('INSERT INTO memory_people (person_id, seq) VALUES (?, ?)');
+    for (const id of new Set(memory.people)) person.run(id, seq);
     if (this.#keepThumbnails) {
       const insert = this.#sql('INSERT INTO memory_thumbnails (seq, idx, jpeg) VALUES (?, ?, ?)');
       memory.thumbnails.forEach((jpeg, idx) => insert.run(seq, idx, Buffer.from(jpeg)));
@@ -676,6 +683,7 @@ function recallFilter(q: RecallQuery): Filter {
   if (q.robotId !== undefined) add('m.robot_id = @robotId', { robotId: q.robotId });
   if (q.episode !== undefined) add('m.episode = @episode', { episode: q.episode });
   if (q.taskGroup !== undefined) add('m.task_group = @taskGroup', { taskGroup: q.taskGroup });
+  if (q.person !== undefined) add('m.seq IN (SELECT seq FROM memory_people WHERE person_id = @person)', { person: q.person });
   if (q.near) {
     const { x, y, radius } = q.near;
     add(

@@ -2,7 +2,7 @@ import type { Memory } from './Memory.js';
 import type { Task } from './MemoryStore.js';
 
 /**
- * A memory as the column values both SQL stores use (pose flattened, quality and transcript as JSON), and back.
+ * A memory as the column values both SQL stores use (pose flattened, quality, transcript and people as JSON), and back.
  * Integer columns may come back as bigint or number depending on the driver; both are accepted.
  */
 export function memoryToRow(memory: Memory): Record<string, unknown> {
@@ -28,13 +28,14 @@ export function memoryToRow(memory: Memory): Record<string, unknown> {
     pose_yaw: memory.pose?.yaw ?? null,
     model: memory.model,
     template: memory.template,
+    people: JSON.stringify(memory.people),
   };
 }
 
 /** The SELECT list (over alias `m`) that `memoryFromRow` reads, with the row number `seq` first. */
 export const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
   m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
-  m.pose_z, m.pose_yaw, m.model, m.template`;
+  m.pose_z, m.pose_yaw, m.model, m.template, m.people`;
 
 export function memoryFromRow(row: Record<string, unknown>, thumbnails: Uint8Array[]): Memory {
   return {
@@ -64,6 +65,7 @@ export function memoryFromRow(row: Record<string, unknown>, thumbnails: Uint8Arr
     model: row.model as string,
     template: row.template as string,
     transcript: JSON.parse(row.transcript as string) as string[],
+    people: JSON.parse(row.people as string) as string[],
     thumbnails,
   };
 }

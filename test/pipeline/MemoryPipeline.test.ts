@@ -240,6 +240,7 @@ describe('MemoryPipeline', () => {
           model: '',
           template: 'perception@1',
           transcript: [],
+          people: [],
           thumbnails: [],
         },
       }),

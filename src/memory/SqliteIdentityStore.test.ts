@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { embeddingToBytes } from './embedding.js';
+import { centroidOf } from './IdentityStore.js';
+import { SqliteMemoryStore } from './SqliteMemoryStore.js';
+
+/** A unit vector of random components: its bytes occur nowhere else in a store file. */
+export function randomFace(): Float32Array {
+  return centroidOf([Float32Array.from({ length: 1024 }, () => Math.random() - 0.5)]);
+}
+
+/** Whether the store file or its write-ahead log contains the first 64 bytes of each vector. */
+export function inFile(path: string, vectors: Float32Array[]): boolean[] {
+  const bytes = Buffer.concat([path, `${path}-wal`].filter(existsSync).map((p) => readFileSync(p)));
+  return vectors.map((v) => bytes.includes(embeddingToBytes(v).subarray(0, 64)));
+}
+
+describe('SqliteIdentityStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-identities-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("forgets a person's embeddings from the file's bytes, not only from its tables, and keeps everyone else's", async () => {
+    const path = join(dir, 'memory.sqlite');
+    const store = new SqliteMemoryStore({ path });
+    const hers = [randomFace(), randomFace(), randomFace()];
+    const his = randomFace();
+    const { id } = await store.identities.create({ memoryId: 'r/0/1', stamp: 1n, embedding: hers[0]! });
+    await store.identities.observe(id, { memoryId: 'r/0/2', stamp: 2n, embedding: hers[1]! }, 10);
+    await store.identities.observe(id, { memoryId: 'r/0/3', stamp: 3n, embedding: hers[2]! }, 10);
+    const other = await store.identities.create({ memoryId: 'r/0/3', stamp: 3n, embedding: his });
+    assert.deepEqual(inFile(path, [...hers, his]), [true, true, true, true]);
+
+    const forgotten = await store.identities.forget(id);
+    assert.equal(forgotten?.embeddings, 3);
+    assert.equal(forgotten?.erased, true);
+    assert.deepEqual(inFile(path, hers), [false, false, false]);
+    assert.deepEqual(
+      (await store.identities.list()).map((i) => i.id),
+      [other.id],
+    );
+    await store.close();
+    assert.deepEqual(inFile(path, [...hers, his]), [false, false, false, true]);
+  });
+
+  it('says when another connection kept the log from being erased', async () => {
+    const path = join(dir, 'memory.sqlite');
+    const store = new SqliteMemoryStore({ path });
+    const { id } = await store.identities.create({ memoryId: 'r/0/1', stamp: 1n, embedding: randomFace() });
+    const release = holdSnapshot(path);
+    const forgotten = await store.identities.forget(id);
+    assert.equal(forgotten?.erased, false);
+    assert.equal(await store.identities.get(id), null);
+    release();
+    await store.close();
+  });
+});
+
+/**
+ * Another connection in the middle of a read: an iterator left open keeps its statement, and so its snapshot of
+ * the log, alive until the returned function is called.
+ */
+function holdSnapshot(path: string): () => void {
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare('SELECT num FROM identities').iterate();
+  rows.next();
+  return () => {
+    rows.return?.();
+    db.close();
+  };
+}
