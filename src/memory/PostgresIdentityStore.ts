@@ -42,7 +42,7 @@ export class PostgresIdentityStore implements IdentityStore {
         'INSERT INTO identities (centroid, first_ns, last_ns, sightings) VALUES ($1, $2, $2, 1) RETURNING num',
         [embeddingToBytes(face.embedding), face.stamp],
       );
-      const num = rows[0].num as bigint;
+      const num = (rows[0] as Row).num as bigint;
       await c.query('INSERT INTO identity_embeddings (num, memory_id, stamp_ns, embedding) VALUES ($1, $2, $3, $4)', [
         num,
         face.memoryId,
