@@ -10,6 +10,8 @@ import { storeParams } from './sections/store.js';
 import { answererParams } from './sections/answerer.js';
 import { embeddingParams } from './sections/embedding.js';
 import { focusParams } from './sections/focus.js';
+import { perceptionParams } from './sections/perception.js';
+import { peopleParams } from './sections/people.js';
 
 /**
  * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
@@ -28,6 +30,8 @@ export const configSchema = nodeParams
     answerer: answererParams.strict().prefault({}),
     embedding: embeddingParams.strict().prefault({}),
     focus: focusParams.strict().prefault({}),
+    perception: perceptionParams.strict().prefault({}),
+    people: peopleParams.strict().prefault({}),
   })
   .strict();
 

@@ -1,8 +1,8 @@
-import sharp from 'sharp';
 import { silentLogger, type Logger } from '../log.js';
 import { TextReader } from '../media/TextReader.js';
+import { SAME_VIEW, viewDifference, viewSignature } from '../media/viewSignature.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
-import type { Keyframe, Pose, Segment } from '../segment/Segment.js';
+import type { Pose, Segment } from '../segment/Segment.js';
 import { nanosToSeconds, type RosNanos } from '../time.js';
 import { approximateTokens } from './approximateTokens.js';
 import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
@@ -16,12 +16,8 @@ export const PERCEPTION_TEMPLATE = 'perception@1';
 export const PERCEPTION_LABEL =
   'Perception memory, written without a language model: it records only text read in the camera images, when speech was heard and what the transcript says, how much the view changed, and where the robot was. It cannot tell who or what was seen or what anyone did.';
 
-/** Side of the grey thumbnail two keyframes are compared on: small enough to ignore noise and compression. */
-const SIGNATURE_SIDE = 16;
 /** Mean grey-level difference (0–1) above which the view is said to have changed. */
 const SCENE_CHANGE = 0.1;
-/** Below this difference a keyframe shows what the last one read showed: its text is not read again. */
-const SAME_VIEW = 0.02;
 const MAX_TEXTS = 12;
 
 export interface PerceptionMemorizerOptions {
@@ -71,7 +67,7 @@ export class PerceptionMemorizer implements Memorizer {
   }
 
   async memorize(segment: Segment, _context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
-    const signatures = await Promise.all(segment.keyframes.map((k) => signature(k).catch(() => null)));
+    const signatures = await Promise.all(segment.keyframes.map((k) => viewSignature(k.jpeg).catch(() => null)));
     const readings = await this.#readFrames(segment, signatures, signal);
     if (signal?.aborted) {
       return { kind: 'failed', failure: failedSegment(segment, 'aborted', 1) };
@@ -80,7 +76,7 @@ export class PerceptionMemorizer implements Memorizer {
     for (let i = 1; i < signatures.length; i++) {
       const a = signatures[i - 1];
       const b = signatures[i];
-      if (a && b && difference(a, b) > SCENE_CHANGE) changes.push(segment.keyframes[i]!.stamp);
+      if (a && b && viewDifference(a, b) > SCENE_CHANGE) changes.push(segment.keyframes[i]!.stamp);
     }
     const text = [
       PERCEPTION_LABEL,
@@ -116,7 +112,7 @@ export class PerceptionMemorizer implements Memorizer {
     const keyframes = segment.keyframes;
     const novelty = signatures.map((s, i) => {
       const previous = signatures[i - 1];
-      return i === 0 || !s || !previous ? Infinity : difference(previous, s);
+      return i === 0 || !s || !previous ? Infinity : viewDifference(previous, s);
     });
     const chosen = new Set(
       novelty
@@ -197,17 +193,4 @@ function poseSentence(poses: Pose[]): string {
   const at = (p: Pose) => `x=${p.x.toFixed(2)} m, y=${p.y.toFixed(2)} m, heading ${Math.round((p.yaw * 180) / Math.PI)}°`;
   if (travelled < 0.05) return `The robot stayed at ${at(last)} in frame "${last.frameId}".`;
   return `The robot moved ${travelled.toFixed(1)} m in frame "${last.frameId}", from ${at(first)} to ${at(last)}.`;
-}
-
-/** A tiny grey thumbnail of a keyframe, for comparing views. */
-async function signature(keyframe: Keyframe): Promise<Uint8Array> {
-  const grey = await sharp(keyframe.jpeg).resize(SIGNATURE_SIDE, SIGNATURE_SIDE, { fit: 'fill' }).greyscale().raw().toBuffer();
-  return new Uint8Array(grey.buffer, grey.byteOffset, grey.byteLength);
-}
-
-/** Mean absolute grey-level difference, 0 (same) to 1. */
-function difference(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-  return sum / (a.length * 255);
 }
