@@ -150,7 +150,7 @@ describe('SegmentSight on real photographs', function () {
     );
     assert.equal(clock, 4);
     // −1 + 1.5 = 0.5 left, but the view did not change.
-    const still = await looked.see(segment(2, [views[3]!]));
+    const still = await looked.see(segment(2, [views[3]]));
     assert.equal(still.sightings![0], second.sightings![1], 'the unchanged view is shared, at no cost');
     assert.equal(clock, 4);
   });
