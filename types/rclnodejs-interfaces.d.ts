@@ -550,6 +550,7 @@ declare module 'rclnodejs' {
         has_pose: boolean;
         pose: geometry_msgs.msg.PoseStamped;
         score: number;
+        people: string[];
       }
       export interface EvidenceConstructor {
         new(other?: Evidence): Evidence;
@@ -575,6 +576,7 @@ declare module 'rclnodejs' {
         has_pose: boolean;
         pose: geometry_msgs.msg.PoseStamped;
         transcript: string[];
+        people: string[];
       }
       export interface MemoryConstructor {
         readonly SOURCE_POLICY: string;

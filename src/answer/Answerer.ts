@@ -117,9 +117,16 @@ export class Answerer {
     const vector = await this.#embed(resolved.rest || question, notes, signal);
     if (!this.#embedder) notes.push('no embedding source configured: retrieval is full-text plus time');
 
-    const search = async (by: Search['by'], searchText: string, searchBounds: TimeBounds, useVector: Float32Array | null) => {
+    const search = async (
+      by: Search['by'],
+      searchText: string,
+      searchBounds: TimeBounds,
+      useVector: Float32Array | null,
+      person?: string,
+    ) => {
       signal?.throwIfAborted();
       const query: RecallQuery = { ...filters, ...searchBounds, asOf: askedAt, limit: this.#maxEvidence };
+      if (person !== undefined) query.person = person;
       if (searchText.trim()) query.text = searchText;
       if (useVector) query.vector = useVector;
       const hits = await this.#store.recall(query);
@@ -134,6 +141,11 @@ export class Answerer {
     };
 
     const first = await search('question', text, bounds, vector);
+    // A person the question names is looked up by id: their newest memories, whatever the words.
+    for (const { id: person, name } of await this.#peopleNamed(question)) {
+      const found = await search('person', '', bounds, null, person);
+      notes.push(`${person}${name ? ` ("${name}")` : ''}: ${found.length} memories of them found by id`);
+    }
     let searchesLeft = this.#maxSearches;
     const textHits = first.filter((h) => h.matchedBy.includes('text')).length;
     if (textHits < WEAK_TEXT_HITS && searchesLeft > 0 && (bounds.since !== undefined || bounds.until !== undefined)) {
@@ -294,6 +306,17 @@ export class Answerer {
     return intersect(request, asked);
   }
 
+  /** The people a question names: by id (person_3), or by a name a user gave one (whole words, any case). */
+  async #peopleNamed(question: string): Promise<{ id: string; name: string | null }[]> {
+    const ids = new Set((question.match(/\bperson_[1-9]\d*\b/gi) ?? []).map((id) => id.toLowerCase()));
+    const named = (await this.#store.identities.list()).filter(
+      (p) => p.name !== null && new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(p.name)}($|[^\\p{L}\\p{N}])`, 'iu').test(question),
+    );
+    const people = new Map<string, string | null>([...ids].map((id) => [id, null]));
+    for (const p of named) people.set(p.id, p.name);
+    return [...people].map(([id, name]) => ({ id, name }));
+  }
+
   /** The memory of an event: the best full-text match of its words, else (with vectors) the nearest memory. */
   async #findEvent(phrase: string, askedAt: RosNanos, bounds: TimeBounds, filters: AskFilters, signal?: AbortSignal) {
     const vector = await this.#embed(phrase, [], signal);
@@ -314,6 +337,10 @@ export class Answerer {
       return null;
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function pick(options: AskOptions): AskFilters {
@@ -344,5 +371,5 @@ function describeBounds(bounds: TimeBounds, timeZone: string): string {
 
 function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
-  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score };
+  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score, people: m.people };
 }

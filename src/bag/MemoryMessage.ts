@@ -33,6 +33,7 @@ export function toMemoryMsg(memory: Memory): MemoryMsg {
     has_pose: memory.pose !== null,
     pose: poseStampedMsg(memory.pose),
     transcript: memory.transcript,
+    people: memory.people,
   };
 }
 

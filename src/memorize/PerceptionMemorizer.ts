@@ -8,13 +8,15 @@ import { approximateTokens } from './approximateTokens.js';
 import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
 import { clock } from './prompts.js';
 import { segmentMemory } from './segmentMemory.js';
+import { sightingSentence } from './sightingSentence.js';
+import type { SegmentSight } from '../people/SegmentSight.js';
 
 /** Id and version of the perception memory's wording; bump it when the sentences change. */
-export const PERCEPTION_TEMPLATE = 'perception@1';
+export const PERCEPTION_TEMPLATE = 'perception@2';
 
 /** What every perception memory says about itself, so a reader (or the answerer) knows its limits. */
 export const PERCEPTION_LABEL =
-  'Perception memory, written without a language model: it records only text read in the camera images, when speech was heard and what the transcript says, how much the view changed, and where the robot was. It cannot tell who or what was seen or what anyone did.';
+  'Perception memory, written without a language model: it records only the objects of 80 common kinds and the people (by face, as person ids) detected in the camera images, text read in them, when speech was heard and what the transcript says, how much the view changed, and where the robot was. It cannot describe appearance or places, nor tell what anyone did, and it misses what its detectors do not know.';
 
 /** Mean grey-level difference (0–1) above which the view is said to have changed. */
 const SCENE_CHANGE = 0.1;
@@ -22,6 +24,8 @@ const MAX_TEXTS = 12;
 
 export interface PerceptionMemorizerOptions {
   reader: TextReader;
+  /** Sees objects and people in the keyframes (shared with the policy memorizer); null: not looked for. */
+  sight?: SegmentSight | null;
   /** The time a memory is written at: ROS time on the robot, the segment's end in an offline ingest. */
   now: () => RosNanos;
   /** Most keyframes of a segment whose text is read (the most different views win); OCR is the costly part. */
@@ -39,22 +43,25 @@ interface FrameReading {
 
 /**
  * The embedded memorizer: needs no model server. Writes one memory per segment in plain sentences from what can
- * be perceived without a language model — text read in the keyframes (PaddleOCR), speech spans and transcript,
- * scene changes between keyframes, and the pose — labelled as such (source, model and template `perception`).
+ * be perceived without a language model — objects and people seen in the keyframes (when given a sight), text
+ * read in them (PaddleOCR), speech spans and transcript, scene changes between keyframes, and the pose — labelled
+ * as such (source, model and template `perception`).
  * It never fails a segment: a keyframe that cannot be read is mentioned and skipped.
  */
 export class PerceptionMemorizer implements Memorizer {
   readonly name = 'perception';
   readonly #reader: TextReader;
+  readonly #sight: SegmentSight | null;
   readonly #now: () => RosNanos;
   readonly #maxReadFrames: number;
   readonly #thumbnails: boolean;
   readonly #logger: Logger;
 
-  constructor({ reader, now, maxReadFrames = 4, thumbnails = false, logger = silentLogger }: PerceptionMemorizerOptions) {
+  constructor({ reader, sight = null, now, maxReadFrames = 4, thumbnails = false, logger = silentLogger }: PerceptionMemorizerOptions) {
     if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1)
       throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
     this.#reader = reader;
+    this.#sight = sight;
     this.#now = now;
     this.#maxReadFrames = maxReadFrames;
     this.#thumbnails = thumbnails;
@@ -66,7 +73,8 @@ export class PerceptionMemorizer implements Memorizer {
     return new PerceptionMemorizer({ ...options, reader: await TextReader.load() });
   }
 
-  async memorize(segment: Segment, _context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+  async memorize(given: Segment, _context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
     const signatures = await Promise.all(segment.keyframes.map((k) => viewSignature(k.jpeg).catch(() => null)));
     const readings = await this.#readFrames(segment, signatures, signal);
     if (signal?.aborted) {
@@ -80,6 +88,7 @@ export class PerceptionMemorizer implements Memorizer {
     }
     const text = [
       PERCEPTION_LABEL,
+      sightingSentence(segment),
       textSentence(readings),
       speechSentence(segment),
       viewSentence(segment.keyframes.length, changes),

@@ -11,6 +11,7 @@ import { PolicyClient, PolicyError, type PolicyCompletion } from './PolicyClient
 import { MEMORIZE_TEMPLATE, memorizeMessages, promptText } from './prompts.js';
 import { QualityGate, type GateResult } from './QualityGate.js';
 import { segmentMemory } from './segmentMemory.js';
+import type { SegmentSight } from '../people/SegmentSight.js';
 
 export interface PolicyMemorizerOptions {
   client: PolicyClient;
@@ -24,6 +25,8 @@ export interface PolicyMemorizerOptions {
   now: () => RosNanos;
   /** store.thumbnails: keep small keyframe JPEGs with each memory. */
   thumbnails?: boolean;
+  /** Recognises the people in the keyframes, whose ids the prompt then gives; null: no ids. */
+  sight?: SegmentSight | null;
   contract?: OutputContract;
   gate?: QualityGate;
   logger?: Logger;
@@ -82,6 +85,7 @@ export class PolicyMemorizer implements Memorizer {
   readonly #windowSlots: number;
   readonly #now: () => RosNanos;
   readonly #thumbnails: boolean;
+  readonly #sight: SegmentSight | null;
   readonly #contract: OutputContract;
   readonly #gate: QualityGate;
   readonly #logger: Logger;
@@ -95,6 +99,7 @@ export class PolicyMemorizer implements Memorizer {
     windowSlots,
     now,
     thumbnails = false,
+    sight = null,
     contract = new OutputContract(),
     gate = new QualityGate(),
     logger = silentLogger,
@@ -105,6 +110,7 @@ export class PolicyMemorizer implements Memorizer {
     this.#windowSlots = windowSlots;
     this.#now = now;
     this.#thumbnails = thumbnails;
+    this.#sight = sight;
     this.#contract = contract;
     this.#gate = gate;
     this.#logger = logger;
@@ -114,7 +120,7 @@ export class PolicyMemorizer implements Memorizer {
   /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
   static fromConfig(
     config: Pick<Config, 'memorizer' | 'segment' | 'store'>,
-    { now, logger, env }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv },
+    { now, logger, env, sight = null }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv; sight?: SegmentSight | null },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
       client: PolicyClient.fromConfig(config.memorizer, env),
@@ -123,11 +129,13 @@ export class PolicyMemorizer implements Memorizer {
       windowSlots: config.segment.window_memories,
       now,
       thumbnails: config.store.thumbnails,
+      sight,
       ...(logger ? { logger } : {}),
     });
   }
 
-  async memorize(segment: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+  async memorize(given: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
     const request = this.#request(segment, context);
     const result = await this.#untilAccepted<Memory>(segment, request, 1, signal, async (completion) => {
       const candidate = await this.#candidate(segment, request, completion, completion.choices[0]);
@@ -143,7 +151,8 @@ export class PolicyMemorizer implements Memorizer {
    * one with its contract and gate result, passing or not; choosing among them is the caller's (task focus depth
    * 2 and 3). Only transport failures are retried, within `retries`.
    */
-  async sampleCandidates(segment: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
+  async sampleCandidates(given: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
     const request = this.#request(segment, context);
     const result = await this.#untilAccepted(segment, request, n, signal, async (completion) => ({
       accepted: await Promise.all(completion.choices.map((choice) => this.#candidate(segment, request, completion, choice))),

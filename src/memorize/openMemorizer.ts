@@ -9,6 +9,7 @@ import type { RosNanos } from '../time.js';
 import type { Memorizer } from './Memorizer.js';
 import { PerceptionMemorizer } from './PerceptionMemorizer.js';
 import { PolicyMemorizer } from './PolicyMemorizer.js';
+import { SegmentSight } from '../people/SegmentSight.js';
 
 export interface OpenedMemorizer {
   /** What writes memories: the policy (wrapped by task focus at depth ≥ 2), or the perception memorizer. */
@@ -30,21 +31,23 @@ export interface OpenedMemorizer {
  * itself falls through to the policy when the live depth is lower — and the perception memorizer as fallback.
  */
 export async function openMemorizer(
-  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus'>,
+  config: Pick<Config, 'memorizer' | 'segment' | 'store' | 'focus' | 'perception' | 'people'>,
   { store, now, logger, env = process.env }: { store: MemoryStore; now: () => RosNanos; logger: Logger; env?: NodeJS.ProcessEnv },
 ): Promise<OpenedMemorizer> {
+  // One sight for both memorizers: a segment the policy could not write is not looked at twice.
+  const sight = await SegmentSight.fromConfig(config, { store, logger });
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
-  const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger }) : null;
+  const perception = needsPerception ? await PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, sight, logger }) : null;
   if (!config.memorizer.url) {
     return {
       memorizer: perception!,
       fallback: null,
       focused: null,
       focusCost: null,
-      description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
+      description: `embedded perception memorizer (no memorizer.url: ${sight ? 'objects, people, ' : ''}text, speech, scene changes and pose only)`,
     };
   }
-  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env });
+  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, sight });
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {
     return {

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { Memory } from '../memory/Memory.js';
-import type { Pose, Segment, TranscriptLine } from '../segment/Segment.js';
+import type { Keyframe, Pose, Segment, TranscriptLine } from '../segment/Segment.js';
+import type { SeenFace } from '../segment/Sighting.js';
 import { formatStamp, type RosNanos } from '../time.js';
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -10,7 +11,7 @@ type ContentPart = OpenAI.Chat.Completions.ChatCompletionContentPart;
  * Id and version of the memorization prompt. Every memory records it, so a change of wording that could change
  * what gets memorized must bump the version.
  */
-export const MEMORIZE_TEMPLATE = 'memorize@1';
+export const MEMORIZE_TEMPLATE = 'memorize@2';
 
 const RULES = `You are the memory of a robot. You receive what the robot's camera saw and what its microphones heard during one short segment of time, together with the descriptions already written for the segments just before it. Write a description of the new segment. It is stored as one memory; later, questions about what the robot saw and heard are answered from these memories alone, without the images or the audio.
 
@@ -23,7 +24,7 @@ Describe what the segment adds, in these categories where they apply:
 Writing rules:
 - Write only what is new. Continue the preceding descriptions consistently: the same ids and the same names for the same people and things.
 - Do not repeat any fact the preceding descriptions already state.
-- Refer to people only by the ids given in the speech lines (for example person_2), never by a guessed name; someone seen without an id is "a person", told apart by appearance.
+- Refer to people only by the ids given in the speech lines and with the camera images (for example person_2), never by a guessed name; someone seen without an id is "a person", told apart by appearance.
 - Do not begin with "The video". The images come from the robot's camera: where the source matters, say "the robot's camera", never "the video".
 - Do not mention subtitles, transcripts, frames, segments, bounding boxes, coordinates or the preceding descriptions; describe the world, not the material.
 - Describe only what is complete; do not describe the end of the segment as cut off or truncated.
@@ -46,7 +47,8 @@ export interface MemorizePromptInput {
  * The chat request for one segment, ordered from what changes least to what changes most so that consecutive
  * requests share the longest prefix (vLLM prefix caching): the rules; the focus text (changes when the tasks do);
  * the window memories in their fixed places; then this segment's speech, keyframes and pose. Everything before
- * the segment's own part is rendered from stamps and text alone, never from the position of the request.
+ * the segment's own part is rendered from stamps and text alone, never from the position of the request. The ids
+ * of the people recognised in a keyframe follow its image (see `facesLine`).
  */
 export function memorizeMessages({ segment, window, focusExamples, windowSlots }: MemorizePromptInput): ChatMessage[] {
   const system = focusExamples.length === 0 ? RULES : `${RULES}\n\n${focusText(focusExamples)}`;
@@ -63,9 +65,11 @@ export function memorizeMessages({ segment, window, focusExamples, windowSlots }
     { type: 'text', text: windowText },
     { type: 'text', text: `\nNew segment ${clock(segment.start)}–${clock(segment.end)}.\n${speech}` },
   ];
-  for (const keyframe of segment.keyframes) {
+  for (const [i, keyframe] of segment.keyframes.entries()) {
     parts.push({ type: 'text', text: `Camera image at ${clock(keyframe.stamp)}:` });
     parts.push({ type: 'image_url', image_url: { url: `data:image/jpeg;base64,${Buffer.from(keyframe.jpeg).toString('base64')}` } });
+    const faces = segment.sightings?.[i]?.faces ?? [];
+    if (faces.length > 0) parts.push({ type: 'text', text: facesLine(faces, keyframe) });
   }
   const pose = nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n);
   const where = pose
@@ -103,6 +107,21 @@ function windowLine(memory: Memory): string {
 /** How a transcript line is shown to the policy and kept with the memory: time, speaker id, words. */
 export function transcriptLine(line: TranscriptLine): string {
   return `${clock(line.start)} ${line.speaker}: ${line.text.replace(/\s+/g, ' ').trim()}`;
+}
+
+/**
+ * The people whose faces are in a keyframe, as text after the image: each id (or "a person not recognised") with its
+ * face box in thousandths of the image's width and height, [left, top, right, bottom], the grid Qwen-VL grounds in.
+ * Text rather than labels drawn into the image: the pixels stay as the camera saw them (nothing hidden under a
+ * label, nothing for the model to misread), and the ids reach the model exactly.
+ */
+function facesLine(faces: SeenFace[], keyframe: Keyframe): string {
+  const box = ({ left, top, width, height }: SeenFace['box']) =>
+    `[${[left / keyframe.width, top / keyframe.height, (left + width) / keyframe.width, (top + height) / keyframe.height]
+      .map((v) => Math.round(Math.min(1, v) * 1000))
+      .join(', ')}]`;
+  const named = faces.map((f) => `${f.personId ?? 'a person not recognised'} ${box(f.box)}`);
+  return `Faces in this image (box [left, top, right, bottom] in thousandths of the image): ${named.join('; ')}.`;
 }
 
 /** Time of day (UTC) with tenths of a second, e.g. "14:03:12.5": enough to order events within a segment. */

@@ -18,6 +18,7 @@ export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
     has_pose: evidence.pose !== null,
     pose: poseStampedMsg(evidence.pose),
     score: evidence.score,
+    people: evidence.people,
   };
 }
 

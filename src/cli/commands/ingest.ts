@@ -7,6 +7,7 @@ import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { PolicyMemorizer } from '../../memorize/PolicyMemorizer.js';
 import { PerceptionMemorizer } from '../../memorize/PerceptionMemorizer.js';
+import { SegmentSight } from '../../people/SegmentSight.js';
 import type { Memorizer } from '../../memorize/Memorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { openMemoryStore } from '../../memory/openMemoryStore.js';
@@ -57,28 +58,17 @@ export async function run(args: string[]): Promise<number> {
   // The ROS time of the newest message read: the time at which a memory is written during a replay.
   let readTo: RosNanos = 0n;
   const now = () => readTo;
-  const perception = () => PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, logger });
   let memorizer: Memorizer;
   let fallback: Memorizer | null = null;
-  if (config.memorizer.url === '') {
-    logger.info(
-      'memorizer.url is empty: memories are written by the embedded perception memorizer (text read in the frames, speech, pose)',
-    );
-    memorizer = await perception();
-  } else {
-    const reach = await probeEndpoint(config.memorizer.url);
+  let reach: Awaited<ReturnType<typeof probeEndpoint>> | null = null;
+  if (config.memorizer.url !== '') {
+    reach = await probeEndpoint(config.memorizer.url);
     if (!reach.reachable && !config.memorizer.fallback) {
       console.error(
         `taskmem ingest: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback memorizer with --memorizer.fallback true`,
       );
       return 3;
     }
-    if (!reach.reachable)
-      logger.warn(
-        `the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
-      );
-    memorizer = PolicyMemorizer.fromConfig(config, { now, logger });
-    if (config.memorizer.fallback) fallback = await perception();
   }
 
   let store: MemoryStore;
@@ -87,6 +77,28 @@ export async function run(args: string[]): Promise<number> {
   } catch (error) {
     console.error(`taskmem ingest: cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 4;
+  }
+  try {
+    // People are kept in the store, so what sees them needs it.
+    const sight = await SegmentSight.fromConfig(config, { store, logger });
+    const perception = () => PerceptionMemorizer.load({ now, thumbnails: config.store.thumbnails, sight, logger });
+    if (config.memorizer.url === '') {
+      logger.info(
+        `memorizer.url is empty: memories are written by the embedded perception memorizer (${sight ? 'objects and people seen, ' : ''}text read in the frames, speech, pose)`,
+      );
+      memorizer = await perception();
+    } else {
+      if (reach && !reach.reachable)
+        logger.warn(
+          `the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); segments are written by the perception memorizer while it stays down`,
+        );
+      memorizer = PolicyMemorizer.fromConfig(config, { now, logger, sight });
+      if (config.memorizer.fallback) fallback = await perception();
+    }
+  } catch (error) {
+    await store.close();
+    console.error(`taskmem ingest: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
   }
 
   const stop = new AbortController();
