@@ -1,11 +1,24 @@
 /**
  * CPU time of the perception memorizer per 10 s segment of 8 keyframes (640×480 JPEG), as a share of the
  * segment's length: a static view (one OCR read), eight different signs with the default cap of 4 reads, and the
- * same without a cap; plus the time of one OCR read.
+ * same without a cap; plus the time of one OCR read and of one object and face detection. Then the demo's scripted
+ * tour (signs, a photographed visitor) memorized through the ingest pipeline twice, side by side: OCR alone
+ * (perception.detect false) and with detection on at the default budget, CPU of the memorizer per segment.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import { parseConfig, type Config } from '../src/config/schema.js';
+import { demoScenes } from '../src/demo/Demo.js';
+import { writeRecording } from '../src/demo/ScriptedRecording.js';
+import type { MemorizeContext, Memorizer } from '../src/memorize/Memorizer.js';
 import { PerceptionMemorizer } from '../src/memorize/PerceptionMemorizer.js';
+import { SceneDetector } from '../src/media/SceneDetector.js';
 import { TextReader } from '../src/media/TextReader.js';
+import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
+import { SegmentSight } from '../src/people/SegmentSight.js';
+import { ingestRecording } from '../src/pipeline/RecordingIngest.js';
 import type { Keyframe, Segment } from '../src/segment/Segment.js';
 import { NANOS_PER_SECOND } from '../src/time.js';
 
@@ -65,5 +78,62 @@ export default async function (): Promise<void> {
   const cap = await timed('8 different signs, default cap of 4 reads', () => capped.memorize(segment(varied), context));
   const all = await timed('8 different signs, all read', () => uncapped.memorize(segment(varied), context));
   console.log(`ratios: capped / one read = ${(cap / read).toFixed(2)}, all / one read = ${(all / read).toFixed(2)}`);
+  const detector = await SceneDetector.load();
+  const detect = await timed('one object and face detection of a 640×480 keyframe', () => detector.detect(varied[0]!.jpeg));
+  console.log(`ratio: one detection / one OCR read = ${(detect / read).toFixed(2)}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'taskmem-bench-perception-'));
+  try {
+    const recording = join(dir, 'tour.mcap');
+    const script = await writeRecording({
+      path: recording,
+      durationS: 60,
+      fps: 4,
+      camera: 'compressed',
+      audio: 'none',
+      scenes: demoScenes(),
+    });
+    const base = parseConfig({ camera: script.config.camera, pose: script.config.pose, audio: { type: 'none' } }, 'bench');
+    const ocr = await tour(dir, recording, reader, { ...base, perception: { ...base.perception, detect: false } });
+    const seeing = await tour(dir, recording, reader, base);
+    const line = (label: string, cpu: number[]) =>
+      console.log(
+        `demo tour, ${label}: ${cpu.length} segments, CPU per 10 s segment ${mean(cpu).toFixed(2)} s on average (max ${Math.max(...cpu).toFixed(2)} s)`,
+      );
+    line('OCR alone (perception.detect false)', ocr);
+    line(`OCR and detection (perception.budget_s ${base.perception.budget_s})`, seeing);
+    console.log(`ratio: with detection / OCR alone = ${(mean(seeing) / mean(ocr)).toFixed(2)}; target ≤ 1.5 s per segment`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   await reader.release();
+}
+
+/** CPU seconds the perception memorizer spent on each segment of the recording, ingested into a fresh store. */
+async function tour(dir: string, recording: string, reader: TextReader, config: Config): Promise<number[]> {
+  const store = new SqliteMemoryStore({ path: join(dir, `tour-${config.perception.detect}.sqlite`) });
+  try {
+    let readTo = 0n;
+    const sight = await SegmentSight.fromConfig(config, { store });
+    const perception = new PerceptionMemorizer({ reader, sight, now: () => readTo });
+    const cpu: number[] = [];
+    const measured: Memorizer = {
+      name: perception.name,
+      memorize: async (segment: Segment, context: MemorizeContext, signal?: AbortSignal) => {
+        const start = process.cpuUsage();
+        const outcome = await perception.memorize(segment, context, signal);
+        const used = process.cpuUsage(start);
+        cpu.push((used.user + used.system) / 1e6);
+        return outcome;
+      },
+    };
+    await ingestRecording({ path: recording, config, store, memorizer: measured, onRead: (stamp) => (readTo = stamp) });
+    return cpu;
+  } finally {
+    await store.close();
+  }
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }

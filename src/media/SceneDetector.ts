@@ -201,6 +201,15 @@ async function createHuman(modelDir: string, describeFaces: boolean): Promise<Hu
   const models = human.models.models as Record<string, { executor?: unknown } | null>;
   const missing = names.filter((name) => !models[name]?.executor);
   if (missing.length > 0) throw new Error(`the models ${missing.join(', ')} did not load`);
+  // The first run of each model compiles its kernels (about a second): done here, so that the first keyframe is
+  // not charged for it.
+  const tf = human.tf as typeof Tfjs;
+  const blank = tf.zeros([1, 320, 448, 3], 'int32');
+  try {
+    await human.detect(blank);
+  } finally {
+    blank.dispose();
+  }
   return human;
 }
 

@@ -12,7 +12,7 @@ export interface Identity {
   centroid: Float32Array;
   firstSeen: RosNanos;
   lastSeen: RosNanos;
-  /** Segments the person was recognised in. */
+  /** Segments the person's face was described in (a view that has not changed since is not described again). */
   sightings: number;
   /** Face embeddings kept for the centroid (the newest, at most people.max_embeddings). */
   embeddings: number;

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddingToBytes } from './embedding.js';
-import { centroidOf } from './IdentityStore.js';
+import { inFile, randomFace } from '../../test/support/storeBytes.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
-
-/** A unit vector of random components: its bytes occur nowhere else in a store file. */
-export function randomFace(): Float32Array {
-  return centroidOf([Float32Array.from({ length: 1024 }, () => Math.random() - 0.5)]);
-}
-
-/** Whether the store file or its write-ahead log contains the first 64 bytes of each vector. */
-export function inFile(path: string, vectors: Float32Array[]): boolean[] {
-  const bytes = Buffer.concat([path, `${path}-wal`].filter(existsSync).map((p) => readFileSync(p)));
-  return vectors.map((v) => bytes.includes(embeddingToBytes(v).subarray(0, 64)));
-}
 
 describe('SqliteIdentityStore', () => {
   let dir: string;

@@ -8,7 +8,7 @@ export const perceptionParams = z.object({
       'Detect objects (COCO classes, CenterNet) and faces (BlazeFace) in the keyframes whose view changed, on the CPU; the perception memorizer names them and people get ids (people.*).',
   }),
   budget_s: double({
-    default: 1,
+    default: 0.8,
     min: 0,
     max: 10,
     unit: 's',
