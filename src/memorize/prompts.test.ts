@@ -83,6 +83,34 @@ describe('memorization prompt', () => {
     }
   });
 
+  it('gives the ids of the faces recognised in a keyframe, with their boxes, right after its image', async () => {
+    const segment = await segmentFixture({ index: 2, keyframes: 2 });
+    const { width, height } = segment.keyframes[0]!;
+    const face = (personId: string | null, left: number) => ({
+      personId,
+      confidence: 0.9,
+      box: { left: left * width, top: 0.25 * height, width: 0.2 * width, height: 0.5 * height },
+    });
+    segment.sightings = [
+      { examined: true, objects: [], faces: [face('person_3', 0.1), face(null, 0.6)] },
+      { examined: true, objects: [], faces: [] },
+    ];
+    const parts = memorizeMessages({ segment, window: [], focusExamples: [], windowSlots: W })[1]!.content as {
+      type: string;
+      text?: string;
+    }[];
+    const images = parts.flatMap((p, i) => (p.type === 'image_url' ? [i] : []));
+    assert.equal(
+      parts[images[0]! + 1]!.text,
+      'Faces in this image (box [left, top, right, bottom] in thousandths of the image): person_3 [100, 250, 300, 750]; a person not recognised [600, 250, 800, 750].',
+    );
+    assert.match(parts[images[1]! + 1]!.text!, /^\n/, 'nothing about faces after an image without any');
+    assert.match(
+      memorizeMessages({ segment, window: [], focusExamples: [], windowSlots: W })[0]!.content as string,
+      /ids given in the speech lines and with the camera images/,
+    );
+  });
+
   it('has no focus text without examples and no window lines without a window', async () => {
     const text = promptText(
       memorizeMessages({ segment: await segmentFixture({ index: 0 }), window: [], focusExamples: [], windowSlots: W }),
