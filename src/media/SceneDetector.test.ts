@@ -8,8 +8,15 @@ const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + 
 describe('SceneDetector on real photographs', function () {
   this.timeout(120_000);
   let detector: SceneDetector;
+  let handlers: number;
   before(async () => {
+    handlers = process.listenerCount('unhandledRejection') + process.listenerCount('uncaughtException');
+    detector = await SceneDetector.load({ describeFaces: false });
     detector = await SceneDetector.load();
+  });
+
+  it('leaves the process its own handling of uncaught errors (the WebAssembly runtime would rethrow them)', () => {
+    assert.equal(process.listenerCount('unhandledRejection') + process.listenerCount('uncaughtException'), handlers);
   });
 
   it('finds the person and her face in the photograph of an astronaut, with a unit-length 1024-d descriptor', async () => {

@@ -197,7 +197,18 @@ async function createHuman(modelDir: string, describeFaces: boolean): Promise<Hu
     segmentation: off,
   });
   registerFileLoader(human.tf as typeof Tfjs);
-  await human.load();
+  const handlers = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+  try {
+    await human.load();
+  } finally {
+    // The WebAssembly runtime (Emscripten) installs process handlers that rethrow every uncaught exception and
+    // unhandled rejection, turning any stray rejection anywhere in the process into a crash; its own dispose
+    // removes them, and so do we, as soon as it has started.
+    for (const listener of process.listeners('uncaughtException'))
+      if (!handlers.uncaughtException.includes(listener)) process.off('uncaughtException', listener);
+    for (const listener of process.listeners('unhandledRejection'))
+      if (!handlers.unhandledRejection.includes(listener)) process.off('unhandledRejection', listener);
+  }
   const models = human.models.models as Record<string, { executor?: unknown } | null>;
   const missing = names.filter((name) => !models[name]?.executor);
   if (missing.length > 0) throw new Error(`the models ${missing.join(', ')} did not load`);
