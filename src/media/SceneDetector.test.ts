@@ -40,6 +40,12 @@ describe('SceneDetector on real photographs', function () {
     assert.equal(objects.filter((o) => o.label === 'person' && o.confidence > 0.4).length, 0);
   });
 
+  it("does not take a cat's face for a person's: faces are looked for only where a person was found", async () => {
+    const { objects, faces } = await detector.detect(photograph('chelsea.png'));
+    assert.ok(!objects.some((o) => o.label === 'person'), JSON.stringify(objects));
+    assert.deepEqual(faces, []);
+  });
+
   it('describes the same face alike when shifted, scaled and brightened, and another face differently', async () => {
     const descriptor = async (image: Uint8Array): Promise<Float32Array> => {
       const { faces } = await detector.detect(image);

@@ -62,8 +62,10 @@ export function defaultVisionModelDir(): string {
  * Detects objects (CenterNet, COCO's 80 classes) and faces (BlazeFace, with FaceRes descriptors) in images, with
  * the TensorFlow.js graph models that @vladmandic/human ships, run by TensorFlow.js's WebAssembly backend on the
  * CPU. Nothing is downloaded: the library's Node WASM build is loaded by file path, and the model files are read
- * from disk by our own IO handler (the library's loader would fetch them). Calls are queued: the library keeps
- * state between detections and is not safe to run twice at once.
+ * from disk by our own IO handler (the library's loader would fetch them). Faces are looked for only in images
+ * where the object detector found a person, at any score: a face elsewhere (a cat's, a pattern) is not a person's,
+ * and the face models cost as much again. Calls are queued: the library keeps state between detections and is
+ * not safe to run twice at once.
  */
 export class SceneDetector {
   readonly #human: HumanLibrary.Human;
@@ -101,23 +103,28 @@ export class SceneDetector {
       .toBuffer({ resolveWithObject: true });
     const tf = this.#human.tf as typeof Tfjs;
     const input = tf.tensor4d(Int32Array.from(data), [1, info.height, info.width, 3], 'int32');
-    let result: HumanLibrary.Result;
+    let objects: HumanLibrary.Result;
+    let faces: HumanLibrary.Result | null = null;
     try {
-      result = await this.#human.detect(input);
+      // The library merges a call's configuration into its own for good: each call states both switches.
+      objects = await this.#human.detect(input, { object: { enabled: true }, face: { enabled: false } });
+      if (objects.object.some((o) => o.label === 'person'))
+        faces = await this.#human.detect(input, { object: { enabled: false }, face: { enabled: true } });
     } finally {
       input.dispose();
     }
-    if (result.error) throw new Error(`SceneDetector: detection failed: ${result.error}`);
+    const error = objects.error ?? faces?.error;
+    if (error) throw new Error(`SceneDetector: detection failed: ${error}`);
     const toBox = ([x, y, w, h]: HumanLibrary.Box): ImageBox => {
       const left = Math.max(0, Math.round(x / scale));
       const top = Math.max(0, Math.round(y / scale));
       return { left, top, width: Math.min(width - left, Math.round(w / scale)), height: Math.min(height - top, Math.round(h / scale)) };
     };
     return {
-      objects: result.object
+      objects: objects.object
         .map((o) => ({ label: o.label, confidence: o.score, box: toBox(o.box) }))
         .sort((a, b) => b.confidence - a.confidence),
-      faces: result.face
+      faces: (faces?.face ?? [])
         .map((f) => ({ confidence: f.boxScore, box: toBox(f.box), descriptor: this.#describeFaces ? unit(f.embedding) : null }))
         .sort((a, b) => b.confidence - a.confidence),
     };
