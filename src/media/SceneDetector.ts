@@ -204,7 +204,10 @@ async function createHuman(modelDir: string, describeFaces: boolean): Promise<Hu
     segmentation: off,
   });
   registerFileLoader(human.tf as typeof Tfjs);
-  const handlers = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+  const handlers = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
   try {
     await human.load();
   } finally {
