@@ -29,16 +29,6 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-enum-comparison': 'off' },
   },
   {
-    // pg types query rows as `any`; the store's row mapping is typed where rows are read.
-    files: ['src/memory/PostgresMemoryStore.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     files: ['**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

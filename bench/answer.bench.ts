@@ -120,7 +120,9 @@ function questions(rnd: () => number): string[] {
 
 async function buildStore(path: string, count: number, embedder: EmbeddingSource): Promise<SqliteMemoryStore> {
   let store = new SqliteMemoryStore({ path });
-  if ((await store.count()) === count) return store;
+  // Reused when complete, each memory with a vector of this embedder (a file of an older schema has its vectors
+  // under an unknown model, and is rebuilt).
+  if ((await store.count()) === count && (await store.countUnembedded(embedder.name)) === 0) return store;
   await store.close();
   rmSync(path, { force: true });
   rmSync(`${path}-wal`, { force: true });
@@ -132,7 +134,7 @@ async function buildStore(path: string, count: number, embedder: EmbeddingSource
   for (let i = 0; i < count; i += batch) {
     const memories = Array.from({ length: Math.min(batch, count - i) }, (_, k) => syntheticMemory(i + k, rnd));
     const vectors = await embedder.embed(memories.map((m) => m.text));
-    for (let k = 0; k < memories.length; k++) await store.put(memories[k]!, vectors[k]);
+    for (let k = 0; k < memories.length; k++) await store.put(memories[k]!, { model: embedder.name, vector: vectors[k]! });
     if ((i / batch) % 50 === 0)
       process.stdout.write(
         `\r  building ${count} memories: ${i + memories.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
@@ -198,7 +200,7 @@ export default async function answerBench(): Promise<void> {
   const withModel = new Answerer({ store: small, model: instantModel, embedder: null, maxSearches: 0 });
   const evidenceOnly = new Answerer({ store: small, model: null, embedder: null, maxSearches: 0 });
   const time = new TimeExpressions();
-  const hits = await small.recall({ text: 'red mug kitchen', asOf: askedAt, limit: 12 });
+  const { memories: hits } = await small.recall({ text: 'red mug kitchen', asOf: askedAt, limit: 12 });
   const promptInput = { question: qs[0]!, choices: [], askedAt, timeZone: 'UTC', memories: hits, retrieval: 'r', searchesLeft: 0 };
   const reply = await instantModel.complete(buildAnswerPrompt(promptInput));
   const [total, retrieval, phrases, prompt, parse] = (await measure(
@@ -233,7 +235,7 @@ export default async function answerBench(): Promise<void> {
     (q) => fullText.ask(q, { askedAt: end }),
     (q) => hybrid.ask(q, { askedAt: end }),
     (q) => big.recall({ text: q, asOf: end, limit: 12 }),
-    async (q) => big.recall({ text: q, vector: (await embedder.embed([q]))[0]!, asOf: end, limit: 12 }),
+    async (q) => big.recall({ text: q, vector: { model: embedder.name, vector: (await embedder.embed([q]))[0]! }, asOf: end, limit: 12 }),
   )) as [Timing, Timing, Timing, Timing];
   // Questions with a time phrase narrow the search to a window: the store ranks only the window's memories. Beside
   // it, the same store ranking every match and filtering afterwards (filterFirstBelow: 0), as it did before.

@@ -3,7 +3,11 @@
  * prefix cache. (a) Shared prefix of consecutive requests in a stream of 10 s segments with 8 keyframes of
  * 448×256 (112 image tokens each in 32-px patches) and a 4-memory window: the window in fixed places versus in
  * time order. (b) CPU time to build a request (base64 of the keyframes included) and to read and gate a reply.
- * (c) A full memorize round trip against the loopback stand-in server (HTTP and JSON, no model time).
+ * (c) A full memorize round trip against the loopback stand-in server (HTTP and JSON, no model time). (d) The
+ * reference's input, the whole 50 s window at 2 fps (segment.window_fps 2, 20 keyframes per segment): tokens per
+ * request and the shared prefix as the benchmark's RequestMeter counts them, with the earlier segments' frames in
+ * fixed places, in time order, and in the reference's layout (a prompt file: opening text, the frames as a video,
+ * then the instructions).
  */
 import sharp from 'sharp';
 import type OpenAI from 'openai';
@@ -15,6 +19,10 @@ import { QualityGate } from '../src/memorize/QualityGate.js';
 import { approximateTokens } from '../src/memorize/approximateTokens.js';
 import type { Memory } from '../src/memory/Memory.js';
 import type { Segment } from '../src/segment/Segment.js';
+import { RequestMeter } from '../src/bench/RequestMeter.js';
+import type { SegmentFrames } from '../src/memorize/Memorizer.js';
+import { PromptTemplate } from '../src/memorize/PromptTemplate.js';
+import { MEMORIZE_TEMPLATE_SLOTS, templateMessages } from '../src/memorize/templatePrompt.js';
 import { memoryFixture, segmentFixture } from '../test/support/memorizeFixtures.js';
 import { StandInModelServer } from '../test/support/StandInModelServer.js';
 
@@ -129,6 +137,7 @@ export default async () => {
     model: 'bench',
     apiKey: null,
     timeoutMs: 10_000,
+    maxReplyMb: 8,
     sampling: { temperature: 0.6, topP: 0.95, topK: 20, maxTokens: 8192 },
   });
   const memorizer = new PolicyMemorizer({ client, retries: 0, backoffMs: 0, windowSlots: W, now: () => 0n });
@@ -143,4 +152,52 @@ export default async () => {
   console.log(
     `(c) memorize round trip against the loopback stand-in: ${tripMs.toFixed(1)} ms per segment (${((tripMs / 10_000) * 100).toFixed(2)} % of a 10 s segment)`,
   );
+
+  // (d) the whole window at 2 fps: 20 frames per segment, the 4 earlier segments' frames beside the new one's.
+  const perSegment = 20;
+  const dense: Segment[] = [];
+  for (let k = 0; k < 16; k++) {
+    const s = await segmentFixture({ index: k, keyframes: perSegment });
+    s.keyframes = s.keyframes.map((f, i) => ({
+      ...f,
+      jpeg: Uint8Array.from(frame.map((b, j) => (j === frame.length - 3 ? (k * perSegment + i) & 0xff : j === frame.length - 4 ? k : b))),
+      width: 448,
+      height: 256,
+    }));
+    dense.push(s);
+  }
+  const framesOf = (k: number): SegmentFrames[] =>
+    dense.slice(Math.max(0, k - W), k).map((s) => ({ segmentIndex: s.index, start: s.start, end: s.end, frames: s.keyframes }));
+  const referenceLayout = new PromptTemplate(
+    'You are given a video and the description of its preceding part.\n{frames}\nDescribe what is new, briefly.{focus}\n\n[Description of the preceding part]:\n{preceding}',
+    MEMORIZE_TEMPLATE_SLOTS,
+    'bench',
+  );
+  const layouts: [string, (k: number) => ChatMessage[]][] = [
+    [
+      'fixed places',
+      (k) => memorizeMessages({ segment: dense[k]!, window: windowOf(k), windowFrames: framesOf(k), focusExamples: focus, windowSlots: W }),
+    ],
+    [
+      'time order',
+      (k) => memorizeMessages({ segment: dense[k]!, window: windowOf(k), windowFrames: framesOf(k), focusExamples: focus, windowSlots: 1 }),
+    ],
+    [
+      "the reference's layout",
+      (k) =>
+        templateMessages(
+          { prompt: referenceLayout, focus: null },
+          { segment: dense[k]!, window: windowOf(k), windowFrames: framesOf(k), focusExamples: focus },
+        ),
+    ],
+  ];
+  for (const [label, request] of layouts) {
+    const meter = new RequestMeter();
+    for (let k = W; k < dense.length; k++) meter.observe(request(k));
+    const { requests, textTokens, imageTokens, images, sharedPrefixTokens } = meter.totals;
+    console.log(
+      `(d) whole window at 2 fps, ${label}: ${(images / requests).toFixed(0)} images, ${(imageTokens / requests).toFixed(0)} visual + ${(textTokens / requests).toFixed(0)} text tokens per request; ` +
+        `${((100 * sharedPrefixTokens) / (textTokens + imageTokens)).toFixed(1)} % shared with the previous request (${(sharedPrefixTokens / (requests - 1)).toFixed(0)} tokens)`,
+    );
+  }
 };

@@ -9,16 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { Assembly } from '../src/assembly/Assembly.js';
 import { parseConfig, type Config } from '../src/config/schema.js';
 import { demoScenes } from '../src/demo/Demo.js';
 import { writeRecording } from '../src/demo/ScriptedRecording.js';
+import { silentLogger } from '../src/log.js';
 import type { MemorizeContext, Memorizer } from '../src/memorize/Memorizer.js';
 import { PerceptionMemorizer } from '../src/memorize/PerceptionMemorizer.js';
 import { SceneDetector } from '../src/media/SceneDetector.js';
 import { TextReader } from '../src/media/TextReader.js';
-import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
-import { SegmentSight } from '../src/people/SegmentSight.js';
-import { ingestRecording } from '../src/pipeline/RecordingIngest.js';
+import { ingestRecording } from '../src/ingest/RecordingIngest.js';
 import type { Keyframe, Segment } from '../src/segment/Segment.js';
 import { NANOS_PER_SECOND } from '../src/time.js';
 
@@ -108,8 +108,8 @@ export default async function (): Promise<void> {
       scenes: demoScenes(),
     });
     const base = parseConfig({ camera: script.config.camera, pose: script.config.pose, audio: { type: 'none' } }, 'bench');
-    const ocr = await tour(dir, recording, reader, { ...base, perception: { ...base.perception, detect: false } });
-    const seeing = await tour(dir, recording, reader, base);
+    const ocr = await tour(dir, recording, { ...base, perception: { ...base.perception, detect: false } });
+    const seeing = await tour(dir, recording, base);
     const line = (label: string, cpu: number[]) =>
       console.log(
         `demo tour, ${label}: ${cpu.length} segments, CPU per 10 s segment ${mean(cpu).toFixed(2)} s on average (max ${Math.max(...cpu).toFixed(2)} s)`,
@@ -123,28 +123,41 @@ export default async function (): Promise<void> {
   await reader.release();
 }
 
-/** CPU seconds the perception memorizer spent on each segment of the recording, ingested into a fresh store. */
-async function tour(dir: string, recording: string, reader: TextReader, config: Config): Promise<number[]> {
-  const store = new SqliteMemoryStore({ path: join(dir, `tour-${config.perception.detect}.sqlite`) });
+/**
+ * CPU seconds the perception memorizer spent on each segment of the recording, ingested into a fresh store through
+ * the assembly every entry point uses (its sight, its perception memorizer, its pipeline).
+ */
+async function tour(dir: string, recording: string, config: Config): Promise<number[]> {
+  const assembly = await Assembly.open(
+    { ...config, store: { ...config.store, path: join(dir, `tour-${config.perception.detect}.sqlite`) } },
+    {
+      logger: silentLogger,
+    },
+  );
   try {
-    let readTo = 0n;
-    const sight = await SegmentSight.fromConfig(config, { store });
-    const perception = new PerceptionMemorizer({ reader, sight, now: () => readTo });
     const cpu: number[] = [];
-    const measured: Memorizer = {
-      name: perception.name,
-      memorize: async (segment: Segment, context: MemorizeContext, signal?: AbortSignal) => {
-        const start = process.cpuUsage();
-        const outcome = await perception.memorize(segment, context, signal);
-        const used = process.cpuUsage(start);
-        cpu.push((used.user + used.system) / 1e6);
-        return outcome;
+    await ingestRecording({
+      path: recording,
+      config,
+      store: assembly.store,
+      openPipeline: async (options) => {
+        const chain = await assembly.memorizer(options.now);
+        const measured: Memorizer = {
+          name: chain.memorizer.name,
+          memorize: async (segment: Segment, context: MemorizeContext, signal?: AbortSignal) => {
+            const start = process.cpuUsage();
+            const outcome = await chain.memorizer.memorize(segment, context, signal);
+            const used = process.cpuUsage(start);
+            cpu.push((used.user + used.system) / 1e6);
+            return outcome;
+          },
+        };
+        return assembly.pipeline({ ...options, focus: null, memorizer: { ...chain, memorizer: measured } });
       },
-    };
-    await ingestRecording({ path: recording, config, store, memorizer: measured, onRead: (stamp) => (readTo = stamp) });
+    });
     return cpu;
   } finally {
-    await store.close();
+    await assembly.close();
   }
 }
 

@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { configSchema, type Config } from '../src/config/schema.js';
 import { McapRecording } from '../src/bag/McapRecording.js';
 import { matchSensorTopics, recordedSensorMessages } from '../src/bag/RecordingSensors.js';
-import { ingestRecording } from '../src/pipeline/RecordingIngest.js';
-import { SqliteMemoryStore } from '../src/memory/SqliteMemoryStore.js';
+import { Assembly } from '../src/assembly/Assembly.js';
+import type { MemorizerChain } from '../src/assembly/memorizerChain.js';
+import { ingestRecording } from '../src/ingest/RecordingIngest.js';
+import { silentLogger } from '../src/log.js';
 import { segmentIdentity } from '../src/memory/segmentIdentity.js';
 import type { Memorizer } from '../src/memorize/Memorizer.js';
 import { chunkDecompressionReady, decompressChunk } from '../src/bag/ChunkDecompression.js';
@@ -102,12 +104,25 @@ async function noisyZstd(level: number): Promise<{ ratio: number; cpuMsPerMB: nu
 }
 
 async function pipeline(dir: string, script: RecordingScript, cfg: Config): Promise<number> {
-  const store = new SqliteMemoryStore({ path: join(dir, `bench-${process.hrtime.bigint()}.sqlite`) });
+  const path = join(dir, `bench-${process.hrtime.bigint()}.sqlite`);
+  const assembly = await Assembly.open({ ...cfg, store: { ...cfg.store, path } }, { logger: silentLogger });
+  const memorizer: MemorizerChain = {
+    memorizer: instantMemorizer,
+    fallback: null,
+    focused: null,
+    focusCost: null,
+    description: instantMemorizer.name,
+  };
   try {
-    const result = await ingestRecording({ path: script.path, config: cfg, store, memorizer: instantMemorizer });
+    const result = await ingestRecording({
+      path: script.path,
+      config: cfg,
+      store: assembly.store,
+      openPipeline: (options) => assembly.pipeline({ ...options, focus: null, memorizer }),
+    });
     return result.stored;
   } finally {
-    await store.close();
+    await assembly.close();
   }
 }
 

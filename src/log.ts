@@ -1,3 +1,6 @@
+import { redactCredentials } from './text/redactCredentials.js';
+import { terminalSafe } from './text/terminalSafe.js';
+
 /** Where stages write what they do. The ROS node passes the node logger; the CLI passes the console. */
 export interface Logger {
   debug(message: string): void;
@@ -6,12 +9,17 @@ export interface Logger {
   error(message: string): void;
 }
 
+/** Logs to stderr, terminal-safe and with URL credentials redacted (see consoleOutput). */
 export const consoleLogger: Logger = {
   debug: () => {},
-  info: (m) => console.error(m),
-  warn: (m) => console.error(`warning: ${m}`),
-  error: (m) => console.error(`error: ${m}`),
+  info: (m) => console.error(printable(m)),
+  warn: (m) => console.error(`warning: ${printable(m)}`),
+  error: (m) => console.error(`error: ${printable(m)}`),
 };
+
+function printable(message: string): string {
+  return terminalSafe(redactCredentials(message));
+}
 
 export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 

@@ -550,6 +550,7 @@ declare module 'rclnodejs' {
         has_pose: boolean;
         pose: geometry_msgs.msg.PoseStamped;
         score: number;
+        matched_by: string[];
         people: string[];
       }
       export interface EvidenceConstructor {

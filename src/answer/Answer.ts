@@ -1,7 +1,8 @@
 import type { RosNanos } from '../time.js';
 import type { Pose } from '../segment/Segment.js';
 import type { TimeBounds } from './TimeExpressions.js';
-import type { TaskAnswer } from '../memory/MemoryStore.js';
+import type { ScoredMemory } from '../memory/MemoryRecords.js';
+import type { TaskAnswer } from '../memory/TaskRecords.js';
 
 /** One memory an answer rests on (taskmem/msg/Evidence): when, where and what was remembered. */
 export interface Evidence {
@@ -13,6 +14,8 @@ export interface Evidence {
   pose: Pose | null;
   /** Retrieval score for this question; comparable within one answer only. */
   score: number;
+  /** Which retrievals found it: 'text' (full text), 'vector' (embedding similarity), or 'filter' alone. */
+  matchedBy: ScoredMemory['matchedBy'];
   /** Ids of the people recognised in the memory's segment. */
   people: string[];
 }
@@ -49,7 +52,10 @@ export interface Answer {
   /** Served model name; empty when no model answered and the evidence is the answer. */
   answeredBy: string;
   retrieval: {
-    /** 'hybrid' when a search used vectors, else 'full-text' (no source, or embedding failed). Time bounds apply to both. */
+    /**
+     * 'hybrid' when vectors were searched, else 'full-text' (no source, embedding failed, or no memory has a vector
+     * of the source's model). Time bounds apply to both.
+     */
     mode: 'hybrid' | 'full-text';
     searches: Search[];
     /** Distinct memories the answerer saw. */

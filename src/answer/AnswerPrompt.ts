@@ -1,7 +1,9 @@
 import type { ScoredMemory } from '../memory/MemoryStore.js';
 import type { RosNanos } from '../time.js';
 import type { ChatMessage } from './AnswerModel.js';
+import { quoteJson } from '../text/quotedData.js';
 import { formatLocal } from './LocalTime.js';
+import { QuestionError } from './QuestionError.js';
 
 /** Opening and closing lines of the quoted memory block. Memory text can never contain them (see quoteMemories). */
 export const MEMORIES_OPEN = '<memories>';
@@ -26,7 +28,7 @@ export interface AnswerPromptInput {
 
 /** Letters of the options, then the abstain letter ("cannot tell"): E after A–D. */
 export function optionLetters(count: number): { letters: string[]; abstain: string } {
-  if (count > 25) throw new RangeError(`a multiple-choice question takes at most 25 options, got ${count}`);
+  if (count > 25) throw new QuestionError(`a multiple-choice question takes at most 25 options, got ${count}`);
   const letters = Array.from({ length: count }, (_, i) => String.fromCharCode(65 + i));
   return { letters, abstain: String.fromCharCode(65 + count) };
 }
@@ -77,10 +79,7 @@ export function buildAnswerPrompt(input: AnswerPromptInput): ChatMessage[] {
   ];
 }
 
-/**
- * The memories as one JSON array, oldest first. `<`, `>` and `&` are written as JSON \u escapes, so no memory
- * text can close the block or open a fake one, while JSON.parse still gives back the exact text.
- */
+/** The memories as one JSON array, oldest first, quoted so that no memory text can close the block (quoteJson). */
 export function quoteMemories(memories: readonly ScoredMemory[], timeZone: string): string {
   const rows = [...memories]
     .sort((a, b) => (a.memory.start < b.memory.start ? -1 : a.memory.start > b.memory.start ? 1 : 0))
@@ -93,7 +92,7 @@ export function quoteMemories(memories: readonly ScoredMemory[], timeZone: strin
       ...(m.transcript.length > 0 ? { heard: m.transcript } : {}),
       ...(m.people.length > 0 ? { people: m.people } : {}),
     }));
-  return JSON.stringify(rows, null, 1).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return quoteJson(rows);
 }
 
 function round(x: number): number {

@@ -93,13 +93,13 @@ function choiceLetter(text: string, valid: string[], choices: readonly string[])
 }
 
 /** The reply after its reasoning: text after the last </think>, or the whole reply without <think> blocks. */
-function afterThinking(reply: string): string {
+export function afterThinking(reply: string): string {
   const close = reply.lastIndexOf('</think>');
   return close >= 0 ? reply.slice(close + '</think>'.length) : reply.replace(/<think>[\s\S]*$/, '');
 }
 
 /** Every balanced top-level {...} in the text that parses as a JSON object, in order. */
-function jsonObjects(text: string): unknown[] {
+export function jsonObjects(text: string): unknown[] {
   const found: unknown[] = [];
   let depth = 0;
   let start = -1;

@@ -363,12 +363,28 @@ describe('Answerer', function () {
       memory('2026-11-21T09:00:00Z', 'Alex counts money in the brown wallet.'),
       memory('2026-11-21T09:10:00Z', 'Alex waters the plant.'),
     ]) {
-      await store.put(m, (await embedder.embed([m.text]))[0]);
+      await store.put(m, { model: embedder.name, vector: (await embedder.embed([m.text]))[0]! });
     }
     const answer = await new Answerer({ store, model: null, embedder }).ask('Where is my purse?', { askedAt: ns('2026-11-21T12:00:00Z') });
     assert.equal(answer.retrieval.mode, 'hybrid');
     assert.equal(answer.evidence[0]!.text, 'Alex counts money in the brown wallet.');
+    assert.deepEqual(answer.evidence[0]!.matchedBy, ['vector'], 'found by its vector: the question shares no word with it');
     assert.ok(!answer.notes.some((n) => n.includes('full-text plus time')));
+
+    // Another model's source: its vectors are not comparable with the stored ones, so none are searched.
+    const other = new OpenAIEmbeddingSource({ client: new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 }), model: 'toy-v2' });
+    const unembedded = await new Answerer({ store, model: null, embedder: other }).ask('Where is the purse or the brown wallet?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
+    assert.equal(unembedded.retrieval.mode, 'full-text', 'no hybrid claimed when no vector of the model was searched');
+    assert.deepEqual(
+      unembedded.evidence.map((e) => [e.text, e.matchedBy]),
+      [['Alex counts money in the brown wallet.', ['text']]],
+    );
+    assert.ok(
+      unembedded.notes.includes('no memory has a vector of toy-v2 yet: retrieval is full-text plus time'),
+      unembedded.notes.join('\n'),
+    );
 
     // The embedding endpoint down: the question is still answered, by words, and the answer says so.
     server.failNext({ kind: 'status', status: 500 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { MemoryStore, RecallQuery, ScoredMemory } from '../memory/MemoryStore.js';
+import type { IdentityRecords } from '../memory/IdentityRecords.js';
+import type { MemoryEmbedding, MemoryRecords, RecallQuery, ScoredMemory } from '../memory/MemoryRecords.js';
 import { searchTerms } from '../memory/searchTerms.js';
 import type { RosNanos } from '../time.js';
 import type { Answer, AskFeedback, Evidence, Search } from './Answer.js';
@@ -12,7 +13,8 @@ import { parseAnswerReply, type AnswerReply } from './AnswerReply.js';
 import { TimeExpressions, type TimeBounds } from './TimeExpressions.js';
 
 export interface AnswererOptions {
-  store: MemoryStore;
+  /** The memories, and the people, whose ids or given names a question may use. */
+  store: MemoryRecords & IdentityRecords;
   /** The answering model; null: an answer is the ranked evidence alone and says no model answered. */
   model: AnswerModel | null;
   /** Vectors for hybrid retrieval; null: full-text plus time only (and the answer says so). */
@@ -61,7 +63,7 @@ const REPLY_REPAIRS = 1;
  * the memories quoted as data. Evidence ids the model cites that it was not shown are dropped.
  */
 export class Answerer {
-  readonly #store: MemoryStore;
+  readonly #store: MemoryRecords & IdentityRecords;
   readonly #model: AnswerModel | null;
   readonly #embedder: EmbeddingSource | null;
   readonly #time: TimeExpressions;
@@ -121,7 +123,7 @@ export class Answerer {
       by: Search['by'],
       searchText: string,
       searchBounds: TimeBounds,
-      useVector: Float32Array | null,
+      useVector: MemoryEmbedding | null,
       person?: string,
     ) => {
       signal?.throwIfAborted();
@@ -129,8 +131,9 @@ export class Answerer {
       if (person !== undefined) query.person = person;
       if (searchText.trim()) query.text = searchText;
       if (useVector) query.vector = useVector;
-      const hits = await this.#store.recall(query);
-      if (useVector) usedVectors = true;
+      const { memories: hits, searchedBy } = await this.#store.recall(query);
+      if (searchedBy.includes('vector')) usedVectors = true;
+      else if (useVector && !notes.includes(noVectors(useVector.model))) notes.push(noVectors(useVector.model));
       for (const hit of hits) if (!pool.has(hit.memory.id)) pool.set(hit.memory.id, hit);
       const record: Search = { by, text: searchTerms(searchText).join(' '), bounds: searchBounds, found: hits.length };
       searches.push(record);
@@ -144,7 +147,7 @@ export class Answerer {
     // A person the question names is looked up by id: their newest memories, whatever the words.
     for (const { id: person, name } of await this.#peopleNamed(question)) {
       const found = await search('person', '', bounds, null, person);
-      notes.push(`${person}${name ? ` ("${name}")` : ''}: ${found.length} memories of them found by id`);
+      notes.push(`${person}${name ? ` (${JSON.stringify(name)})` : ''}: ${found.length} memories of them found by id`);
     }
     let searchesLeft = this.#maxSearches;
     const textHits = first.filter((h) => h.matchedBy.includes('text')).length;
@@ -177,7 +180,7 @@ export class Answerer {
 
     const retrieval = () =>
       `${searches.map((s) => `${s.by} search terms "${s.text}" ${describeBounds(s.bounds, this.timeZone)}: ${s.found} found`).join('; ')}` +
-      `; ${this.#embedder ? 'full-text and vector similarity' : 'full-text only, no vector search'}`;
+      `; ${usedVectors ? 'full-text and vector similarity' : 'full-text only, no vector search'}`;
     let repairs = 0;
     let reply: AnswerReply;
     let extra: ChatMessage[] = [];
@@ -309,7 +312,7 @@ export class Answerer {
   /** The people a question names: by id (person_3), or by a name a user gave one (whole words, any case). */
   async #peopleNamed(question: string): Promise<{ id: string; name: string | null }[]> {
     const ids = new Set((question.match(/\bperson_[1-9]\d*\b/gi) ?? []).map((id) => id.toLowerCase()));
-    const named = (await this.#store.identities.list()).filter(
+    const named = (await this.#store.identities()).filter(
       (p) => p.name !== null && new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(p.name)}($|[^\\p{L}\\p{N}])`, 'iu').test(question),
     );
     const people = new Map<string, string | null>([...ids].map((id) => [id, null]));
@@ -320,16 +323,23 @@ export class Answerer {
   /** The memory of an event: the best full-text match of its words, else (with vectors) the nearest memory. */
   async #findEvent(phrase: string, askedAt: RosNanos, bounds: TimeBounds, filters: AskFilters, signal?: AbortSignal) {
     const vector = await this.#embed(phrase, [], signal);
-    const hits = await this.#store.recall({ ...filters, ...bounds, asOf: askedAt, text: phrase, ...(vector ? { vector } : {}), limit: 5 });
+    const { memories: hits } = await this.#store.recall({
+      ...filters,
+      ...bounds,
+      asOf: askedAt,
+      text: phrase,
+      ...(vector ? { vector } : {}),
+      limit: 5,
+    });
     const best = hits.find((h) => h.matchedBy.includes('text')) ?? hits.find((h) => h.matchedBy.includes('vector'));
     return best?.memory ?? null;
   }
 
-  async #embed(text: string, notes: string[], signal?: AbortSignal): Promise<Float32Array | null> {
+  async #embed(text: string, notes: string[], signal?: AbortSignal): Promise<MemoryEmbedding | null> {
     if (!this.#embedder || !text.trim()) return null;
     try {
       const [vector] = await this.#embedder.embed([text], signal);
-      return vector ?? null;
+      return vector ? { model: this.#embedder.name, vector } : null;
     } catch (error) {
       signal?.throwIfAborted();
       this.#logger.warn(`Answerer: embedding with ${this.#embedder.name} failed (${(error as Error).message}); searching full-text only`);
@@ -371,5 +381,19 @@ function describeBounds(bounds: TimeBounds, timeZone: string): string {
 
 function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
-  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score, people: m.people };
+  return {
+    memoryId: m.id,
+    start: m.start,
+    end: m.end,
+    text: m.text,
+    pose: m.pose,
+    score: hit.score,
+    matchedBy: hit.matchedBy,
+    people: m.people,
+  };
+}
+
+/** Said when vectors of the question could not be searched because no memory has one of that model yet. */
+function noVectors(model: string): string {
+  return `no memory has a vector of ${model} yet: retrieval is full-text plus time`;
 }

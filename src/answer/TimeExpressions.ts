@@ -1,6 +1,7 @@
 import * as chrono from 'chrono-node';
 import type { RosNanos } from '../time.js';
 import { checkTimeZone, fromWallClock, startOfDay, wallClock, zoneOffset } from './LocalTime.js';
+import { QuestionError } from './QuestionError.js';
 
 /** Bounds on a memory's span: it must overlap [since, until). Either side may be open. */
 export interface TimeBounds {
@@ -172,14 +173,14 @@ export class TimeExpressions {
     if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
       const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(trimmed) && trimmed.length > 10;
       const parsed = Date.parse(hasZone ? trimmed : `${trimmed.replace(' ', 'T')}${trimmed.length === 10 ? 'T00:00' : ''}Z`);
-      if (Number.isNaN(parsed)) throw new RangeError(`time "${expression}" is not a valid date`);
+      if (Number.isNaN(parsed)) throw new QuestionError(`time "${expression}" is not a valid date`);
       const ms = hasZone ? parsed : parsed - zoneOffset(parsed, this.timeZone);
       return BigInt(ms) * 1_000_000n;
     }
     const resolved = this.resolve(`${side} ${trimmed}`, now);
     const value = side === 'since' ? resolved.bounds.since : (resolved.bounds.until ?? (resolved.phrases.length > 0 ? now : undefined));
     if (value === undefined || resolved.event || resolved.rest.replace(/^(since|until)\b/i, '').trim() !== '') {
-      throw new RangeError(`time "${expression}" is not understood (try an ISO stamp, "1 hour ago", "yesterday", "3 pm")`);
+      throw new QuestionError(`time "${expression}" is not understood (try an ISO stamp, "1 hour ago", "yesterday", "3 pm")`);
     }
     return value;
   }

@@ -2,17 +2,18 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { McapWriter, type McapWriterOptions } from '@mcap/core';
+import { McapIndexedReader, McapWriter, type McapWriterOptions } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import zstd from '@foxglove/wasm-zstd';
+import { FileReadable } from './FileReadable.js';
 import { FileWritable } from './FileWritable.js';
 import { MessageDefinitions } from './MessageDefinitions.js';
 import { McapRecording, RecordingError } from './McapRecording.js';
 import { matchSensorTopics, recordedSensorMessages } from './RecordingSensors.js';
 import { configSchema } from '../config/schema.js';
 import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
-import { writeCompressedCopy, writeRecording, type RecordingScript } from '../../test/support/recording.js';
+import { damagedCopy, writeCompressedCopy, writeRecording, type RecordingScript } from '../../test/support/recording.js';
 import type { SensorMessage } from '../pipeline/SensorMessage.js';
 
 describe('McapRecording', () => {
@@ -157,13 +158,102 @@ describe('McapRecording', () => {
       poseXs(await writePoses('damaged.mcap', [0, 1, 2, 3], notZstd)),
       (e: unknown) =>
         e instanceof RecordingError &&
-        /damaged\.mcap: chunk at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message),
+        /damaged\.mcap: chunk 1 of 4 at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message),
     );
     await assert.rejects(
       poseXs(await writePoses('damaged-overlap.mcap', [0, 10, 5, 15], notZstd)),
       (e: unknown) =>
-        e instanceof RecordingError && /damaged-overlap\.mcap: cannot read messages: zstd data do not decompress/.test(e.message),
+        e instanceof RecordingError &&
+        /damaged-overlap\.mcap: chunk 1 of 4 at offset \d+: zstd data do not decompress .*\(the file is damaged\)/.test(e.message),
     );
+  });
+
+  describe('CRCs', () => {
+    let script: RecordingScript;
+    before(async () => {
+      script = await writeRecording({ path: join(dir, 'clean.mcap'), durationS: 6, fps: 2, audio: 'none', pose: 'none' });
+    });
+
+    /** Frames read from `path` with these options, or the error that stopped the reading and the frames before it. */
+    async function framesOf(path: string, options: { ignoreCrc?: boolean } = {}) {
+      const warnings: string[] = [];
+      const recording = await McapRecording.open(path, {
+        ...options,
+        logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+      });
+      const frames: Uint8Array[] = [];
+      try {
+        const topics = matchSensorTopics(recording, configSchema.parse(script.config));
+        for await (const m of recordedSensorMessages(recording, topics))
+          if (m.kind === 'image') frames.push(Uint8Array.from(m.message.data));
+        return { frames, warnings, error: null };
+      } catch (error) {
+        return { frames, warnings, error: error as Error };
+      } finally {
+        await recording.close();
+      }
+    }
+
+    it('reads a clean recording, whose chunks and data section have CRCs, without complaint', async () => {
+      const clean = await framesOf(script.path);
+      assert.equal(clean.error, null);
+      assert.equal(clean.frames.length, 12);
+      assert.deepEqual(clean.warnings, []);
+    });
+
+    it('stops before reading anything when the data section does not match its CRC, naming the damaged chunk and its offset', async () => {
+      const path = join(dir, 'flipped.mcap');
+      const { chunkOffset } = await damagedCopy(script.path, path, { chunk: 0 });
+      const { frames, error } = await framesOf(path);
+      assert.ok(error instanceof RecordingError);
+      assert.equal(frames.length, 0, 'nothing was read from the damaged file');
+      assert.match(
+        error.message,
+        new RegExp(
+          `flipped\\.mcap: the data section \\(bytes 0–\\d+\\) does not match its CRC \\(computed 0x[0-9a-f]{8}, recorded 0x[0-9a-f]{8}\\): ` +
+            `chunk 1 of \\d+ at offset ${chunkOffset} does not match its CRC .*run again with --ignore-crc`,
+        ),
+      );
+    });
+
+    it('checks each chunk as it is read when the writer recorded no data-section CRC (as rosbag2 does by default)', async () => {
+      const clean = await framesOf(script.path);
+      const chunks = (await readerOf(script.path)).chunkIndexes;
+      assert.ok(chunks.length >= 2, `the recording has ${chunks.length} chunks`);
+      const path = join(dir, 'flipped-no-data-crc.mcap');
+      const { chunkOffset } = await damagedCopy(script.path, path, { chunk: 1, dataSectionCrc: false });
+      const damaged = await framesOf(path);
+      assert.ok(damaged.error instanceof RecordingError);
+      assert.match(damaged.error.message, new RegExp(`chunk 2 of ${chunks.length} at offset ${chunkOffset} does not match its CRC`));
+      // The frames of the first chunk, undamaged, were read; none from the damaged one.
+      assert.ok(damaged.frames.length > 0 && damaged.frames.length < clean.frames.length);
+      damaged.frames.forEach((frame, i) => assert.deepEqual(frame, clean.frames[i]));
+
+      // --ignore-crc: everything is read, with a warning naming the chunk; the damaged bytes are what they are.
+      const salvaged = await framesOf(path, { ignoreCrc: true });
+      assert.equal(salvaged.error, null);
+      assert.equal(salvaged.frames.length, clean.frames.length);
+      assert.equal(salvaged.warnings.length, 1);
+      assert.match(
+        salvaged.warnings[0]!,
+        new RegExp(`chunk 2 of \\d+ at offset ${chunkOffset} does not match its CRC .*read anyway \\(--ignore-crc\\)`),
+      );
+      assert.ok(
+        salvaged.frames.some((frame, i) => Buffer.compare(frame, clean.frames[i]!) !== 0),
+        'a frame was read damaged',
+      );
+    });
+
+    it('says when the damage lies between chunks, where only the data-section CRC sees it', async () => {
+      const path = join(dir, 'flipped-index.mcap');
+      await damagedCopy(script.path, path, { chunk: 0, between: true });
+      const { error } = await framesOf(path);
+      assert.ok(error instanceof RecordingError);
+      assert.match(error.message, /every chunk matches its own CRC, so the damage is in the records between chunks/);
+      const salvaged = await framesOf(path, { ignoreCrc: true });
+      assert.equal(salvaged.frames.length, 12);
+      assert.match(salvaged.warnings[0]!, /data section .* does not match its CRC/);
+    });
   });
 
   it('refuses a recording whose messages are not in chunks instead of reading none', async () => {
@@ -222,3 +312,12 @@ describe('McapRecording', () => {
     await assert.rejects(McapRecording.open(join(dir, 'video.mp4')), /video\.mp4: not an MCAP file/);
   });
 });
+
+async function readerOf(path: string): Promise<McapIndexedReader> {
+  const readable = await FileReadable.open(path);
+  try {
+    return await McapIndexedReader.Initialize({ readable });
+  } finally {
+    await readable.close();
+  }
+}

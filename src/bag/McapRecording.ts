@@ -1,9 +1,11 @@
 import { basename, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { McapIndexedReader, hasMcapPrefix, MCAP_MAGIC } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
 import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { FileReadable } from './FileReadable.js';
 import { CHUNK_COMPRESSIONS, chunkDecompressHandlers, chunkDecompressionReady, decompressChunk } from './ChunkDecompression.js';
+import { silentLogger, type Logger } from '../log.js';
 import type { RosNanos } from '../time.js';
 
 /** A topic of a recording and the ROS type of its messages, e.g. `sensor_msgs/msg/Image`. */
@@ -11,6 +13,8 @@ export interface RecordingChannel {
   topic: string;
   type: string;
   messageCount: number | null;
+  /** The message definition recorded for the channel (rosbag2: encoding `ros2msg`); null when none is. */
+  schema: { encoding: string; text: string } | null;
 }
 
 /** A decoded message of a recording. */
@@ -36,6 +40,21 @@ export class RecordingError extends Error {
   override name = 'RecordingError';
 }
 
+export interface McapRecordingOptions {
+  /**
+   * Read on, with a warning, where a CRC does not match (`--ignore-crc`), instead of stopping with an error: for
+   * salvaging what a damaged recording still holds, knowing that what is read from a damaged chunk may be wrong.
+   */
+  ignoreCrc?: boolean;
+  /** Receives the warnings of the CRC mismatches read past. */
+  logger?: Logger;
+}
+
+type ChunkIndex = McapIndexedReader['chunkIndexes'][number];
+
+/** Bytes read at a time while checking the data section's CRC. */
+const CRC_READ_BYTES = 8n << 20n;
+
 /**
  * A rosbag2 MCAP recording (profile ros2, schema encoding ros2msg, message encoding cdr), read through its index:
  * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Chunks may be
@@ -49,21 +68,35 @@ export class McapRecording {
   readonly #decoders = new Map<number, MessageReader>();
   /** Chunks sorted by start time do not overlap in time: messages can be read chunk by chunk. */
   readonly #chunksInOrder: boolean;
+  readonly #ignoreCrc: boolean;
+  readonly #logger: Logger;
+  /** The data section's CRC and, for overlapping chunks, every chunk's, checked before the first message is read. */
+  #checked: Promise<void> | null = null;
 
-  private constructor(identity: RecordingIdentity, readable: FileReadable, reader: McapIndexedReader) {
+  private constructor(identity: RecordingIdentity, readable: FileReadable, reader: McapIndexedReader, options: McapRecordingOptions) {
     this.identity = identity;
     this.#readable = readable;
     this.#reader = reader;
+    this.#ignoreCrc = options.ignoreCrc ?? false;
+    this.#logger = options.logger ?? silentLogger;
     this.#chunksInOrder = reader.chunkIndexes.every((c, i, all) => i === 0 || c.messageStartTime >= all[i - 1]!.messageEndTime);
     const counts = reader.statistics?.channelMessageCounts;
-    this.channels = [...reader.channelsById.values()].map((channel) => ({
-      topic: channel.topic,
-      type: reader.schemasById.get(channel.schemaId)?.name ?? '(no schema)',
-      messageCount: counts?.has(channel.id) ? Number(counts.get(channel.id)) : null,
-    }));
+    this.channels = [...reader.channelsById.values()].map((channel) => {
+      const schema = reader.schemasById.get(channel.schemaId);
+      return {
+        topic: channel.topic,
+        type: schema?.name ?? '(no schema)',
+        messageCount: counts?.has(channel.id) ? Number(counts.get(channel.id)) : null,
+        schema: schema ? { encoding: schema.encoding, text: new TextDecoder().decode(schema.data) } : null,
+      };
+    });
   }
 
-  static async open(path: string): Promise<McapRecording> {
+  /**
+   * Opens a recording through its index (whose own CRC is checked here). The CRCs of the data it holds are checked
+   * as it is read (see `messages`), and a mismatch is an error unless `ignoreCrc`.
+   */
+  static async open(path: string, options: McapRecordingOptions = {}): Promise<McapRecording> {
     const absolute = resolve(path);
     let readable: FileReadable;
     try {
@@ -113,7 +146,7 @@ export class McapRecording {
         start: reader.statistics?.messageStartTime ?? minOf(reader.chunkIndexes.map((c) => c.messageStartTime)),
         end: reader.statistics?.messageEndTime ?? maxOf(reader.chunkIndexes.map((c) => c.messageEndTime)),
       };
-      return new McapRecording(identity, readable, reader);
+      return new McapRecording(identity, readable, reader, options);
     } catch (error) {
       await readable.close();
       throw error;
@@ -127,8 +160,15 @@ export class McapRecording {
   /**
    * Decoded messages of `topics` in log-time order, from `startTime` on. A message that cannot be decoded
    * against its own schema ends the stream with an error naming topic and time: the file is damaged.
+   *
+   * CRCs are checked before anything damaged is read: the data section's (when the writer recorded one; rosbag2
+   * does not by default) before the first message, over the whole section; each chunk's as it is read (for
+   * overlapping chunks, all of them before the first message). A mismatch is a RecordingError naming the chunk
+   * and its offset, unless `ignoreCrc`.
    */
   async *messages({ topics, startTime }: { topics: readonly string[]; startTime?: RosNanos }): AsyncGenerator<RecordedMessage> {
+    this.#checked ??= this.#checkBeforeReading();
+    await this.#checked;
     const wanted = new Set([...this.#reader.channelsById.values()].filter((c) => topics.includes(c.topic)).map((c) => c.id));
     const records = this.#chunksInOrder ? this.#recordsByChunk(wanted, startTime ?? 0n) : this.#recordsByReader(topics, startTime);
     for await (const record of records) {
@@ -161,10 +201,7 @@ export class McapRecording {
       if (chunk.messageEndTime < startTime) continue;
       const indexed = [...chunk.messageIndexOffsets.keys()];
       if (indexed.length > 0 && !indexed.some((id) => wanted.has(id))) continue;
-      const bytes = await this.#readable.read(chunk.chunkStartOffset, chunk.chunkLength);
-      const records = chunkMessages(bytes, wanted, `${this.name}: chunk at offset ${chunk.chunkStartOffset}`).filter(
-        (r) => r.logTime >= startTime,
-      );
+      const records = (await this.#readChunk(chunk, wanted)).filter((r) => r.logTime >= startTime);
       records.sort((a, b) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0));
       yield* records;
     }
@@ -186,6 +223,67 @@ export class McapRecording {
     return this.#readable.close();
   }
 
+  /**
+   * The messages of `wanted` channels in one chunk. Its CRC is checked before its records are parsed, so that a
+   * damaged chunk is reported as such (or, with ignoreCrc, read with a warning).
+   */
+  async #readChunk(chunk: ChunkIndex, wanted: Set<number>): Promise<ChunkMessage[]> {
+    const { records, where, crc } = await this.#chunkCrc(chunk);
+    if (crc) this.#crcMismatch(crc);
+    return chunkMessages(records, wanted, `${this.name}: ${where}`);
+  }
+
+  /** A chunk's uncompressed records, its name for messages, and what is wrong with its CRC (null: it matches or has none). */
+  async #chunkCrc(chunk: ChunkIndex): Promise<{ records: Uint8Array; where: string; crc: string | null }> {
+    const bytes = await this.#readable.read(chunk.chunkStartOffset, chunk.chunkLength);
+    const where = `chunk ${this.#reader.chunkIndexes.indexOf(chunk) + 1} of ${this.#reader.chunkIndexes.length} at offset ${chunk.chunkStartOffset}`;
+    const { records, computedCrc, recordedCrc } = chunkRecords(bytes, `${this.name}: ${where}`);
+    const crc =
+      recordedCrc === 0 || computedCrc === recordedCrc
+        ? null
+        : `${where} does not match its CRC (computed ${hex(computedCrc)}, recorded ${hex(recordedCrc)})`;
+    return { records, where, crc };
+  }
+
+  async #checkBeforeReading(): Promise<void> {
+    if (!this.#chunksInOrder) {
+      // The general reader merges overlapping chunks without naming the one that fails: check each first.
+      for (const chunk of this.#reader.chunkIndexes) {
+        const { crc } = await this.#chunkCrc(chunk);
+        if (crc) this.#crcMismatch(crc);
+      }
+    }
+    const recorded = this.#reader.dataSectionCrc;
+    if (recorded === undefined) return;
+    const end = this.#reader.dataEndOffset;
+    let computed = 0;
+    for (let offset = 0n; offset < end; offset += CRC_READ_BYTES) {
+      computed = crc32(await this.#readable.read(offset, end - offset < CRC_READ_BYTES ? end - offset : CRC_READ_BYTES), computed);
+    }
+    if (computed === recorded) return;
+    // Name the damaged chunk when it is one; otherwise the damage is in the records between chunks.
+    let damaged: string | null = null;
+    for (const chunk of this.#reader.chunkIndexes) {
+      damaged = (await this.#chunkCrc(chunk).catch((error: unknown) => ({ crc: (error as Error).message }))).crc;
+      if (damaged) break;
+    }
+    this.#crcMismatch(
+      `the data section (bytes 0–${end}) does not match its CRC (computed ${hex(computed)}, recorded ${hex(recorded)}): ` +
+        (damaged ?? 'every chunk matches its own CRC, so the damage is in the records between chunks (schemas, channels, indexes)'),
+    );
+  }
+
+  /** A CRC mismatch: an error, or with `ignoreCrc` a warning and reading on. */
+  #crcMismatch(what: string): void {
+    if (!this.#ignoreCrc) {
+      throw new RecordingError(
+        `${this.name}: ${what}; the recording is damaged (cut short, or altered on disk or in a copy). ` +
+          'To memorize what can still be read, run again with --ignore-crc',
+      );
+    }
+    this.#logger.warn(`${this.name}: ${what}; read anyway (--ignore-crc): what comes from there may be wrong`);
+  }
+
   #decoder(schemaId: number): MessageReader {
     let decoder = this.#decoders.get(schemaId);
     if (decoder) return decoder;
@@ -202,19 +300,23 @@ const MESSAGE_OPCODE = 0x05;
 const CHUNK_OPCODE = 0x06;
 const UTF8 = new TextDecoder();
 
-/** The Message records of wanted channels inside one Chunk record (MCAP spec), as views. */
-function chunkMessages(
-  chunk: Uint8Array,
-  wanted: Set<number>,
-  where: string,
-): { channelId: number; logTime: RosNanos; data: Uint8Array }[] {
-  const fail = (why: string): never => {
-    throw new RecordingError(`${where}: ${why} (the file is damaged)`);
-  };
+interface ChunkMessage {
+  channelId: number;
+  logTime: RosNanos;
+  data: Uint8Array;
+}
+
+/**
+ * The uncompressed records of one Chunk record (MCAP spec), with their CRC-32 and the one the chunk's header
+ * recorded (0: none recorded, nothing computed).
+ */
+function chunkRecords(chunk: Uint8Array, where: string): { records: Uint8Array; computedCrc: number; recordedCrc: number } {
+  const fail = damaged(where);
   const header = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (chunk.length < 45 || header.getUint8(0) !== CHUNK_OPCODE) fail('not a chunk record');
   // opcode, record length, message start and end times, uncompressed size, uncompressed CRC, compression string
   const uncompressedSize = header.getBigUint64(1 + 8 + 8 + 8, true);
+  const recordedCrc = header.getUint32(1 + 8 + 8 + 8 + 8, true);
   let offset = 1 + 8 + 8 + 8 + 8 + 4;
   const compressionLength = header.getUint32(offset, true);
   if (offset + 4 + compressionLength + 8 > chunk.length) fail('truncated chunk header');
@@ -223,18 +325,24 @@ function chunkMessages(
   const recordsEnd = offset + 8 + Number(header.getBigUint64(offset, true));
   offset += 8;
   if (recordsEnd > chunk.length) fail('records run past the chunk');
-  let bytes = chunk.subarray(offset, recordsEnd);
+  let records = chunk.subarray(offset, recordsEnd);
   if (compression !== '') {
     try {
-      bytes = decompressChunk(compression, bytes, uncompressedSize);
+      records = decompressChunk(compression, records, uncompressedSize);
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     }
   }
+  return { records, computedCrc: recordedCrc === 0 ? 0 : crc32(records), recordedCrc };
+}
+
+/** The Message records of wanted channels among a chunk's uncompressed records, as views. */
+function chunkMessages(bytes: Uint8Array, wanted: Set<number>, where: string): ChunkMessage[] {
+  const fail = damaged(where);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
-  offset = 0;
-  const messages: { channelId: number; logTime: RosNanos; data: Uint8Array }[] = [];
+  let offset = 0;
+  const messages: ChunkMessage[] = [];
   while (offset < end) {
     if (offset + 9 > end) fail(`truncated record at byte ${offset} of its records`);
     const opcode = view.getUint8(offset);
@@ -251,6 +359,16 @@ function chunkMessages(
     offset = body + length;
   }
   return messages;
+}
+
+function damaged(where: string): (why: string) => never {
+  return (why) => {
+    throw new RecordingError(`${where}: ${why} (the file is damaged)`);
+  };
+}
+
+function hex(crc: number): string {
+  return `0x${crc.toString(16).padStart(8, '0')}`;
 }
 
 function minOf(values: bigint[]): bigint {

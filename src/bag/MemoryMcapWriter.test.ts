@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryMcapWriter } from './MemoryMcapWriter.js';
 import { McapRecording } from './McapRecording.js';
-import type { MemoryMsg } from './MemoryMessage.js';
+import { toMemoryMsg, type MemoryMsg } from '../ros/rosMessages.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
 import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
 
@@ -42,13 +42,17 @@ describe('MemoryMcapWriter', () => {
     const path = join(dir, 'memories.mcap');
     const t0 = 1_750_000_000n * NANOS_PER_SECOND;
     const writer = await MemoryMcapWriter.create(path);
-    await writer.write(memory(t0, 'A person puts keys on the table.', true));
-    await writer.write(memory(t0 + 10n * NANOS_PER_SECOND, 'They leave through the door.', false));
+    await writer.write(toMemoryMsg(memory(t0, 'A person puts keys on the table.', true)));
+    await writer.write(toMemoryMsg(memory(t0 + 10n * NANOS_PER_SECOND, 'They leave through the door.', false)));
     await writer.close();
 
     const recording = await McapRecording.open(path);
     try {
-      assert.deepEqual(recording.channels, [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }]);
+      assert.deepEqual(
+        recording.channels.map(({ schema: _, ...channel }) => channel),
+        [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }],
+      );
+      assert.equal(recording.channels[0]!.schema?.encoding, 'ros2msg');
       const read: { logTime: bigint; message: MemoryMsg }[] = [];
       for await (const m of recording.messages({ topics: ['/taskmem/memories'] }))
         read.push({ logTime: m.logTime, message: m.message as MemoryMsg });

@@ -1,16 +1,17 @@
 import { McapWriter } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import type { Memory } from '../memory/Memory.js';
+import type * as rcl from 'rclnodejs';
+import { fromRosTime } from '../time.js';
 import { FileWritable } from './FileWritable.js';
 import { MessageDefinitions } from './MessageDefinitions.js';
-import { toMemoryMsg } from './MemoryMessage.js';
 
 const MEMORY_TYPE = 'taskmem/msg/Memory';
 
 /**
- * Writes memories into a rosbag2-style MCAP file as taskmem/msg/Memory messages, each logged at the end of the
- * segment it describes, so that Foxglove shows it on the recording's timeline (open both files together).
+ * Writes taskmem/msg/Memory messages (src/ros/rosMessages.ts `toMemoryMsg`) into a rosbag2-style MCAP file, each
+ * logged at the end of the segment it describes, so that Foxglove shows it on the recording's timeline (open
+ * both files together).
  * Callers must await each `write` before the next and `close()` at the end; an unclosed file has no index.
  */
 export class MemoryMcapWriter {
@@ -43,13 +44,14 @@ export class MemoryMcapWriter {
     return new MemoryMcapWriter(path, file, mcap, serializer, channelId);
   }
 
-  async write(memory: Memory): Promise<void> {
+  async write(message: rcl.taskmem.msg.Memory): Promise<void> {
+    const end = fromRosTime(message.end);
     await this.#mcap.addMessage({
       channelId: this.#channelId,
       sequence: this.#sequence++,
-      logTime: memory.end,
-      publishTime: memory.end,
-      data: this.#serializer.writeMessage(toMemoryMsg(memory)),
+      logTime: end,
+      publishTime: end,
+      data: this.#serializer.writeMessage(message),
     });
   }
 

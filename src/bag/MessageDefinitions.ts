@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../packageRoot.js';
 
-const PRIMITIVES = new Set([
+/** The primitive field types of ROS 2 message definitions. */
+export const PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
   'bool',
   'byte',
   'char',
@@ -92,7 +93,7 @@ function dependencies(pkg: string, text: string): { pkg: string; name: string }[
       .split(/\s+/)[0]!
       .replace(/\[.*\]$/, '')
       .replace(/<=\d+$/, '');
-    if (PRIMITIVES.has(type)) continue;
+    if (PRIMITIVE_TYPES.has(type)) continue;
     deps.push(type.includes('/') ? splitType(type) : { pkg, name: type });
   }
   return deps;

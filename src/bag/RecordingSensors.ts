@@ -1,7 +1,9 @@
 import type { Config } from '../config/schema.js';
 import type { RosNanos } from '../time.js';
-import { sensorTopics, type SensorMessage, type SensorTopic } from '../pipeline/SensorMessage.js';
-import { RecordingError, type McapRecording } from './McapRecording.js';
+import { parse } from '@foxglove/rosmsg';
+import { schemaProblem } from '../pipeline/SensorFields.js';
+import { sensorTopics, type SensorKind, type SensorMessage, type SensorTopic } from '../pipeline/SensorMessage.js';
+import { RecordingError, type McapRecording, type RecordingChannel } from './McapRecording.js';
 
 /** A configured sensor topic matched to a channel of a recording. */
 export interface RecordedSensorTopic extends SensorTopic {
@@ -36,6 +38,13 @@ export function matchSensorTopics(recording: McapRecording, config: Pick<Config,
         `${recording.name}: topic ${recordedTopic} carries ${channel.type}, but ${wanted.param.split('.')[0]}.type asks for ${wanted.rosType}; it has:\n${listing()}`,
       );
     }
+    const problem = recordedSchemaProblem(wanted.kind, channel.schema);
+    if (problem) {
+      throw new RecordingError(
+        `${recording.name}: topic ${recordedTopic} is recorded as ${channel.type}, but the message definition recorded with it ${problem}: ` +
+          `its messages are not the standard ${wanted.rosType} taskmem reads (a custom message under the same name?); record the topic with the standard message`,
+      );
+    }
     return { ...wanted, recordedTopic };
   });
 }
@@ -50,6 +59,19 @@ export async function* recordedSensorMessages(
   for await (const record of recording.messages({ topics: [...kinds.keys()], ...(startTime === undefined ? {} : { startTime }) })) {
     yield { kind: kinds.get(record.topic)!, message: record.message } as SensorMessage;
   }
+}
+
+/** What keeps a channel's recorded schema from being read as `kind` (see SensorFields); null when nothing does. */
+function recordedSchemaProblem(kind: SensorKind, schema: RecordingChannel['schema']): string | null {
+  if (!schema) return 'is missing';
+  if (schema.encoding !== 'ros2msg') return `is in the ${schema.encoding} encoding, not ros2msg`;
+  let definitions: ReturnType<typeof parse>;
+  try {
+    definitions = parse(schema.text, { ros2: true });
+  } catch (error) {
+    return `cannot be read (${error instanceof Error ? error.message : String(error)})`;
+  }
+  return schemaProblem(kind, definitions);
 }
 
 /** `sensor_msgs/Image` and `sensor_msgs/msg/Image` name the same type. */

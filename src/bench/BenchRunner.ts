@@ -1,23 +1,18 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Answerer } from '../answer/Answerer.js';
-import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Logger } from '../log.js';
+import type { MemoryStore } from '../memory/MemoryStore.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
-import { secondsToNanos, type RosNanos } from '../time.js';
-import type { BenchQuestion, DatasetFormat } from './datasets.js';
-import { appendVideo, readRun, type QuestionResult } from './results.js';
-import { gradeAnswer, type FreeFormJudge } from './scoring.js';
+import { NANOS_PER_SECOND, nanosToSeconds, type RosNanos } from '../time.js';
+import type { BenchPlan, BenchStream, BenchUnit, PlannedQuestion } from './BenchPlan.js';
+import type { DatasetFormat } from './datasets.js';
+import { memoriesOf } from './memoryBlocks.js';
+import type { RequestStats } from './RequestMeter.js';
+import { appendUnit, readRun, type Protocol, type QuestionResult, type StreamMemorized } from './results.js';
+import type { Verdict } from './scoring.js';
 import { probeVideo, streamVideo } from './VideoSource.js';
 
-/** ROS time given to the first frame of every video (videos are kept apart by robot id, one per video). */
-export const VIDEO_BASE: RosNanos = 1_700_000_000n * 1_000_000_000n;
-
-const VIDEO_EXTENSIONS = ['.mp4', '.mkv', '.webm', '.mov', '.avi'];
-
 export interface BenchProgress {
-  videosDone: number;
-  videosTotal: number;
+  unitsDone: number;
+  unitsTotal: number;
   questionsDone: number;
   questionsTotal: number;
   /** Seconds of video memorized so far in this process. */
@@ -25,24 +20,43 @@ export interface BenchProgress {
   elapsedS: number;
 }
 
+/** A stream's memory pipeline, composed by the caller, and what measures the memorizer's requests. */
+export interface StreamPipeline {
+  pipeline: MemoryPipeline;
+  requests: () => RequestStats;
+}
+
+/** When a question is asked, and up to when memories may be seen (null: all of them). */
+export interface AskMoment {
+  askedAt: RosNanos;
+  asOf: RosNanos | null;
+}
+
+/** One graded answer, as the protocol made it. */
+export interface GradedQuestion {
+  verdict: Verdict;
+  votes: Record<string, number> | null;
+  /** The memories the answer rests on, when the protocol says (the robot's). */
+  evidence: string[];
+}
+
 export interface BenchRunnerOptions {
   /** Run name: a row of the results table. */
   name: string;
   dataset: DatasetFormat;
-  questions: BenchQuestion[];
-  videosDir: string;
-  /** Folder of this run: results.jsonl (and the store, chosen by the caller) live here. */
+  protocol: Protocol;
+  plan: BenchPlan;
+  /** Folder of this run: results.jsonl lives here. */
   runDir: string;
-  /** The memory pipeline for one video; its robot id must be the video id and its clock `clock.now`. */
-  makePipeline: (videoId: string, clock: { now: () => RosNanos }) => Promise<MemoryPipeline>;
-  answerer: Answerer;
-  judge: FreeFormJudge | null;
-  /**
-   * Task focus of the run: every question is logged as a task of its type, and `train` (re)trains the type's
-   * focus vector after `updatesAt` questions of it (null below focus depth 2).
-   */
-  focus?: { taskFocus: TaskFocus; train: ((group: string) => Promise<unknown>) | null; updatesAt: number[] } | null;
-  /** Videos streamed at once. */
+  /** Where the pipelines write; read for what each question may see and what each stream holds. */
+  store: MemoryStore;
+  /** The memory pipeline of one stream; its robot id must be the stream's and its clock `clock.now`. */
+  openStream: (stream: BenchStream, clock: { now: () => RosNanos }) => Promise<StreamPipeline>;
+  /** Answers and grades one question: the protocol. */
+  answer: (planned: PlannedQuestion, moment: AskMoment, signal?: AbortSignal) => Promise<GradedQuestion>;
+  /** Called as each question is asked, before it is answered (task focus logs it and trains on schedule). */
+  onAsked?: (planned: PlannedQuestion, askedAt: RosNanos) => Promise<void>;
+  /** Units run at once. */
   concurrency: number;
   /** Frames per second decoded from each video, and their long side. */
   fps: number;
@@ -53,32 +67,33 @@ export interface BenchRunnerOptions {
 }
 
 /**
- * The paper's streaming protocol over local videos. Each video is streamed at its own time base through the
- * same pipeline the robot runs; each question is answered when it arrives, from the memories written up to that
- * moment only (the pipeline is settled and the answerer sees only memories created by then); questions without
- * an arrival time are answered after the whole video. Finished videos are appended to results.jsonl with a done
- * marker, so an interrupted run resumes at the first unfinished video.
+ * The streaming protocol over local videos, following a plan (BenchPlan). Each stream is played at its own time
+ * base through the same pipeline the robot runs. A question with an arrival time is asked when the stream
+ * reaches it, after the pipeline has settled, and sees only memories created by then; the others are asked when
+ * their streams are memorized. A stream several units read is memorized once. Finished units are appended to
+ * results.jsonl with the streams they memorized and a done-marker, so an interrupted run resumes at the first
+ * unfinished unit and never memorizes a finished stream again.
  */
 export class BenchRunner {
   readonly #options: BenchRunnerOptions;
-  readonly #askedPerType = new Map<string, number>();
+  /** Streams memorized to their end (or being memorized), by robot id. */
+  readonly #memorized = new Map<string, Promise<StreamMemorized>>();
 
   constructor(options: BenchRunnerOptions) {
     this.#options = options;
   }
 
-  async run(): Promise<{ videos: number; skipped: number }> {
-    const { questions, runDir, concurrency, signal } = this.#options;
-    const { done } = await readRun(runDir);
-    const byVideo = new Map<string, BenchQuestion[]>();
-    for (const q of questions) byVideo.set(q.videoId, [...(byVideo.get(q.videoId) ?? []), q]);
-    const files = await this.#videoFiles([...byVideo.keys()]);
-    const todo = [...byVideo.keys()].filter((id) => !done.has(id));
+  async run(): Promise<{ units: number; skipped: number }> {
+    const { plan, runDir, concurrency, signal } = this.#options;
+    const previous = await readRun(runDir);
+    for (const [robotId, marker] of previous.memorized) this.#memorized.set(robotId, Promise.resolve(marker));
+    const todo = plan.units.filter((u) => !previous.done.has(u.id));
+    const questionsTotal = plan.units.reduce((n, u) => n + u.questions.length, 0);
     const progress: BenchProgress = {
-      videosDone: byVideo.size - todo.length,
-      videosTotal: byVideo.size,
-      questionsDone: questions.filter((q) => done.has(q.videoId)).length,
-      questionsTotal: questions.length,
+      unitsDone: plan.units.length - todo.length,
+      unitsTotal: plan.units.length,
+      questionsDone: questionsTotal - todo.reduce((n, u) => n + u.questions.length, 0),
+      questionsTotal,
       videoSeconds: 0,
       elapsedS: 0,
     };
@@ -88,111 +103,147 @@ export class BenchRunner {
     let next = 0;
     const worker = async () => {
       while (next < todo.length && !signal?.aborted) {
-        const videoId = todo[next++]!;
-        await this.#runVideo(videoId, files.get(videoId)!, byVideo.get(videoId)!, progress, report);
+        await this.#runUnit(todo[next++]!, progress, report);
         if (signal?.aborted) return;
-        progress.videosDone++;
+        progress.unitsDone++;
         report();
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-    return { videos: todo.length, skipped: byVideo.size - todo.length };
+    return { units: todo.length, skipped: plan.units.length - todo.length };
   }
 
-  async #runVideo(videoId: string, path: string, questions: BenchQuestion[], progress: BenchProgress, report: () => void): Promise<void> {
-    const { name, dataset, runDir, fps, maxSide, signal, logger } = this.#options;
-    const info = await probeVideo(path);
-    let readTo = VIDEO_BASE;
-    const pipeline = await this.#options.makePipeline(videoId, { now: () => readTo });
-    const pending = [...questions].sort((a, b) => (a.arrivesAt ?? Infinity) - (b.arrivesAt ?? Infinity));
+  async #runUnit(unit: BenchUnit, progress: BenchProgress, report: () => void): Promise<void> {
+    const { runDir, signal, logger } = this.#options;
     const results: QuestionResult[] = [];
-    const ask = async (question: BenchQuestion, atS: number) => {
-      await pipeline.settle();
-      results.push(await this.#ask(question, videoId, atS, pipeline.counts.stored));
+    const memorizedHere: StreamMemorized[] = [];
+    const ask = async (planned: PlannedQuestion, moment: AskMoment) => {
+      results.push(await this.#ask(unit, planned, moment));
       progress.questionsDone++;
       report();
     };
-    try {
-      let lastSecond = 0;
-      for await (const event of streamVideo(path, info, { base: VIDEO_BASE, fps, maxSide, ...(signal ? { signal } : {}) })) {
-        while (pending[0]?.arrivesAt != null && VIDEO_BASE + secondsToNanos(pending[0].arrivesAt) <= event.stamp) {
-          await ask(pending[0], pending.shift()!.arrivesAt!);
-        }
-        readTo = event.stamp;
-        await pipeline.push(event.sensor);
-        const second = Number((event.stamp - VIDEO_BASE) / 1_000_000_000n);
-        if (second > lastSecond) {
-          progress.videoSeconds += second - lastSecond;
-          lastSecond = second;
-        }
-      }
+    const during = unit.questions.filter((q) => q.askedAt !== null);
+    const after = unit.questions.filter((q) => q.askedAt === null);
+    const ends: RosNanos[] = [];
+    if (during.length > 0) {
+      // A question that arrives while its stream plays is asked then: the stream is played again even if another
+      // unit memorized it (stored segments are not asked of the model again).
+      const stream = this.#stream(during[0]!.sources[0]!.robotId);
+      const memorizing = this.#play(stream, during, ask, progress, report);
+      this.#memorized.set(stream.robotId, memorizing);
+      const marker = await memorizing;
       if (signal?.aborted) return;
-      await pipeline.drain();
-      for (const question of pending) await ask(question, question.arrivesAt ?? info.durationS);
-    } finally {
-      await pipeline.close({ abort: signal?.aborted ?? false });
+      memorizedHere.push(marker);
+      ends.push(BigInt(marker.endNs));
     }
+    for (const robotId of new Set(after.flatMap((q) => q.sources.map((s) => s.robotId)))) {
+      const { marker, here } = await this.#memorizeOnce(robotId, progress, report);
+      if (signal?.aborted) return;
+      if (here) memorizedHere.push(marker);
+      ends.push(BigInt(marker.endNs));
+    }
+    const end = ends.reduce((m, e) => (e > m ? e : m), 0n);
+    for (const planned of after) await ask(planned, { askedAt: end, asOf: null });
     if (signal?.aborted) return;
-    const { stored, failed, skipped } = pipeline.counts;
-    await appendVideo(
-      runDir,
-      results.map((r) => ({ ...r, run: name, dataset })),
-      { done: videoId, segments: stored + failed + skipped, memories: stored + skipped, failed },
-    );
+    await appendUnit(runDir, unit.id, results, memorizedHere);
     logger.info(
-      `bench: ${videoId}: ${results.filter((r) => r.correct).length}/${results.length} correct, ${results.filter((r) => r.abstained).length} abstained`,
+      `bench: ${unit.id}: ${results.filter((r) => r.correct).length}/${results.length} correct, ${results.filter((r) => r.abstained).length} abstained`,
     );
   }
 
-  async #ask(question: BenchQuestion, videoId: string, atS: number, memoriesAvailable: number): Promise<QuestionResult> {
-    const askedAt = VIDEO_BASE + secondsToNanos(atS);
-    const focus = this.#options.focus;
-    if (focus) {
-      await focus.taskFocus.note({ text: question.question, stamp: askedAt, group: question.type });
-      const asked = (this.#askedPerType.get(question.type) ?? 0) + 1;
-      this.#askedPerType.set(question.type, asked);
-      if (focus.train && focus.updatesAt.includes(asked)) await focus.train(question.type);
+  /** Memorizes a stream unless it is done or under way; `here` when this call did it. */
+  async #memorizeOnce(robotId: string, progress: BenchProgress, report: () => void): Promise<{ marker: StreamMemorized; here: boolean }> {
+    const known = this.#memorized.get(robotId);
+    if (known) return { marker: await known, here: false };
+    const memorizing = this.#play(this.#stream(robotId), [], async () => undefined, progress, report);
+    this.#memorized.set(robotId, memorizing);
+    return { marker: await memorizing, here: true };
+  }
+
+  /** Plays a stream's videos through its pipeline, asking each question of `during` as the stream reaches it. */
+  async #play(
+    stream: BenchStream,
+    during: PlannedQuestion[],
+    ask: (planned: PlannedQuestion, moment: AskMoment) => Promise<void>,
+    progress: BenchProgress,
+    report: () => void,
+  ): Promise<StreamMemorized> {
+    const { fps, maxSide, signal, store } = this.#options;
+    let readTo = stream.parts[0]!.base;
+    const { pipeline, requests } = await this.#options.openStream(stream, { now: () => readTo });
+    const pending = [...during].sort((a, b) => (a.askedAt! < b.askedAt! ? -1 : a.askedAt! > b.askedAt! ? 1 : 0));
+    const askDue = async (until: RosNanos | null) => {
+      while (pending[0] && (until === null || pending[0].askedAt! <= until)) {
+        await pipeline.settle();
+        const planned = pending.shift()!;
+        await ask(planned, { askedAt: planned.askedAt!, asOf: planned.askedAt! });
+      }
+    };
+    try {
+      for (const part of stream.parts) {
+        const info = await probeVideo(part.file);
+        let counted = part.base;
+        for await (const event of streamVideo(part.file, info, { base: part.base, fps, maxSide, ...(signal ? { signal } : {}) })) {
+          await askDue(event.stamp);
+          if (event.stamp > readTo) readTo = event.stamp;
+          await pipeline.push(event.sensor);
+          if (event.stamp - counted >= NANOS_PER_SECOND) {
+            progress.videoSeconds += Math.floor(nanosToSeconds(event.stamp - counted));
+            counted += ((event.stamp - counted) / NANOS_PER_SECOND) * NANOS_PER_SECOND;
+            report();
+          }
+        }
+        if (signal?.aborted) break;
+      }
+      if (!signal?.aborted) {
+        await pipeline.drain();
+        await askDue(null);
+      }
+    } finally {
+      await pipeline.close({ abort: signal?.aborted ?? false });
     }
-    const answer = await this.#options.answerer.ask(question.question, {
-      askedAt,
-      id: question.id,
-      robotId: videoId,
-      ...(question.options.length > 0 ? { choices: question.options } : {}),
-      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
-    });
-    const verdict = await gradeAnswer(question, answer, this.#options.judge);
+    const memories = await memoriesOf(store, stream.robotId, null);
+    const failed = (await store.failures(stream.robotId)).length;
     return {
-      run: this.#options.name,
-      dataset: this.#options.dataset,
-      videoId,
+      memorized: stream.robotId,
+      segments: memories.length + failed,
+      memories: memories.length,
+      fallback: memories.filter((m) => m.source === 'perception').length,
+      failed,
+      endNs: String(readTo),
+      requests: requests(),
+    };
+  }
+
+  async #ask(unit: BenchUnit, planned: PlannedQuestion, moment: AskMoment): Promise<QuestionResult> {
+    const { name, dataset, protocol, store, signal } = this.#options;
+    const { question, sources } = planned;
+    await this.#options.onAsked?.(planned, moment.askedAt);
+    const available = await Promise.all(sources.map((s) => memoriesOf(store, s.robotId, moment.asOf)));
+    const graded = await this.#options.answer(planned, moment, signal);
+    const start = this.#stream(sources[0]!.robotId).parts[0]!.base;
+    return {
+      run: name,
+      dataset,
+      protocol,
+      unit: unit.id,
+      videoId: question.videoId,
       questionId: question.id,
       type: question.type,
       question: question.question,
       reference: question.answer,
-      predicted: verdict.predicted,
-      abstained: verdict.abstained,
-      correct: verdict.correct,
-      askedAtS: atS,
-      memoriesAvailable,
-      evidence: answer.evidence.map((e) => e.memoryId),
+      ...graded.verdict,
+      votes: graded.votes,
+      sources: sources.map((s) => s.robotId),
+      askedAtS: planned.askedAt === null ? null : nanosToSeconds(planned.askedAt - start),
+      memoriesAvailable: available.reduce((n, m) => n + m.length, 0),
+      evidence: graded.evidence,
     };
   }
 
-  /** Finds each video's file by id in the videos folder; all missing ones are named in one error. */
-  async #videoFiles(ids: string[]): Promise<Map<string, string>> {
-    const names = await readdir(this.#options.videosDir);
-    const files = new Map<string, string>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const name = names.find((n) => VIDEO_EXTENSIONS.some((ext) => n === id + ext));
-      if (name) files.set(id, join(this.#options.videosDir, name));
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      throw new Error(
-        `bench: no video file for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} in ${this.#options.videosDir} (looked for ${VIDEO_EXTENSIONS.join(', ')})`,
-      );
-    }
-    return files;
+  #stream(robotId: string): BenchStream {
+    const stream = this.#options.plan.streams.get(robotId);
+    if (!stream) throw new Error(`bench: the plan has no stream ${robotId}`);
+    return stream;
   }
 }

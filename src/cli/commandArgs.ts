@@ -1,5 +1,8 @@
 import { cliHelp, configFromArgs } from '../config/cliFlags.js';
-import { ConfigError, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { redactCredentials } from '../text/redactCredentials.js';
+import { terminalSafe } from '../text/terminalSafe.js';
+import { EXIT, exitCodeOf } from './exitCodes.js';
 
 /** Where a command writes: its output to `out`, problems to `err`. */
 export interface CommandOutput {
@@ -7,37 +10,45 @@ export interface CommandOutput {
   err(text: string): void;
 }
 
-export const consoleOutput: CommandOutput = { out: (t) => console.log(t), err: (t) => console.error(t) };
-
-/** Bad command-line arguments: the command prints the message and exits with 2. */
-export class UsageError extends Error {}
+/**
+ * The terminal: output on stdout, problems on stderr. Everything printed is made terminal-safe (stored text may
+ * hold escape codes) and problems have URL credentials redacted (an error may quote an endpoint or store URL).
+ */
+export const consoleOutput: CommandOutput = {
+  out: (t) => console.log(terminalSafe(t)),
+  err: (t) => console.error(terminalSafe(redactCredentials(t))),
+};
 
 export interface CommandSpec<T> {
   /** The command's own usage text, printed with the parameter help for --help or -h. */
   usage: string;
   /** Printed after a blank line below a usage or configuration error; nothing when absent. */
   hint?: string;
-  /** The command's own arguments (those that are not parameter flags); throws UsageError when they are wrong. */
+  /** The command's own arguments (those that are not parameter flags); throws a UsageError when they are wrong. */
   parse(rest: string[], config: Config): T;
 }
 
 /**
  * The configuration (defaults < --params-file < parameter flags) and the command's own arguments, or the exit
- * code when the command is already done: 0 after printing help, 2 after printing a usage or configuration error.
+ * code when the command is already done: 0 after printing help; that of bad input (2) after printing a usage or
+ * configuration error, with the hint.
  */
-export function commandArgs<T>(argv: string[], io: CommandOutput, spec: CommandSpec<T>): { config: Config; parsed: T } | { exit: 0 | 2 } {
+export function commandArgs<T>(
+  argv: string[],
+  io: CommandOutput,
+  spec: CommandSpec<T>,
+): { config: Config; parsed: T } | { exit: typeof EXIT.ok | typeof EXIT.badInput } {
   try {
     const fromArgs = configFromArgs(argv);
     if (fromArgs.help || fromArgs.rest.includes('-h')) {
       io.out(`${spec.usage}\n\n${cliHelp()}`);
-      return { exit: 0 };
+      return { exit: EXIT.ok };
     }
     return { config: fromArgs.config, parsed: spec.parse(fromArgs.rest, fromArgs.config) };
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.err(spec.hint === undefined ? error.message : `${error.message}\n\n${spec.hint}`);
-      return { exit: 2 };
-    }
-    throw error;
+    if (exitCodeOf(error) !== EXIT.badInput) throw error;
+    const message = (error as Error).message;
+    io.err(spec.hint === undefined ? message : `${message}\n\n${spec.hint}`);
+    return { exit: EXIT.badInput };
   }
 }

@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { terminalSafe } from '../text/terminalSafe.js';
 
 interface Command {
   run(args: string[]): Promise<number>;
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (!names.includes(name)) {
-    console.error(`taskmem: unknown command "${name}" (commands: ${names.join(', ')})`);
+    console.error(`taskmem: unknown command "${terminalSafe(name)}" (commands: ${names.join(', ')})`);
     return 2;
   }
   return (await load(name)).run(args);

@@ -10,9 +10,13 @@ export interface ParamLayer {
   readonly values: Readonly<Record<string, unknown>>;
 }
 
-/** Validates `values` as coming from `source`; throws ConfigError naming parameter, value, source and range. */
+/**
+ * Validates `values` as coming from `source`; throws ConfigError naming parameter, value, source and range. The
+ * rules between parameters are checked once the layers are merged (`resolveConfig`): another layer may supply
+ * what a value needs.
+ */
 export function paramLayer(source: string, values: Record<string, unknown>): ParamLayer {
-  parseConfig(nestFlat(values), source);
+  parseConfig(nestFlat(values), source, { dependencies: false });
   return { source, values };
 }
 

@@ -14,6 +14,8 @@ export interface ParamMeta {
   choices?: readonly string[];
   /** Units or form of the value, shown in the README table ("s", "px", "URL"). */
   unit?: string;
+  /** What a value must be beyond its type, in words (`an IANA time zone name, e.g. UTC or Europe/Berlin`). */
+  form?: string;
 }
 
 /** The registry that ties each parameter's zod schema to its metadata. */
@@ -23,6 +25,15 @@ interface Common {
   description: string;
   readOnly?: boolean;
   unit?: string;
+}
+
+/**
+ * A rule a value must follow beyond its type: `form` says what is allowed, in words, for the README table and
+ * `--help`; `problem` returns why a value breaks the rule, or null when it follows it.
+ */
+export interface ValueRule<T> {
+  form: string;
+  problem(value: T): string | null;
 }
 
 export function integer(opts: Common & { default: number; min: number; max: number }) {
@@ -43,10 +54,10 @@ export function bool(opts: Common & { default: boolean }) {
   return schema;
 }
 
-/** A free string. An empty string is the ROS way of saying "not set". */
-export function string(opts: Common & { default: string }) {
-  const schema = z.string().default(opts.default);
-  schema.register(paramRegistry, meta('string', opts, {}));
+/** A string, free unless `rule` constrains it. An empty string is the ROS way of saying "not set". */
+export function string(opts: Common & { default: string; rule?: ValueRule<string> }) {
+  const schema = z.string().superRefine(checked(opts.rule)).default(opts.default);
+  schema.register(paramRegistry, meta('string', opts, ruleForm(opts.rule)));
   return schema;
 }
 
@@ -56,13 +67,26 @@ export function choice<const T extends readonly [string, ...string[]]>(opts: Com
   return schema;
 }
 
-export function stringArray(opts: Common & { default: string[] }) {
-  const schema = z.array(z.string()).default(opts.default);
-  schema.register(paramRegistry, meta('string_array', opts, {}));
+/** A list of strings; `rule`, when given, applies to every element. */
+export function stringArray(opts: Common & { default: string[]; rule?: ValueRule<string> }) {
+  const schema = z.array(z.string().superRefine(checked(opts.rule))).default(opts.default);
+  schema.register(paramRegistry, meta('string_array', opts, ruleForm(opts.rule)));
   return schema;
 }
 
-function meta(rosType: RosParamType, opts: Common, range: Pick<ParamMeta, 'min' | 'max' | 'choices'>): ParamMeta {
+/** A zod refinement reporting the rule's problem as a custom issue (whose message the error shows). */
+function checked(rule: ValueRule<string> | undefined): (value: string, context: z.RefinementCtx) => void {
+  return (value, context) => {
+    const problem = rule?.problem(value) ?? null;
+    if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+  };
+}
+
+function ruleForm(rule: ValueRule<string> | undefined): Pick<ParamMeta, 'form'> {
+  return rule ? { form: rule.form } : {};
+}
+
+function meta(rosType: RosParamType, opts: Common, range: Pick<ParamMeta, 'min' | 'max' | 'choices' | 'form'>): ParamMeta {
   return {
     rosType,
     description: opts.description,

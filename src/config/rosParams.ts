@@ -1,3 +1,4 @@
+import type * as rcl from 'rclnodejs';
 import type { RosParamType } from './param.js';
 import { listParams, type Config } from './schema.js';
 import { paramLayer, resolveConfig } from './ParamLayer.js';
@@ -28,8 +29,17 @@ export interface RosParamDeclaration {
   floatingPointRange?: { fromValue: number; toValue: number; step: number };
 }
 
-/** rcl_interfaces/msg/ParameterType constants. */
-export const ROS_PARAM_TYPE_IDS = { bool: 1, integer: 2, double: 3, string: 4, string_array: 9 } as const;
+/**
+ * rcl_interfaces/msg/ParameterType constants. rclnodejs declares them as a const enum, which a per-file
+ * transpiler cannot inline; `satisfies` checks these values against that declaration.
+ */
+export const ROS_PARAM_TYPE_IDS = { bool: 1, integer: 2, double: 3, string: 4, string_array: 9 } as const satisfies {
+  bool: rcl.ParameterType.PARAMETER_BOOL;
+  integer: rcl.ParameterType.PARAMETER_INTEGER;
+  double: rcl.ParameterType.PARAMETER_DOUBLE;
+  string: rcl.ParameterType.PARAMETER_STRING;
+  string_array: rcl.ParameterType.PARAMETER_STRING_ARRAY;
+};
 export type RosParamTypeId = (typeof ROS_PARAM_TYPE_IDS)[RosParamType];
 
 /** One declaration per schema parameter, in schema order. */

@@ -12,14 +12,10 @@ import { embeddingParams } from './sections/embedding.js';
 import { focusParams } from './sections/focus.js';
 import { perceptionParams } from './sections/perception.js';
 import { peopleParams } from './sections/people.js';
+import { checkDependencies } from './dependencies.js';
 
-/**
- * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
- * is a ROS prefix (`segment.duration_s`). ROS declarations, config/taskmem.yaml, CLI flags and the README table
- * are all derived from this object. Every level is strict, so a misspelt name (`segment.duraton_s`) is an
- * error instead of a silently ignored value; a group left out is filled with its defaults.
- */
-export const configSchema = nodeParams
+/** Every parameter with the rules for its own value (type, range, choices, form), but not those between parameters. */
+const fieldsSchema = nodeParams
   .extend({
     camera: cameraParams.strict().prefault({}),
     segment: segmentParams.strict().prefault({}),
@@ -35,8 +31,16 @@ export const configSchema = nodeParams
   })
   .strict();
 
+/**
+ * Every parameter of taskmem, once. Top-level fields of `nodeParams` are plain ROS parameters; each other group
+ * is a ROS prefix (`segment.duration_s`). ROS declarations, config/taskmem.yaml, CLI flags and the README table
+ * are all derived from this object. Every level is strict, so a misspelt name (`segment.duraton_s`) is an
+ * error instead of a silently ignored value; a group left out is filled with its defaults. The rules between
+ * parameters (`checkDependencies`) are part of it, so a configuration that parses can be built as it says.
+ */
+export const configSchema = fieldsSchema.superRefine(checkDependencies);
+
 export type Config = z.infer<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
 
 export interface ParamSpec {
   /** Dotted ROS name, e.g. `segment.duration_s`. */
@@ -84,10 +88,11 @@ export class ConfigError extends Error {
 /**
  * Parses a configuration from one source (a params file, --ros-args, CLI flags). Values are nested
  * (`{ segment: { duration_s: 5 } }`); use `nestFlat` for dotted names. Unknown names are rejected so a typo in a
- * params file does not go unnoticed.
+ * params file does not go unnoticed. `dependencies: false` checks each value alone, for a source that sets some
+ * parameters and leaves the rest to other sources (see ParamLayer).
  */
-export function parseConfig(input: unknown, source: string): Config {
-  const result = configSchema.safeParse(input);
+export function parseConfig(input: unknown, source: string, { dependencies = true }: { dependencies?: boolean } = {}): Config {
+  const result = (dependencies ? configSchema : fieldsSchema).safeParse(input);
   if (result.success) return result.data;
   const specs = new Map(listParams().map((p) => [p.name, p]));
   const lines = result.error.issues.map((issue) => describeIssue(issue, input, specs, source));
@@ -101,8 +106,14 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown, specs: Map<strin
     return `taskmem: unknown parameter ${names.join(', ')} (from ${source})`;
   }
   const name = issue.path.map(String).join('.');
-  const value = valueAt(input, issue.path);
   const spec = specs.get(name);
+  // A rule of the schema says what is wrong in its own words; a range or type error is told by what is allowed.
+  if (issue.code === 'custom') {
+    const value = (issue.params as { value?: unknown } | undefined)?.value ?? valueAt(input, issue.path);
+    const parameter = spec ? name : name.replace(/\.\d+$/, '');
+    return `taskmem: parameter ${parameter} = ${JSON.stringify(value)} (from ${source}) is invalid: ${issue.message}`;
+  }
+  const value = valueAt(input, issue.path);
   return `taskmem: parameter ${name} = ${JSON.stringify(value)} (from ${source}) is invalid: ${spec ? allowed(spec.meta) : issue.message}`;
 }
 
@@ -117,9 +128,9 @@ export function allowed(meta: ParamMeta): string {
     case 'bool':
       return 'true or false';
     case 'string':
-      return 'a string';
+      return meta.form ?? 'a string';
     case 'string_array':
-      return 'a list of strings';
+      return meta.form ? `a list of strings, each ${meta.form}` : 'a list of strings';
   }
 }
 

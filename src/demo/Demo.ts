@@ -7,22 +7,19 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { taskAnswer, type Answer } from '../answer/Answer.js';
-import { openAnswerer } from '../answer/openAnswerer.js';
+import type { Answer } from '../answer/Answer.js';
+import { askAsTask } from '../answer/askAsTask.js';
+import { renderAnswer } from '../answer/renderAnswer.js';
+import { Assembly } from '../assembly/Assembly.js';
+import { checkEndpoint } from '../assembly/endpoint.js';
 import type { Config } from '../config/schema.js';
-import { openEmbeddingSource } from '../embed/openEmbeddingSource.js';
-import { openTaskFocus } from '../focus/openTaskFocus.js';
+import { ingestRecording } from '../ingest/RecordingIngest.js';
 import type { Logger } from '../log.js';
-import { openMemorizer } from '../memorize/openMemorizer.js';
 import { PERCEPTION_LABEL } from '../memorize/PerceptionMemorizer.js';
-import { openMemoryStore } from '../memory/openMemoryStore.js';
-import { ingestRecording } from '../pipeline/RecordingIngest.js';
-import { probeEndpoint } from '../pipeline/probeEndpoint.js';
-import { renderAnswer } from '../cli/commands/ask.js';
-import { loadTimeline } from '../cli/commands/report.js';
+import { loadTimeline } from '../report/loadTimeline.js';
 import { renderTimeline } from '../report/TimelineReport.js';
-import type { RosNanos } from '../time.js';
 import { packageRoot } from '../packageRoot.js';
+import { redactCredentials } from '../text/redactCredentials.js';
 import { missingSpeechTools, writeRecording, type Scene, type SpokenLine } from './ScriptedRecording.js';
 
 /**
@@ -83,11 +80,6 @@ export interface DemoResult {
   config: Config;
 }
 
-/** The policy endpoint is configured, does not answer, and memorizer.fallback is off. */
-export class UnreachablePolicyError extends Error {
-  override name = 'UnreachablePolicyError';
-}
-
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { config: userConfig, print, logger } = options;
   const out = resolve(options.out);
@@ -97,16 +89,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const paramsFile = join(out, 'taskmem.yaml');
 
   // An endpoint that does not answer is found before anything is written.
-  let unreachable: string | null = null;
-  if (userConfig.memorizer.url) {
-    const reach = await probeEndpoint(userConfig.memorizer.url);
-    if (!reach.reachable && !userConfig.memorizer.fallback) {
-      throw new UnreachablePolicyError(
-        `the policy endpoint ${userConfig.memorizer.url} is unreachable (${reach.reason}); start it, or allow the fallback with --memorizer.fallback true`,
-      );
-    }
-    if (!reach.reachable) unreachable = reach.reason;
-  }
+  const unreachable = await checkEndpoint(userConfig.memorizer, { logger });
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -153,28 +136,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       store: { backend: 'sqlite', path: storePath, thumbnails: true },
     }),
   );
-  const store = await openMemoryStore(config.store, logger);
-  const embedder = await openEmbeddingSource(config.embedding);
+  const assembly = await Assembly.open(config, { logger });
   try {
-    let readTo: RosNanos = script.start;
-    const chain = await openMemorizer(config, { store, now: () => readTo, logger });
-    const memorizedBy =
-      unreachable === null
-        ? chain.description
-        : `the perception memorizer: the policy endpoint ${config.memorizer.url} is unreachable (${unreachable})`;
-    print(`[2/4] memorizing it through the ingest pipeline with ${memorizedBy}`);
+    const focus = await assembly.taskFocus();
+    let memorizedBy = '';
     let lastShown = 0;
     let labelled = 0;
     const ingest = await ingestRecording({
       path: recording,
       config,
-      store,
-      memorizer: chain.memorizer,
-      fallback: chain.fallback,
-      logger,
-      onRead: (stamp) => {
-        readTo = stamp;
+      store: assembly.store,
+      openPipeline: async (options) => {
+        const opened = await assembly.pipeline({ ...options, focus });
+        memorizedBy =
+          unreachable === null
+            ? opened.memorizer.description
+            : `the perception memorizer: the policy endpoint ${redactCredentials(config.memorizer.url)} is unreachable (${unreachable})`;
+        print(`[2/4] memorizing it through the ingest pipeline with ${memorizedBy}`);
+        return opened;
       },
+      logger,
       onStored: (memory) => {
         const seconds = Number((memory.start - script.start) / 1_000_000_000n);
         if (memory.source === 'perception') labelled++;
@@ -193,34 +174,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     );
     if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out above and below)`);
     const people = await Promise.all(
-      (await store.identities.list()).map(
-        async (p) => `${p.id} (in ${(await store.identities.appearances(p.id, { limit: 1000 })).length} memories)`,
+      (await assembly.store.identities()).map(
+        async (p) => `${p.id} (in ${(await assembly.store.appearances(p.id, { limit: 1000 })).length} memories)`,
       ),
     );
     if (people.length > 0) print(`      people recognised by face: ${people.join(', ')}`);
 
     print(`[3/4] asking ${DEMO_QUESTIONS.length} questions at the end of the recording, from memory alone`);
-    const focus = await openTaskFocus(config, { store, embedder });
-    const answerer = openAnswerer(config.answerer, store, embedder, logger);
+    const answerer = assembly.answerer();
     for (const question of DEMO_QUESTIONS) {
-      const task = await focus.note({ text: question, stamp: script.end, kind: 'ask' });
-      const answer = await answerer.ask(question, { askedAt: script.end, id: task.id });
-      await store.recordAnswer(task.id, taskAnswer(answer));
+      const { answer } = await askAsTask({ focus, answerer, store: assembly.store, logger }, question, { askedAt: script.end });
       print('');
       print(renderAnswer(withoutLabel(answer), [], answerer.timeZone));
     }
 
     print('');
     print('[4/4] writing the timeline page');
-    const { memories, questions } = await loadTimeline(store, { robotId: config.robot_id });
+    const { memories, questions } = await loadTimeline(assembly.store, { robotId: config.robot_id });
     writeFileSync(
       timeline,
       renderTimeline({ title: "taskmem demo: a robot's tour", memories, questions, timeZone: config.answerer.time_zone }),
     );
     return { recording, storePath, paramsFile, timeline, memorizedBy, config };
   } finally {
-    await embedder?.close();
-    await store.close();
+    await assembly.close();
   }
 }
 

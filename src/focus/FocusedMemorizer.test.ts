@@ -92,7 +92,8 @@ describe('FocusedMemorizer', () => {
       const outcome = await memorizer.memorize(world.segment, { window: [], focus });
       assert.equal(outcome.kind === 'memory' && outcome.memory.focusDepth, 3);
       assert.equal(memorizer.stats.judgeCalls, judgeCallsBefore);
-      await memorizer.resetVector('colour');
+      // As `taskmem focus reset` does it: in the store, which the memorizer reads for every segment.
+      await store.resetFocusVector('colour');
       assert.equal(await store.focusVector('colour'), null);
       const next = worldSegment(index + 1, random);
       policy.show(next);

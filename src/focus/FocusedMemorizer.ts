@@ -1,6 +1,7 @@
+import type OpenAI from 'openai';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
-import type { FocusVectorRecord, MemoryStore } from '../memory/MemoryStore.js';
+import type { FocusRecords, FocusVectorRecord } from '../memory/FocusRecords.js';
 import type { Segment } from '../segment/Segment.js';
 import type { Logger } from '../log.js';
 import type { RosNanos } from '../time.js';
@@ -8,21 +9,27 @@ import type { TextEmbedder } from './TaskGrouper.js';
 import type { PairwiseJudge } from './PairwiseJudge.js';
 import { choosePair, runTournament, type JudgedCandidate } from './preferences.js';
 import { focusScore, trainFocusVector } from './FocusVector.js';
+import { storedRequest } from './storedRequest.js';
 
 /** One sampled candidate memory with its quality-gate result. */
 export interface Candidate {
   text: string;
+  /** The whole completion, thinking included. */
+  completion: string;
   passed: boolean;
   reasons: string[];
   descriptionTokens: number;
-  /** Correctness score when a correctness check ran; null otherwise. */
-  correctness: number | null;
   /** The memory this candidate would become; null when it failed the gate. */
   memory: Memory | null;
 }
 
-/** The candidates of one request, or why it failed (`unreachable`: the endpoint never answered). */
-export type CandidateBatch = { candidates: Candidate[]; prompt: string } | { failure: FailedSegment; unreachable?: boolean };
+/**
+ * The candidates of one request with the request itself (`messages`, images as data URLs; `prompt` as text), or
+ * why it failed (`unreachable`: the endpoint never answered).
+ */
+export type CandidateBatch =
+  | { candidates: Candidate[]; prompt: string; messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] }
+  | { failure: FailedSegment; unreachable?: boolean };
 
 /** A memorizer that can also sample several candidates for a segment in one request. */
 export interface CandidateSource extends Memorizer {
@@ -31,7 +38,7 @@ export interface CandidateSource extends Memorizer {
 
 export interface FocusedMemorizerOptions {
   source: CandidateSource;
-  store: MemoryStore;
+  store: FocusRecords;
   /** The reward model of depth 2; depth ≥ 2 without a judge keeps the first candidate that passes the gate. */
   judge: PairwiseJudge | null;
   embedder: TextEmbedder;
@@ -75,7 +82,7 @@ export class FocusedMemorizer implements Memorizer {
     rankingMs: 0,
   };
   readonly #source: CandidateSource;
-  readonly #store: MemoryStore;
+  readonly #store: FocusRecords;
   readonly #judge: PairwiseJudge | null;
   readonly #embedder: TextEmbedder;
   readonly #candidates: number;
@@ -126,27 +133,18 @@ export class FocusedMemorizer implements Memorizer {
     }
     if (!this.#judge) return { kind: 'memory', memory: withFocus(passing[0]!.memory, focus, 2, null) };
 
-    const judged: JudgedCandidate[] = passing.map((c) => ({
-      text: c.text,
-      descriptionTokens: c.descriptionTokens,
-      correctness: c.correctness,
-    }));
+    const judged: JudgedCandidate[] = passing.map((c) => ({ text: c.text, descriptionTokens: c.descriptionTokens }));
     const tournament = await runTournament(judged, this.#judge, focus.examples, this.#maxJudgeCalls, signal);
     this.stats.judgeCalls += tournament.judgeCalls;
     const kept = withFocus(passing[tournament.best]!.memory, focus, 2, tournament.bestWinShare);
-    await this.#keepPair(segment, focus, batch.prompt, passing, tournament.preferences);
+    await this.#keepPair(segment, focus, batch, passing, tournament.preferences);
     return { kind: 'memory', memory: kept };
-  }
-
-  /** Drops the trained vector of a group; the group falls back to the judge until retrained. */
-  async resetVector(group: string): Promise<void> {
-    await this.#store.resetFocusVector(group);
   }
 
   async #keepPair(
     segment: Segment,
     focus: FocusContext,
-    prompt: string,
+    batch: Extract<CandidateBatch, { candidates: Candidate[] }>,
     passing: Candidate[],
     preferences: { winner: number; loser: number }[],
   ): Promise<void> {
@@ -158,18 +156,25 @@ export class FocusedMemorizer implements Memorizer {
     const chosen = passing[choice.chosen]!;
     const rejected = passing[choice.rejected]!;
     const [chosenEmbedding, rejectedEmbedding] = await this.#embedder.embed([chosen.text, rejected.text]);
-    await this.#store.putPreference({
-      id: `${chosen.memory!.id}/pair`,
-      segmentId: chosen.memory!.id,
-      group: focus.group,
-      prompt,
-      chosen: chosen.text,
-      rejected: rejected.text,
-      examples: focus.examples,
-      chosenEmbedding: chosenEmbedding ?? null,
-      rejectedEmbedding: rejectedEmbedding ?? null,
-      createdAt: segment.end,
-    });
+    const { request, images } = storedRequest(batch.messages);
+    await this.#store.putPreference(
+      {
+        id: `${chosen.memory!.id}/pair`,
+        segmentId: chosen.memory!.id,
+        group: focus.group,
+        prompt: batch.prompt,
+        request,
+        chosen: chosen.text,
+        rejected: rejected.text,
+        chosenCompletion: chosen.completion,
+        rejectedCompletion: rejected.completion,
+        examples: focus.examples,
+        chosenEmbedding: chosenEmbedding ?? null,
+        rejectedEmbedding: rejectedEmbedding ?? null,
+        createdAt: segment.end,
+      },
+      images,
+    );
     this.stats.pairsKept++;
     if (focus.depth >= 3) await this.#maybeTrain(focus.group);
   }

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMemoryStore } from '../memory/SqliteMemoryStore.js';
-import { parseAdapters, TaskFocus } from './TaskFocus.js';
+import { parseAdapter } from '../config/sections/focus.js';
+import { TaskFocus } from './TaskFocus.js';
 import { TaskLog } from './TaskLog.js';
 import { FixedGrouper } from './TaskGrouper.js';
 
@@ -71,19 +72,18 @@ describe('TaskFocus and TaskLog', () => {
     await store.close();
   });
 
-  it('puts a task without a group in "general" and rejects malformed adapter entries', async () => {
+  it('puts a task without a group in "general"; adapter entries read as group=served_model', async () => {
     const store = new SqliteMemoryStore({ path });
     const focus = await focusOn(store);
     const task = await focus.note({ text: 'Where are my keys?', stamp: 9n });
     assert.equal(task.group, 'general');
     await store.close();
-    assert.throws(() => parseAdapters(['counting']), /focus\.adapters: entry "counting" is not of the form group=served_model/);
-    assert.deepEqual(
-      [...parseAdapters([' a = m1 ', 'b=m2'])],
-      [
-        ['a', 'm1'],
-        ['b', 'm2'],
-      ],
-    );
+    assert.equal(parseAdapter('counting'), null);
+    assert.equal(parseAdapter('counting=two words'), null);
+    assert.deepEqual([' a = m1 ', 'b=m2', 'Counting Problem=taskmem-counting'].map(parseAdapter), [
+      { group: 'a', model: 'm1' },
+      { group: 'b', model: 'm2' },
+      { group: 'Counting Problem', model: 'taskmem-counting' },
+    ]);
   });
 });

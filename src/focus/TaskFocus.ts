@@ -1,3 +1,5 @@
+import { ConfigError } from '../config/schema.js';
+import { parseAdapter } from '../config/sections/focus.js';
 import type { FocusContext } from '../memorize/Memorizer.js';
 import type { Task } from '../memory/MemoryStore.js';
 import type { RosNanos } from '../time.js';
@@ -72,13 +74,13 @@ export class TaskFocus {
   }
 }
 
-/** Parses focus.adapters (`group=served_model` entries); a malformed entry is a configuration error. */
+/** focus.adapters as a map from group to served model; the schema has refused malformed entries already. */
 export function parseAdapters(entries: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of entries) {
-    const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(entry);
-    if (!match) throw new Error(`parameter focus.adapters: entry ${JSON.stringify(entry)} is not of the form group=served_model`);
-    map.set(match[1]!, match[2]!);
+    const adapter = parseAdapter(entry);
+    if (!adapter) throw new ConfigError(`TaskFocus: focus.adapters entry ${JSON.stringify(entry)} is not of the form group=served_model`);
+    map.set(adapter.group, adapter.model);
   }
   return map;
 }

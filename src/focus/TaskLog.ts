@@ -1,9 +1,9 @@
-import type { MemoryStore, Task } from '../memory/MemoryStore.js';
+import type { Task, TaskRecords } from '../memory/TaskRecords.js';
 import type { RosNanos } from '../time.js';
 import type { TaskGrouper } from './TaskGrouper.js';
 
 export interface TaskLogOptions {
-  store: MemoryStore;
+  store: TaskRecords;
   robotId: string;
   grouper: TaskGrouper;
   /** Tasks of a new group after which it becomes the active group (focus.switch_after). */
@@ -19,7 +19,7 @@ export interface TaskLogOptions {
  * third question of a new type). Callers must `restore()` once before `log()`.
  */
 export class TaskLog {
-  readonly #store: MemoryStore;
+  readonly #store: TaskRecords;
   readonly #robotId: string;
   readonly #grouper: TaskGrouper;
   readonly #switchAfter: number;

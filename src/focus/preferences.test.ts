@@ -2,11 +2,7 @@ import { strict as assert } from 'node:assert';
 import { choosePair, runTournament, type JudgedCandidate } from './preferences.js';
 import type { PairwiseJudge, Verdict } from './PairwiseJudge.js';
 
-const candidate = (text: string, descriptionTokens = 30, correctness: number | null = null): JudgedCandidate => ({
-  text,
-  descriptionTokens,
-  correctness,
-});
+const candidate = (text: string, descriptionTokens = 30): JudgedCandidate => ({ text, descriptionTokens });
 
 /** A judge with a fixed ranking of texts, optionally biased to always answer "first" for one text pair. */
 function rankingJudge(order: string[]): PairwiseJudge & { calls: number } {
@@ -70,11 +66,9 @@ describe('preference pairs', () => {
     assert.deepEqual(pair, { skipped: 'cycle' });
   });
 
-  it('refuses pairs whose lengths differ by more than 20 tokens, or whose winner is less correct', () => {
+  it('refuses pairs whose lengths differ by more than 20 tokens', () => {
     const longWinner = [candidate('a', 80), candidate('b', 30)];
     assert.deepEqual(choosePair(longWinner, [{ winner: 0, loser: 1 }]), { skipped: 'no-eligible-pair' });
-    const lessCorrect = [candidate('a', 30, 0.5), candidate('b', 30, 0.9)];
-    assert.deepEqual(choosePair(lessCorrect, [{ winner: 0, loser: 1 }]), { skipped: 'no-eligible-pair' });
     const chain = [candidate('a', 30), candidate('b', 45), candidate('c', 60)];
     assert.deepEqual(
       choosePair(chain, [

@@ -5,8 +5,6 @@ import { judgeBothWays } from './PairwiseJudge.js';
 export interface JudgedCandidate {
   text: string;
   descriptionTokens: number;
-  /** Correctness score when one is known (higher is better); null: not measured, counts as equal. */
-  correctness: number | null;
 }
 
 /** A consistent preference: candidate `winner` beat candidate `loser` both ways round. */
@@ -67,8 +65,9 @@ export const MAX_TOKEN_GAP = 20;
 
 /**
  * The paper's recipe for the one preference pair a segment contributes: the preferences must form no cycle;
- * along the longest chain of preferences, take the most separated pair whose winner is at least as correct as
- * its loser and whose lengths are within MAX_TOKEN_GAP tokens.
+ * along the longest chain of preferences, take the most separated pair whose lengths are within MAX_TOKEN_GAP
+ * tokens. (The paper also wants the winner at least as correct as the loser, by a judge that sees the frames;
+ * taskmem has no such judge, so that condition is not applied.)
  */
 export function choosePair(candidates: JudgedCandidate[], preferences: Preference[]): PairChoice {
   const chain = longestChain(candidates.length, preferences);
@@ -78,8 +77,7 @@ export function choosePair(candidates: JudgedCandidate[], preferences: Preferenc
     for (let i = 0; i + gap < chain.length; i++) {
       const chosen = candidates[chain[i]!]!;
       const rejected = candidates[chain[i + gap]!]!;
-      const correctEnough = chosen.correctness === null || rejected.correctness === null || chosen.correctness >= rejected.correctness;
-      if (correctEnough && Math.abs(chosen.descriptionTokens - rejected.descriptionTokens) <= MAX_TOKEN_GAP) {
+      if (Math.abs(chosen.descriptionTokens - rejected.descriptionTokens) <= MAX_TOKEN_GAP) {
         return { chosen: chain[i]!, rejected: chain[i + gap]! };
       }
     }

@@ -192,4 +192,41 @@ describe('AudioDecoder', () => {
     assert.match(logger.warnings[3]!, /"S24LE" is not supported \(supported: S16LE, S32LE, F32LE, U8\)/);
     assert.match(logger.warnings[4]!, /"opus" is not supported/);
   });
+
+  it('rejects sample rates outside 8–384 kHz or off the standard ratios, and channel counts outside 1–64, before decoding', async () => {
+    const logger = recordingLogger();
+    const counter = new CauseCounter(logger);
+    const decoder = new AudioDecoder({ counter });
+    // 10 s of 16 kHz mono: with sample_rate 1 each sample would become 16,000, 2.56 billion samples in all.
+    const tenSeconds = { header: { stamp: toRosTime(START), frame_id: '' }, audio: { data: new Uint8Array(2 * 160_000) } };
+    const decodeAt = (channels: number, sample_rate: number) => {
+      decoder.reset();
+      decoder.setInfo({ channels, sample_rate, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' });
+      return decoder.decodeAudioData(tenSeconds);
+    };
+    for (const rate of [1, 7_999, 384_001, 44_101, 1e9]) assert.equal(await decodeAt(1, rate), null, `${rate} Hz`);
+    for (const channels of [0, 65, 1e6]) assert.equal(await decodeAt(channels, 16_000), null, `${channels} channels`);
+    assert.deepEqual(counter.snapshot(), { audio_bad_rate: 5, audio_bad_channels: 3 });
+    assert.equal(logger.warnings.length, 2, 'each cause is logged once');
+    assert.match(logger.warnings[0]!, /sample rate 1 Hz is outside 8000–384000 Hz; skipped/);
+    assert.match(logger.warnings[1]!, /0 channel\(s\) is not a usable channel count \(1 to 64\)/);
+
+    // Every standard rate and a 64-channel array pass (the data: whole frames for each).
+    for (const rate of [8_000, 11_025, 12_000, 22_050, 44_100, 48_000, 88_200, 96_000, 192_000, 352_800, 384_000]) {
+      const chunk = await decodeAt(1, rate);
+      assert.ok(chunk && chunk.samples.length > 0, `${rate} Hz is decoded`);
+    }
+    assert.ok(await decodeAt(64, 16_000), '64 channels are decoded');
+
+    // The mgonzs13 message carries its own rate: the same bounds.
+    const stamped: AudioStampedMsg = {
+      header: { stamp: toRosTime(START), frame_id: '' },
+      audio: {
+        audio_data: { float32_data: [], int32_data: [], int16_data: new Int16Array(16_000), int8_data: [], uint8_data: new Uint8Array() },
+        info: { format: 8, channels: 1, rate: 1, chunk: 16_000 },
+      },
+    };
+    assert.equal(decoder.decodeAudioStamped(stamped), null);
+    assert.equal(counter.get('audio_bad_rate'), 6);
+  });
 });

@@ -12,6 +12,21 @@ import { BYTES_PER_SAMPLE, isWav, parseWav, type SampleFormat } from './wav.js';
  */
 const STAMP_TOLERANCE_NS = 250_000_000n;
 
+/**
+ * Sample rates accepted, Hz: from telephone audio to the highest rate audio interfaces offer. A rate is work per
+ * second of audio: 1 Hz declared for 16 kHz data would make every sample 16,000 output samples (10 s of audio into
+ * minutes of CPU and gigabytes), so a rate outside the range is a broken AudioInfo, not a slow microphone.
+ */
+const MIN_RATE = 8_000;
+const MAX_RATE = 384_000;
+/**
+ * Most filter phases of the resampler a rate may need. Every standard rate needs at most 640 (11.025 kHz); a rate
+ * that shares almost no factor with 16 kHz (44,101 Hz) would need 16,000, megabytes of taps built per stream.
+ */
+const MAX_PHASES = 1_000;
+/** Most channels: large microphone arrays have 16 to 64. */
+const MAX_CHANNELS = 64;
+
 /** PortAudio sample-format codes carried in mgonzs13 AudioInfo.format. */
 const PA_FLOAT32 = 1;
 const PA_INT32 = 2;
@@ -187,6 +202,7 @@ export class AudioDecoder {
     }
     if (decoded.samplesDecoded === 0) return null;
     const channels = decoded.channelData.length;
+    if (!this.#validShape(channels, decoded.sampleRate, where)) return null;
     const mono = new Float32Array(decoded.samplesDecoded);
     for (const channel of decoded.channelData) {
       for (let i = 0; i < mono.length; i++) mono[i]! += channel[i]! / channels;
@@ -194,10 +210,31 @@ export class AudioDecoder {
     return this.#resample(mono, `mp3/${channels}/${decoded.sampleRate}`, decoded.sampleRate, stamp);
   }
 
+  /** Whether the declared channel count and rate are ones a real audio device uses (see MIN_RATE, MAX_PHASES). */
   #validShape(channels: number, rate: number, where: string): boolean {
-    if (Number.isInteger(channels) && channels >= 1 && Number.isInteger(rate) && rate >= 1) return true;
-    this.#counter.count('audio_bad_info', `${where}: ${channels} channel(s) at ${rate} Hz is not a usable audio format; skipped`);
-    return false;
+    if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+      this.#counter.count(
+        'audio_bad_channels',
+        `${where}: ${channels} channel(s) is not a usable channel count (1 to ${MAX_CHANNELS}); skipped (check the AudioInfo)`,
+      );
+      return false;
+    }
+    if (!Number.isInteger(rate) || rate < MIN_RATE || rate > MAX_RATE) {
+      this.#counter.count(
+        'audio_bad_rate',
+        `${where}: sample rate ${rate} Hz is outside ${MIN_RATE}–${MAX_RATE} Hz; skipped (check the AudioInfo or the capture node's rate)`,
+      );
+      return false;
+    }
+    const phases = Resampler.phases(rate);
+    if (phases > MAX_PHASES) {
+      this.#counter.count(
+        'audio_bad_rate',
+        `${where}: sample rate ${rate} Hz is not a standard rate (resampling it to 16 kHz needs ${phases} filter phases, at most ${MAX_PHASES}); skipped`,
+      );
+      return false;
+    }
+    return true;
   }
 
   #finite(samples: Float32Array, where: string): boolean {

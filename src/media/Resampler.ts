@@ -34,9 +34,8 @@ export class Resampler {
     }
     this.inputRate = inputRate;
     this.outputRate = outputRate;
-    const g = gcd(inputRate, outputRate);
-    this.#up = outputRate / g;
-    this.#down = inputRate / g;
+    this.#up = Resampler.phases(inputRate, outputRate);
+    this.#down = (inputRate * this.#up) / outputRate;
     // Cutoff in cycles per input sample: below the lower of the two Nyquist frequencies.
     const cutoff = 0.5 * Math.min(1, outputRate / inputRate) * ROLLOFF;
     this.#half = Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
@@ -55,6 +54,14 @@ export class Resampler {
     }
     this.#history = new Float32Array(this.#half - 1);
     this.#base = -(this.#half - 1);
+  }
+
+  /**
+   * Filter phases (the reduced numerator L of the rate ratio L/M) a resampler from `inputRate` holds, each with its
+   * own taps: 160 for 44.1 kHz → 16 kHz, 1 for 48 kHz, 16,000 for a rate like 44,101 Hz that shares no factor with 16 kHz.
+   */
+  static phases(inputRate: number, outputRate = PCM_SAMPLE_RATE): number {
+    return outputRate / gcd(inputRate, outputRate);
   }
 
   /** Input position (in input samples from the stream's first, possibly fractional) of the next output sample. */

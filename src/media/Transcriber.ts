@@ -1,5 +1,6 @@
-import OpenAI, { toFile } from 'openai';
-import type { AudioParams } from '../config/sections/audio.js';
+import { toFile } from 'openai';
+import type { Config } from '../config/schema.js';
+import { ModelClient } from '../endpoint/ModelClient.js';
 import { PCM_SAMPLE_RATE } from './PcmChunk.js';
 import { encodeWav } from './wav.js';
 
@@ -12,6 +13,8 @@ export interface TranscriberOptions {
   timeoutS: number;
   /** Absent: requests carry no key (vLLM without --api-key). */
   apiKey?: string;
+  /** model_reply_max_mb: a larger reply is abandoned unread. */
+  maxReplyMb: number;
 }
 
 /**
@@ -19,21 +22,21 @@ export interface TranscriberOptions {
  * 16-bit mono WAV file. A failed request is retried once, then the error is thrown to the caller.
  */
 export class Transcriber {
-  readonly #client: OpenAI;
+  readonly #client: ModelClient;
   readonly #model: string;
   readonly #language: string | undefined;
-  readonly #url: string;
 
-  constructor({ url, model, language, timeoutS, apiKey }: TranscriberOptions) {
-    // The client insists on a key; a local server without --api-key ignores whatever is sent.
-    this.#client = new OpenAI({ baseURL: url, apiKey: apiKey ?? 'none', timeout: timeoutS * 1000, maxRetries: 1 });
+  constructor({ url, model, language, timeoutS, apiKey, maxReplyMb }: TranscriberOptions) {
+    this.#client = new ModelClient({ url, apiKey: apiKey ?? null, timeoutMs: timeoutS * 1000, maxRetries: 1, maxReplyMb });
     this.#model = model;
     this.#language = language || undefined;
-    this.#url = url;
   }
 
   /** The transcriber the audio parameters describe, or null when no transcription URL is set. */
-  static fromConfig(audio: AudioParams, env: NodeJS.ProcessEnv = process.env): Transcriber | null {
+  static fromConfig(
+    { audio, model_reply_max_mb }: Pick<Config, 'audio' | 'model_reply_max_mb'>,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Transcriber | null {
     if (!audio.transcriber_url) return null;
     const apiKey = env[audio.transcriber_api_key_env];
     return new Transcriber({
@@ -41,6 +44,7 @@ export class Transcriber {
       model: audio.transcriber_model,
       language: audio.transcriber_language,
       timeoutS: audio.transcriber_timeout_s,
+      maxReplyMb: model_reply_max_mb,
       ...(apiKey ? { apiKey } : {}),
     });
   }
@@ -55,9 +59,12 @@ export class Transcriber {
       );
       return result.text.trim();
     } catch (error) {
-      throw new Error(`Transcriber: ${this.#url}/audio/transcriptions (model ${this.#model}) failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new Error(
+        `Transcriber: ${this.#client.endpoint}/audio/transcriptions (model ${this.#model}) failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

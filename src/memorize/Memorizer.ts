@@ -1,5 +1,7 @@
-import type { Segment } from '../segment/Segment.js';
+import type { Keyframe, Segment } from '../segment/Segment.js';
+import type { Sighting } from '../segment/Sighting.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
+import type { RosNanos } from '../time.js';
 
 /** What the active task focus contributes to writing a memory (see src/focus). */
 export interface FocusContext {
@@ -12,9 +14,22 @@ export interface FocusContext {
   model?: string;
 }
 
+/** The frames shown to the policy of one earlier segment of the window (segment.window_fps). */
+export interface SegmentFrames {
+  segmentIndex: number;
+  start: RosNanos;
+  end: RosNanos;
+  /** Oldest first. */
+  frames: Keyframe[];
+  /** What was seen in each frame (same order), when they were looked at (SegmentSight#framesSeen). */
+  sightings?: Sighting[];
+}
+
 export interface MemorizeContext {
   /** Previous memories of the window, oldest first (at most segment.window_memories). */
   window: Memory[];
+  /** Frames of the earlier segments of the window, oldest segment first; empty when segment.window_fps is 0. */
+  windowFrames?: SegmentFrames[];
   focus: FocusContext | null;
 }
 

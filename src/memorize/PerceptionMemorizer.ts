@@ -30,8 +30,6 @@ export interface PerceptionMemorizerOptions {
   now: () => RosNanos;
   /** Most keyframes of a segment whose text is read (the most different views win); OCR is the costly part. */
   maxReadFrames?: number;
-  /** store.thumbnails: keep small keyframe JPEGs with each memory. */
-  thumbnails?: boolean;
   logger?: Logger;
 }
 
@@ -54,17 +52,15 @@ export class PerceptionMemorizer implements Memorizer {
   readonly #sight: SegmentSight | null;
   readonly #now: () => RosNanos;
   readonly #maxReadFrames: number;
-  readonly #thumbnails: boolean;
   readonly #logger: Logger;
 
-  constructor({ reader, sight = null, now, maxReadFrames = 4, thumbnails = false, logger = silentLogger }: PerceptionMemorizerOptions) {
+  constructor({ reader, sight = null, now, maxReadFrames = 4, logger = silentLogger }: PerceptionMemorizerOptions) {
     if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1)
       throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
     this.#reader = reader;
     this.#sight = sight;
     this.#now = now;
     this.#maxReadFrames = maxReadFrames;
-    this.#thumbnails = thumbnails;
     this.#logger = logger;
   }
 
@@ -96,20 +92,16 @@ export class PerceptionMemorizer implements Memorizer {
     ]
       .filter((s) => s !== '')
       .join(' ');
-    const memory = await segmentMemory(
-      segment,
-      {
-        createdAt: this.#now(),
-        text,
-        source: 'perception',
-        taskGroup: null,
-        focusDepth: 0,
-        quality: { format: true, hygiene: null, preference: null, descriptionTokens: approximateTokens(text) },
-        model: 'perception',
-        template: PERCEPTION_TEMPLATE,
-      },
-      this.#thumbnails,
-    );
+    const memory = segmentMemory(segment, {
+      createdAt: this.#now(),
+      text,
+      source: 'perception',
+      taskGroup: null,
+      focusDepth: 0,
+      quality: { format: true, hygiene: null, preference: null, descriptionTokens: approximateTokens(text) },
+      model: 'perception',
+      template: PERCEPTION_TEMPLATE,
+    });
     return { kind: 'memory', memory };
   }
 

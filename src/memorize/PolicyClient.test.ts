@@ -17,7 +17,7 @@ describe('PolicyClient', () => {
       { content: '{"description": "A door."}', reasoning_content: 'I see a door.' },
       { content: '{"descr', finish_reason: 'length' },
     ];
-    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: 'k', timeoutMs: 1000, sampling });
+    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: 'k', timeoutMs: 1000, maxReplyMb: 8, sampling });
     const completion = await client.complete(hello, { n: 2 });
     assert.deepEqual(completion.choices, [
       { content: '{"description": "A door."}', reasoning: 'I see a door.', finishReason: 'stop' },
@@ -28,14 +28,9 @@ describe('PolicyClient', () => {
   });
 
   it('sends the output schema as response_format only when asked, and leaves top_k out when off', async () => {
-    await new PolicyClient({
-      baseURL: server.url,
-      model: 'p',
-      apiKey: null,
-      timeoutMs: 1000,
-      sampling: { ...sampling, topK: -1 },
-    }).complete(hello);
-    await new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, sampling, jsonSchema: true }).complete(hello);
+    const options = { baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 1000, maxReplyMb: 8 };
+    await new PolicyClient({ ...options, sampling: { ...sampling, topK: -1 } }).complete(hello);
+    await new PolicyClient({ ...options, sampling, jsonSchema: true }).complete(hello);
     const [plain, constrained] = server.chatRequests();
     assert.equal(plain!.response_format, undefined);
     assert.equal(plain!.top_k, undefined);
@@ -45,7 +40,7 @@ describe('PolicyClient', () => {
   });
 
   it('classifies failures: refused, timeout, server error, broken body, rejected, aborted', async () => {
-    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 150, sampling });
+    const client = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 150, maxReplyMb: 8, sampling });
     const kindOf = async (signal?: AbortSignal) => {
       try {
         await client.complete(hello, signal ? { signal } : {});
@@ -63,6 +58,18 @@ describe('PolicyClient', () => {
     assert.equal(await kindOf(), 'connection retryable');
     server.failNext({ kind: 'malformed' });
     assert.equal(await kindOf(), 'protocol retryable answered');
+    server.failNext({ kind: 'choices', choices: [null] });
+    assert.equal(await kindOf(), 'protocol retryable answered');
+    server.failNext({ kind: 'endless', intervalMs: 20 });
+    assert.equal(await kindOf(), 'timeout retryable');
+    // A reply past model_reply_max_mb, read by a client whose timeout leaves time to read that far.
+    const capped = new PolicyClient({ baseURL: server.url, model: 'p', apiKey: null, timeoutMs: 10_000, maxReplyMb: 1, sampling });
+    server.failNext({ kind: 'oversized', bytes: 3 * 2 ** 20, chunked: true });
+    await assert.rejects(
+      capped.complete(hello),
+      (e: unknown) =>
+        e instanceof PolicyError && e.kind === 'protocol' && e.retryable && /larger than model_reply_max_mb = 1 MB/.test(e.message),
+    );
     server.failNext({ kind: 'status', status: 401 });
     assert.equal(await kindOf(), 'rejected answered');
     server.failNext({ kind: 'hang' });

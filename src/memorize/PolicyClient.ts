@@ -1,5 +1,7 @@
 import OpenAI from 'openai';
+import { z } from 'zod';
 import type { Config } from '../config/schema.js';
+import { ModelClient, ReplyLimitError } from '../endpoint/ModelClient.js';
 import { OutputContract, type PolicyReply } from './OutputContract.js';
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -15,12 +17,14 @@ export interface PolicySampling {
 }
 
 export interface PolicyClientOptions {
-  /** OpenAI-compatible base URL, ending in /v1. */
+  /** OpenAI-compatible base URL, ending in /v1 (credentials in it: see ModelClient). */
   baseURL: string;
   model: string;
   /** null: no Authorization header (a vLLM started without --api-key). */
   apiKey: string | null;
   timeoutMs: number;
+  /** model_reply_max_mb: a larger reply is abandoned unread and is a `protocol` failure. */
+  maxReplyMb: number;
   sampling: PolicySampling;
   /**
    * Ask the server to constrain the answer to the output contract's JSON schema. Off by default: a thinking model
@@ -38,10 +42,11 @@ export interface PolicyCompletion {
 }
 
 /**
- * How a request failed. `unreachable`: nothing accepted the connection; `timeout`: no reply in time;
+ * How a request failed. `unreachable`: nothing accepted the connection; `timeout`: no whole reply in time;
  * `connection`: the connection closed or reset before a whole reply came (a server going down, a reply cut off);
- * `server`: a 5xx/429/408 status; `protocol`: a reply that is not the API's JSON; `rejected`: any other status
- * (bad request, unknown model, bad key), which a retry cannot fix; `aborted`: the caller's signal.
+ * `server`: a 5xx/429/408 status; `protocol`: a reply that is not a chat completion (not JSON, not the API's shape,
+ * or larger than model_reply_max_mb); `rejected`: any other status (bad request, unknown model, bad key), which a
+ * retry cannot fix; `aborted`: the caller's signal.
  */
 export type PolicyErrorKind = 'unreachable' | 'timeout' | 'connection' | 'server' | 'protocol' | 'rejected' | 'aborted';
 
@@ -80,33 +85,46 @@ const UNREACHABLE_CODES = new Set([
 ]);
 
 /**
+ * The parts of a chat completion the policy's replies are read from, checked once at the edge: a reply that is
+ * JSON but not this shape (`{"choices": [null]}`) is a `protocol` failure, retried like any other.
+ */
+const completionSchema = z.object({
+  choices: z.array(
+    z.object({
+      message: z.object({
+        content: z.string().nullish(),
+        reasoning_content: z.string().nullish(),
+        reasoning: z.string().nullish(),
+      }),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish(),
+});
+
+/**
  * The memorization policy behind an OpenAI-compatible endpoint (vLLM). One call is one HTTP request; retries
  * are the caller's (the openai client's own retries are off), so that every failure is seen and classified.
  */
 export class PolicyClient {
   readonly model: string;
+  /** The base URL without credentials, for messages. */
   readonly baseURL: string;
-  readonly #client: OpenAI;
+  readonly #client: ModelClient;
   readonly #sampling: PolicySampling;
   readonly #jsonSchema: boolean;
 
-  constructor({ baseURL, model, apiKey, timeoutMs, sampling, jsonSchema = false }: PolicyClientOptions) {
+  constructor({ baseURL, model, apiKey, timeoutMs, maxReplyMb, sampling, jsonSchema = false }: PolicyClientOptions) {
     this.model = model;
-    this.baseURL = baseURL;
     this.#sampling = sampling;
     this.#jsonSchema = jsonSchema;
-    this.#client = new OpenAI({
-      baseURL,
-      // The openai client insists on a key; without one the header is removed instead.
-      apiKey: apiKey ?? 'none',
-      ...(apiKey === null ? { defaultHeaders: { Authorization: null } } : {}),
-      timeout: timeoutMs,
-      maxRetries: 0,
-    });
+    this.#client = new ModelClient({ url: baseURL, apiKey, timeoutMs, maxRetries: 0, maxReplyMb });
+    this.baseURL = this.#client.endpoint;
   }
 
   /** The client `memorizer.*` parameters describe; the API key is read from the variable `api_key_env` names. */
-  static fromConfig(params: Config['memorizer'], env: NodeJS.ProcessEnv = process.env): PolicyClient {
+  static fromConfig(config: Pick<Config, 'memorizer' | 'model_reply_max_mb'>, env: NodeJS.ProcessEnv = process.env): PolicyClient {
+    const params = config.memorizer;
     if (params.url === '')
       throw new Error('PolicyClient: memorizer.url is empty; set it to the policy endpoint, e.g. http://gpu-box:8000/v1');
     const key = params.api_key_env === '' ? undefined : env[params.api_key_env];
@@ -115,6 +133,7 @@ export class PolicyClient {
       model: params.model,
       apiKey: key === undefined || key === '' ? null : key,
       timeoutMs: params.timeout_s * 1000,
+      maxReplyMb: config.model_reply_max_mb,
       sampling: { temperature: params.temperature, topP: params.top_p, topK: params.top_k, maxTokens: params.max_tokens },
       jsonSchema: params.json_schema,
     });
@@ -138,24 +157,29 @@ export class PolicyClient {
       ...(this.#sampling.topK >= 0 ? { top_k: this.#sampling.topK } : {}),
       ...(this.#jsonSchema ? { response_format: OutputContract.responseFormat() } : {}),
     };
-    let reply: OpenAI.Chat.Completions.ChatCompletion;
+    let raw: unknown;
     try {
-      reply = await this.#client.chat.completions.create(body, signal ? { signal } : {});
+      raw = await this.#client.chat.completions.create(body, signal ? { signal } : {});
     } catch (error) {
       throw this.#classify(error, signal);
     }
-    if (!Array.isArray(reply?.choices)) throw new PolicyError('protocol', `${this.#where(model)}: the reply has no choices`);
+    const reply = completionSchema.safeParse(raw);
+    if (!reply.success) {
+      const issue = reply.error.issues[0]!;
+      throw new PolicyError(
+        'protocol',
+        `${this.#where(model)}: the reply is not a chat completion (${issue.path.map(String).join('.') || 'the reply'}: ${issue.message})`,
+      );
+    }
+    const { choices, usage } = reply.data;
     return {
       model,
-      choices: reply.choices.map((choice) => {
-        const message = choice.message as typeof choice.message & { reasoning_content?: string | null; reasoning?: string | null };
-        return {
-          content: message?.content ?? null,
-          reasoning: message?.reasoning_content ?? message?.reasoning ?? null,
-          finishReason: choice.finish_reason ?? null,
-        };
-      }),
-      usage: reply.usage ? { promptTokens: reply.usage.prompt_tokens, completionTokens: reply.usage.completion_tokens } : null,
+      choices: choices.map(({ message, finish_reason }) => ({
+        content: message.content ?? null,
+        reasoning: message.reasoning_content ?? message.reasoning ?? null,
+        finishReason: finish_reason ?? null,
+      })),
+      usage: usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null,
     };
   }
 
@@ -163,6 +187,8 @@ export class PolicyClient {
     const where = this.#where();
     if (error instanceof OpenAI.APIUserAbortError || signal?.aborted)
       return new PolicyError('aborted', `${where}: aborted`, null, { cause: error });
+    if (error instanceof ReplyLimitError)
+      return new PolicyError(error.limit === 'time' ? 'timeout' : 'protocol', error.message, null, { cause: error });
     if (error instanceof OpenAI.APIConnectionTimeoutError)
       return new PolicyError('timeout', `${where}: no reply within the timeout`, null, { cause: error });
     if (error instanceof OpenAI.APIConnectionError) {

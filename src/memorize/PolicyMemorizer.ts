@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type OpenAI from 'openai';
 import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
@@ -9,6 +10,9 @@ import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js
 import { OutputContract, type PolicyReply } from './OutputContract.js';
 import { PolicyClient, PolicyError, type PolicyCompletion } from './PolicyClient.js';
 import { MEMORIZE_TEMPLATE, memorizeMessages, promptText } from './prompts.js';
+import { templateId, templateMessages, type MemorizeTemplates } from './templatePrompt.js';
+
+type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 import { QualityGate, type GateResult } from './QualityGate.js';
 import { segmentMemory } from './segmentMemory.js';
 import type { SegmentSight } from '../people/SegmentSight.js';
@@ -23,8 +27,10 @@ export interface PolicyMemorizerOptions {
   windowSlots: number;
   /** The time a memory is written at: ROS time on the robot, the segment's end in an offline ingest. */
   now: () => RosNanos;
-  /** store.thumbnails: keep small keyframe JPEGs with each memory. */
-  thumbnails?: boolean;
+  /** The prompt files (memorizer.prompt_file); null: the built-in prompt. */
+  templates?: MemorizeTemplates | null;
+  /** Sees every request as it is built (once per segment, not per retry), e.g. to measure its tokens. */
+  onRequest?: (messages: ChatMessage[]) => void;
   /** Recognises the people in the keyframes, whose ids the prompt then gives; null: no ids. */
   sight?: SegmentSight | null;
   contract?: OutputContract;
@@ -38,6 +44,8 @@ export interface SampledCandidate {
   text: string;
   /** The reply's content as it came: thinking included, unless the server split it off (a reasoning parser). */
   reply: string;
+  /** The whole completion with its thinking: `<think>…</think>` and the content, as the policy wrote it. */
+  completion: string;
   passed: boolean;
   /** Why it failed the contract or the gate; empty when it passed. */
   reasons: string[];
@@ -45,8 +53,6 @@ export interface SampledCandidate {
   thinkingTokens: number;
   /** What the contract repaired to read it. */
   repairs: string[];
-  /** Not checked here (the gate is text-only): always null. */
-  correctness: number | null;
   /** The memory it would become; null unless it passed. */
   memory: Memory | null;
 }
@@ -57,11 +63,12 @@ export interface SampledCandidate {
  * connection closed first), so a caller may fall back to the perception memorizer.
  */
 export type CandidateBatch =
-  { candidates: SampledCandidate[]; prompt: string; model: string } | { failure: FailedSegment; unreachable: boolean };
+  | { candidates: SampledCandidate[]; prompt: string; messages: ChatMessage[]; model: string }
+  | { failure: FailedSegment; unreachable: boolean };
 
 /** One segment's request, built once and sent unchanged on every attempt. */
 interface PolicyRequest {
-  messages: ReturnType<typeof memorizeMessages>;
+  messages: ChatMessage[];
   model: string;
   /** The group whose tasks the prompt names; null without focus text. */
   taskGroup: string | null;
@@ -84,7 +91,9 @@ export class PolicyMemorizer implements Memorizer {
   readonly #backoffMs: number;
   readonly #windowSlots: number;
   readonly #now: () => RosNanos;
-  readonly #thumbnails: boolean;
+  readonly #templates: MemorizeTemplates | null;
+  readonly #template: string;
+  readonly #onRequest: ((messages: ChatMessage[]) => void) | null;
   readonly #sight: SegmentSight | null;
   readonly #contract: OutputContract;
   readonly #gate: QualityGate;
@@ -98,7 +107,8 @@ export class PolicyMemorizer implements Memorizer {
     backoffMs,
     windowSlots,
     now,
-    thumbnails = false,
+    templates = null,
+    onRequest,
     sight = null,
     contract = new OutputContract(),
     gate = new QualityGate(),
@@ -109,7 +119,9 @@ export class PolicyMemorizer implements Memorizer {
     this.#backoffMs = backoffMs;
     this.#windowSlots = windowSlots;
     this.#now = now;
-    this.#thumbnails = thumbnails;
+    this.#templates = templates;
+    this.#template = templates ? templateId(templates) : MEMORIZE_TEMPLATE;
+    this.#onRequest = onRequest ?? null;
     this.#sight = sight;
     this.#contract = contract;
     this.#gate = gate;
@@ -117,18 +129,36 @@ export class PolicyMemorizer implements Memorizer {
     this.name = `policy ${client.model}`;
   }
 
-  /** The memorizer the configuration describes (memorizer.*, segment.window_memories, store.thumbnails). */
+  /**
+   * The memorizer the configuration describes (memorizer.*, segment.window_memories, model_reply_max_mb); the
+   * prompt files of memorizer.prompt_file are loaded by the caller (`loadMemorizeTemplates`).
+   */
   static fromConfig(
-    config: Pick<Config, 'memorizer' | 'segment' | 'store'>,
-    { now, logger, env, sight = null }: { now: () => RosNanos; logger?: Logger; env?: NodeJS.ProcessEnv; sight?: SegmentSight | null },
+    config: Pick<Config, 'memorizer' | 'segment' | 'model_reply_max_mb'>,
+    {
+      now,
+      logger,
+      env,
+      templates = null,
+      onRequest,
+      sight = null,
+    }: {
+      now: () => RosNanos;
+      logger?: Logger;
+      env?: NodeJS.ProcessEnv;
+      templates?: MemorizeTemplates | null;
+      onRequest?: (messages: ChatMessage[]) => void;
+      sight?: SegmentSight | null;
+    },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
-      client: PolicyClient.fromConfig(config.memorizer, env),
+      client: PolicyClient.fromConfig(config, env),
       retries: config.memorizer.retries,
       backoffMs: config.memorizer.retry_backoff_s * 1000,
       windowSlots: config.segment.window_memories,
       now,
-      thumbnails: config.store.thumbnails,
+      templates,
+      ...(onRequest ? { onRequest } : {}),
       sight,
       ...(logger ? { logger } : {}),
     });
@@ -157,7 +187,9 @@ export class PolicyMemorizer implements Memorizer {
     const result = await this.#untilAccepted(segment, request, n, signal, async (completion) => ({
       accepted: await Promise.all(completion.choices.map((choice) => this.#candidate(segment, request, completion, choice))),
     }));
-    return 'accepted' in result ? { candidates: result.accepted, prompt: promptText(request.messages), model: request.model } : result;
+    return 'accepted' in result
+      ? { candidates: result.accepted, prompt: promptText(request.messages), messages: request.messages, model: request.model }
+      : result;
   }
 
   /**
@@ -198,13 +230,19 @@ export class PolicyMemorizer implements Memorizer {
   #request(segment: Segment, context: MemorizeContext): PolicyRequest {
     const focus = context.focus;
     const focused = focus !== null && focus.depth >= 1 && focus.examples.length > 0;
+    const input = {
+      segment,
+      window: context.window,
+      // Each earlier frame with the faces seen in it, as its own segment's request showed them (prefix cache).
+      windowFrames: this.#sight ? this.#sight.framesSeen(context.windowFrames ?? []) : (context.windowFrames ?? []),
+      focusExamples: focused ? focus.examples : [],
+    };
+    const messages = this.#templates
+      ? templateMessages(this.#templates, input)
+      : memorizeMessages({ ...input, windowSlots: this.#windowSlots });
+    this.#onRequest?.(messages);
     return {
-      messages: memorizeMessages({
-        segment,
-        window: context.window,
-        focusExamples: focused ? focus.examples : [],
-        windowSlots: this.#windowSlots,
-      }),
+      messages,
       model: focus?.model ?? this.#client.model,
       taskGroup: focused ? focus.group : null,
       preceding: context.window.map((m) => m.text),
@@ -236,28 +274,24 @@ export class PolicyMemorizer implements Memorizer {
     const base = {
       text: parsed.ok ? parsed.description : '',
       reply: reply.content ?? '',
+      completion: reply.reasoning === null ? (reply.content ?? '') : `<think>${reply.reasoning}</think>${reply.content ?? ''}`,
       passed: gate.passed,
       reasons: gate.reasons,
       descriptionTokens: gate.scores.descriptionTokens,
       thinkingTokens: parsed.thinkingTokens,
       repairs: parsed.repairs,
-      correctness: null,
     };
     if (!parsed.ok || !gate.passed) return { ...base, memory: null };
-    const memory = await segmentMemory(
-      segment,
-      {
-        createdAt: this.#now(),
-        text: parsed.description,
-        source: 'policy',
-        taskGroup: request.taskGroup,
-        focusDepth: request.taskGroup === null ? 0 : 1,
-        quality: gate.scores,
-        model: completion.model,
-        template: MEMORIZE_TEMPLATE,
-      },
-      this.#thumbnails,
-    );
+    const memory = segmentMemory(segment, {
+      createdAt: this.#now(),
+      text: parsed.description,
+      source: 'policy',
+      taskGroup: request.taskGroup,
+      focusDepth: request.taskGroup === null ? 0 : 1,
+      quality: gate.scores,
+      model: completion.model,
+      template: this.#template,
+    });
     return { ...base, memory };
   }
 

@@ -2,7 +2,6 @@ import type { Memory } from '../memory/Memory.js';
 import { segmentIdentity, type SegmentIdentity } from '../memory/segmentIdentity.js';
 import type { Segment } from '../segment/Segment.js';
 import { peopleSeen } from '../segment/Sighting.js';
-import { keyframeThumbnails } from './keyframeThumbnails.js';
 import { nearestPose, transcriptLine } from './prompts.js';
 
 /** What a memorizer wrote about a segment; the rest of the memory comes from the segment itself. */
@@ -10,16 +9,16 @@ export type WrittenMemory = Omit<Memory, keyof SegmentIdentity | 'pose' | 'trans
 
 /**
  * The memory of `segment` with what was written about it: the segment's identity, the pose nearest its middle,
- * its transcript lines, the people recognised in its keyframes, and JPEG thumbnails of its keyframes when
- * `thumbnails` is set.
+ * its transcript lines and the people recognised in its keyframes. Thumbnails are left empty: the pipeline makes
+ * them once for the memory it stores, however many candidates were written (store.thumbnails).
  */
-export async function segmentMemory(segment: Segment, written: WrittenMemory, thumbnails: boolean): Promise<Memory> {
+export function segmentMemory(segment: Segment, written: WrittenMemory): Memory {
   return {
     ...segmentIdentity(segment),
     ...written,
     pose: nearestPose(segment.poses, segment.start + (segment.end - segment.start) / 2n),
     transcript: segment.transcript.map(transcriptLine),
     people: peopleSeen(segment.sightings),
-    thumbnails: thumbnails ? await keyframeThumbnails(segment.keyframes) : [],
+    thumbnails: [],
   };
 }

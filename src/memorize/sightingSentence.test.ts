@@ -8,7 +8,7 @@ import { sightingSentence } from './sightingSentence.js';
 const T0 = 1_795_269_600n * NANOS_PER_SECOND;
 const box = (left: number): ImageBox => ({ left, top: 50, width: 60, height: 60 });
 const object = (label: string, left: number, confidence = 0.6) => ({ label, confidence, box: box(left) });
-const face = (personId: string | null, left: number) => ({ personId, confidence: 0.9, box: box(left) });
+const face = (personId: string | null, left: number) => ({ personId, name: null, confidence: 0.9, box: box(left) });
 
 function segment(sightings: Sighting[] | undefined, images = sightings?.length ?? 0): Segment {
   const keyframes: Keyframe[] = Array.from({ length: images }, (_, i) => ({

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
-import type { MemoryStore } from './MemoryStore.js';
+import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
+import { memoryToRow } from './memoryRow.js';
+import type { SqlParams } from './sql/SqlConnection.js';
 
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
@@ -44,11 +46,55 @@ export function sampleMemory(overrides: Partial<Memory> & { start?: bigint } = {
   };
 }
 
-function unit(dims: number, hot: number[], noise = 0): Float32Array {
+/** The embedding model of most tests. */
+const MODEL = 'test-embedder';
+
+/** An embedding of `model` near the axes `hot` (and along them all, with `noise`). */
+export function unit(dims: number, hot: number[], noise = 0, model = MODEL): MemoryEmbedding {
   const v = new Float32Array(dims);
   for (let i = 0; i < dims; i++) v[i] = (i * 7919) % 13 === 0 ? -0.01 : 0.01 * noise;
   for (const h of hot) v[h] = 1;
-  return v;
+  return { model, vector: v };
+}
+
+/**
+ * Two memories with vectors as a store held them before vectors had model names (schema 4 and older; see
+ * assertUnnamedVectorsMigrated).
+ */
+export const UNNAMED_VECTOR_MEMORIES = [
+  sampleMemory({ start: 1n, text: 'an old kettle' }),
+  sampleMemory({ start: 2n, text: 'an old dog' }),
+];
+
+/** The columns of a memory in a schema-4 database, which had no `people` (schema 6). */
+export function schemaFourRow(memory: Memory): SqlParams {
+  return Object.fromEntries(Object.entries(memoryToRow(memory)).filter(([column]) => column !== 'people'));
+}
+
+/** The 16-d vector of UNNAMED_VECTOR_MEMORIES[i]. */
+export function unnamedVector(i: number): Float32Array {
+  return new Float32Array(16).map((_, d) => (d === i ? 1 : 0.01));
+}
+
+/**
+ * What a store migrated from schema 4 with UNNAMED_VECTOR_MEMORIES must show: the old vectors kept under the unknown
+ * model '' and searchable there, every memory unembedded for a named model, and a named model of another size
+ * beside them.
+ */
+export async function assertUnnamedVectorsMigrated(store: MemoryStore): Promise<void> {
+  assert.deepEqual(
+    (await store.recall({ vector: { model: '', vector: unnamedVector(1) }, limit: 1 })).memories.map((h) => h.memory.text),
+    ['an old dog'],
+    'the old vectors, under the unknown model',
+  );
+  assert.equal(await store.countUnembedded('minilm'), 2, 'no named model has a vector of them');
+  const named = { model: 'minilm', vector: new Float32Array(8).fill(0.5) };
+  assert.equal(await store.putEmbeddings([{ memory: UNNAMED_VECTOR_MEMORIES[0]!, embedding: named }]), 1, 'another size, another model');
+  assert.deepEqual(
+    (await store.recall({ vector: named })).memories.map((h) => h.memory.text),
+    ['an old kettle'],
+  );
+  await assert.rejects(store.put(sampleMemory({ start: 3n }), { model: 'minilm', vector: new Float32Array(16) }), /8-dimensional/);
 }
 
 export function memoryStoreContract(name: string, factory: StoreFactory): void {
@@ -84,10 +130,10 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.count(), 1);
       assert.deepEqual(await store.get(memory.id), redone);
       assert.deepEqual(
-        (await store.recall({ text: 'parcel' })).map((s) => s.memory.id),
+        (await store.recall({ text: 'parcel' })).memories.map((s) => s.memory.id),
         [memory.id],
       );
-      assert.deepEqual(await store.recall({ text: 'mug' }), []);
+      assert.deepEqual((await store.recall({ text: 'mug' })).memories, []);
     });
 
     it('finds memories from a plain question, best match first, with stop words and punctuation ignored', async () => {
@@ -95,15 +141,16 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       await store.put(sampleMemory({ start: T0 + 10n * S, text: 'A person waters the plants by the window.' }));
       await store.put(sampleMemory({ start: T0 + 20n * S, text: 'The robot passes the hallway; nothing on the shelf.' }));
       await store.put(sampleMemory({ start: T0 + 30n * S, text: 'Silent corridor.', transcript: ['visitor: I left my key in the car'] }));
-      const hits = await store.recall({ text: 'Where did I leave my keys?! (AND "OR" NEAR*' });
+      const { memories: hits } = await store.recall({ text: 'Where did I leave my keys?! (AND "OR" NEAR*' });
       const ids = hits.map((h) => h.memory.id);
       assert.equal(ids[0], memoryId('r1', 0, T0));
       assert.ok(ids.includes(memoryId('r1', 0, T0 + 30n * S)), 'the transcript is searched too');
       assert.ok(!ids.includes(memoryId('r1', 0, T0 + 10n * S)));
       assert.ok(hits.every((h) => h.score > 0 && h.matchedBy.includes('text')));
       const unspecific = await store.recall({ text: 'What did I do?', since: T0 + 15n * S, limit: 2 });
+      assert.deepEqual(unspecific.searchedBy, [], 'no retriever ran');
       assert.deepEqual(
-        unspecific.map((h) => [h.memory.start, h.matchedBy]),
+        unspecific.memories.map((h) => [h.memory.start, h.matchedBy]),
         [
           [T0 + 30n * S, ['filter']],
           [T0 + 20n * S, ['filter']],
@@ -119,7 +166,7 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       await store.put(at(2, { robotId: 'r2' }));
       await store.put(at(3, { episode: 1 }));
       const ids = async (q: Parameters<MemoryStore['recall']>[0]) =>
-        (await store.recall({ text: 'mug', ...q })).map((h) => h.memory.text).sort();
+        (await store.recall({ text: 'mug', ...q })).memories.map((h) => h.memory.text).sort();
       assert.deepEqual(await ids({ since: T0 + 10n * S, until: T0 + 20n * S }), ['mug seen 1'], 'half-open overlap');
       assert.deepEqual(await ids({ since: T0 + 5n * S, until: T0 + 15n * S }), ['mug seen 0', 'mug seen 1']);
       assert.deepEqual(await ids({ asOf: T0 + 22n * S }), ['mug seen 0', 'mug seen 1'], 'createdAt <= asOf');
@@ -128,7 +175,7 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await ids({ taskGroup: 'kitchen' }), ['mug seen 1']);
       assert.deepEqual(await ids({ near: { x: 3, y: 3, radius: 1.01 } }), ['mug seen 1']);
       assert.deepEqual(await ids({ near: { x: 1.5, y: 2, radius: 2.4 } }), [], 'the box corner is outside the circle');
-      const newest = await store.recall({ robotId: 'r1', limit: 2 });
+      const { memories: newest } = await store.recall({ robotId: 'r1', limit: 2 });
       assert.deepEqual(
         newest.map((h) => [h.memory.text, h.score, h.matchedBy]),
         [
@@ -142,35 +189,39 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       const late = { since: T0 + 50_000n * S, until: T0 + 50_010n * S, limit: 3 };
       assert.deepEqual(await ids(late), ['a long watch of the mug']);
       assert.deepEqual(
-        (await store.recall({ ...late, vector: unit(16, [2]) })).map((h) => h.memory.id),
+        (await store.recall({ ...late, vector: unit(16, [2]) })).memories.map((h) => h.memory.id),
         [long.id],
       );
       assert.deepEqual(
-        (await store.recall({ ...late, robotId: 'r3' })).map((h) => h.memory.id),
+        (await store.recall({ ...late, robotId: 'r3' })).memories.map((h) => h.memory.id),
         [long.id],
       );
     });
 
     it('ranks by vector similarity and fuses it with full text', async () => {
       const dims = 64;
-      assert.deepEqual(await store.recall({ vector: unit(dims, [1]) }), [], 'no vectors stored yet');
+      assert.deepEqual(await store.recall({ vector: unit(dims, [1]) }), { memories: [], searchedBy: [] }, 'no vectors stored yet');
       await store.put(sampleMemory({ start: T0, text: 'a kettle boils' }), unit(dims, [1, 2, 3]));
       await store.put(sampleMemory({ start: T0 + 10n * S, text: 'a dog sleeps' }), unit(dims, [40, 41, 42]));
       await store.put(sampleMemory({ start: T0 + 20n * S, text: 'a dog barks at the kettle' }), unit(dims, [1, 2, 50]));
       await store.put(sampleMemory({ start: T0 + 30n * S, text: 'no vector here, kettle' }));
-      const byVector = await store.recall({ vector: unit(dims, [1, 2, 3], 0.5) });
+      const { memories: byVector, searchedBy } = await store.recall({ vector: unit(dims, [1, 2, 3], 0.5) });
+      assert.deepEqual(searchedBy, ['vector']);
       assert.deepEqual(byVector.map((h) => h.memory.text).slice(0, 2), ['a kettle boils', 'a dog barks at the kettle']);
       assert.ok(byVector.every((h) => h.matchedBy.join() === 'vector'));
-      const hybrid = await store.recall({ text: 'dog', vector: unit(dims, [1, 2, 50]), limit: 3 });
+      const { memories: hybrid } = await store.recall({ text: 'dog', vector: unit(dims, [1, 2, 50]), limit: 3 });
       assert.equal(hybrid[0]!.memory.text, 'a dog barks at the kettle');
       assert.deepEqual(hybrid[0]!.matchedBy, ['text', 'vector']);
       assert.ok(hybrid[0]!.score > hybrid[1]!.score);
-      const filtered = await store.recall({ vector: unit(dims, [1, 2, 3]), since: T0 + 10n * S });
+      const { memories: filtered } = await store.recall({ vector: unit(dims, [1, 2, 3]), since: T0 + 10n * S });
       assert.deepEqual(
         filtered.map((h) => h.memory.text),
         ['a dog barks at the kettle', 'a dog sleeps'],
       );
-      await assert.rejects(store.put(sampleMemory({ start: T0 + 40n * S }), new Float32Array(8).fill(1)), /8 dimensions/);
+      await assert.rejects(
+        store.put(sampleMemory({ start: T0 + 40n * S }), { model: MODEL, vector: new Float32Array(8).fill(1) }),
+        /embedding has 8 dimensions but this store holds 64-dimensional vectors of "test-embedder"/,
+      );
     });
 
     it('keeps thumbnails only when asked to', async () => {
@@ -275,22 +326,48 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         ['t9'],
       );
 
-      const pair = {
+      const pair: PreferencePair = {
         id: 'p1',
         segmentId: 's1',
         group: 'a',
         prompt: 'p',
+        request: {
+          messages: [
+            { role: 'system', content: [{ type: 'text', text: 'rules' }] },
+            {
+              role: 'user',
+              content: [
+                { type: 'image', sha256: 'aa' },
+                { type: 'text', text: 'new segment' },
+                { type: 'image', sha256: 'bb' },
+              ],
+            },
+          ],
+        },
         chosen: 'c',
         rejected: 'r',
+        chosenCompletion: '<think>why c</think>{"description": "c"}',
+        rejectedCompletion: '{"description": "r"}',
         examples: ['q0'],
         chosenEmbedding: new Float32Array([0.5, -1]),
         rejectedEmbedding: null,
         createdAt: T0,
       };
-      await store.putPreference(pair);
-      await store.putPreference({ ...pair, id: 'p2', group: 'b', chosenEmbedding: null });
+      const images = new Map([
+        ['aa', new Uint8Array([0xff, 0xd8, 1])],
+        ['bb', new Uint8Array([0xff, 0xd8, 2])],
+      ]);
+      await store.putPreference(pair, images);
+      // A second pair showing one of the same images keeps it once; a pair from before requests were kept has none.
+      await store.putPreference(
+        { ...pair, id: 'p2', group: 'b', chosenEmbedding: null, request: null, chosenCompletion: null, rejectedCompletion: null },
+        new Map([['aa', new Uint8Array([0xff, 0xd8, 1])]]),
+      );
       assert.deepEqual(await store.preferences('a'), [pair]);
       assert.equal((await store.preferences()).length, 2);
+      assert.deepEqual((await store.preferences('b'))[0]!.request, null);
+      assert.deepEqual(await store.preferenceImage('bb'), images.get('bb'));
+      assert.equal(await store.preferenceImage('cc'), null);
 
       assert.equal(await store.focusVector('a'), null);
       const v1 = await store.putFocusVector({ group: 'a', vector: new Float32Array([1, 2]), pairs: 10, trainedAt: T0 });
@@ -302,6 +379,103 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.equal((await store.putFocusVector({ group: 'a', vector: new Float32Array([5, 6]), pairs: 1, trainedAt: T0 + 2n })).version, 3);
     });
 
+    it('keeps the vectors of two models of different sizes apart: a query of one model never matches by the other', async () => {
+      const kettle = sampleMemory({ start: T0, text: 'a kettle boils' });
+      const dog = sampleMemory({ start: T0 + 10n * S, text: 'a dog sleeps' });
+      await store.put(kettle, unit(16, [1], 0, 'small'));
+      await store.put(dog, unit(8, [1], 0, 'tiny'));
+      const found = async (query: RecallQuery) => {
+        const { memories, searchedBy } = await store.recall(query);
+        return { found: memories.map((h) => [h.memory.text, h.matchedBy.join('+')]), searchedBy };
+      };
+      assert.deepEqual(await found({ vector: unit(16, [1], 0, 'small') }), {
+        found: [['a kettle boils', 'vector']],
+        searchedBy: ['vector'],
+      });
+      assert.deepEqual(await found({ vector: unit(8, [1], 0, 'tiny') }), { found: [['a dog sleeps', 'vector']], searchedBy: ['vector'] });
+      assert.deepEqual(
+        await found({ text: 'dog', vector: unit(16, [1], 0, 'unheard-of') }),
+        { found: [['a dog sleeps', 'text']], searchedBy: ['text'] },
+        'no vector of the model is stored: vector search does not run',
+      );
+      // Dimensions are fixed per model, not per store.
+      await assert.rejects(
+        store.put(sampleMemory({ start: T0 + 20n * S }), unit(8, [1], 0, 'small')),
+        /has 8 dimensions but .* 16-dimensional vectors of "small"/,
+      );
+      assert.equal(await store.get(memoryId('r1', 0, T0 + 20n * S)), null, 'the memory of a refused vector is not stored either');
+      await assert.rejects(store.put(sampleMemory({ start: T0 + 20n * S }), { model: '', vector: new Float32Array(4) }), /names no model/);
+      await assert.rejects(
+        store.recall({ vector: unit(12, [1], 0, 'small') }),
+        /query embedding of "small" has 12 dimensions but the stored ones have 16/,
+      );
+      // A second model's vector for the kettle: each query finds it by its own model's vector.
+      assert.equal(await store.putEmbeddings([{ memory: kettle, embedding: unit(8, [2], 0, 'tiny') }]), 1);
+      assert.deepEqual(await found({ vector: unit(8, [2], 0, 'tiny'), limit: 1 }), {
+        found: [['a kettle boils', 'vector']],
+        searchedBy: ['vector'],
+      });
+      assert.deepEqual((await found({ vector: unit(16, [1], 0, 'small') })).found, [['a kettle boils', 'vector']]);
+    });
+
+    it('lists the memories without a vector of a model in pages, and embeds each once', async () => {
+      const model = 'test-embedder';
+      const memories = Array.from({ length: 7 }, (_, i) =>
+        sampleMemory({ start: T0 + BigInt(i) * 10n * S, text: `memory ${i} of a lamp` }),
+      );
+      for (const [i, memory] of memories.entries()) await store.put(memory, i % 3 === 0 ? unit(16, [i], 0, model) : null);
+      await store.put(sampleMemory({ start: T0 + 70n * S, text: 'memory 7, another model' }), unit(8, [1], 0, 'other-model'));
+      const texts = (page: UnembeddedPage) => page.memories.map((m) => m.text.split(' ')[1]);
+      // Without a vector of the model: 1, 2, 4, 5 and 7 (which has a vector of another model only).
+      assert.equal(await store.countUnembedded(model), 5);
+      const first = await store.unembedded(model, { limit: 2 });
+      assert.deepEqual(texts(first), ['1', '2']);
+      assert.deepEqual(first.memories[0], memories[1], 'whole memories, as stored');
+      const second = await store.unembedded(model, { after: first.next, limit: 2 });
+      assert.deepEqual(texts(second), ['4', '5']);
+      const last = await store.unembedded(model, { after: second.next, limit: 2 });
+      assert.deepEqual([texts(last), last.next], [['7,'], null]);
+      assert.deepEqual(texts(await store.unembedded(model)), ['1', '2', '4', '5', '7,'], 'the default page holds them all');
+      assert.deepEqual(texts(await store.unembedded('a-new-model', { limit: 3 })), ['0', '1', '2'], "a new model's work is every memory");
+
+      // Storing shrinks the listing; storing again stores nothing and keeps the first vector.
+      const embed = (page: UnembeddedPage, axis = 11) => page.memories.map((memory) => ({ memory, embedding: unit(16, [axis], 0, model) }));
+      assert.equal(await store.putEmbeddings(embed(first)), 2);
+      assert.equal(await store.countUnembedded(model), 3);
+      assert.deepEqual(texts(await store.unembedded(model)), ['4', '5', '7,']);
+      assert.equal(await store.putEmbeddings(embed(first, 13)), 0, 'an embedding stored twice is stored once');
+      assert.equal(await store.countUnembedded(model), 3);
+      const byFirst = (await store.recall({ vector: unit(16, [11], 0, model), limit: 2 })).memories.map((h) => h.memory.text);
+      assert.deepEqual(byFirst.sort(), ['memory 1 of a lamp', 'memory 2 of a lamp'], 'the first stored vectors are kept');
+
+      // A memory forgotten, or re-memorized with other text, since it was listed: its embedding is skipped.
+      const pending = await store.unembedded(model);
+      const throughFour = await store.unembedded(model, { limit: 1 });
+      assert.deepEqual(texts(throughFour), ['4']);
+      await store.forget({ ids: [memories[4]!.id] });
+      await store.put({ ...memories[5]!, text: 'memory 5 of a lamp, remembered again' });
+      assert.equal(await store.putEmbeddings(embed(pending)), 1, 'only memory 7 is stored');
+      assert.deepEqual(texts(await store.unembedded(model)), ['5'], 'the re-memorized text still waits for its embedding');
+      assert.equal(await store.countUnembedded(model), 1);
+      // The cursor of a forgotten memory still resumes after it.
+      assert.deepEqual(texts(await store.unembedded(model, { after: throughFour.next })), ['5']);
+
+      // Re-memorizing drops the vectors of every model; putting the same text with a vector adds the missing one.
+      await store.put({ ...memories[0]!, text: 'memory 0 of a lamp, remembered again' });
+      assert.deepEqual(texts(await store.unembedded(model)), ['0', '5']);
+      assert.equal(await store.put({ ...memories[0]!, text: 'memory 0 of a lamp, remembered again' }, unit(16, [0], 0, model)), false);
+      assert.deepEqual(texts(await store.unembedded(model)), ['5']);
+      await assert.rejects(store.unembedded(model, { after: 'seven' }), /"seven" is not a cursor this store gave/);
+
+      // Memory 7 has vectors of two models: re-memorized, it waits for both; forgotten, it leaves no vector behind.
+      const seven = (await store.get(memoryId('r1', 0, T0 + 70n * S)))!;
+      await store.put({ ...seven, text: 'memory 7, remembered again' });
+      assert.deepEqual([await store.countUnembedded(model), await store.countUnembedded('other-model')], [2, 7]);
+      await store.forget({ ids: [seven.id, memories[0]!.id] });
+      assert.deepEqual([await store.countUnembedded(model), await store.countUnembedded('other-model')], [1, 5]);
+      assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
+    });
+
     if (factory.reopen) {
       it('keeps memories and vectors across a reopen', async () => {
         const memory = sampleMemory();
@@ -309,7 +483,7 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         await store.close();
         store = await factory.reopen!();
         assert.deepEqual(await store.get(memory.id), memory);
-        assert.equal((await store.recall({ vector: unit(16, [1]) }))[0]!.memory.id, memory.id);
+        assert.equal((await store.recall({ vector: unit(16, [1]) })).memories[0]!.memory.id, memory.id);
       });
     }
   });

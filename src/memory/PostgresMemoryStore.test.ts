@@ -2,17 +2,29 @@ import assert from 'node:assert/strict';
 import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
-import { memoryStoreContract, sampleMemory, type StoreFactory } from './MemoryStore.contract.test.js';
-import { identityStoreContract } from './IdentityStore.contract.test.js';
+import {
+  assertUnnamedVectorsMigrated,
+  memoryStoreContract,
+  sampleMemory,
+  schemaFourRow,
+  type StoreFactory,
+  UNNAMED_VECTOR_MEMORIES,
+  unnamedVector,
+} from './MemoryStore.contract.test.js';
+import { identityRecordsContract } from './IdentityRecords.contract.test.js';
+import { binaryCode } from './BinaryVectorIndex.js';
+import { embeddingToBytes } from './embedding.js';
+import pg from 'pg';
 import { startPglite, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import { inFolder, randomFace } from '../../test/support/storeBytes.js';
 
 // PGlite runs inside this process and cannot be restarted; the restart test runs on the real server only.
-const servers: [string, () => Promise<TestPostgres>, RegExp, { restarts: boolean }][] = [
-  ['PostgreSQL 15', startPostgres, /vectors: no pgvector on this server: bytea/, { restarts: true }],
-  ['PGlite with pgvector', startPglite, /vectors: pgvector/, { restarts: false }],
+const servers: [string, () => Promise<TestPostgres>, RegExp, { restarts: boolean; pgvector: boolean }][] = [
+  ['PostgreSQL 15', startPostgres, /vectors: no pgvector on this server: bytea/, { restarts: true, pgvector: false }],
+  ['PGlite with pgvector', startPglite, /vectors: pgvector/, { restarts: false, pgvector: true }],
 ];
 
-for (const [name, start, vectorLine, { restarts }] of servers) {
+for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
   describe(`PostgresMemoryStore on ${name}`, function () {
     this.timeout(60_000);
     let server: TestPostgres;
@@ -32,7 +44,7 @@ for (const [name, start, vectorLine, { restarts }] of servers) {
       reopen: async (options) => PostgresMemoryStore.open({ url: server.url, ...options }),
     };
     memoryStoreContract(name, factory);
-    identityStoreContract(name, factory);
+    identityRecordsContract(name, factory);
 
     it('says at startup which vector search it uses', async () => {
       await server.reset();
@@ -45,6 +57,36 @@ for (const [name, start, vectorLine, { restarts }] of servers) {
     });
 
     if (restarts) {
+      it("forgets a person's embeddings from the table files, not only from the tables, and keeps everyone else's", async () => {
+        await server.reset();
+        const store = await PostgresMemoryStore.open({ url: server.url });
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ folder: string }>(
+            `SELECT current_setting('data_directory') || '/base/' || oid AS folder FROM pg_database WHERE datname = current_database()`,
+          );
+          // What the server holds in its buffers is written to the files first.
+          const onDisk = async (vectors: Float32Array[]) => {
+            await client.query('CHECKPOINT');
+            return inFolder(rows[0]!.folder, vectors);
+          };
+          const hers = [randomFace(), randomFace(), randomFace()];
+          const his = randomFace();
+          const { id } = await store.createIdentity({ memoryId: 'r/0/1', stamp: 1n, embedding: hers[0]! });
+          // Keeping one embedding drops the first two as the later ones come: dead rows until the tables are rewritten.
+          await store.observeIdentity(id, { memoryId: 'r/0/2', stamp: 2n, embedding: hers[1]! }, 1);
+          await store.observeIdentity(id, { memoryId: 'r/0/3', stamp: 3n, embedding: hers[2]! }, 1);
+          await store.createIdentity({ memoryId: 'r/0/3', stamp: 3n, embedding: his });
+          assert.deepEqual(await onDisk([hers[2]!, his]), [true, true]);
+          assert.equal((await store.forgetIdentity(id))?.erased, true);
+          assert.deepEqual(await onDisk([...hers, his]), [false, false, false, true]);
+        } finally {
+          await client.end();
+          await store.close();
+        }
+      });
+
       it('keeps working across a server restart, warning once about the dropped connections', async () => {
         await server.reset();
         const warnings: string[] = [];
@@ -66,13 +108,55 @@ for (const [name, start, vectorLine, { restarts }] of servers) {
       });
     }
 
+    it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
+      await server.reset();
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        if (pgvector) await client.query('CREATE EXTENSION vector');
+        await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
+        for (const migration of postgresMigrations(pgvector).slice(0, 4)) await client.query(migration);
+        for (const [i, memory] of UNNAMED_VECTOR_MEMORIES.entries()) {
+          const row = schemaFourRow(memory);
+          const columns = Object.keys(row);
+          const { rows } = await client.query<{ seq: string }>(
+            `INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')}) RETURNING seq`,
+            Object.values(row),
+          );
+          const seq = rows[0]!.seq;
+          if (pgvector)
+            await client.query('INSERT INTO memory_vectors (seq, embedding) VALUES ($1, $2::vector)', [
+              seq,
+              `[${unnamedVector(i).join(',')}]`,
+            ]);
+          else
+            await client.query('INSERT INTO memory_vectors (seq, code, embedding) VALUES ($1, $2, $3)', [
+              seq,
+              Buffer.from(binaryCode(unnamedVector(i))),
+              embeddingToBytes(unnamedVector(i)),
+            ]);
+        }
+        await client.query("INSERT INTO store_meta (key, value) VALUES ('vector_dims', '16')");
+      } finally {
+        await client.end();
+      }
+      const lines: string[] = [];
+      const logger: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: () => {}, error: () => {} };
+      const store = await PostgresMemoryStore.open({ url: server.url, logger });
+      try {
+        assert.match(lines.join('\n'), new RegExp(`migrated .* to schema ${postgresMigrations(false).length}`));
+        await assertUnnamedVectorsMigrated(store);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('refuses a database written by a newer schema and names the server without its password', async () => {
       await server.reset();
       await (await PostgresMemoryStore.open({ url: server.url })).close();
       const admin = await PostgresMemoryStore.open({ url: server.url });
       await admin.put(sampleMemory());
       await admin.close();
-      const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       await client.query('UPDATE schema_version SET version = 99');

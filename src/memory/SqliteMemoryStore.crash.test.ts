@@ -17,7 +17,7 @@ const store = new SqliteMemoryStore({ path: process.argv[2] });
 const first = Number(process.argv[3]);
 for (let i = first; ; i++) {
   const memory = sampleMemory({ start: BigInt(i) * 10_000_000_000n, segmentIndex: i, text: 'crash test memory ' + i + ' with a green lamp' });
-  await store.put(memory, new Float32Array(64).map((_, d) => Math.sin(i + d)));
+  await store.put(memory, { model: 'crash-embedder', vector: new Float32Array(64).map((_, d) => Math.sin(i + d)) });
   process.stdout.write(memory.id + '\\n');
 }
 `;
@@ -74,7 +74,11 @@ describe('SqliteMemoryStore under SIGKILL', function () {
       check.prepare("INSERT INTO memories_fts(memories_fts) VALUES ('integrity-check')").run();
       check.close();
       assert.equal(await store.count(), stored.size, 'the replayed range 100..149 was stored once');
-      const hits = await store.recall({ text: 'memory 120', vector: new Float32Array(64).map((_, d) => Math.sin(120 + d)), limit: 3 });
+      const { memories: hits } = await store.recall({
+        text: 'memory 120',
+        vector: { model: 'crash-embedder', vector: new Float32Array(64).map((_, d) => Math.sin(120 + d)) },
+        limit: 3,
+      });
       assert.equal(hits[0]!.memory.segmentIndex, 120);
       assert.deepEqual(hits[0]!.matchedBy, ['text', 'vector']);
     } finally {

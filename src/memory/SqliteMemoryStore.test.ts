@@ -4,11 +4,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../log.js';
-import type { RecallQuery, ScoredMemory } from './MemoryStore.js';
+import type { RecallQuery, RecallResult } from './MemoryStore.js';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
-import { memoryStoreContract, sampleMemory, type StoreFactory } from './MemoryStore.contract.test.js';
-import { identityStoreContract } from './IdentityStore.contract.test.js';
+import {
+  assertUnnamedVectorsMigrated,
+  memoryStoreContract,
+  sampleMemory,
+  schemaFourRow,
+  type StoreFactory,
+  UNNAMED_VECTOR_MEMORIES,
+  unnamedVector,
+} from './MemoryStore.contract.test.js';
+import { identityRecordsContract } from './IdentityRecords.contract.test.js';
+import { binaryCode } from './BinaryVectorIndex.js';
+import { embeddingToBytes } from './embedding.js';
 
 describe('SqliteMemoryStore', function () {
   let dir: string;
@@ -27,7 +37,7 @@ describe('SqliteMemoryStore', function () {
     reopen: async (options) => new SqliteMemoryStore({ path: last, ...options }),
   };
   memoryStoreContract('SQLite', factory);
-  identityStoreContract('SQLite', factory);
+  identityRecordsContract('SQLite', factory);
 
   it('creates the folder, expands ~ and records the schema version', async () => {
     const home = process.env.HOME;
@@ -57,41 +67,83 @@ describe('SqliteMemoryStore', function () {
     );
   });
 
+  it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
+    const path = join(dir, 'schema4.sqlite');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
+    for (const migration of SQLITE_MIGRATIONS.slice(0, 4)) old.exec(migration);
+    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
+      VALUES (@seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!))
+        .map((c) => `@${c}`)
+        .join(', ')})`);
+    const insertVector = old.prepare('INSERT INTO memory_vectors (vseq, seq, code, vector) VALUES (?, ?, ?, ?)');
+    UNNAMED_VECTOR_MEMORIES.forEach((memory, i) => {
+      insertMemory.run({ ...schemaFourRow(memory), seq: i + 1 });
+      insertVector.run(i + 1, i + 1, binaryCode(unnamedVector(i)), embeddingToBytes(unnamedVector(i)));
+    });
+    // Vectors up to 41 were stored (and some forgotten): numbering goes on from there.
+    old.prepare("UPDATE sqlite_sequence SET seq = 41 WHERE name = 'memory_vectors'").run();
+    old.prepare("INSERT INTO store_meta (key, value) VALUES ('vector_dims', '16')").run();
+    old.close();
+
+    const lines: string[] = [];
+    const logger: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: () => {}, error: () => {} };
+    const store = new SqliteMemoryStore({ path, logger });
+    try {
+      assert.equal(store.schemaVersion, SQLITE_MIGRATIONS.length);
+      assert.match(lines.join('\n'), new RegExp(`migrated .*schema4.sqlite to schema ${SQLITE_MIGRATIONS.length}`));
+      await assertUnnamedVectorsMigrated(store);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    assert.deepEqual(check.prepare('SELECT vseq FROM memory_vectors ORDER BY vseq').pluck().all(), [1, 2, 42]);
+    assert.deepEqual(check.prepare('SELECT model, dims FROM vector_models ORDER BY model').all(), [
+      { model: '', dims: 16 },
+      { model: 'minilm', dims: 8 },
+    ]);
+    assert.equal(check.prepare("SELECT count(*) FROM store_meta WHERE key = 'vector_dims'").pluck().get(), 0);
+    check.close();
+  });
+
   it('stores a batch in one transaction: all or nothing', async () => {
     const store = new SqliteMemoryStore({ path: join(dir, 'batch.sqlite') });
-    const v = new Float32Array(8).fill(1);
+    const v = { model: 'test-embedder', vector: new Float32Array(8).fill(1) };
     const batch = [0n, 1n, 2n].map((start) => ({ memory: sampleMemory({ start, text: `batch ${start} cat` }), embedding: v }));
     assert.equal(await store.putMany(batch), 3);
     assert.equal(await store.putMany(batch), 0, 'a replayed batch stores nothing');
     await assert.rejects(
       store.putMany([
         { memory: sampleMemory({ start: 3n }), embedding: v },
-        { memory: sampleMemory({ start: 4n }), embedding: new Float32Array(4) },
+        { memory: sampleMemory({ start: 4n }), embedding: { model: 'test-embedder', vector: new Float32Array(4) } },
       ]),
-      /4 dimensions/,
+      /embedding has 4 dimensions/,
     );
     assert.equal(await store.count(), 3, 'the failed batch left nothing behind');
-    assert.equal((await store.recall({ vector: v, text: 'cat' })).length, 3);
+    assert.equal((await store.recall({ vector: v, text: 'cat' })).memories.length, 3);
     await store.close();
   });
 
   it('widens the vector search until a selective filter has results', async () => {
     const store = new SqliteMemoryStore({ path: join(dir, 'selective.sqlite') });
     const dims = 32;
-    const query = new Float32Array(dims).fill(1);
+    const query = { model: 'test-embedder', vector: new Float32Array(dims).fill(1) };
     let seed = 1;
-    const random = () => new Float32Array(dims).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.3);
+    const random = () => ({
+      model: 'test-embedder',
+      vector: new Float32Array(dims).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.3),
+    });
     await store.putMany(
       Array.from({ length: 5000 }, (_, i) => ({ memory: sampleMemory({ start: BigInt(i), text: `crowd ${i}` }), embedding: random() })),
     );
     const lonely = sampleMemory({ robotId: 'r2', text: 'the only memory of r2' });
-    await store.put(lonely, new Float32Array(dims).fill(-1));
-    const hits = await store.recall({ vector: query, robotId: 'r2' });
+    await store.put(lonely, { model: 'test-embedder', vector: new Float32Array(dims).fill(-1) });
+    const { memories: hits } = await store.recall({ vector: query, robotId: 'r2' });
     assert.deepEqual(
       hits.map((h) => h.memory.id),
       [lonely.id],
     );
-    assert.equal((await store.recall({ vector: query, limit: 20 })).length, 20);
+    assert.equal((await store.recall({ vector: query, limit: 20 })).memories.length, 20);
     await store.close();
   });
 
@@ -108,7 +160,10 @@ describe('SqliteMemoryStore', function () {
       path = join(dir, 'plans.sqlite');
       const writer = new SqliteMemoryStore({ path });
       let seed = 3;
-      const random = () => new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
+      const random = () => ({
+        model: 'test-embedder',
+        vector: new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5),
+      });
       const colors = ['red', 'blue', 'green', 'black', 'white', 'grey', 'pink'];
       const entries = Array.from({ length: 4000 }, (_, i) => ({
         memory: sampleMemory({
@@ -117,6 +172,7 @@ describe('SqliteMemoryStore', function () {
           start: at(i),
           text: `${i % 5 ? 'mug' : 'cup'} ${colors[i % 7]} ${i % 3 === 0 ? 'kitchen' : 'hallway'} ${i % 8 ? 'counter' : 'floor'}${i % 97 === 0 ? ' umbrella' : ''}`,
           pose: { stamp: at(i), frameId: 'map', x: i % 40, y: i % 31, z: 0, yaw: 0 },
+          people: i % 23 === 0 ? ['person_1'] : [],
         }),
         embedding: random(),
       }));
@@ -137,11 +193,15 @@ describe('SqliteMemoryStore', function () {
       { until: at(50) },
       { near: { x: 5, y: 5, radius: 1.5 }, asOf: at(3000) },
       { since: at(1000), until: at(1150), limit: 30 },
+      { person: 'person_1', limit: 20 },
     ];
     const texts = ['mug', 'mug counter', 'red mug', 'umbrella mug', 'kitchen'];
     let seed = 11;
-    const vector = () => new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-    const summary = (hits: ScoredMemory[]) => hits.map((h) => `${h.memory.id} ${h.score.toFixed(9)} ${h.matchedBy.join('+')}`);
+    const vector = () => ({
+      model: 'test-embedder',
+      vector: new Float32Array(DIMS).map(() => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5),
+    });
+    const summary = ({ memories }: RecallResult) => memories.map((h) => `${h.memory.id} ${h.score.toFixed(9)} ${h.matchedBy.join('+')}`);
 
     /** Asserts that both plans give the same memories, scores and retrievers; returns how many were found. */
     async function compare(planned: SqliteMemoryStore, query: RecallQuery): Promise<number> {
@@ -166,7 +226,7 @@ describe('SqliteMemoryStore', function () {
         assert.ok(empty <= 3, `${empty} of ${queries.length * texts.length} full-text comparisons found nothing`);
         // Every query with a vector or only common words is planned (rare words are ranked directly).
         assert.ok(lines.filter((l) => /recall ranks the \d+ memories selected by/.test(l)).length >= queries.length * (texts.length + 1));
-        const longWatch = await planned.recall({ ...hour, text: 'umbrella' });
+        const { memories: longWatch } = await planned.recall({ ...hour, text: 'umbrella' });
         assert.ok(
           longWatch.some((h) => h.memory.text.startsWith('a long watch')),
           'a memory that started long before the window is in it',
@@ -199,11 +259,11 @@ describe('SqliteMemoryStore', function () {
     const path = join(dir, 'shared.sqlite');
     const reader = new SqliteMemoryStore({ path });
     const writer = new SqliteMemoryStore({ path });
-    const v = new Float32Array(32).fill(0.1);
+    const v = { model: 'test-embedder', vector: new Float32Array(32).fill(0.1) };
     await writer.put(sampleMemory(), v);
-    assert.equal((await reader.recall({ vector: v })).length, 1);
+    assert.equal((await reader.recall({ vector: v })).memories.length, 1);
     await writer.put(sampleMemory({ start: 1n }), v);
-    assert.equal((await reader.recall({ vector: v })).length, 2, 'the reader reloads its vector index');
+    assert.equal((await reader.recall({ vector: v })).memories.length, 2, 'the reader reloads its vector index');
     await writer.close();
     await reader.close();
   });

@@ -1,11 +1,8 @@
 import type { Memory } from './Memory.js';
-import type { Task } from './MemoryStore.js';
+import type { SqlInteger, SqlParams } from './sql/SqlConnection.js';
 
-/**
- * A memory as the column values both SQL stores use (pose flattened, quality, transcript and people as JSON), and back.
- * Integer columns may come back as bigint or number depending on the driver; both are accepted.
- */
-export function memoryToRow(memory: Memory): Record<string, unknown> {
+/** A memory as the column values both SQL stores use (pose flattened, quality, transcript and people as JSON). */
+export function memoryToRow(memory: Memory): SqlParams {
   return {
     id: memory.id,
     robot_id: memory.robotId,
@@ -32,52 +29,67 @@ export function memoryToRow(memory: Memory): Record<string, unknown> {
   };
 }
 
-/** The SELECT list (over alias `m`) that `memoryFromRow` reads, with the row number `seq` first. */
+/** The columns `MEMORY_COLUMNS` selects, as either driver reads them. */
+export interface MemoryRow {
+  seq: SqlInteger;
+  id: string;
+  robot_id: string;
+  episode: SqlInteger;
+  segment_index: SqlInteger;
+  start_ns: SqlInteger;
+  end_ns: SqlInteger;
+  created_ns: SqlInteger;
+  text: string;
+  transcript: string;
+  source: Memory['source'];
+  task_group: string | null;
+  focus_depth: SqlInteger;
+  quality: string;
+  pose_stamp: SqlInteger | null;
+  pose_frame: string | null;
+  pose_x: number | null;
+  pose_y: number | null;
+  pose_z: number | null;
+  pose_yaw: number | null;
+  model: string;
+  template: string;
+  people: string;
+}
+
+/** The SELECT list (over alias `m`) of a `MemoryRow`, with the row number `seq` first. */
 export const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
   m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
   m.pose_z, m.pose_yaw, m.model, m.template, m.people`;
 
-export function memoryFromRow(row: Record<string, unknown>, thumbnails: Uint8Array[]): Memory {
+export function memoryFromRow(row: MemoryRow, thumbnails: Uint8Array[]): Memory {
   return {
-    id: row.id as string,
-    robotId: row.robot_id as string,
+    id: row.id,
+    robotId: row.robot_id,
     episode: Number(row.episode),
     segmentIndex: Number(row.segment_index),
-    start: BigInt(row.start_ns as bigint),
-    end: BigInt(row.end_ns as bigint),
-    createdAt: BigInt(row.created_ns as bigint),
-    text: row.text as string,
-    source: row.source as Memory['source'],
-    taskGroup: row.task_group as string | null,
+    start: BigInt(row.start_ns),
+    end: BigInt(row.end_ns),
+    createdAt: BigInt(row.created_ns),
+    text: row.text,
+    source: row.source,
+    taskGroup: row.task_group,
     focusDepth: Number(row.focus_depth),
-    quality: JSON.parse(row.quality as string) as Memory['quality'],
+    quality: JSON.parse(row.quality) as Memory['quality'],
     pose:
       row.pose_x === null
         ? null
         : {
-            stamp: BigInt(row.pose_stamp as bigint),
-            frameId: row.pose_frame as string,
-            x: row.pose_x as number,
-            y: row.pose_y as number,
-            z: row.pose_z as number,
-            yaw: row.pose_yaw as number,
+            stamp: BigInt(row.pose_stamp!),
+            frameId: row.pose_frame!,
+            x: row.pose_x,
+            y: row.pose_y!,
+            z: row.pose_z!,
+            yaw: row.pose_yaw!,
           },
-    model: row.model as string,
-    template: row.template as string,
-    transcript: JSON.parse(row.transcript as string) as string[],
-    people: JSON.parse(row.people as string) as string[],
+    model: row.model,
+    template: row.template,
+    transcript: JSON.parse(row.transcript) as string[],
+    people: JSON.parse(row.people) as string[],
     thumbnails,
-  };
-}
-
-/** A row of the tasks table, as both SQL stores read it. */
-export function taskFromRow(row: Record<string, unknown>): Task {
-  return {
-    id: row.id as string,
-    robotId: row.robot_id as string,
-    stamp: BigInt(row.stamp_ns as bigint | number),
-    text: row.text as string,
-    group: row.task_group as string,
-    kind: row.kind as Task['kind'],
   };
 }

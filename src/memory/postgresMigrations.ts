@@ -115,6 +115,28 @@ export function postgresMigrations(pgvector: boolean): string[] {
     CREATE INDEX memories_span ON memories ((end_ns - start_ns));
     `,
     `
+    ALTER TABLE preferences ADD COLUMN request TEXT;
+    ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+    ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+    CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BYTEA NOT NULL);
+    `,
+    `
+    -- Each vector is recorded with the embedding model that made it: at most one per memory and model, and the
+    -- dimensions of each model's vectors in vector_models. Vectors stored before this version are kept under the
+    -- model '' (unknown): no embedding source is named '', so they are never compared with a named model's vectors.
+    CREATE TABLE vector_models (model TEXT PRIMARY KEY, dims INTEGER NOT NULL);
+    INSERT INTO vector_models (model, dims) SELECT '', CAST(value AS INTEGER) FROM store_meta WHERE key = 'vector_dims';
+    DELETE FROM store_meta WHERE key = 'vector_dims';
+    ALTER TABLE memory_vectors ADD COLUMN model TEXT NOT NULL DEFAULT '';
+    ALTER TABLE memory_vectors ALTER COLUMN model DROP DEFAULT;
+    ALTER TABLE memory_vectors DROP CONSTRAINT memory_vectors_seq_key;
+    ALTER TABLE memory_vectors ADD CONSTRAINT memory_vectors_model_seq_key UNIQUE (model, seq);
+    -- The cascade from memories finds a memory's vectors by seq.
+    CREATE INDEX memory_vectors_memory ON memory_vectors (seq);
+    -- One name for the vector in both layouts (pgvector's vector, or bytea beside its binary code).
+    ALTER TABLE memory_vectors RENAME COLUMN embedding TO vector;
+    `,
+    `
     -- Person ids seen in a memory's segment (JSON array), and one row each for finding a person's memories; see
     -- sqliteMigrations for why they do not reference identities.
     ALTER TABLE memories ADD COLUMN people TEXT NOT NULL DEFAULT '[]';

@@ -126,6 +126,40 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX memories_span ON memories((end_ns - start_ns));
   `,
   `
+  -- A preference pair keeps what a trainer needs: the memorizer request as sent (JSON, images by SHA-256) and both
+  -- whole completions with their thinking. Images are kept once however many requests show them.
+  ALTER TABLE preferences ADD COLUMN request TEXT;
+  ALTER TABLE preferences ADD COLUMN chosen_completion TEXT;
+  ALTER TABLE preferences ADD COLUMN rejected_completion TEXT;
+  CREATE TABLE preference_images (sha256 TEXT PRIMARY KEY, jpeg BLOB NOT NULL);
+  `,
+  `
+  -- Each vector is recorded with the embedding model that made it: at most one per memory and model, and the
+  -- dimensions of each model's vectors in vector_models. Vectors stored before this version are kept under the
+  -- model '' (unknown): no embedding source is named '', so they are never compared with a named model's vectors.
+  CREATE TABLE vector_models (model TEXT PRIMARY KEY, dims INTEGER NOT NULL);
+  INSERT INTO vector_models (model, dims) SELECT '', CAST(value AS INTEGER) FROM store_meta WHERE key = 'vector_dims';
+  DELETE FROM store_meta WHERE key = 'vector_dims';
+
+  -- (model, seq) finds a model's vectors, in memory order, and a memory's vector of a model. It is the only index:
+  -- a memory's vectors are deleted by the store with the memory, model by model (vector_models lists them),
+  -- rather than by a cascade that would need a second index on seq, written with every vector.
+  CREATE TABLE memory_vectors_by_model (
+    vseq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    code BLOB NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE (model, seq)
+  );
+  INSERT INTO memory_vectors_by_model (vseq, seq, model, code, vector) SELECT vseq, seq, '', code, vector FROM memory_vectors;
+  -- vseq goes on growing from where it was, so a reader's in-memory index never mistakes a new row for one it has.
+  DELETE FROM sqlite_sequence WHERE name = 'memory_vectors_by_model';
+  INSERT INTO sqlite_sequence (name, seq) SELECT 'memory_vectors_by_model', seq FROM sqlite_sequence WHERE name = 'memory_vectors';
+  DROP TABLE memory_vectors;
+  ALTER TABLE memory_vectors_by_model RENAME TO memory_vectors;
+  `,
+  `
   -- The person ids seen in a memory's segment: a JSON array read with the memory, and one row each for finding a
   -- person's memories. Rows go with their memory; they do not reference identities, so forgetting an identity
   -- keeps the memories that name it.
@@ -137,7 +171,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX memory_people_seq ON memory_people(seq);
 
-  -- People told apart by face (see IdentityStore). AUTOINCREMENT never hands out a number twice, so the id of a
+  -- People told apart by face (see IdentityRecords). AUTOINCREMENT never hands out a number twice, so the id of a
   -- forgotten person (person_<num>) is never given to someone else. centroid: the mean of the kept embeddings,
   -- unit length, float32 little-endian.
   CREATE TABLE identities (

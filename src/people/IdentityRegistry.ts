@@ -1,10 +1,10 @@
 import { silentLogger, type Logger } from '../log.js';
 import { cosineSimilarity } from '../memory/embedding.js';
-import type { IdentityStore } from '../memory/IdentityStore.js';
+import type { Identity, IdentityRecords } from '../memory/IdentityRecords.js';
 import type { RosNanos } from '../time.js';
 
 export interface IdentityRegistryOptions {
-  store: IdentityStore;
+  store: IdentityRecords;
   /** people.match_similarity: cosine similarity to a centroid from which a face is that person. */
   matchSimilarity: number;
   /** people.new_below: below this similarity to everyone known, a face is a new person. */
@@ -21,10 +21,10 @@ export interface FacesInFrame {
   descriptors: Float32Array[];
 }
 
-interface Known {
-  id: string;
-  centroid: Float32Array;
-}
+/** A person a face was recognised as: the id, and the name a user gave them. */
+export type Recognised = Pick<Identity, 'id' | 'name'>;
+
+type Known = Pick<Identity, 'id' | 'name' | 'centroid'>;
 
 interface Best {
   id: string;
@@ -42,7 +42,7 @@ interface Best {
  * (their best-matching face), and their centroid moves to the mean of their newest `maxEmbeddings`.
  */
 export class IdentityRegistry {
-  readonly #store: IdentityStore;
+  readonly #store: IdentityRecords;
   readonly #match: number;
   readonly #newBelow: number;
   readonly #keep: number;
@@ -59,17 +59,17 @@ export class IdentityRegistry {
   }
 
   /**
-   * The person id of each face of each keyframe of the segment whose memory will be `memoryId` (null: not
+   * The person of each face of each keyframe of the segment whose memory will be `memoryId` (null: not
    * recognised), creating and updating people in the store. People are read from the store on every call, so
    * another process sharing it (and a forget) is seen at the next segment.
    */
-  async identify(frames: FacesInFrame[], memoryId: string): Promise<(string | null)[][]> {
-    const known: Known[] = (await this.#store.list()).map(({ id, centroid }) => ({ id, centroid }));
+  async identify(frames: FacesInFrame[], memoryId: string): Promise<(Recognised | null)[][]> {
+    const known: Known[] = await this.#store.identities();
     const best = new Map<string, Best>();
     const created = new Set<string>();
-    const ids: (string | null)[][] = [];
+    const ids: (Recognised | null)[][] = [];
     for (const frame of frames) {
-      const assigned: (string | null)[] = frame.descriptors.map(() => null);
+      const assigned: (Recognised | null)[] = frame.descriptors.map(() => null);
       const pairs = frame.descriptors.flatMap((descriptor, face) =>
         known.map((person) => ({ face, person, similarity: cosineSimilarity(descriptor, person.centroid) })),
       );
@@ -78,7 +78,7 @@ export class IdentityRegistry {
       for (const { face, person, similarity } of pairs) {
         if (similarity < this.#match) break;
         if (assigned[face] !== null || taken.has(person.id)) continue;
-        assigned[face] = person.id;
+        assigned[face] = { id: person.id, name: person.name };
         taken.add(person.id);
         const previous = best.get(person.id);
         if (!previous || similarity > previous.similarity)
@@ -88,18 +88,18 @@ export class IdentityRegistry {
         if (assigned[face] !== null) continue;
         const nearest = Math.max(-1, ...known.map((person) => cosineSimilarity(descriptor, person.centroid)));
         if (nearest >= this.#newBelow) continue;
-        const person = await this.#store.create({ memoryId, stamp: frame.stamp, embedding: descriptor });
+        const person = await this.#store.createIdentity({ memoryId, stamp: frame.stamp, embedding: descriptor });
         this.#logger.info(`people: a new person, ${person.id} (nearest known face: similarity ${nearest.toFixed(2)})`);
-        known.push({ id: person.id, centroid: person.centroid });
+        known.push(person);
         created.add(person.id);
         taken.add(person.id);
-        assigned[face] = person.id;
+        assigned[face] = { id: person.id, name: person.name };
       }
       ids.push(assigned);
     }
     for (const seen of best.values()) {
       if (created.has(seen.id)) continue;
-      await this.#store.observe(seen.id, { memoryId, stamp: seen.stamp, embedding: seen.descriptor }, this.#keep);
+      await this.#store.observeIdentity(seen.id, { memoryId, stamp: seen.stamp, embedding: seen.descriptor }, this.#keep);
     }
     return ids;
   }

@@ -59,7 +59,7 @@ describe('SegmentSight on real photographs', function () {
   function sight(options: { budgetS?: number; cpuSeconds?: () => number; detector?: Detector } = {}): SegmentSight {
     return new SegmentSight({
       detector: options.detector ?? detector,
-      registry: new IdentityRegistry({ store: store.identities, matchSimilarity: 0.7, newBelow: 0.55, maxEmbeddings: 20 }),
+      registry: new IdentityRegistry({ store, matchSimilarity: 0.7, newBelow: 0.55, maxEmbeddings: 20 }),
       budgetS: options.budgetS ?? 10,
       minConfidence: 0.45,
       minFaceConfidence: 0.6,
@@ -101,7 +101,7 @@ describe('SegmentSight on real photographs', function () {
     );
     assert.equal(await looked.see(input), seen, 'asked again, the same sighting (faces are counted once)');
     assert.deepEqual(
-      (await store.identities.list()).map((p) => [p.id, p.sightings]),
+      (await store.identities()).map((p) => [p.id, p.sightings]),
       [
         ['person_1', 1],
         ['person_2', 1],
@@ -109,16 +109,23 @@ describe('SegmentSight on real photographs', function () {
     );
   });
 
-  it('recognises the same person shifted, scaled and darker the next day, with a new sight and the same store', async () => {
+  it('recognises the same person shifted, scaled and darker the next day, with a new sight and the same store, by the name given', async () => {
     await sight().see(segment(0, [await keyframe(1, astronaut)]));
+    await store.nameIdentity('person_1', 'Eileen');
     const nextDay = await keyframe(2, framed('astronaut.png', { height: 220, left: 220, top: 90, brightness: 0.7 }, KEYFRAME));
-    const seen = await sight().see({ ...segment(0, [nextDay]), start: T0 + 86_400n * S, end: T0 + 86_410n * S });
+    const looked = sight();
+    const seen = await looked.see({ ...segment(0, [nextDay]), start: T0 + 86_400n * S, end: T0 + 86_410n * S });
     assert.deepEqual(
-      seen.sightings![0]!.faces.map((f) => f.personId),
-      ['person_1'],
+      seen.sightings![0]!.faces.map((f) => [f.personId, f.name]),
+      [['person_1', 'Eileen']],
     );
-    const [person] = await store.identities.list();
+    const [person] = await store.identities();
     assert.equal(person!.sightings, 2);
+    // A later segment's window shows this frame again with the same faces; a frame this sight never looked at, none.
+    const unseen = await keyframe(3, astronaut);
+    const [window] = looked.framesSeen([{ segmentIndex: 0, start: seen.start, end: seen.end, frames: [nextDay, unseen] }]);
+    assert.equal(window!.sightings![0], seen.sightings![0]);
+    assert.deepEqual(window!.sightings![1], { examined: false, objects: [], faces: [] });
   });
 
   it('examines changed views while the CPU budget lasts, carries the rest over, and marks what it left out', async () => {

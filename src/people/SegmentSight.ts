@@ -4,9 +4,10 @@ import type { ImageBox } from '../media/ImageBox.js';
 import { SceneDetector, type SceneDetection } from '../media/SceneDetector.js';
 import { SAME_VIEW, viewDifference, viewSignature } from '../media/viewSignature.js';
 import { memoryId } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
-import type { Segment, TranscriptLine } from '../segment/Segment.js';
-import type { SeenFace, Sighting } from '../segment/Sighting.js';
+import type { SegmentFrames } from '../memorize/Memorizer.js';
+import type { IdentityRecords } from '../memory/IdentityRecords.js';
+import type { Keyframe, Segment, TranscriptLine } from '../segment/Segment.js';
+import { NOT_EXAMINED, type SeenFace, type Sighting } from '../segment/Sighting.js';
 import { NANOS_PER_SECOND, type RosNanos } from '../time.js';
 import { IdentityRegistry } from './IdentityRegistry.js';
 
@@ -41,8 +42,6 @@ const REMEMBERED = 8;
 /** A transcript line is matched to the keyframes within this margin of its span when none lies inside it. */
 const SPEECH_MARGIN = NANOS_PER_SECOND;
 
-const NOT_EXAMINED: Sighting = { examined: false, objects: [], faces: [] };
-
 /**
  * Adds to a segment what can be seen in its keyframes, before it is memorized: objects and faces, people recognised
  * by face (global ids from the store), and transcript lines attributed to a person where that is honest.
@@ -64,6 +63,8 @@ export class SegmentSight {
   readonly #cpuSeconds: () => number;
   readonly #logger: Logger;
   readonly #remembered = new Map<string, Promise<Segment>>();
+  /** What was seen in each keyframe looked at, for as long as the keyframe is kept (a later segment's window frames). */
+  readonly #byKeyframe = new WeakMap<Keyframe, Sighting>();
   #balance: number;
   /** The last view examined, carried across segments. */
   #last: { signature: Uint8Array; sighting: Sighting } | null = null;
@@ -92,20 +93,25 @@ export class SegmentSight {
     this.#balance = 0;
   }
 
+  /** Whether the configuration has the keyframes examined (perception.detect, and a budget for it). */
+  static detects({ perception }: Pick<Config, 'perception'>): boolean {
+    return perception.detect && perception.budget_s > 0;
+  }
+
   /**
    * The sight the configuration describes, with the vision models loaded and people kept in `store`; null when
    * detection is off (perception.detect false or perception.budget_s 0).
    */
   static async fromConfig(
     config: Pick<Config, 'perception' | 'people'>,
-    { store, logger = silentLogger }: { store: MemoryStore; logger?: Logger },
+    { store, logger = silentLogger }: { store: IdentityRecords; logger?: Logger },
   ): Promise<SegmentSight | null> {
+    if (!SegmentSight.detects(config)) return null;
     const { perception, people } = config;
-    if (!perception.detect || perception.budget_s === 0) return null;
     const detector = await SceneDetector.load({ describeFaces: people.identify });
     const registry = people.identify
       ? new IdentityRegistry({
-          store: store.identities,
+          store,
           matchSimilarity: people.match_similarity,
           newBelow: people.new_below,
           maxEmbeddings: people.max_embeddings,
@@ -135,6 +141,14 @@ export class SegmentSight {
     seen.catch(() => this.#remembered.delete(key));
     while (this.#remembered.size > REMEMBERED) this.#remembered.delete(this.#remembered.keys().next().value!);
     return seen;
+  }
+
+  /**
+   * The frames of a window's earlier segments (segment.window_fps) with what was seen in each: a frame of a segment
+   * this sight looked at has that keyframe's sighting; others (a segment stored before, or dropped) were not examined.
+   */
+  framesSeen(windowFrames: readonly SegmentFrames[]): SegmentFrames[] {
+    return windowFrames.map((s) => ({ ...s, sightings: s.frames.map((k) => this.#byKeyframe.get(k) ?? NOT_EXAMINED) }));
   }
 
   async #see(segment: Segment, signal?: AbortSignal): Promise<Segment> {
@@ -172,6 +186,7 @@ export class SegmentSight {
       this.#last = { signature, sighting };
     }
     await this.#identify(segment, described);
+    segment.keyframes.forEach((keyframe, i) => this.#byKeyframe.set(keyframe, sightings[i]!));
     return {
       ...segment,
       sightings,
@@ -190,7 +205,11 @@ export class SegmentSight {
     const persons = detection.objects.filter((o) => o.label === 'person');
     const faces = detection.faces.filter((f) => f.confidence >= this.#minFaceConfidence && persons.some((p) => centreInside(f.box, p.box)));
     return {
-      sighting: { examined: true, objects, faces: faces.map((f) => ({ personId: null, confidence: f.confidence, box: f.box })) },
+      sighting: {
+        examined: true,
+        objects,
+        faces: faces.map((f) => ({ personId: null, name: null, confidence: f.confidence, box: f.box })),
+      },
       descriptors: faces.map((f) => (Math.min(f.box.width, f.box.height) >= this.#minFacePx ? f.descriptor : null)),
     };
   }
@@ -210,7 +229,13 @@ export class SegmentSight {
       .filter((frame) => frame.descriptors.length > 0);
     if (frames.length === 0) return;
     const ids = await this.#registry.identify(frames, memoryId(segment.robotId, segment.episode, segment.start));
-    frames.forEach((frame, i) => frame.faces.forEach((face, j) => (face.personId = ids[i]![j] ?? null)));
+    frames.forEach((frame, i) =>
+      frame.faces.forEach((face, j) => {
+        const person = ids[i]![j] ?? null;
+        face.personId = person?.id ?? null;
+        face.name = person?.name ?? null;
+      }),
+    );
   }
 }
 

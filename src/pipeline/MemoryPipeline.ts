@@ -1,23 +1,28 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
 import { CauseCounter, silentLogger, type Logger } from '../log.js';
 import { AudioDecoder } from '../media/AudioDecoder.js';
-import { ImageConverter, type FrameConverter } from '../media/ImageConverter.js';
+import type { FrameConverter } from '../media/ImageConverter.js';
 import type { PcmChunk } from '../media/PcmChunk.js';
 import { Segmenter } from '../segment/Segmenter.js';
 import type { SpeechTrack } from '../segment/SpeechTrack.js';
-import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
-import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer } from '../memorize/Memorizer.js';
+import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer, SegmentFrames } from '../memorize/Memorizer.js';
+import { windowFramesPerSegment, WindowFrames } from './WindowFrames.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
-import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
-import type { Segment } from '../segment/Segment.js';
+import type { Keyframe, Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
 import { SegmentQueue } from './SegmentQueue.js';
-import type { SensorMessage } from './SensorMessage.js';
+import { messageProblem } from './SensorFields.js';
+import { rosTypeOf, type SensorMessage } from './SensorMessage.js';
 
 /** Supplies task focus for a segment (src/focus); null when no focus is active. */
 export type FocusProvider = (segment: Segment) => FocusContext | null | Promise<FocusContext | null>;
+
+/** Makes the thumbnails kept with a stored memory from its segment's keyframes (src/media/keyframeThumbnails). */
+export type ThumbnailMaker = (keyframes: Keyframe[]) => Promise<Uint8Array[]>;
 
 export interface MemoryPipelineEvents {
   /** The segmenter closed a segment and it enters the queue. */
@@ -34,7 +39,7 @@ export interface MemoryPipelineEvents {
 
 export interface MemoryPipelineOptions {
   config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
-  /** Turns chosen camera frames into keyframes (`new ImageConverter(config.camera)`). */
+  /** Turns chosen camera frames into keyframes (an ImageConverter of `camera.*`). */
   converter: FrameConverter;
   /** Finds the speech in the audio; null or absent: audio messages are ignored. */
   speech?: SpeechTrack | null;
@@ -43,8 +48,13 @@ export interface MemoryPipelineOptions {
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
-  store: MemoryStore;
+  store: MemoryRecords & IngestRecords;
   focus?: FocusProvider;
+  /**
+   * Thumbnails for each stored memory (store.thumbnails); absent or null: none. Made once per segment, for the
+   * memory that is stored, however many candidates the memorizer wrote.
+   */
+  thumbnails?: ThumbnailMaker | null;
   logger?: Logger;
   /**
    * What `push` does when the queue is full: `drop` applies `memorizer.drop_policy` (a live stream cannot wait);
@@ -68,8 +78,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 /**
  * The memory pipeline: sensor messages → Segmenter (keyframes, speech, poses) → bounded queue → memorizer (with
- * the window of previous memories and the task focus) → store. Used as is by the ROS node, `taskmem ingest`, the
- * benchmark harness and the demo; it knows nothing of ROS.
+ * the window of previous memories and the task focus) → store. Made by the assembly (src/assembly) for the ROS
+ * node, `taskmem ingest`, the benchmark harness and the demo alike; it knows nothing of ROS.
  *
  * Invariants: every segment the segmenter emits ends as exactly one of stored, skipped (already stored), failed
  * (recorded in the store) or dropped (counted, reported); with concurrency 1 they end in stamp order, so each
@@ -78,6 +88,7 @@ const DONE: Promise<void> = Promise.resolve();
  */
 export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #segmenter: Segmenter;
+  readonly #speech: SpeechTrack | null;
   readonly #audio: AudioDecoder | null;
   readonly #counter: CauseCounter;
   /** Resolves when the last pushed message has been handed to the segmenter: messages reach it in push order. */
@@ -87,16 +98,26 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #memorizer: Memorizer;
   readonly #fallback: Memorizer | null;
   readonly #redo: (stored: Memory) => boolean;
-  readonly #store: MemoryStore;
+  readonly #store: MemoryRecords & IngestRecords;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
+  readonly #thumbnails: ThumbnailMaker | null;
   readonly #logger: Logger;
   readonly #overflow: 'drop' | 'wait';
   readonly #now: () => number;
   readonly #queue: SegmentQueue;
   readonly #workers: Promise<void>[];
+  /**
+   * Cancels the segments in flight (close with abort). Every model request links to it only while it runs
+   * (ModelClient), so listeners never pile up on it; the requests of concurrent segments and candidates may be
+   * more than EventTarget's default warning count at once.
+   */
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Segment>();
+  /** Frames of recent segments for the window (segment.window_fps); null when the policy sees the new segment's only. */
+  readonly #recentFrames: WindowFrames | null;
+  /** The earlier segments' frames each queued segment is memorized with, taken when it was queued. */
+  readonly #framesOf = new WeakMap<Segment, SegmentFrames[]>();
   #idleWaiters: (() => void)[] = [];
   #fatal: Error | null = null;
   #closed = false;
@@ -114,6 +135,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     fallback = null,
     store,
     focus,
+    thumbnails = null,
     logger = silentLogger,
     overflow = 'drop',
     concurrency = 1,
@@ -122,6 +144,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   }: MemoryPipelineOptions) {
     super();
     this.#counter = new CauseCounter(logger);
+    this.#speech = speech;
     this.#audio = speech ? new AudioDecoder({ counter: this.#counter }) : null;
     this.#segmenter = new Segmenter({
       segment: config.segment,
@@ -137,37 +160,37 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#store = store;
     this.#config = config;
     this.#focus = focus ?? null;
+    this.#thumbnails = thumbnails;
     this.#logger = logger;
     this.#overflow = overflow;
     this.#now = now;
     this.#redo = redo;
     this.#queue = new SegmentQueue({ capacity: config.memorizer.queue_size, policy: config.memorizer.drop_policy });
+    const perSegment = windowFramesPerSegment(config.segment);
+    this.#recentFrames = perSegment > 0 ? new WindowFrames({ perSegment, windowS: config.segment.window_s }) : null;
+    setMaxListeners(0, this.#abort.signal);
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
-  }
-
-  /**
-   * The pipeline the configuration describes: keyframes by `camera.*`, speech by `audio.*` (Silero VAD, and
-   * transcripts when `audio.transcriber_url` is set), none when `audio.type` is none.
-   */
-  static async fromConfig(
-    config: Pick<Config, 'robot_id' | 'segment' | 'memorizer' | 'camera' | 'audio'>,
-    options: Omit<MemoryPipelineOptions, 'config' | 'converter' | 'speech'>,
-  ): Promise<MemoryPipeline> {
-    const speech =
-      config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config.audio, new CauseCounter(options.logger ?? silentLogger));
-    return new MemoryPipeline({ ...options, config, converter: new ImageConverter(config.camera), speech });
   }
 
   /**
    * Feeds one sensor message. The promise resolves when the work it started is done: frame conversions it made
    * certain and the segments it closed, queued — with overflow `wait`, after waiting for room. A live caller need
-   * not await it (segments stay in order either way) but must not reuse the message's buffers.
+   * not await it (segments stay in order either way) but must not reuse the message's buffers. A message that
+   * lacks a field taskmem reads (see SensorFields) is counted as `malformed_<kind>`, logged once, and dropped.
    */
   push(sensor: SensorMessage): Promise<void> {
     try {
       this.#throwIfUnusable('push');
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const problem = messageProblem(sensor.kind, sensor.message);
+    if (problem) {
+      this.#counter.count(
+        `malformed_${sensor.kind}`,
+        `MemoryPipeline: a ${rosTypeOf(sensor.kind)} message ${problem}, so it is not the standard message its topic's type names; dropped`,
+      );
+      return DONE;
     }
     const decoder = this.#audio;
     switch (sensor.kind) {
@@ -236,11 +259,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
-   * them), and the segments in flight are finished — or, with `abort`, cancelled and recorded as failed.
-   * Does not close the store.
+   * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
+   * waits and transcriptions aborted) and recorded as failed. Does not close the store.
    */
   close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
-    if (abort) this.#abort.abort(new Error('pipeline closed'));
+    if (abort) {
+      this.#abort.abort(new Error('pipeline closed'));
+      this.#speech?.abort();
+    }
     this.#closing ??= this.#close();
     return this.#closing;
   }
@@ -255,7 +281,6 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     if (this.#fatal) throw this.#fatal;
   }
 
-  /** Audio messages reach the decoder one at a time, in arrival order (it keeps stream state and the latest AudioInfo). */
   /**
    * Hands a message to the segmenter after every message pushed before it, so that frames, poses and audio
    * (whose decoding may be asynchronous) keep their arrival order — a frame never overtakes the audio chunk
@@ -282,6 +307,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   async #enqueue(segment: Segment): Promise<void> {
     if (this.#closed) return;
+    if (this.#recentFrames) this.#framesOf.set(segment, this.#recentFrames.add(segment));
     this.emit('closed', segment);
     if (this.#overflow === 'wait') await this.#queue.room();
     const dropped = this.#queue.offer(segment);
@@ -315,7 +341,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       this.emit('skipped', segment);
       return;
     }
-    const context: MemorizeContext = { window: await this.#window(segment), focus: this.#focus ? await this.#focus(segment) : null };
+    const context: MemorizeContext = {
+      window: await this.#window(segment),
+      windowFrames: this.#framesOf.get(segment) ?? [],
+      focus: this.#focus ? await this.#focus(segment) : null,
+    };
     let outcome = await this.#memorize(this.#memorizer, segment, context);
     if (outcome.kind === 'failed' && outcome.unreachable && this.#fallback) {
       this.counts.fallback++;
@@ -330,11 +360,12 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       this.emit('failed', outcome.failure, segment);
       return;
     }
-    await this.#store.put(outcome.memory);
+    const memory = this.#thumbnails ? { ...outcome.memory, thumbnails: await this.#thumbnails(segment.keyframes) } : outcome.memory;
+    await this.#store.put(memory);
     // A segment that failed in an earlier run and is now stored is no longer a failure.
-    await this.#store.clearFailure(outcome.memory.id);
+    await this.#store.clearFailure(memory.id);
     this.counts.stored++;
-    this.emit('stored', outcome.memory, segment);
+    this.emit('stored', memory, segment);
   }
 
   async #memorize(memorizer: Memorizer, segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {

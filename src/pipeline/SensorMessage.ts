@@ -46,6 +46,11 @@ const ROS_TYPES: Record<SensorKind, string> = {
   pose_with_covariance_stamped: 'geometry_msgs/msg/PoseWithCovarianceStamped',
 };
 
+/** The ROS type of a kind of sensor message, e.g. `sensor_msgs/msg/Image` for `image`. */
+export function rosTypeOf(kind: SensorKind): string {
+  return ROS_TYPES[kind];
+}
+
 /** The sensor topics selected by `camera.*`, `audio.*` and `pose.*`, camera first. */
 export function sensorTopics(config: Pick<Config, 'camera' | 'audio' | 'pose'>): SensorTopic[] {
   const topics: SensorTopic[] = [];

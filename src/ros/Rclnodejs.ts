@@ -88,24 +88,6 @@ export interface Rclnodejs {
   isShutdown(): boolean;
 }
 
-/**
- * rclnodejs declares ParameterType as a const enum, which a per-file transpiler cannot inline; these are its
- * values, checked against the declaration by `satisfies`.
- */
-export const PARAMETER_TYPE = {
-  bool: 1,
-  integer: 2,
-  double: 3,
-  string: 4,
-  string_array: 9,
-} as const satisfies {
-  bool: rcl.ParameterType.PARAMETER_BOOL;
-  integer: rcl.ParameterType.PARAMETER_INTEGER;
-  double: rcl.ParameterType.PARAMETER_DOUBLE;
-  string: rcl.ParameterType.PARAMETER_STRING;
-  string_array: rcl.ParameterType.PARAMETER_STRING_ARRAY;
-};
-
 /** Compiles only while the real module offers everything `Rclnodejs` asks for, with the same signatures. */
 type RealFits = [rcl.Node] extends [RosNode] ? true : never;
 const realFits: RealFits = true;

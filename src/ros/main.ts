@@ -5,17 +5,19 @@
  * stages the parameters describe, and stops it cleanly on SIGINT or SIGTERM; a second signal ends the process
  * at once.
  */
+import { redactCredentials } from '../text/redactCredentials.js';
+import { terminalSafe } from '../text/terminalSafe.js';
 import { MemoryNode } from './MemoryNode.js';
-import { liveAssembly } from './liveAssembly.js';
 import { loadRclnodejs } from './Rclnodejs.js';
 
 async function main(): Promise<number> {
   let node: MemoryNode;
   try {
     const rclnodejs = await loadRclnodejs();
-    node = await MemoryNode.start({ rclnodejs, assembly: liveAssembly() });
+    node = await MemoryNode.start({ rclnodejs });
   } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
+    // The reason it could not start; a store or endpoint URL in it is shown without credentials.
+    console.error(terminalSafe(redactCredentials(error instanceof Error ? error.message : String(error))));
     return 1;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

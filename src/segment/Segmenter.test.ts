@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { Segmenter, type SegmenterOptions } from './Segmenter.js';
 import type { Segment } from './Segment.js';
+import type { SpeechTrack } from './SpeechTrack.js';
+import type { PcmChunk } from '../media/PcmChunk.js';
 import { VadSpeechTrack } from './VadSpeechTrack.js';
 import { ImageConverter, type CameraFrame, type FrameConverter } from '../media/ImageConverter.js';
 import { SileroVad } from '../media/SileroVad.js';
@@ -300,6 +302,36 @@ describe('Segmenter', () => {
         inOrder.segments.map((s) => s.speech),
       );
     });
+  });
+
+  it('bounds the audio one segment takes: overlapping chunks beyond 1.5 × its duration are dropped and counted once', async () => {
+    /** A speech track that keeps what it is given. */
+    const given: PcmChunk[] = [];
+    const recording: SpeechTrack = {
+      push: async (chunk) => void given.push(chunk),
+      take: async () => ({ speech: [], transcript: [] }),
+      reset: () => {},
+      abort: () => {},
+    };
+    const second = (k: number) => ({ stamp: at(k / 4), samples: new Float32Array(16_000) });
+    // Chunks of 1 s of samples stamped 0.25 s apart: four times more audio than time, as a rate declared at a
+    // quarter of the real one gives. The real-time stream of the control has none to drop.
+    const overlapping = harness({}, { speech: recording });
+    for (let k = 0; k < 80; k++) await overlapping.segmenter.pushAudio(second(k));
+    await overlapping.segmenter.flush();
+    const inFirst = given.filter((c) => c.stamp < at(10)).reduce((n, c) => n + c.samples.length, 0);
+    assert.ok(inFirst <= 1.5 * 10 * 16_000, `the first segment took ${inFirst / 16_000} s of audio`);
+    assert.ok(inFirst >= 10 * 16_000, 'and no less than its duration');
+    assert.ok((overlapping.segmenter.dropped.audio_excess ?? 0) > 40);
+    assert.equal(overlapping.warnings.filter((w) => /audio_excess/.test(w)).length, 1);
+    assert.match(overlapping.warnings[0]!, /more than 1\.5 × its duration of audio: chunks overlap/);
+
+    given.length = 0;
+    const realTime = harness({}, { speech: recording });
+    for (let k = 0; k < 20; k++) await realTime.segmenter.pushAudio(second(4 * k));
+    await realTime.segmenter.flush();
+    assert.deepEqual(realTime.segmenter.dropped, {});
+    assert.equal(given.length, 20);
   });
 
   it('drops unstamped messages, which would otherwise hold one segment open forever', async () => {

@@ -50,8 +50,17 @@ interface OpenSegment {
   selector: KeyframeSelector<CameraFrame>;
   keyframes: Promise<Keyframe | undefined>[];
   poses: Pose[];
+  /** Audio placed in the segment so far, ns of 16 kHz samples (bounded by MAX_AUDIO_PER_SEGMENT). */
+  audio: RosNanos;
   dropped: Record<string, number>;
 }
+
+/**
+ * Most audio one segment takes, as a multiple of its duration. Audio never comes faster than real time, so more
+ * means overlapping chunks: a sample rate declared lower than the data's (each chunk then claims a longer span
+ * than it covers), or one topic published twice. The slack covers capture jitter and stream restarts.
+ */
+const MAX_AUDIO_PER_SEGMENT = 1.5;
 
 const DONE: Promise<void> = Promise.resolve();
 const NO_SPEECH = { speech: [] as SpeechSpan[], transcript: [] as TranscriptLine[] };
@@ -341,6 +350,7 @@ export class Segmenter {
       selector: new KeyframeSelector(start, end, this.#keyframeCount),
       keyframes: [],
       poses: [],
+      audio: 0n,
       dropped: {},
     };
     this.#open.splice(at, 0, segment);
@@ -367,8 +377,21 @@ export class Segmenter {
     if (!this.#speech) return;
     // Segments the chunk reaches into must exist to be given their speech when they close.
     const last = chunk.stamp + (BigInt(chunk.samples.length) * 1_000_000_000n) / BigInt(PCM_SAMPLE_RATE);
-    for (let t = chunk.stamp; t < last; t += this.#duration) this.#segmentAt(t);
-    if (last > chunk.stamp) this.#segmentAt(last - 1n);
+    const reached: OpenSegment[] = [];
+    for (let t = chunk.stamp; t < last; t += this.#duration) reached.push(this.#segmentAt(t));
+    if (last > chunk.stamp) reached.push(this.#segmentAt(last - 1n));
+    const overlap = (s: OpenSegment) => min(s.end, last) - max(s.start, chunk.stamp);
+    const bound = (this.#duration * BigInt(MAX_AUDIO_PER_SEGMENT * 100)) / 100n;
+    const full = reached.find((s) => s.audio + overlap(s) > bound);
+    if (full) {
+      this.#drop(
+        'audio_excess',
+        `Segmenter: the audio chunk at ${formatStamp(chunk.stamp)} would give the segment at ${formatStamp(full.start)} more than ` +
+          `${MAX_AUDIO_PER_SEGMENT} × its duration of audio: chunks overlap (is the AudioInfo sample rate right, or is the topic published twice?); dropped`,
+      );
+      return;
+    }
+    for (const s of new Set(reached)) s.audio += overlap(s);
     let at = this.#audio.length;
     while (at > 0 && this.#audio[at - 1]!.stamp > chunk.stamp) at--;
     this.#audio.splice(at, 0, chunk);
@@ -481,6 +504,10 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
 
 function max(a: RosNanos, b: RosNanos): RosNanos {
   return a > b ? a : b;
+}
+
+function min(a: RosNanos, b: RosNanos): RosNanos {
+  return a < b ? a : b;
 }
 
 function compare(a: RosNanos, b: RosNanos): number {

@@ -10,6 +10,8 @@ export interface SeenObject {
 /** A face seen in a keyframe, with the id of the person it was recognised as; null when it was not. */
 export interface SeenFace {
   personId: string | null;
+  /** The name a user gave that person (`taskmem people name`) when the face was seen; null: none, or not recognised. */
+  name: string | null;
   confidence: number;
   box: ImageBox;
 }
@@ -24,6 +26,9 @@ export interface Sighting {
   objects: SeenObject[];
   faces: SeenFace[];
 }
+
+/** What a view not examined is said to show: nothing known (see `Sighting.examined`). */
+export const NOT_EXAMINED: Sighting = { examined: false, objects: [], faces: [] };
 
 /** The ids of the people recognised in a segment's sightings, sorted by number (person_2 before person_10). */
 export function peopleSeen(sightings: readonly Sighting[] | undefined): string[] {

@@ -12,4 +12,6 @@ export interface SpeechTrack {
   take(start: RosNanos, end: RosNanos): Promise<{ speech: SpeechSpan[]; transcript: TranscriptLine[] }>;
   /** Forget buffered audio (a new episode after a clock reset). */
   reset(): void;
+  /** Cancels the requests in flight for good (the pipeline is stopping): a `take` still running ends without them. */
+  abort(): void;
 }

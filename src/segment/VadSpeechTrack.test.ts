@@ -91,7 +91,7 @@ describe('VadSpeechTrack', () => {
   });
 
   it('is built from the audio parameters: the shipped VAD model, and no transcriber without a URL', async () => {
-    const t = await VadSpeechTrack.fromConfig(audioParams.parse({}), new CauseCounter(recordingLogger()));
+    const t = await VadSpeechTrack.fromConfig({ audio: audioParams.parse({}), model_reply_max_mb: 8 }, new CauseCounter(recordingLogger()));
     await pushAll(t, first.samples);
     const { speech, transcript } = await t.take(START, at(10));
     assert.equal(speech.length, 1);
@@ -127,7 +127,7 @@ describe('VadSpeechTrack', () => {
       requests.push({ model: request.model, language: request.language, seconds: wav.data.length / 2 / wav.sampleRate });
       return requests.length === 1 ? ' Please bring the red cup. ' : 'The kitchen door is open.';
     };
-    const transcriber = new Transcriber({ url: server.url, model: 'whisper-stand-in', language: 'en', timeoutS: 10 });
+    const transcriber = new Transcriber({ url: server.url, model: 'whisper-stand-in', language: 'en', timeoutS: 10, maxReplyMb: 8 });
     const t = track(recordingLogger(), transcriber);
     await pushAll(t, scene);
     const { speech, transcript } = await t.take(START, at(sceneS));
@@ -158,7 +158,7 @@ describe('VadSpeechTrack', () => {
     const before = transcriptions();
     server.failNext({ kind: 'status', status: 503 }, 2); // the request and its one retry
     const logger = recordingLogger();
-    const t = track(logger, new Transcriber({ url: server.url, model: 'whisper-stand-in', timeoutS: 10 }));
+    const t = track(logger, new Transcriber({ url: server.url, model: 'whisper-stand-in', timeoutS: 10, maxReplyMb: 8 }));
     await pushAll(t, first.samples);
     const { speech, transcript } = await t.take(START, at(5));
 
@@ -170,5 +170,21 @@ describe('VadSpeechTrack', () => {
       logger.warnings[0]!,
       /has no transcript: Transcriber: http:\/\/127\.0\.0\.1:\d+\/v1\/audio\/transcriptions \(model whisper-stand-in\) failed: 503/,
     );
+  });
+
+  it('stops waiting for a hanging transcription when aborted (the pipeline stopping), keeping the spans', async () => {
+    server.failNext({ kind: 'hang' }, 2);
+    const logger = recordingLogger();
+    const t = track(logger, new Transcriber({ url: server.url, model: 'whisper-stand-in', timeoutS: 600, maxReplyMb: 8 }));
+    await pushAll(t, first.samples);
+    const taking = t.take(START, at(5));
+    const transcriptions = () => server.requests.filter((r) => r.path.endsWith('/audio/transcriptions')).length;
+    const deadline = Date.now() + 10_000;
+    while (transcriptions() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    t.abort();
+    const { speech, transcript } = await taking;
+    assert.equal(speech.length, 1);
+    assert.deepEqual(transcript, []);
+    assert.deepEqual(logger.warnings, [], 'a transcription cancelled at shutdown is no failure to report');
   });
 });

@@ -1,4 +1,4 @@
-import type { AudioParams } from '../config/sections/audio.js';
+import type { Config } from '../config/schema.js';
 import { type CauseCounter } from '../log.js';
 import { PCM_SAMPLE_RATE, type PcmChunk } from '../media/PcmChunk.js';
 import { SileroVad } from '../media/SileroVad.js';
@@ -67,6 +67,8 @@ export class VadSpeechTrack implements SpeechTrack {
   #expected: RosNanos | null = null;
   #open: OpenSpan | null = null;
   #closed: SpeechSpan[] = [];
+  /** Aborted when the pipeline stops, so that no transcription holds it up. */
+  readonly #stopping = new AbortController();
 
   constructor({ vad, transcriber = null, threshold, minSpeechS, hangoverS, paddingS, counter }: VadSpeechTrackOptions) {
     this.#vad = vad;
@@ -79,10 +81,15 @@ export class VadSpeechTrack implements SpeechTrack {
   }
 
   /** The track the audio parameters describe: loads the VAD model and, when a URL is set, the transcriber. */
-  static async fromConfig(audio: AudioParams, counter: CauseCounter, env: NodeJS.ProcessEnv = process.env): Promise<VadSpeechTrack> {
+  static async fromConfig(
+    config: Pick<Config, 'audio' | 'model_reply_max_mb'>,
+    counter: CauseCounter,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<VadSpeechTrack> {
+    const { audio } = config;
     return new VadSpeechTrack({
       vad: await SileroVad.load(),
-      transcriber: Transcriber.fromConfig(audio, env),
+      transcriber: Transcriber.fromConfig(config, env),
       threshold: audio.vad_threshold,
       minSpeechS: audio.min_speech_s,
       hangoverS: audio.vad_hangover_s,
@@ -133,6 +140,10 @@ export class VadSpeechTrack implements SpeechTrack {
     this.#audio = this.#audio.filter((chunk) => chunkEnd(chunk) > end);
     const transcript = await this.#transcribe(speech, audio);
     return { speech, transcript };
+  }
+
+  abort(): void {
+    this.#stopping.abort();
   }
 
   reset(): void {
@@ -208,8 +219,9 @@ export class VadSpeechTrack implements SpeechTrack {
         const samples = audio[i];
         if (!samples || samples.length === 0) return '';
         try {
-          return await transcriber.transcribe(samples);
+          return await transcriber.transcribe(samples, this.#stopping.signal);
         } catch (error) {
+          if (this.#stopping.signal.aborted) return '';
           this.#counter.count(
             'transcription_failed',
             `VadSpeechTrack: speech ${formatStamp(span.start)}–${formatStamp(span.end)} has no transcript: ${(error as Error).message}; the speech span is kept`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run } from '../../src/cli/commands/bench.js';
 import { readRun } from '../../src/bench/results.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { makeSceneVideo, sceneModel, writeQuestions } from '../support/benchDataset.js';
+import { makeSceneVideo, sceneModel, standInFlags, withErrors, writeQuestions } from '../support/benchDataset.js';
 
 describe('taskmem bench (streaming protocol, end to end)', function () {
   this.timeout(180_000);
@@ -36,6 +36,8 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
 
   const args = (out: string, name: string) => [
     'jsonl',
+    '--protocol',
+    'robot',
     '--videos',
     dir,
     '--qa',
@@ -44,14 +46,7 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     out,
     '--name',
     name,
-    '--memorizer.url',
-    server.url,
-    '--memorizer.fallback',
-    'false',
-    '--answerer.url',
-    server.url,
-    '--answerer.model',
-    'answerer',
+    ...standInFlags(server.url),
     '--focus.depth',
     '1',
   ];
@@ -75,7 +70,7 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     assert.equal(byId.get('free')!.correct, true);
     const table = readFileSync(join(out, 'results.md'), 'utf8');
     // 4 of 5 correct, 4 answered: Accuracy 80.0 / Coverage 80.0 / Precision 100.0.
-    assert.match(table, /\| stand-in \| 80\.0 \/ 80\.0 \/ 100\.0 \(5\) \|/);
+    assert.match(table, /\| stand-in \| robot \(retrieval, not the paper's\) \| 80\.0 \/ 80\.0 \/ 100\.0 \(5\) \|/);
     assert.match(readFileSync(join(out, 'chart.svg'), 'utf8'), /<svg[^>]*>[\s\S]*stand-in[\s\S]*<\/svg>/);
   });
 
@@ -94,7 +89,7 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     } finally {
       console.log = original;
     }
-    assert.equal(lines.join('\n').match(/\| stand-in \| 80\.0/g)?.length, 2);
+    assert.equal(lines.join('\n').match(/\| stand-in \| robot \(retrieval, not the paper's\) \| 80\.0/g)?.length, 2);
     assert.equal(await run(['compare', join(dir, 'nothing-here')]), 2);
   });
 
@@ -114,19 +109,16 @@ describe('taskmem bench (streaming protocol, end to end)', function () {
     const badQa = await writeQuestions(join(dir), [
       { id: 'x', video: 'missing', type: 't', question: 'q', options, answer: 'A', at: null },
     ]);
-    const errors: string[] = [];
-    const original = console.error;
-    console.error = (text: string) => errors.push(String(text));
-    try {
-      assert.equal(await run(['jsonl', '--videos', dir, '--qa', badQa, '--out', join(dir, 'run-b'), '--memorizer.url', server.url]), 4);
-      assert.equal(await run(['jsonl', '--videos', dir, '--qa', join(dir, 'v1.mp4'), '--out', join(dir, 'run-c')]), 2);
-      assert.equal(await run(['imagenet', '--videos', dir]), 2);
-    } finally {
-      console.error = original;
-    }
-    assert.match(errors.join('\n'), /no video file for missing in .* \(looked for \.mp4/);
-    assert.match(errors.join('\n'), /is not a valid jsonl question file: line 1 is not JSON/);
-    assert.match(errors.join('\n'), /which question format\?/);
+    const robot = ['jsonl', '--protocol', 'robot', '--videos', dir];
+    const { value, errors } = await withErrors(async () => [
+      await run([...robot, '--qa', badQa, '--out', join(dir, 'run-b'), '--memorizer.url', server.url]),
+      await run([...robot, '--qa', join(dir, 'v1.mp4'), '--out', join(dir, 'run-c')]),
+      await run(['imagenet', '--videos', dir]),
+    ]);
+    assert.deepEqual(value, [2, 2, 2]);
+    assert.match(errors, /no video file for missing in .* \(looked for \.mp4/);
+    assert.match(errors, /is not a valid jsonl question file: line 1 is not JSON/);
+    assert.match(errors, /which question format\?/);
     assert.ok(!existsSync(join(dir, 'run-b', 'results.md')));
   });
 });

@@ -197,6 +197,57 @@ describe('configuration', () => {
     });
   });
 
+  describe("rules beyond a value's type and range", () => {
+    it('answerer.time_zone must be a zone Intl knows, focus.adapters entries group=served_model', () => {
+      const cases: [string[], string][] = [
+        [
+          ['--answerer.time_zone', 'Mars/Olympus'],
+          'taskmem: parameter answerer.time_zone = "Mars/Olympus" (from command line) is invalid: "Mars/Olympus" is not an IANA time zone name (e.g. UTC, Europe/Berlin)',
+        ],
+        [
+          ['--focus.adapters', 'counting=m1', '--focus.adapters', 'colours'],
+          'taskmem: parameter focus.adapters = "colours" (from command line) is invalid: entry "colours" is not of the form group=served_model',
+        ],
+      ];
+      for (const [argv, message] of cases) assert.throws(() => configFromArgs(argv), { name: 'ConfigError', message }, argv.join(' '));
+      const { config } = configFromArgs(['--answerer.time_zone', 'Europe/Berlin', '--focus.adapters', ' counting = m1 ']);
+      assert.equal(config.answerer.time_zone, 'Europe/Berlin');
+      assert.deepEqual(config.focus.adapters, [' counting = m1 ']);
+      const file = yamlFile('zone.yaml', 'answerer: { time_zone: Berlin }\n');
+      assert.throws(() => loadParamsFile(file), /parameter answerer\.time_zone = "Berlin" \(from params file .*zone\.yaml\) is invalid/);
+    });
+
+    it('a parameter that needs another is refused without it, wherever the other comes from', () => {
+      assert.throws(() => configFromArgs(['--focus.grouping', 'embedding']), {
+        name: 'ConfigError',
+        message:
+          'taskmem: parameter focus.grouping = "embedding" (from command line) is invalid: needs an embedding source: set embedding.url or embedding.onnx_path',
+      });
+      assert.throws(() => configFromArgs(['--focus.grouping', 'classifier']), {
+        name: 'ConfigError',
+        message:
+          'taskmem: parameter focus.grouping = "classifier" (from command line) is invalid: needs a model to classify tasks: set answerer.url or memorizer.url',
+      });
+      // The params file asks for embedding grouping, the flags give the source: the merged configuration holds.
+      const file = yamlFile('grouping.yaml', 'focus: { grouping: embedding }\n');
+      const { config } = configFromArgs(['--params-file', file, '--embedding.url', 'http://gpu-box:8000/v1']);
+      assert.equal(config.focus.grouping, 'embedding');
+      assert.equal(
+        configFromArgs(['--focus.grouping', 'classifier', '--memorizer.url', 'http://gpu-box:8000/v1']).config.focus.grouping,
+        'classifier',
+      );
+      // ROS parameters (--ros-args, ros2 param set) go through the same schema.
+      assert.throws(
+        () => configFromRosParams({ 'focus.grouping': 'embedding' }, 'ros2 param set'),
+        /focus\.grouping = "embedding" \(from ros2 param set\) is invalid: needs an embedding source/,
+      );
+      assert.throws(() => configFromArgs(['--people.new_below', '0.8']), {
+        name: 'ConfigError',
+        message: 'taskmem: parameter people.new_below = 0.8 (from command line) is invalid: must not exceed people.match_similarity (0.7)',
+      });
+    });
+  });
+
   it('layers resolve in order, later winning', () => {
     const config = resolveConfig([paramLayer('file', { 'segment.keyframes': 4, robot_id: 'a' }), paramLayer('flags', { robot_id: 'b' })]);
     assert.equal(config.segment.keyframes, 4);

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +8,17 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { MemoryPipeline } from '../../src/pipeline/MemoryPipeline.js';
 import { ImageConverter } from '../../src/media/ImageConverter.js';
 import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
+import { FocusedMemorizer } from '../../src/focus/FocusedMemorizer.js';
+import { LexicalEmbedder } from '../../src/focus/LexicalEmbedder.js';
+import { LlmPairwiseJudge } from '../../src/focus/PairwiseJudge.js';
+import { silentLogger } from '../../src/log.js';
+import { keyframeThumbnails } from '../../src/media/keyframeThumbnails.js';
+import OpenAI from 'openai';
 import type { Memorizer } from '../../src/memorize/Memorizer.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { memoryId } from '../../src/memory/Memory.js';
 import type { Segment } from '../../src/segment/Segment.js';
-import { NANOS_PER_SECOND } from '../../src/time.js';
+import { NANOS_PER_SECOND, toRosTime } from '../../src/time.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 
 const T0 = 1_750_000_000n * NANOS_PER_SECOND;
@@ -122,6 +129,61 @@ describe('MemoryPipeline', () => {
     assert.ok(!request.includes(EVENTS[0]!), 'the first memory is outside the 50 s window');
   });
 
+  it('skips audio whose AudioInfo says sample_rate 1, counted and logged once, instead of resampling it for minutes', async () => {
+    const cfg = config();
+    const warnings: string[] = [];
+    const heard: number[] = [];
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      speech: {
+        push: async (chunk) => void heard.push(chunk.samples.length),
+        take: async () => ({ speech: [], transcript: [] }),
+        reset() {},
+        abort() {},
+      },
+      logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    await pipeline.push({
+      kind: 'audio_info',
+      message: { channels: 1, sample_rate: 1, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' },
+    });
+    // Ten seconds of 16 kHz audio in 1 s messages.
+    for (let k = 0; k < 10; k++) {
+      const stamp = toRosTime(T0 + BigInt(k) * NANOS_PER_SECOND);
+      await pipeline.push({
+        kind: 'audio_data_stamped',
+        message: { header: { stamp, frame_id: 'mic' }, audio: { data: new Uint8Array(32_000) } },
+      });
+    }
+    await pipeline.drain();
+    await pipeline.close();
+    assert.equal(pipeline.dropped.audio_bad_rate, 10);
+    assert.deepEqual(heard, [], 'no audio reached the speech track');
+    assert.equal(warnings.filter((w) => /sample rate 1 Hz is outside 8000–384000 Hz/.test(w)).length, 1);
+  });
+
+  it('drops a camera message without the fields of sensor_msgs/Image, counted and logged once, instead of crashing', async () => {
+    const cfg = config();
+    const warnings: string[] = [];
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer: policy(cfg),
+      store,
+      config: cfg,
+      logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    });
+    const headless = { height: 2, width: 2, encoding: 'rgb8', is_bigendian: 0, step: 6, data: new Uint8Array(12) };
+    for (let i = 0; i < 3; i++) await pipeline.push({ kind: 'image', message: headless as never });
+    await pipeline.drain();
+    await pipeline.close();
+    assert.equal(pipeline.dropped.malformed_image, 3);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /a sensor_msgs\/msg\/Image message has no field header\.stamp .*; dropped/);
+  });
+
   it('settles: waits for the segments closed so far and stays open for more', async () => {
     const cfg = config();
     const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer: policy(cfg), store, config: cfg });
@@ -179,7 +241,7 @@ describe('MemoryPipeline', () => {
       for (let i = 0; i < 5; i++) await pipeline.enqueue(segment(i));
       await pipeline.drain();
       await pipeline.close();
-      const kept = (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory.segmentIndex).sort();
+      const kept = (await store.recall({ robotId: 'r1', limit: 10 })).memories.map((s) => s.memory.segmentIndex).sort();
       if (policyName === 'drop_oldest') {
         assert.deepEqual(dropped, [1, 2, 3]);
         assert.deepEqual(kept, [0, 4]);
@@ -281,5 +343,87 @@ describe('MemoryPipeline', () => {
       [1, 2, 3].map((i) => [i, 'not memorized before shutdown']),
     );
     await assert.rejects(pipeline.enqueue(segment(5)), /MemoryPipeline#enqueue: the pipeline is closed/);
+  });
+
+  it('makes thumbnails once per stored segment, however many candidates focus depth 2 samples', async () => {
+    const next = policyReplies();
+    // Every candidate the same event (they all pass the gate); the judge sees no difference.
+    server.onChat = (r) => (String(r.messages[0]!.content).startsWith('You judge memories') ? 'VERDICT: TIE' : next());
+    const cfg = config({ retries: 0 });
+    const withThumbnails = new SqliteMemoryStore({ path: join(dir, 'thumbnails.sqlite'), thumbnails: true });
+    const now = () => T0 + 1000n * NANOS_PER_SECOND;
+    const memorizer = new FocusedMemorizer({
+      source: policy(cfg),
+      store: withThumbnails,
+      judge: new LlmPairwiseJudge({ client: new OpenAI({ baseURL: server.url, apiKey: 'none', maxRetries: 0 }), model: 'judge' }),
+      embedder: new LexicalEmbedder(),
+      candidates: 4,
+      maxJudgeCalls: 12,
+      now,
+      logger: silentLogger,
+    });
+    let made = 0;
+    const pipeline = new MemoryPipeline({
+      converter: new ImageConverter(cfg.camera),
+      memorizer,
+      store: withThumbnails,
+      config: cfg,
+      overflow: 'wait',
+      focus: () => ({ group: 'signs', examples: ['What did the sign say?'], depth: 2 }),
+      thumbnails: (keyframes) => {
+        made++;
+        return keyframeThumbnails(keyframes);
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) await pipeline.enqueue(segment(i));
+      await pipeline.drain();
+      await pipeline.close();
+      const sampled = server.chatRequests().filter((r) => r.n === 4);
+      assert.equal(sampled.length, 3, 'four candidates sampled for each segment');
+      assert.equal(made, 3, 'one set of thumbnails per stored segment, not one per candidate');
+      const batch = await policy(cfg).sampleCandidates(segment(5), { window: [], focus: null }, 4);
+      assert.ok(
+        'candidates' in batch && batch.candidates.every((c) => c.memory?.thumbnails.length === 0),
+        'candidates come without thumbnails',
+      );
+      for (let i = 0; i < 3; i++) {
+        const stored = await withThumbnails.get(memoryId('r1', 0, segment(i).start));
+        assert.equal(stored?.focusDepth, 2);
+        assert.equal(stored?.thumbnails.length, 2, 'one thumbnail per keyframe');
+        const meta = await sharp(stored.thumbnails[0]).metadata();
+        assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 64, 32]);
+      }
+    } finally {
+      await withThumbnails.close();
+    }
+  });
+
+  it('cancels the segment in flight when closed with abort, and its model requests leave no listener on the signal', async () => {
+    const cfg = config();
+    const signals: AbortSignal[] = [];
+    const memorizer: Memorizer = {
+      name: 'signal recorder',
+      memorize: async (seg, context, signal) => {
+        signals.push(signal!);
+        if (seg.index < 2) return policy(cfg).memorize(seg, context, signal);
+        // The last segment hangs until it is cancelled, as a request to a model that does not answer would.
+        await new Promise((resolve) => signal!.addEventListener('abort', resolve, { once: true }));
+        throw signal!.reason;
+      },
+    };
+    const pipeline = new MemoryPipeline({ converter: new ImageConverter(cfg.camera), memorizer, store, config: cfg });
+    for (let i = 0; i < 3; i++) await pipeline.enqueue(segment(i));
+    while (signals.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The two policy segments' requests are done: only the hanging segment's own listener is left on the signal
+    // (the plain openai client would have left one per request, for as long as the pipeline runs).
+    assert.equal(getEventListeners(signals[2]!, 'abort').length, 1);
+    await pipeline.close({ abort: true });
+    assert.equal(signals[2]!.aborted, true);
+    assert.deepEqual(
+      (await store.failures('r1')).map((f) => [f.segmentIndex, f.reason]),
+      [[2, 'cancelled at shutdown']],
+    );
+    assert.equal(await store.count(), 2);
   });
 });

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import { ingestRecording } from '../../src/pipeline/RecordingIngest.js';
-import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
-import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
+import { Assembly } from '../../src/assembly/Assembly.js';
+import { ingestRecording } from '../../src/ingest/RecordingIngest.js';
+import { silentLogger } from '../../src/log.js';
+import type { MemoryStore } from '../../src/memory/MemoryStore.js';
 import { McapRecording } from '../../src/bag/McapRecording.js';
-import type { MemoryMsg } from '../../src/bag/MemoryMessage.js';
-import { fromRosTime, NANOS_PER_SECOND, type RosNanos } from '../../src/time.js';
+import { MemoryMcapWriter } from '../../src/bag/MemoryMcapWriter.js';
+import type { MemoryMsg } from '../../src/ros/rosMessages.js';
+import { fromRosTime, NANOS_PER_SECOND } from '../../src/time.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { writeRecording, type RecordingScript } from '../support/recording.js';
 
@@ -23,7 +25,8 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
   let dir: string;
   let script: RecordingScript;
   let server: StandInModelServer;
-  let store: SqliteMemoryStore;
+  let assembly: Assembly;
+  let store: MemoryStore;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskmem-ingest-'));
@@ -34,34 +37,33 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     server = await new StandInModelServer().start();
     let n = 0;
     server.onChat = () => `<think>seen</think>{"description": "${EVENTS[n++ % EVENTS.length]}"}`;
-    store = new SqliteMemoryStore({ path: join(dir, `memory-${Date.now()}.sqlite`) });
+    assembly = await Assembly.open(config(join(dir, `memory-${Date.now()}.sqlite`)), { logger: silentLogger, env: {} });
+    store = assembly.store;
   });
   afterEach(async () => {
-    await store.close();
+    await assembly.close();
     await server.stop();
   });
 
-  function config(): Config {
+  function config(storePath: string): Config {
     return configSchema.parse({
       robot_id: 'r1',
       ...script.config,
       pose: { ...script.config.pose },
-      memorizer: { url: server.url, retries: 1, retry_backoff_s: 0 },
+      memorizer: { url: server.url, retries: 1, retry_backoff_s: 0, fallback: false },
+      store: { path: storePath },
     });
   }
 
   async function ingest(options: { memoriesOut?: string; signal?: AbortSignal } = {}) {
-    const cfg = config();
-    let clock: RosNanos = 0n;
+    const { memoriesOut, ...rest } = options;
     return ingestRecording({
       path: script.path,
-      config: cfg,
+      config: assembly.config,
       store,
-      memorizer: PolicyMemorizer.fromConfig(cfg, { now: () => clock, env: {} }),
-      onRead: (stamp) => {
-        clock = stamp;
-      },
-      ...options,
+      openPipeline: (o) => assembly.pipeline({ ...o, focus: null }),
+      memoriesOut: memoriesOut ? await MemoryMcapWriter.create(memoriesOut) : null,
+      ...rest,
     });
   }
 
@@ -71,7 +73,7 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     assert.equal(result.stored, 3);
     assert.equal(result.failed, 0);
     assert.equal(result.episode, 0);
-    const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+    const memories = (await store.recall({ robotId: 'r1', limit: 10 })).memories
       .map((s) => s.memory)
       .sort((a, b) => a.segmentIndex - b.segmentIndex);
     assert.deepEqual(

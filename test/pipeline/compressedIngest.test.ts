@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
-import { ingestRecording } from '../../src/pipeline/RecordingIngest.js';
-import { PolicyMemorizer } from '../../src/memorize/PolicyMemorizer.js';
-import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { NANOS_PER_SECOND, type RosNanos } from '../../src/time.js';
+import { Assembly } from '../../src/assembly/Assembly.js';
+import { ingestRecording } from '../../src/ingest/RecordingIngest.js';
+import { silentLogger } from '../../src/log.js';
+import { NANOS_PER_SECOND } from '../../src/time.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { writeCompressedCopy, writeRecording, type RecordingScript } from '../support/recording.js';
 
@@ -27,21 +27,23 @@ describe('taskmem ingest of a recording with zstd-compressed chunks', function (
 
   /** Ingests `path` into a new SQLite store; returns what was stored and the prompts the model was sent. */
   async function ingest(script: RecordingScript, path: string) {
-    const config = configSchema.parse({ robot_id: 'r1', ...script.config, memorizer: { url: server.url, retries: 0 } });
-    const store = new SqliteMemoryStore({ path: join(dir, `${path.endsWith('zstd.mcap') ? 'zstd' : 'plain'}.sqlite`) });
+    const config = configSchema.parse({
+      robot_id: 'r1',
+      ...script.config,
+      memorizer: { url: server.url, retries: 0, fallback: false },
+      store: { path: join(dir, `${path.endsWith('zstd.mcap') ? 'zstd' : 'plain'}.sqlite`) },
+    });
+    const assembly = await Assembly.open(config, { logger: silentLogger, env: {} });
+    const { store } = assembly;
     try {
       const asked = server.chatRequests().length;
-      let clock: RosNanos = 0n;
       const result = await ingestRecording({
         path,
         config,
         store,
-        memorizer: PolicyMemorizer.fromConfig(config, { now: () => clock, env: {} }),
-        onRead: (stamp) => {
-          clock = stamp;
-        },
+        openPipeline: (options) => assembly.pipeline({ ...options, focus: null }),
       });
-      const memories = (await store.recall({ robotId: 'r1', limit: 10 }))
+      const memories = (await store.recall({ robotId: 'r1', limit: 10 })).memories
         .map((s) => s.memory)
         .sort((a, b) => a.segmentIndex - b.segmentIndex);
       return {
@@ -53,7 +55,7 @@ describe('taskmem ingest of a recording with zstd-compressed chunks', function (
           .map((r) => JSON.stringify(r.messages)),
       };
     } finally {
-      await store.close();
+      await assembly.close();
     }
   }
 

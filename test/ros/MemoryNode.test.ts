@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
-import { liveAssembly } from '../../src/ros/liveAssembly.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
@@ -62,6 +61,51 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
       /memorizer\.drop_policy = "drop_random" \(from ros2 param set\) is invalid: one of drop_oldest, drop_newest/,
     );
     assert.equal(h.node.config.memorizer.drop_policy, 'drop_oldest');
+  });
+
+  it('refuses with `ros2 param set` what the schema refuses, so `ros2 param get` shows only values in effect', async () => {
+    h = await startHarness();
+    const cases: [string, string, RegExp][] = [
+      [
+        'answerer.time_zone',
+        'Mars/Olympus',
+        /answerer\.time_zone = "Mars\/Olympus" \(from ros2 param set\) is invalid: "Mars\/Olympus" is not an IANA time zone/,
+      ],
+      [
+        'focus.adapters',
+        '[counting]',
+        /focus\.adapters = "counting" \(from ros2 param set\) is invalid: entry "counting" is not of the form group=served_model/,
+      ],
+      ['focus.grouping', 'embedding', /focus\.grouping = "embedding" \(from ros2 param set\) is invalid: needs an embedding source/],
+    ];
+    for (const [name, value, reason] of cases) {
+      const before = h.graph.paramGet(NODE, name);
+      const set = h.graph.paramSet(NODE, name, value);
+      assert.equal(set.successful, false, name);
+      assert.match(set.reason, reason);
+      assert.deepEqual(h.graph.paramGet(NODE, name), before, `${name} is unchanged`);
+    }
+    // With its prerequisite in place the same value is taken.
+    assert.equal(h.graph.paramSet(NODE, 'embedding.url', h.server.url).successful, true);
+    assert.equal(h.graph.paramSet(NODE, 'focus.grouping', 'embedding').successful, true);
+    assert.equal(h.node.config.focus.grouping, 'embedding');
+    // …and the prerequisite cannot be taken away while it is needed.
+    assert.equal(h.graph.paramSet(NODE, 'embedding.url', '').successful, false);
+  });
+
+  it('sets a parameter back when the stages it asks for cannot be made, the previous ones still serving', async () => {
+    h = await startHarness();
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    await store.close();
+    const missing = `${h.dbPath}.no-such-model.onnx`;
+    assert.equal(h.graph.paramSet(NODE, 'embedding.onnx_path', missing).successful, true, 'a path is a valid value');
+    await until(() => h!.graph.paramGet(NODE, 'embedding.onnx_path') === '', 'the parameter set back to the value in effect');
+    assert.equal(h.node.config.embedding.onnx_path, '');
+    const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?'));
+    const { status, result } = (await goal.result) as { status: number; result: { answer: { evidence: { text: string }[] } } };
+    assert.equal(status, GoalStatus.SUCCEEDED, 'the previous answerer still answers');
+    assert.match(result.answer.evidence[0]?.text ?? '', /keys/);
   });
 
   it('restarts its diagnostics timer when diagnostics_period_s changes', async () => {
@@ -191,10 +235,11 @@ describe('MemoryNode shutdown (through the rclnodejs double)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskmem-ros-'));
     try {
       const process = new RclnodejsDouble();
-      const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', 'focus.grouping:=embedding'];
-      await assert.rejects(
-        MemoryNode.start({ rclnodejs: process.rclnodejs, assembly: liveAssembly({}), argv }),
-        /focus\.grouping = "embedding" needs an embedding source/,
+      // The parameters are valid, but the ONNX embedding model cannot be loaded: the store is open by then.
+      const missing = join(dir, 'no-such-model.onnx');
+      const argv = ['node', 'main.js', '--ros-args', '-p', `store.path:=${join(dir, 'm.sqlite')}`, '-p', `embedding.onnx_path:=${missing}`];
+      await assert.rejects(MemoryNode.start({ rclnodejs: process.rclnodejs, env: {}, argv }), (error: Error) =>
+        error.message.includes(missing),
       );
       assert.equal(process.isShutdown, true);
       assert.equal(process.nodes.length, 0);

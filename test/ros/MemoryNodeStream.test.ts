@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { QoS, type DoubleNode } from '../support/rclnodejs-double/index.js';
 import { startHarness, until, type Harness } from './nodeUnderTest.js';
+import { readQuoted } from '../support/promptReading.js';
+import type { ChatRequest } from '../support/StandInModelServer.js';
 
 const SENSOR = { qos: 'qos_profile_sensor_data' };
 /** Reliable and transient local: what a subscriber that wants the history of ~/memories asks for. */
@@ -172,12 +174,13 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     h = await startHarness({
       argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1', '-p', 'focus.depth:=2', '-p', 'focus.candidates:=3'],
     });
-    // Policy requests carry images; judge requests compare "Description A" and "Description B".
+    // Policy requests carry images; judge requests quote descriptions A and B.
+    const judgedPair = (request: ChatRequest) => readQuoted(request, ['task_questions', 'descriptions']).blocks.get('descriptions');
     h.server.onChat = (request) => {
-      const user = request.messages.at(-1)!.content;
-      if (typeof user === 'string' && user.includes('Description A')) {
-        const a = /Description A: (.*)/.exec(user)![1]!;
-        return a.includes('red') ? 'VERDICT: A' : /Description B: .*red/.test(user) ? 'VERDICT: B' : 'VERDICT: TIE';
+      const pair = judgedPair(request);
+      if (pair !== undefined) {
+        const { A, B } = JSON.parse(pair) as { A: string; B: string };
+        return A.includes('red') ? 'VERDICT: A' : B.includes('red') ? 'VERDICT: B' : 'VERDICT: TIE';
       }
       return [
         '{"description": "A person walks past the window."}',
@@ -203,7 +206,7 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     assert.equal(memory.text, 'A red ball rolls under the sofa.');
     assert.equal(memory.task_group, 'colour');
     assert.equal(memory.focus_depth, 2);
-    const judged = h.server.chatRequests().filter((r) => String(r.messages.at(-1)!.content).includes('Description A'));
+    const judged = h.server.chatRequests().filter((r) => judgedPair(r) !== undefined);
     assert.equal(judged.length, 6, 'three pairs, each asked both ways round');
     assert.ok(
       judged.every((r) => String(r.messages.at(-1)!.content).includes('What colour was the ball?')),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PARAMETER_TYPE } from '../../src/ros/Rclnodejs.js';
+import { ROS_PARAM_TYPE_IDS } from '../../src/config/rosParams.js';
 import { GoalStatus, QoS, RclnodejsDouble, RosGraph } from '../support/rclnodejs-double/index.js';
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -107,26 +107,30 @@ describe('rclnodejs double', () => {
     const node = new rclnodejs.Node('n');
     const { Parameter, ParameterDescriptor, FloatingPointRange, IntegerRange } = rclnodejs;
     node.declareParameter(
-      new Parameter('fixed', PARAMETER_TYPE.string, 'a'),
-      new ParameterDescriptor('fixed', PARAMETER_TYPE.string, '', true),
+      new Parameter('fixed', ROS_PARAM_TYPE_IDS.string, 'a'),
+      new ParameterDescriptor('fixed', ROS_PARAM_TYPE_IDS.string, '', true),
     );
     node.declareParameter(
-      new Parameter('k', PARAMETER_TYPE.integer, 3),
-      new ParameterDescriptor('k', PARAMETER_TYPE.integer, '', false, new IntegerRange(1n, 8n, 1n)),
+      new Parameter('k', ROS_PARAM_TYPE_IDS.integer, 3),
+      new ParameterDescriptor('k', ROS_PARAM_TYPE_IDS.integer, '', false, new IntegerRange(1n, 8n, 1n)),
     );
     node.declareParameter(
-      new Parameter('stepped', PARAMETER_TYPE.double, 1.0),
-      new ParameterDescriptor('stepped', PARAMETER_TYPE.double, '', false, new FloatingPointRange(0, 10)),
+      new Parameter('stepped', ROS_PARAM_TYPE_IDS.double, 1.0),
+      new ParameterDescriptor('stepped', ROS_PARAM_TYPE_IDS.double, '', false, new FloatingPointRange(0, 10)),
     );
     assert.equal(node.getParameter('k').value, 3n, 'integers are bigint');
-    const [readOnly] = node.setParameters([new Parameter('fixed', PARAMETER_TYPE.string, 'b')]);
+    const [readOnly] = node.setParameters([new Parameter('fixed', ROS_PARAM_TYPE_IDS.string, 'b')]);
     assert.deepEqual(readOnly, { successful: false, reason: 'Parameter fixed is readonly' });
-    assert.equal(node.setParameters([new Parameter('k', PARAMETER_TYPE.integer, 9)])[0]!.successful, false);
-    assert.equal(node.setParameters([new Parameter('k', PARAMETER_TYPE.double, 4.0)])[0]!.successful, false, 'a double is not an integer');
-    assert.equal(node.setParameters([new Parameter('stepped', PARAMETER_TYPE.double, 2.5)])[0]!.successful, false, 'default step 1');
-    assert.equal(node.setParameters([new Parameter('stepped', PARAMETER_TYPE.double, 3.0)])[0]!.successful, true);
-    assert.throws(() => new Parameter('k', PARAMETER_TYPE.string, 5), /does not fit/);
-    assert.throws(() => node.declareParameter(new Parameter('k', PARAMETER_TYPE.integer, 1)), /already declared/);
+    assert.equal(node.setParameters([new Parameter('k', ROS_PARAM_TYPE_IDS.integer, 9)])[0]!.successful, false);
+    assert.equal(
+      node.setParameters([new Parameter('k', ROS_PARAM_TYPE_IDS.double, 4.0)])[0]!.successful,
+      false,
+      'a double is not an integer',
+    );
+    assert.equal(node.setParameters([new Parameter('stepped', ROS_PARAM_TYPE_IDS.double, 2.5)])[0]!.successful, false, 'default step 1');
+    assert.equal(node.setParameters([new Parameter('stepped', ROS_PARAM_TYPE_IDS.double, 3.0)])[0]!.successful, true);
+    assert.throws(() => new Parameter('k', ROS_PARAM_TYPE_IDS.string, 5), /does not fit/);
+    assert.throws(() => node.declareParameter(new Parameter('k', ROS_PARAM_TYPE_IDS.integer, 1)), /already declared/);
     assert.equal(node.getParameter('use_sim_time').value, false, 'every node declares use_sim_time');
   });
 

@@ -1,5 +1,5 @@
 /**
- * Starts the memory node inside the rclnodejs double with the stages src/ros/main.ts gives it (liveAssembly): a
+ * Starts the memory node inside the rclnodejs double with the stages its parameters describe (src/assembly): a
  * real SQLite file, the real pipeline and policy memorizer talking HTTP to the stand-in model server, the real
  * answerer. A test node on the same graph plays the robot's drivers and clients.
  */
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Memory } from '../../src/memory/Memory.js';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
-import { liveAssembly } from '../../src/ros/liveAssembly.js';
 import type { RosNanos } from '../../src/time.js';
 import { RclnodejsDouble, RosGraph, type DoubleNode } from '../support/rclnodejs-double/index.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
@@ -30,6 +29,8 @@ export interface HarnessOptions {
   /** An answering model behind the stand-in server; otherwise answers are the ranked evidence. */
   answerModel?: boolean;
   shutdownGraceMs?: number;
+  /** Writes into the store file before the node opens it (tasks logged earlier, memories of an earlier run). */
+  seed?: (dbPath: string) => Promise<void>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -56,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const process = new RclnodejsDouble(graph);
     const node = await MemoryNode.start({
       rclnodejs: process.rclnodejs,
-      assembly: liveAssembly({}),
+      env: {},
       argv: [...baseArgv, ...argv],
       ...(options.shutdownGraceMs === undefined ? {} : { shutdownGraceMs: options.shutdownGraceMs }),
     });
@@ -64,6 +65,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   let current: { process: RclnodejsDouble; node: MemoryNode };
   try {
+    await options.seed?.(dbPath);
     current = await launch(options.argv ?? []);
   } catch (error) {
     tester.destroy();

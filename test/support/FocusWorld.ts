@@ -177,14 +177,15 @@ export class SimulatedPolicy implements CandidateSource {
       const text = capitalise(chosen.map((f) => f.clause).join('; ')) + '.';
       candidates.push({
         text,
+        completion: `<think>Picking facts.</think>${JSON.stringify({ description: text })}`,
         passed: true,
         reasons: [],
         descriptionTokens: Math.ceil(text.length / 4),
-        correctness: null,
         memory: memoryFor(segment, text),
       });
     }
-    return { candidates, prompt: `segment ${segment.index}; tasks: ${context.focus?.examples.join(' | ') ?? 'none'}` };
+    const prompt = `segment ${segment.index}; tasks: ${context.focus?.examples.join(' | ') ?? 'none'}`;
+    return { candidates, prompt, messages: [{ role: 'user', content: prompt }] };
   }
 
   #pickFacts(facts: Fact[], kind: FactKind | null): Fact[] {

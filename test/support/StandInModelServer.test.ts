@@ -52,4 +52,25 @@ describe('StandInModelServer', () => {
     const result = await client.audio.transcriptions.create({ model: 'w', language: 'en', file: new File([new Uint8Array(100)], 'a.wav') });
     assert.equal(result.text, 'heard 100 bytes in en');
   });
+
+  it('sends oversized replies that are still the same valid reply, endless ones until the client leaves, and odd choices', async () => {
+    const client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0 });
+    const hi = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
+    server.failNext({ kind: 'oversized', bytes: 3 * 2 ** 20 });
+    const before = server.bytesSent;
+    assert.equal((await client.chat.completions.create(hi)).choices[0]?.message.content, '{"description": "stand-in"}');
+    assert.equal(server.bytesSent - before, 3 * 2 ** 20, 'the body had the size asked for');
+
+    server.failNext({ kind: 'choices', choices: [null] });
+    assert.deepEqual((await client.chat.completions.create(hi)).choices, [null]);
+
+    const stop = new AbortController();
+    server.failNext({ kind: 'endless' });
+    const reading = client.chat.completions.create(hi, { signal: stop.signal }).catch((e: unknown) => e);
+    while (server.bytesSent < before + 3 * 2 ** 20 + 10 * 2 ** 20) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.endlessOpen, 1);
+    stop.abort();
+    assert.ok((await reading) instanceof Error);
+    while (server.endlessOpen > 0) await new Promise((r) => setTimeout(r, 10));
+  });
 });

@@ -53,13 +53,22 @@ export interface TranscriptionRequest {
   filename: string;
 }
 
-/** How the next requests go wrong. */
+/**
+ * How the next requests go wrong. `oversized`: the normal reply padded with JSON whitespace to `bytes` (still the
+ * same, valid reply), sent with a Content-Length header or, `chunked`, without one; `endless`: a reply that opens
+ * its JSON object and then sends whitespace forever, 64 KiB every `intervalMs` (0: as fast as the client reads),
+ * until the client closes the connection; `choices`: a chat reply whose `choices` array is the given JSON value
+ * instead (e.g. `[null]`).
+ */
 export type Fault =
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
   | { kind: 'late'; delayMs: number }
   | { kind: 'malformed' }
-  | { kind: 'truncated' };
+  | { kind: 'truncated' }
+  | { kind: 'oversized'; bytes: number; chunked?: boolean }
+  | { kind: 'endless'; intervalMs?: number }
+  | { kind: 'choices'; choices: unknown };
 
 export interface RecordedRequest {
   path: string;
@@ -87,6 +96,9 @@ export class StandInModelServer {
   #server: Server;
   #faults: Fault[] = [];
   #hanging = new Set<ServerResponse>();
+  #endlessReplies = new Set<ServerResponse>();
+  /** Bytes of reply bodies written so far, endless ones included: what a client was made to receive. */
+  bytesSent = 0;
 
   constructor() {
     this.#server = createServer((req, res) => {
@@ -112,6 +124,16 @@ export class StandInModelServer {
   /** The next `times` requests fail this way, in order, before normal replies resume. */
   failNext(fault: Fault, times = 1): void {
     for (let i = 0; i < times; i++) this.#faults.push(fault);
+  }
+
+  /** Forgets the faults not yet used: the next requests are answered normally. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Endless replies still being written: a client that stopped reading but kept the connection open. */
+  get endlessOpen(): number {
+    return this.#endlessReplies.size;
   }
 
   chatRequests(): ChatRequest[] {
@@ -208,7 +230,47 @@ export class StandInModelServer {
       res.destroy();
       return;
     }
-    json(res, 200, payload);
+    if (fault?.kind === 'choices') return this.#json(res, 200, { ...(payload as object), choices: fault.choices });
+    if (fault?.kind === 'oversized') {
+      // JSON allows any amount of whitespace between tokens: the padded body is still the same reply.
+      const text = JSON.stringify(payload);
+      const body = `{${' '.repeat(Math.max(0, fault.bytes - text.length))}${text.slice(1)}`;
+      res.writeHead(200, { 'content-type': 'application/json', ...(fault.chunked ? {} : { 'content-length': Buffer.byteLength(body) }) });
+      this.bytesSent += Buffer.byteLength(body);
+      res.end(body);
+      return;
+    }
+    if (fault?.kind === 'endless') return this.#endless(res, fault.intervalMs ?? 0);
+    this.#json(res, 200, payload);
+  }
+
+  #json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    this.bytesSent += Buffer.byteLength(text);
+    json(res, status, body);
+  }
+
+  /** The start of a JSON reply (`{`), then whitespace forever, until the client goes away. */
+  #endless(res: ServerResponse, intervalMs: number): void {
+    this.#hanging.add(res);
+    this.#endlessReplies.add(res);
+    res.on('close', () => {
+      this.#hanging.delete(res);
+      this.#endlessReplies.delete(res);
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{');
+    this.bytesSent += 1;
+    const piece = ' '.repeat(64 * 1024);
+    const more = () => {
+      if (res.destroyed || res.writableEnded) return;
+      this.bytesSent += piece.length;
+      const room = res.write(piece);
+      if (intervalMs > 0) setTimeout(more, intervalMs);
+      else if (room) setImmediate(more);
+      else res.once('drain', more);
+    };
+    more();
   }
 }
 

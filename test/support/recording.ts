@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import zstd from '@foxglove/wasm-zstd';
 import { McapIndexedReader, McapWriter, type McapWriterOptions } from '@mcap/core';
+import { parse } from '@foxglove/rosmsg';
+import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { FileReadable } from '../../src/bag/FileReadable.js';
 import { FileWritable } from '../../src/bag/FileWritable.js';
 
@@ -53,4 +56,62 @@ async function chunkCompressor(compression: 'zstd' | 'lz4'): Promise<NonNullable
       throw new Error(`recording: lz4 failed (${String(error)}); install it with \`apt-get install -y lz4\``, { cause: error });
     }
   };
+}
+
+/**
+ * Copies the MCAP file `from` to `to` with 16 bytes in the middle of chunk `chunk` (0-based, file order) inverted,
+ * as damage on a disk or in a copy leaves them; with `dataSectionCrc: false` the copy also says it has no CRC of
+ * its data section (as rosbag2 writes by default), so that only the chunk's own CRC can tell. `between: true`
+ * damages the bytes just after the chunk instead (its message index records), outside every chunk.
+ */
+export async function damagedCopy(
+  from: string,
+  to: string,
+  { chunk = 0, dataSectionCrc = true, between = false }: { chunk?: number; dataSectionCrc?: boolean; between?: boolean } = {},
+): Promise<{ chunkOffset: bigint }> {
+  const source = await FileReadable.open(from);
+  let reader: McapIndexedReader;
+  try {
+    reader = await McapIndexedReader.Initialize({ readable: source });
+  } finally {
+    await source.close();
+  }
+  const index = reader.chunkIndexes[chunk];
+  if (!index) throw new Error(`damagedCopy: ${from} has ${reader.chunkIndexes.length} chunks, no chunk ${chunk}`);
+  const bytes = readFileSync(from);
+  const at = Number(between ? index.chunkStartOffset + index.chunkLength + 20n : index.chunkStartOffset + index.chunkLength / 2n);
+  for (let i = at; i < at + 16; i++) bytes[i] = bytes[i]! ^ 0xff;
+  // DataEnd: opcode (1), record length (8), data_section_crc (4); 0 means "not recorded".
+  if (!dataSectionCrc) bytes.writeUInt32LE(0, Number(reader.dataEndOffset) + 9);
+  writeFileSync(to, bytes);
+  return { chunkOffset: index.chunkStartOffset };
+}
+
+/**
+ * Writes an MCAP file whose camera topic is recorded as sensor_msgs/msg/Image, but whose message definition is a
+ * look-alike without a header, with `frames` messages encoded by it: what a custom message published under a
+ * standard name leaves in a bag.
+ */
+export async function writeLookalikeImageRecording(path: string, { topic = '/camera/image_raw', frames = 4 } = {}): Promise<void> {
+  const definition = 'uint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data';
+  const writer = new MessageWriter(parse(definition, { ros2: true }));
+  const file = await FileWritable.create(path);
+  try {
+    const mcap = new McapWriter({ writable: file });
+    await mcap.start({ profile: 'ros2', library: 'taskmem tests' });
+    const schemaId = await mcap.registerSchema({
+      name: 'sensor_msgs/msg/Image',
+      encoding: 'ros2msg',
+      data: new TextEncoder().encode(definition),
+    });
+    const channelId = await mcap.registerChannel({ topic, schemaId, messageEncoding: 'cdr', metadata: new Map() });
+    for (let i = 0; i < frames; i++) {
+      const time = 1_750_000_000_000_000_000n + BigInt(i) * 500_000_000n;
+      const data = writer.writeMessage({ height: 2, width: 2, encoding: 'rgb8', is_bigendian: 0, step: 6, data: new Uint8Array(12) });
+      await mcap.addMessage({ channelId, sequence: i, logTime: time, publishTime: time, data });
+    }
+    await mcap.end();
+  } finally {
+    await file.close();
+  }
 }

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
 import { MEMORIES_CLOSE, MEMORIES_OPEN } from '../../answer/AnswerPrompt.js';
 import { memoryId, type Memory } from '../../memory/Memory.js';
+import type { AnsweredTask } from '../../memory/MemoryStore.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { ask } from './ask.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -33,6 +35,16 @@ function spawnTaskmem(args: string[]): Promise<{ code: number; stdout: string; s
       },
     );
   });
+}
+
+/** The tasks logged in the store at `path`, oldest first, with their recorded answers. */
+async function tasksIn(path: string): Promise<AnsweredTask[]> {
+  const store = new SqliteMemoryStore({ path });
+  try {
+    return (await store.answeredTasks({})).sort((a, b) => (a.stamp < b.stamp ? -1 : 1));
+  } finally {
+    await store.close();
+  }
 }
 
 function memory(at: string, text: string, extra: Partial<Memory> = {}): Memory {
@@ -138,18 +150,115 @@ describe('taskmem ask', function () {
     assert.match(stdout, /note: no answering model configured: the answer is the ranked evidence/);
   });
 
+  it('prints memory text and answers holding terminal escape codes as visible escapes, in the terminal and in --json', async () => {
+    const hostilePath = join(dir, 'hostile.sqlite');
+    const store = new SqliteMemoryStore({ path: hostilePath });
+    // A sign the camera read, or words someone said: a window-title escape, a screen clear, a C1 CSI and a line forgery.
+    const text = 'The sign reads \u001b]0;owned\u0007\u001b[2J KEYS \u009b31m\nstored r1/0/0 forged';
+    await store.put(memory('2026-11-21T09:00:00Z', text));
+    await store.close();
+    server.onChat = () => JSON.stringify({ answer: 'Under the \u001b[5msign\u001b[0m', abstained: false, confidence: 0.9, evidence: [] });
+    const flags = ['--store.path', hostilePath, '--at', '2026-11-21 12:00'];
+    /** Nothing a terminal would act on is left in the output. */
+    const printable = (out: string) => assert.equal(terminalSafe(out), out);
+
+    const evidence = await spawnTaskmem(['ask', 'What does the sign say?', ...flags]);
+    assert.equal(evidence.code, 0, evidence.stderr);
+    printable(evidence.stdout);
+    assert.match(evidence.stdout, /The sign reads \\u001b\]0;owned\\u0007\\u001b\[2J KEYS \\u009b31m\\u000astored r1\/0\/0 forged/);
+    assert.doesNotMatch(evidence.stdout, /^stored/m, 'no forged line');
+
+    const answered = await spawnTaskmem([
+      'ask',
+      'What does the sign say?',
+      ...flags,
+      '--answerer.url',
+      server.url,
+      '--answerer.model',
+      'qa',
+    ]);
+    assert.equal(answered.code, 0, answered.stderr);
+    assert.match(answered.stdout, /Answer: Under the \\u001b\[5msign\\u001b\[0m/);
+    printable(answered.stdout);
+
+    const json = await spawnTaskmem(['ask', 'What does the sign say?', ...flags, '--json']);
+    printable(json.stdout);
+    const parsed = JSON.parse(json.stdout) as { evidence: { text: string }[] };
+    assert.equal(parsed.evidence[0]!.text, text, '--json reads back the exact stored text');
+  });
+
   it('explains bad arguments and a missing store', async () => {
     const missing = await taskmem(['ask', 'where?', '--store.path', join(dir, 'none.sqlite')]);
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /no memory store at .*none\.sqlite/);
     const postgres = await taskmem(['ask', 'where?', '--store.backend', 'postgres']);
     assert.equal(postgres.code, 4);
-    assert.match(postgres.stderr, /cannot open the store: .*store\.url is empty/);
+    assert.match(postgres.stderr, /^taskmem ask: cannot open the store \(postgres\): .*store\.url is empty/);
     const near = await taskmem(['ask', 'where?', '--store.path', path, '--near', '1,2']);
     assert.equal(near.code, 2);
     assert.match(near.stderr, /--near takes x,y,radius in metres, got "1,2"/);
     const since = await taskmem(['ask', 'where?', '--store.path', path, '--since', 'when pigs fly']);
     assert.equal(since.code, 2);
-    assert.match(since.stderr, /time "when pigs fly" is not understood/);
+    assert.match(since.stderr, /^taskmem ask: time "when pigs fly" is not understood/);
+    const zone = await taskmem(['ask', 'where?', '--store.path', path, '--answerer.time_zone', 'Mars/Olympus']);
+    assert.equal(zone.code, 2);
+    assert.match(zone.stderr, /parameter answerer\.time_zone = "Mars\/Olympus" \(from command line\) is invalid/);
+    const tasks = await tasksIn(path);
+    assert.ok(!tasks.some((t) => t.text === 'where?'), 'a question refused for its arguments is not logged as a task');
+  });
+
+  it('logs the question as a task of the robot and records its answer, as the node does for an Ask goal', async () => {
+    const store = join(dir, 'tasks.sqlite');
+    const seed = new SqliteMemoryStore({ path: store });
+    // Written under the group the question is asked in, which --group limits the search to.
+    await seed.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.', { taskGroup: 'household' }));
+    await seed.close();
+    server.onChat = (r) => {
+      const user = String(r.messages[1]!.content);
+      const block = user.slice(user.indexOf(MEMORIES_OPEN) + MEMORIES_OPEN.length, user.indexOf(MEMORIES_CLOSE));
+      const sofa = (JSON.parse(block) as { id: string }[])[0]!.id;
+      return JSON.stringify({ answer: 'on the sofa', abstained: false, confidence: 0.8, evidence: [sofa] });
+    };
+    const answered = await spawnTaskmem([
+      'ask',
+      'Where are the keys?',
+      '--store.path',
+      store,
+      '--robot_id',
+      'r1',
+      '--group',
+      'household',
+      '--at',
+      '2026-11-21 12:00',
+      '--answerer.url',
+      server.url,
+      '--answerer.model',
+      'qa-model',
+    ]);
+    assert.equal(answered.code, 0, answered.stderr);
+    const withoutGroup = await spawnTaskmem(['ask', 'Who rang?', '--store.path', store, '--robot_id', 'r1', '--at', '2026-11-21 12:05']);
+    assert.equal(withoutGroup.code, 0, withoutGroup.stderr);
+
+    const tasks = await tasksIn(store);
+    assert.deepEqual(
+      tasks.map((t) => [t.robotId, t.text, t.group, t.kind, t.stamp]),
+      [
+        ['r1', 'Where are the keys?', 'household', 'ask', ns('2026-11-21T12:00:00Z')],
+        ['r1', 'Who rang?', 'general', 'ask', ns('2026-11-21T12:05:00Z')],
+      ],
+    );
+    assert.deepEqual(
+      [tasks[0]!.answer?.text, tasks[0]!.answer?.answeredBy, tasks[0]!.answer?.evidence],
+      ['on the sofa', 'qa-model', [memoryId('r1', 0, ns('2026-11-21T09:00:00Z'))]],
+    );
+    assert.equal(tasks[1]!.answer?.answeredBy, '', 'without a model the answer is the evidence, and it is recorded too');
+
+    // `taskmem report` shows the questions with their answers.
+    const page = join(dir, 'tasks.html');
+    const report = await spawnTaskmem(['report', '--store.path', store, '--out', page]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /\(1 memories, 2 questions\)/);
+    const html = readFileSync(page, 'utf8');
+    assert.ok(html.includes('Where are the keys?') && html.includes('on the sofa'), 'the report shows the question and its answer');
   });
 });

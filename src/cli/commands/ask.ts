@@ -1,35 +1,35 @@
 /**
- * `taskmem ask "<question>"`: answers a question from the memory store alone and prints the answer with the
- * memories it rests on (time, place, text), or, with --json, the whole answer for machines.
+ * `taskmem ask "<question>"`: asks a question as the robot takes one — logged as a task, answered from the memory
+ * store alone, the answer recorded beside the task — and prints the answer with the memories it rests on (time,
+ * place, text), or, with --json, the whole answer for machines.
  */
-import { existsSync } from 'node:fs';
-import type { Answer } from '../../answer/Answer.js';
-import { formatLocal } from '../../answer/LocalTime.js';
-import { openAnswerer } from '../../answer/openAnswerer.js';
+import { optionLetters } from '../../answer/AnswerPrompt.js';
+import { askAsTask } from '../../answer/askAsTask.js';
+import { renderAnswer } from '../../answer/renderAnswer.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
-import { openEmbeddingSource } from '../../embed/openEmbeddingSource.js';
-import type { EmbeddingSource } from '../../embed/EmbeddingSource.js';
+import { Assembly } from '../../assembly/Assembly.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
-import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import type { RosNanos } from '../../time.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'answer a question from memory alone, with the memories it rests on';
 
 const USAGE = `usage: taskmem ask "<question>" [options] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
-Answers from the memories in the store (store.backend: the SQLite file store.path, or PostgreSQL at store.url) that existed when the question was asked. Time phrases in
-the question ("this morning", "in the last hour", "before the visitor arrived") narrow the search; so do:
+Answers from the memories in the store (store.backend: the SQLite file store.path, or PostgreSQL at store.url)
+that existed when the question was asked. As a question to the robot's ~/ask action, it is logged as a task of
+the robot (its group --group, else focus.grouping decides), so task focus learns from it, and the answer is
+recorded beside it for taskmem report. Time phrases in the question ("this morning", "in the last hour",
+"before the visitor arrived") narrow the search; so do:
 
   --since <time>        only memories overlapping this time or later ("1 hour ago", "yesterday", "2026-11-21 08:00")
   --until <time>        only memories before this time
   --choices <a,b,…>     a multiple-choice question: the options, comma-separated; the answer may also be "cannot tell"
   --at <time>           when the question is asked (default: now); memories written later are not seen
-  --robot <id>          only this robot's memories
+  --robot <id>          only this robot's memories; the task is logged for it (default robot_id)
   --episode <n>         only this episode
-  --group <name>        only memories written under this task group
+  --group <name>        the task's group: only memories written under it
   --near <x,y,radius>   only memories whose pose lies within radius metres of (x, y)
   --json                print the answer as JSON (ROS times as integer nanoseconds in strings)
 
@@ -37,7 +37,7 @@ The answering model is answerer.url / answerer.model (without it, the answer is 
 come from embedding.url or embedding.onnx_path (without them, retrieval is full-text plus time); times are read
 and shown in answerer.time_zone.
 
-exit codes: 0 answered (or evidence shown); 2 bad arguments or configuration; 4 store error`;
+exit codes: 0 answered (or evidence shown); 2 bad arguments, configuration or question; 4 store error`;
 
 /** Warnings and errors only: the answer is the output; no startup chatter around it. */
 const quiet: Logger = { ...consoleLogger, info: () => {} };
@@ -60,60 +60,49 @@ export function run(args: string[]): Promise<number> {
 }
 
 /** The command with its output passed in; returns the exit code. */
-export async function ask(args: string[], io: CommandOutput): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: USAGE, parse: parseArgs });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed } = fromArgs;
-  if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
-    io.err(
-      `taskmem ask: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap>`,
-    );
-    return 4;
-  }
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store, quiet);
-  } catch (error) {
-    io.err(`taskmem ask: cannot open the store: ${(error as Error).message}`);
-    return 4;
-  }
-  let embedder: EmbeddingSource | null = null;
-  try {
-    embedder = await openEmbeddingSource(config.embedding);
-    const answerer = openAnswerer(config.answerer, store, embedder, quiet);
-    const askedAt = parsed.at === undefined ? BigInt(Date.now()) * 1_000_000n : askTime(parsed.at, answerer.timeZone);
-    const answer = await answerer.ask(parsed.question, {
-      askedAt,
-      choices: parsed.choices,
-      ...(parsed.since === undefined ? {} : { since: parsed.since }),
-      ...(parsed.until === undefined ? {} : { until: parsed.until }),
-      ...(parsed.robot === undefined ? {} : { robotId: parsed.robot }),
-      ...(parsed.episode === undefined ? {} : { episode: parsed.episode }),
-      ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
-      ...(parsed.near === undefined ? {} : { near: parsed.near }),
-    });
-    io.out(
-      parsed.json
-        ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)
-        : renderAnswer(answer, parsed.choices, answerer.timeZone),
-    );
-    return 0;
-  } catch (error) {
-    if (error instanceof RangeError || (error as Error).message.startsWith('parameter ')) {
-      io.err(`taskmem ask: ${(error as Error).message}`);
-      return 2;
+export function ask(args: string[], io: CommandOutput): Promise<number> {
+  return runCommand('ask', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: USAGE, parse: parseArgs });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config, parsed } = fromArgs;
+    // The question's times are read before anything is written: a phrase that cannot be read logs no task.
+    const times = new TimeExpressions({ timeZone: config.answerer.time_zone });
+    const askedAt = parsed.at === undefined ? BigInt(Date.now()) * 1_000_000n : askTime(parsed.at, times);
+    const since = parsed.since === undefined ? undefined : times.bound(parsed.since, 'since', askedAt);
+    const until = parsed.until === undefined ? undefined : times.bound(parsed.until, 'until', askedAt);
+    const assembly = await Assembly.open(config, { logger: quiet, storeMustExist: true });
+    try {
+      const answerer = assembly.answerer();
+      const { answer } = await askAsTask(
+        { focus: await assembly.taskFocus(parsed.robot), answerer, store: assembly.store, logger: quiet },
+        parsed.question,
+        {
+          askedAt,
+          choices: parsed.choices,
+          ...(since === undefined ? {} : { since }),
+          ...(until === undefined ? {} : { until }),
+          ...(parsed.robot === undefined ? {} : { robotId: parsed.robot }),
+          ...(parsed.episode === undefined ? {} : { episode: parsed.episode }),
+          ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
+          ...(parsed.near === undefined ? {} : { near: parsed.near }),
+        },
+      );
+      io.out(
+        parsed.json
+          ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)
+          : renderAnswer(answer, parsed.choices, answerer.timeZone),
+      );
+      return EXIT.ok;
+    } finally {
+      await assembly.close();
     }
-    throw error;
-  } finally {
-    await embedder?.close();
-    await store.close();
-  }
+  });
 }
 
 /** --at: ROS nanoseconds, a stamp ("2026-11-21 14:00", local to answerer.time_zone) or "1 hour ago". */
-function askTime(at: string, timeZone: string): RosNanos {
+function askTime(at: string, times: TimeExpressions): RosNanos {
   if (/^\d{10,}$/.test(at)) return BigInt(at);
-  return new TimeExpressions({ timeZone }).bound(at, 'since', BigInt(Date.now()) * 1_000_000n);
+  return times.bound(at, 'since', BigInt(Date.now()) * 1_000_000n);
 }
 
 /** The command's own options, from the arguments that are not parameter flags. */
@@ -165,29 +154,7 @@ function parseArgs(rest: string[]): AskArgs {
   }
   const question = words.join(' ').trim();
   if (!question) throw new UsageError('taskmem ask: what is the question?');
+  // More options than there are letters is refused before anything is written.
+  optionLetters(out.choices.length);
   return { ...out, question };
-}
-
-/** The answer as the command prints it: the answer line, then each memory it rests on (time, place, id, text). */
-export function renderAnswer(answer: Answer, choices: readonly string[], timeZone: string): string {
-  const time = (t: RosNanos) => formatLocal(Number(t / 1_000_000n), timeZone);
-  const lines = [`Question: ${answer.question}  (asked ${time(answer.askedAt)})`];
-  if (answer.answeredBy === '') lines.push('No model answered; the memories that match best:');
-  else if (answer.abstained)
-    lines.push(`Answer: cannot tell from memory (confidence ${answer.confidence.toFixed(2)}, ${answer.answeredBy})`);
-  else {
-    const choice = choices.length > 0 && answer.choice ? `${answer.choice}. ` : '';
-    lines.push(`Answer: ${choice}${answer.answer}  (confidence ${answer.confidence.toFixed(2)}, ${answer.answeredBy})`);
-  }
-  if (answer.evidence.length > 0) {
-    lines.push('', answer.answeredBy === '' ? 'Memories:' : 'Evidence:');
-    answer.evidence.forEach((e, i) => {
-      const place = e.pose ? `  at (${e.pose.x.toFixed(2)}, ${e.pose.y.toFixed(2)}) in ${e.pose.frameId}` : '';
-      lines.push(`  ${i + 1}. ${time(e.start)} – ${time(e.end).slice(11)}${place}  [${e.memoryId}]`, `     ${e.text}`);
-    });
-  } else if (answer.answeredBy === '') {
-    lines.push('  (none)');
-  }
-  if (answer.notes.length > 0) lines.push('', ...answer.notes.map((n) => `note: ${n}`));
-  return lines.join('\n');
 }

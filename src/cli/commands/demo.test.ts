@@ -77,7 +77,7 @@ describe('taskmem demo', function () {
         tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''),
         'with its answer (the evidence, no model)',
       );
-      const memories = (await store.recall({ robotId: 'tourbot', limit: 20 })).map((s) => s.memory);
+      const memories = (await store.recall({ robotId: 'tourbot', limit: 20 })).memories.map((s) => s.memory);
       assert.ok(
         memories.every((m) => m.source === 'perception' && m.thumbnails.length > 0),
         'perception memories with thumbnails',

@@ -3,9 +3,10 @@
  * written, memorized, questioned, and shown as a timeline page.
  */
 import { relative } from 'node:path';
-import { runDemo, UnreachablePolicyError } from '../../demo/Demo.js';
+import { runDemo, type DemoResult } from '../../demo/Demo.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'memorize a scripted scene, ask it questions and write its timeline (no GPU or server needed)';
 
@@ -33,21 +34,20 @@ export function run(args: string[]): Promise<number> {
 }
 
 /** The command with its output passed in; `logger` takes the stages' warnings. Returns the exit code. */
-export async function demo(args: string[], io: CommandOutput, logger: Logger = { ...consoleLogger, info: () => {} }): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem demo --help` for the options', parse: outFolder });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: out } = fromArgs;
-  const began = Date.now();
-  let result;
-  try {
-    result = await runDemo({ out, config, print: (text) => io.out(text), logger });
-  } catch (error) {
-    if (error instanceof UnreachablePolicyError) {
-      io.err(`taskmem demo: ${error.message}`);
-      return 3;
-    }
-    throw error;
-  }
+export function demo(args: string[], io: CommandOutput, logger: Logger = { ...consoleLogger, info: () => {} }): Promise<number> {
+  return runCommand('demo', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem demo --help` for the options', parse: outFolder });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config, parsed: out } = fromArgs;
+    const began = Date.now();
+    const result = await runDemo({ out, config, print: (text) => io.out(text), logger });
+    printNext(io, result, began);
+    return EXIT.ok;
+  });
+}
+
+/** What the demo made and what to try next. */
+function printNext(io: CommandOutput, result: DemoResult, began: number): void {
   // From a clone the command runs from source; installed, it is on the PATH.
   const taskmem = import.meta.url.endsWith('.ts') ? 'npx tsx src/cli/main.ts' : 'taskmem';
   const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || '.');
@@ -73,7 +73,6 @@ export async function demo(args: string[], io: CommandOutput, logger: Logger = {
           ]),
     ].join('\n'),
   );
-  return 0;
 }
 
 /** --out <folder>, the command's only own argument. */

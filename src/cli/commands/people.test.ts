@@ -10,7 +10,7 @@ import { inFile } from '../../../test/support/storeBytes.js';
 import { embeddingFromBytes } from '../../memory/embedding.js';
 import { NANOS_PER_SECOND } from '../../time.js';
 import { ask } from './ask.js';
-import { run as people } from './people.js';
+import { people } from './people.js';
 
 const DAY = 86_400n * NANOS_PER_SECOND;
 const T0 = 1_790_000_000n * NANOS_PER_SECOND;
@@ -127,8 +127,8 @@ describe('people across two days (taskmem ingest, people, ask)', function () {
       ['person_2'],
     );
     const gone = captured();
-    assert.equal(await people(['show', 'person_1', '--store.path', store], gone.io), 1);
-    assert.deepEqual(gone.err, [`taskmem people: no person person_1 in the store`]);
+    assert.equal(await people(['show', 'person_1', '--store.path', store], gone.io), 2);
+    assert.deepEqual(gone.err, ['taskmem people show: no person person_1 in the store (taskmem people list shows who is)']);
   });
 
   it('explains bad arguments', async () => {
@@ -138,6 +138,9 @@ describe('people across two days (taskmem ingest, people, ask)', function () {
     assert.equal(await people(['forget', 'alice', '--store.path', join(dir, 'x.sqlite')], bad.io), 2);
     assert.match(bad.err.join(''), /"alice" is not a person id/);
     assert.equal(await people(['dance', '--store.path', join(dir, 'x.sqlite')], bad.io), 2);
+    const none = captured();
+    assert.equal(await people(['list', '--store.path', join(dir, 'x.sqlite')], none.io), 4, 'a store that is not there is not made');
+    assert.match(none.err.join(''), /^taskmem people: no memory store at .*x\.sqlite/);
   });
 });
 

@@ -2,12 +2,13 @@
  * `taskmem people list|show|name|forget`: the people the robot tells apart by face (person_1, person_2, …), kept in
  * the memory store; naming one, and forgetting one with every face embedding kept of them.
  */
+import { openStore } from '../../assembly/openStore.js';
 import { silentLogger } from '../../log.js';
-import type { Identity } from '../../memory/IdentityStore.js';
-import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
+import type { Identity, IdentityRecords } from '../../memory/IdentityRecords.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'people told apart by face: list, show, name, forget (with their face embeddings)';
 
@@ -21,74 +22,77 @@ list     every person: id, name, first and last recognised, segments their face 
 show     one person and the memories they were recognised in, newest first
 name     give a person a name; questions may then name them ("when did I last see Alice?")
 forget   remove a person and every face embedding kept of them (biometric data): the bytes are erased from
-         the store's file, not only unlisted. Their id is never given to anyone else; memories that name it
+         the store's files, not only unlisted. Their id is never given to anyone else; memories that name it
          stay (forget those with the Forget service). A face seen again later becomes a new person.
 
-exit codes: 0 done; 1 no such person; 2 bad arguments; 4 store error`;
+exit codes: 0 done; 2 bad arguments, configuration, or no such person; 4 store error`;
 
 type Action = { kind: 'list' } | { kind: 'show' | 'forget'; id: string } | { kind: 'name'; id: string; name: string };
 
-export async function run(args: string[], io: CommandOutput = consoleOutput): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem people --help` for the options', parse });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: action } = fromArgs;
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store, silentLogger);
-  } catch (error) {
-    io.err(`taskmem people: cannot open the store: ${(error as Error).message}`);
-    return 4;
-  }
-  try {
-    return await perform(store, action, io);
-  } finally {
-    await store.close();
-  }
+export function run(args: string[]): Promise<number> {
+  return people(args, consoleOutput);
 }
 
-async function perform(store: MemoryStore, action: Action, io: CommandOutput): Promise<number> {
-  const people = store.identities;
+/** The command with its output passed in; returns the exit code. */
+export function people(args: string[], io: CommandOutput): Promise<number> {
+  return runCommand('people', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem people --help` for the options', parse });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config, parsed: action } = fromArgs;
+    const store = await openStore(config.store, { logger: silentLogger, mustExist: true });
+    try {
+      await perform(store, action, io);
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+async function perform(store: IdentityRecords, action: Action, io: CommandOutput): Promise<void> {
   if (action.kind === 'list') {
-    const all = await people.list();
+    const all = await store.identities();
     if (all.length === 0) io.out('no people recognised yet');
     for (const person of all) io.out(describe(person));
-    return 0;
+    return;
   }
-  const missing = () => {
-    io.err(`taskmem people: no person ${action.id} in the store`);
-    return 1;
-  };
+  const missing = () =>
+    new UsageError(`taskmem people ${action.kind}: no person ${action.id} in the store (taskmem people list shows who is)`);
   if (action.kind === 'show') {
-    const person = await people.get(action.id);
-    if (!person) return missing();
+    const person = await store.identity(action.id);
+    if (!person) throw missing();
     io.out(describe(person));
-    const appearances = await people.appearances(action.id, { limit: 20 });
+    const appearances = await store.appearances(action.id, { limit: 20 });
     if (appearances.length === 0) io.out('  in no stored memory');
-    for (const a of appearances) io.out(`  ${formatStamp(a.start)}  ${a.memoryId}`);
-    return 0;
+    for (const a of appearances) io.out(`  ${formatStamp(a.start)}  ${terminalSafe(a.memoryId, { newlines: false })}`);
+    return;
   }
   if (action.kind === 'name') {
-    if (!(await people.name(action.id, action.name === '' ? null : action.name))) return missing();
-    io.out(action.name === '' ? `${action.id} has no name now` : `${action.id} is now named "${action.name}"`);
-    return 0;
+    if (!(await store.nameIdentity(action.id, action.name === '' ? null : action.name))) throw missing();
+    io.out(action.name === '' ? `${action.id} has no name now` : `${action.id} is now named ${quoted(action.name)}`);
+    return;
   }
-  const forgotten = await people.forget(action.id);
-  if (!forgotten) return missing();
-  const named = forgotten.identity.name ? ` ("${forgotten.identity.name}")` : '';
+  const forgotten = await store.forgetIdentity(action.id);
+  if (!forgotten) throw missing();
+  const named = forgotten.identity.name ? ` (${quoted(forgotten.identity.name)})` : '';
   io.out(
     `forgot ${action.id}${named} and ${forgotten.embeddings} face embedding${forgotten.embeddings === 1 ? '' : 's'}` +
       (forgotten.erased
         ? '; the bytes are erased from the store'
         : '; another process holds the write-ahead log open, which keeps the old bytes until its next checkpoint'),
   );
-  return 0;
 }
 
 function describe(p: Identity): string {
   return (
-    `${p.id}${p.name ? ` "${p.name}"` : ''}: recognised from ${formatStamp(p.firstSeen)} to ${formatStamp(p.lastSeen)}, ` +
+    `${p.id}${p.name ? ` ${quoted(p.name)}` : ''}: recognised from ${formatStamp(p.firstSeen)} to ${formatStamp(p.lastSeen)}, ` +
     `face described in ${p.sightings} segment${p.sightings === 1 ? '' : 's'}, ${p.embeddings} face embedding${p.embeddings === 1 ? '' : 's'} kept`
   );
+}
+
+/** A name as a user gave it, quoted and terminal-safe: a name is one line of text from whoever ran `people name`. */
+function quoted(name: string): string {
+  return terminalSafe(JSON.stringify(name));
 }
 
 function parse(rest: string[]): Action {

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRecording, type RecordingScript } from '../../demo/ScriptedRecording.js';
+import { Assembly } from '../../assembly/Assembly.js';
+import { damagedCopy } from '../../../test/support/recording.js';
 import { configSchema } from '../../config/schema.js';
+import { ingestRecording } from '../../ingest/RecordingIngest.js';
 import { silentLogger } from '../../log.js';
-import { openMemorizer } from '../../memorize/openMemorizer.js';
 import type { Memory } from '../../memory/Memory.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
-import { ingestRecording } from '../../pipeline/RecordingIngest.js';
-import type { RosNanos } from '../../time.js';
 import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
 import { remember } from './remember.js';
 
@@ -44,7 +44,9 @@ describe('taskmem remember --again', function () {
   const memories = async (): Promise<Memory[]> => {
     const store = new SqliteMemoryStore({ path: storePath });
     try {
-      return (await store.recall({ robotId: 'r1', limit: 10 })).map((s) => s.memory).sort((a, b) => a.segmentIndex - b.segmentIndex);
+      return (await store.recall({ robotId: 'r1', limit: 10 })).memories
+        .map((s) => s.memory)
+        .sort((a, b) => a.segmentIndex - b.segmentIndex);
     } finally {
       await store.close();
     }
@@ -68,16 +70,22 @@ describe('taskmem remember --again', function () {
     server.failNext({ kind: 'hang' });
     const replies = ['no memory here', '{"description": "A blue wall with an EXIT sign."}'];
     server.onChat = () => replies.shift() ?? '{"description": "unexpected request"}';
-    const store = new SqliteMemoryStore({ path: storePath });
-    let clock: RosNanos = 0n;
-    const { memorizer, fallback } = await openMemorizer(config, { store, now: () => clock, logger: silentLogger, env: {} });
-    const first = await ingestRecording({ path: script.path, config, store, memorizer, fallback, onRead: (t) => (clock = t) });
-    assert.deepEqual(
-      [first.stored, first.failed, first.fallback],
-      [2, 1, 1],
-      'the first ingest left a perception memory and a failed segment',
-    );
-    await store.close();
+    const assembly = await Assembly.open(config, { logger: silentLogger, env: {} });
+    try {
+      const first = await ingestRecording({
+        path: script.path,
+        config,
+        store: assembly.store,
+        openPipeline: (options) => assembly.pipeline({ ...options, focus: null }),
+      });
+      assert.deepEqual(
+        [first.stored, first.failed, first.fallback],
+        [2, 1, 1],
+        'the first ingest left a perception memory and a failed segment',
+      );
+    } finally {
+      await assembly.close();
+    }
   });
   after(async () => {
     await server.stop();
@@ -159,5 +167,43 @@ describe('taskmem remember --again', function () {
     const again = await run('--again', '--recording', script.path, '--memorizer.url', server.url, ...flags());
     assert.equal(again.code, 0);
     assert.match(again.out, /0 perception memories replaced .* 3 already written by the policy/);
+  });
+
+  it('refuses a damaged recording, naming the chunk, and reads it with --ignore-crc', async () => {
+    const damaged = join(dir, 'damaged.mcap');
+    const { chunkOffset } = await damagedCopy(script.path, damaged, { chunk: 0 });
+    const config = configSchema.parse({
+      robot_id: 'r1',
+      ...script.config,
+      audio: { type: 'none' },
+      store: { path: storePath },
+      memorizer: { url: server.url, model: 'policy-v1', retries: 0, fallback: false },
+    });
+    let n = 0;
+    server.onChat = () => `{"description": "Damaged scene ${++n}: a sign by a door."}`;
+    const assembly = await Assembly.open(config, { logger: silentLogger, env: {} });
+    try {
+      const first = await ingestRecording({
+        path: damaged,
+        config,
+        store: assembly.store,
+        openPipeline: (options) => assembly.pipeline({ ...options, focus: null }),
+        ignoreCrc: true,
+      });
+      assert.equal(first.stored, 3);
+    } finally {
+      await assembly.close();
+    }
+
+    const refused = await run('--again', '--recording', damaged, '--memorizer.url', server.url, ...flags());
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.err,
+      new RegExp(`damaged\\.mcap: the data section .* chunk 1 of \\d+ at offset ${chunkOffset} does not match its CRC`),
+    );
+    assert.match(refused.err, /run again with --ignore-crc/);
+    const salvaged = await run('--again', '--ignore-crc', '--recording', damaged, '--memorizer.url', server.url, ...flags());
+    assert.equal(salvaged.code, 0, salvaged.err);
+    assert.match(salvaged.out, /3 already written by the policy/);
   });
 });

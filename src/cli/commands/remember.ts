@@ -3,22 +3,22 @@
  * memorizer wrote (when no endpoint was configured, or while it was unreachable) and what failed, reading the
  * segments' frames and audio again from the recording they were ingested from.
  */
-import { McapRecording, RecordingError } from '../../bag/McapRecording.js';
+import { Assembly } from '../../assembly/Assembly.js';
+import { McapRecording } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
+import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
-import { openMemorizer } from '../../memorize/openMemorizer.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
-import { probeEndpoint } from '../../pipeline/probeEndpoint.js';
-import { ingestRecording, progressKey } from '../../pipeline/RecordingIngest.js';
+import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp, type RosNanos } from '../../time.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'have the policy write again what the perception memorizer wrote, and retry failed segments';
 
-const USAGE = `usage: taskmem remember --again --recording <file.mcap> [--params-file taskmem.yaml] [--<parameter> <value>]…
+const USAGE = `usage: taskmem remember --again --recording <file.mcap> [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
 Re-memorizes with the policy model (memorizer.url and memorizer.model are required) the segments of a recording
 whose memory the embedded perception memorizer wrote (no endpoint was configured, or it was unreachable), and
@@ -30,6 +30,7 @@ failed for the next run. Segments the policy already wrote are skipped without a
   --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
                         \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
                         parameters must match the ones it was ingested with, so that the segments are the same
+  --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
 
 A memory holds no frames or audio (at most small thumbnails, with store.thumbnails), so nothing can be written
 again without the recording: without --recording the command lists what would need it. Memories the ROS node
@@ -44,110 +45,97 @@ export function run(args: string[]): Promise<number> {
 }
 
 /** The command with its output passed in; `logger` takes the pipeline's messages. Returns the exit code. */
-export async function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed: recording } = fromArgs;
-
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store, logger);
-  } catch (error) {
-    io.err(
-      `taskmem remember: cannot open the store ${config.store.backend === 'sqlite' ? expandHome(config.store.path) : ''}: ${(error as Error).message}`,
-    );
-    return 4;
-  }
-  try {
-    if (recording === null) {
-      io.err(await withoutRecording(store, config.robot_id));
-      return 2;
-    }
-    // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
-    let episodeKey: string;
+export function remember(args: string[], io: CommandOutput, logger: Logger = consoleLogger): Promise<number> {
+  return runCommand('remember', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem remember --help` for the options', parse: recordingArg });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const {
+      config: userConfig,
+      parsed: { recording, ignoreCrc },
+    } = fromArgs;
+    // No fallback: a segment the policy cannot write keeps the memory it has.
+    const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
+    const assembly = await Assembly.open(config, { logger });
+    const { store } = assembly;
     try {
+      if (recording === null) {
+        io.err(await withoutRecording(store, config.robot_id));
+        return EXIT.badInput;
+      }
+      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
       const opened = await McapRecording.open(recording);
+      let episodeKey: string;
       try {
         matchSensorTopics(opened, config);
         episodeKey = `${progressKey(opened.identity)}#episode`;
       } finally {
         await opened.close();
       }
-    } catch (error) {
-      if (!(error instanceof RecordingError)) throw error;
-      io.err(`taskmem remember: ${error.message}`);
-      return 2;
-    }
-    const episode = await store.getProgress(episodeKey);
-    if (episode === null) {
-      io.err(
-        `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
-      );
-      return 2;
-    }
-    const reach = await probeEndpoint(config.memorizer.url);
-    if (!reach.reachable) {
-      io.err(`taskmem remember: the policy endpoint ${config.memorizer.url} is unreachable (${reach.reason}); nothing was changed`);
-      return 3;
-    }
+      const episode = await store.getProgress(episodeKey);
+      if (episode === null)
+        throw new UsageError(
+          `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
+        );
+      await assembly.checkEndpoint('nothing was changed');
 
-    const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
-    // No fallback: a segment the policy cannot write keeps the memory it has.
-    const policyConfig: Config = { ...config, memorizer: { ...config.memorizer, fallback: false } };
-    let readTo: RosNanos = 0n;
-    const { memorizer, description } = await openMemorizer(policyConfig, { store, now: () => readTo, logger });
-    const redone = new Set<string>();
-    let replaced = 0;
-    let retried = 0;
-    io.out(
-      `re-memorizing ${recording} (episode ${episode}) with ${description}: perception memories and ${failedBefore.size} failed segment(s)`,
-    );
-    const result = await ingestRecording({
-      path: recording,
-      config: policyConfig,
-      store,
-      memorizer,
-      logger,
-      redo: (stored) => {
-        if (stored.source !== 'perception') return false;
-        redone.add(stored.id);
-        return true;
-      },
-      onRead: (stamp) => {
-        readTo = stamp;
-      },
-      onStored: (memory) => {
-        const was = redone.has(memory.id) ? 'perception memory replaced' : failedBefore.has(memory.id) ? 'failed segment memorized' : 'new';
-        if (redone.has(memory.id)) replaced++;
-        else if (failedBefore.has(memory.id)) retried++;
-        io.out(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`);
-      },
-    });
-    const kept = redone.size - replaced;
-    io.out(
-      `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
-        `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
-    );
-    if (result.failed > 0) {
-      io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
-      return 1;
+      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
+      const focus = await assembly.taskFocus();
+      const redone = new Set<string>();
+      let replaced = 0;
+      let retried = 0;
+      const result = await ingestRecording({
+        path: recording,
+        config,
+        store,
+        openPipeline: async (options) => {
+          const opened = await assembly.pipeline({
+            ...options,
+            focus,
+            redo: (stored) => {
+              if (stored.source !== 'perception') return false;
+              redone.add(stored.id);
+              return true;
+            },
+          });
+          io.out(
+            `re-memorizing ${recording} (episode ${episode}) with ${opened.memorizer.description}: perception memories and ${failedBefore.size} failed segment(s)`,
+          );
+          return opened;
+        },
+        ignoreCrc,
+        logger,
+        onStored: (memory) => {
+          const was = redone.has(memory.id)
+            ? 'perception memory replaced'
+            : failedBefore.has(memory.id)
+              ? 'failed segment memorized'
+              : 'new';
+          if (redone.has(memory.id)) replaced++;
+          else if (failedBefore.has(memory.id)) retried++;
+          io.out(terminalSafe(`${was}: ${memory.id} ${formatStamp(memory.start)} ${memory.text}`, { newlines: false }));
+        },
+      });
+      const kept = redone.size - replaced;
+      io.out(
+        `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
+          `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
+      );
+      if (result.failed > 0) {
+        io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
+        return EXIT.segmentsFailed;
+      }
+      return EXIT.ok;
+    } finally {
+      await assembly.close();
     }
-    return 0;
-  } catch (error) {
-    if (error instanceof RecordingError) {
-      io.err(`taskmem remember: ${error.message}`);
-      return 2;
-    }
-    io.err(`taskmem remember: ${(error as Error).message}`);
-    return 4;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** What would need the recording: the perception memories and failed segments in the store, by episode. */
 async function withoutRecording(store: MemoryStore, robotId: string): Promise<string> {
-  const perception = (await store.recall({ robotId, limit: 100_000 })).map((s) => s.memory).filter((m) => m.source === 'perception');
+  const perception = (await store.recall({ robotId, limit: 100_000 })).memories
+    .map((s) => s.memory)
+    .filter((m) => m.source === 'perception');
   const failures = await store.failures(robotId);
   const episodes = new Map<number, { perception: number; failed: number; from: RosNanos; to: RosNanos }>();
   for (const item of [
@@ -174,13 +162,18 @@ async function withoutRecording(store: MemoryStore, robotId: string): Promise<st
   ].join('\n');
 }
 
-/** --recording <file> (null when not given), after checking that --again is said and a policy endpoint is set. */
-function recordingArg(rest: string[], config: Config): string | null {
+/**
+ * --recording <file> (null when not given) and --ignore-crc, after checking that --again is said and a policy
+ * endpoint is set.
+ */
+function recordingArg(rest: string[], config: Config): { recording: string | null; ignoreCrc: boolean } {
   let again = false;
+  let ignoreCrc = false;
   let recording: string | null = null;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--again') again = true;
+    else if (arg === '--ignore-crc') ignoreCrc = true;
     else if (/^--recording(=|$)/.test(arg)) {
       recording = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (rest[++i] ?? '');
       if (recording === '') throw new UsageError('taskmem remember: --recording needs a file');
@@ -191,5 +184,5 @@ function recordingArg(rest: string[], config: Config): string | null {
     throw new UsageError(
       'taskmem remember: memorizer.url is empty; --again re-memorizes with the policy model: give --memorizer.url http://host:8000/v1 and --memorizer.model <served model>',
     );
-  return recording;
+  return { recording, ignoreCrc };
 }

@@ -2,21 +2,16 @@
  * `taskmem report`: writes the timeline page (one self-contained HTML file) from the memories in the store and
  * the questions the robot was asked, with the answers and evidence recorded for them.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkTimeZone } from '../../answer/LocalTime.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
-import type { Config } from '../../config/schema.js';
-import type { Memory } from '../../memory/Memory.js';
-import type { MemoryStore } from '../../memory/MemoryStore.js';
-import { openMemoryStore } from '../../memory/openMemoryStore.js';
+import { openStore } from '../../assembly/openStore.js';
+import { silentLogger } from '../../log.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
-import { renderTimeline, type TimelineQuestion } from '../../report/TimelineReport.js';
-import type { RosNanos } from '../../time.js';
-import { commandArgs, consoleOutput, UsageError, type CommandOutput } from '../commandArgs.js';
-
-/** The page stays a few megabytes with thumbnails; a longer span is read in slices with --since/--until. */
-const MAX_MEMORIES = 5000;
+import { loadTimeline, MAX_MEMORIES, type TimelineFilter } from '../../report/loadTimeline.js';
+import { renderTimeline } from '../../report/TimelineReport.js';
+import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'write the timeline page (memories, thumbnails, questions and their evidence) as HTML';
 
@@ -36,103 +31,54 @@ At most ${MAX_MEMORIES} memories (the newest) are shown; narrow the range for mo
 
 exit codes: 0 written; 2 bad arguments or configuration; 4 store error; 5 cannot write the page`;
 
-export interface TimelineFilter {
-  robotId?: string;
-  since?: RosNanos;
-  until?: RosNanos;
-}
-
-/** The memories (oldest first, at most MAX_MEMORIES of the newest) and the questions with their recorded answers. */
-export async function loadTimeline(
-  store: MemoryStore,
-  filter: TimelineFilter,
-): Promise<{ memories: Memory[]; questions: TimelineQuestion[]; truncated: boolean }> {
-  const scored = await store.recall({ ...filter, limit: MAX_MEMORIES + 1 });
-  const memories = scored
-    .slice(0, MAX_MEMORIES)
-    .map((s) => s.memory)
-    .reverse();
-  const tasks = await store.answeredTasks(filter);
-  const questions = tasks
-    .filter((t) => t.kind === 'ask')
-    .map((t) => ({ id: t.id, text: t.text, askedAt: t.stamp, group: t.group, answer: t.answer }));
-  return { memories, questions, truncated: scored.length > MAX_MEMORIES };
-}
-
 export function run(args: string[]): Promise<number> {
   return report(args, consoleOutput);
 }
 
 /** The command with its output passed in; returns the exit code. */
-export async function report(args: string[], io: CommandOutput): Promise<number> {
-  const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem report --help` for the options', parse: parseArgs });
-  if ('exit' in fromArgs) return fromArgs.exit;
-  const { config, parsed } = fromArgs;
-  const timeZone = config.answerer.time_zone;
-  const filter: TimelineFilter = {};
-  try {
+export function report(args: string[], io: CommandOutput): Promise<number> {
+  return runCommand('report', io, async () => {
+    const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem report --help` for the options', parse: parseArgs });
+    if ('exit' in fromArgs) return fromArgs.exit;
+    const { config, parsed } = fromArgs;
+    const timeZone = config.answerer.time_zone;
     const times = new TimeExpressions({ timeZone });
     const now = BigInt(Date.now()) * 1_000_000n;
+    const filter: TimelineFilter = {};
     if (parsed.robot !== undefined) filter.robotId = parsed.robot;
     if (parsed.since !== undefined)
       filter.since = /^\d{10,}$/.test(parsed.since) ? BigInt(parsed.since) : times.bound(parsed.since, 'since', now);
     if (parsed.until !== undefined)
       filter.until = /^\d{10,}$/.test(parsed.until) ? BigInt(parsed.until) : times.bound(parsed.until, 'until', now);
-  } catch (error) {
-    io.err(`taskmem report: ${(error as Error).message}`);
-    return 2;
-  }
-  if (config.store.backend === 'sqlite' && !existsSync(expandHome(config.store.path))) {
-    io.err(
-      `taskmem report: no memory store at ${expandHome(config.store.path)} (store.path); memorize something first, e.g. taskmem ingest <recording.mcap> or taskmem demo`,
-    );
-    return 4;
-  }
-  let store: MemoryStore;
-  try {
-    store = await openMemoryStore(config.store);
-  } catch (error) {
-    io.err(`taskmem report: cannot open the store: ${(error as Error).message}`);
-    return 4;
-  }
-  let html: string;
-  let shown: { memories: number; questions: number; truncated: boolean };
-  try {
-    const { memories, questions, truncated } = await loadTimeline(store, filter);
+    const store = await openStore(config.store, { logger: silentLogger, mustExist: true });
+    let timeline;
+    try {
+      timeline = await loadTimeline(store, filter);
+    } finally {
+      await store.close();
+    }
+    const { memories, questions, truncated } = timeline;
     const where = config.store.backend === 'sqlite' ? expandHome(config.store.path) : 'PostgreSQL';
-    html = renderTimeline({
+    const html = renderTimeline({
       title: `taskmem timeline${filter.robotId ? ` of ${filter.robotId}` : ''} (${where})`,
       memories,
       questions,
       timeZone,
     });
-    shown = { memories: memories.length, questions: questions.length, truncated };
-  } catch (error) {
-    io.err(`taskmem report: cannot read the store: ${(error as Error).message}`);
-    return 4;
-  } finally {
-    await store.close();
-  }
-  const out = resolve(parsed.out);
-  try {
-    writeFileSync(out, html);
-  } catch (error) {
-    io.err(`taskmem report: cannot write ${out}: ${(error as Error).message}`);
-    return 5;
-  }
-  if (shown.memories === 0) io.err('taskmem report: no memories match; the page is empty');
-  if (shown.truncated) io.err(`taskmem report: only the newest ${MAX_MEMORIES} memories are shown; narrow the range with --since/--until`);
-  io.out(`timeline written to ${out} (${shown.memories} memories, ${shown.questions} questions)`);
-  return 0;
+    const out = resolve(parsed.out);
+    try {
+      writeFileSync(out, html);
+    } catch (error) {
+      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+    }
+    if (memories.length === 0) io.err('taskmem report: no memories match; the page is empty');
+    if (truncated) io.err(`taskmem report: only the newest ${MAX_MEMORIES} memories are shown; narrow the range with --since/--until`);
+    io.out(`timeline written to ${out} (${memories.length} memories, ${questions.length} questions)`);
+    return EXIT.ok;
+  });
 }
 
-function parseArgs(rest: string[], config: Config): { out: string; robot?: string; since?: string; until?: string } {
-  try {
-    checkTimeZone(config.answerer.time_zone);
-  } catch (error) {
-    if (error instanceof RangeError) throw new UsageError(error.message);
-    throw error;
-  }
+function parseArgs(rest: string[]): { out: string; robot?: string; since?: string; until?: string } {
   const parsed: { out: string; robot?: string; since?: string; until?: string } = { out: 'timeline.html' };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;

@@ -28,7 +28,23 @@ export const focusParams = z.object({
     default: 'given',
     choices: ['given', 'classifier', 'embedding'],
     description:
-      'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt, or embedding similarity.',
+      'How a task without a group gets one: only the goal\'s group (else "general"), a classifier prompt (needs answerer.url or memorizer.url), or embedding similarity (needs embedding.url or embedding.onnx_path).',
   }),
-  adapters: stringArray({ default: [], description: 'group=served_model pairs: the policy model used while that group is active.' }),
+  adapters: stringArray({
+    default: [],
+    rule: {
+      form: 'of the form group=served_model',
+      problem: (entry) => (parseAdapter(entry) ? null : `entry ${JSON.stringify(entry)} is not of the form group=served_model`),
+    },
+    description: 'The policy model (a served adapter) used while a task group is active, as group=served_model.',
+  }),
 });
+
+/**
+ * One focus.adapters entry, `group=served_model` (spaces around `=` allowed), or null when it is not of that form.
+ * Group names may hold spaces (Video-MME's question types do); served model names may not.
+ */
+export function parseAdapter(entry: string): { group: string; model: string } | null {
+  const match = /^\s*([^=]*[^=\s])\s*=\s*(\S+)\s*$/.exec(entry);
+  return match ? { group: match[1]!, model: match[2]! } : null;
+}

@@ -30,6 +30,17 @@ export const memorizerParams = z.object({
     description:
       'Constrain the policy reply to the output JSON schema (response_format json_schema). Only for servers that split off thinking themselves (vLLM --reasoning-parser); a thinking model cannot think under it otherwise.',
   }),
+  prompt_file: string({
+    default: '',
+    readOnly: true,
+    description:
+      'A memorization prompt read from this file instead of the built-in one, with {frames}, {preceding}, {speech} and {focus} slots (docs/memorizer.md); empty: built-in.',
+  }),
+  focus_prompt_file: string({
+    default: '',
+    readOnly: true,
+    description: 'The task-focus text that fills {focus} of memorizer.prompt_file, with an {examples} slot; empty: built-in.',
+  }),
   temperature: double({ default: 0.6, min: 0, max: 2, description: 'Sampling temperature of the policy.' }),
   top_p: double({ default: 0.95, min: 0, max: 1, description: 'Nucleus sampling of the policy.' }),
   top_k: integer({ default: 20, min: -1, max: 1000, description: 'Top-k sampling of the policy (-1: off).' }),

@@ -15,4 +15,13 @@ export const nodeParams = z.object({
     readOnly: true,
     description: 'History depth of the reliable ~/memories publisher, so late joiners catch up.',
   }),
+  model_reply_max_mb: double({
+    default: 8,
+    min: 0.1,
+    max: 1024,
+    readOnly: true,
+    unit: 'MB',
+    description:
+      'Largest reply body read from any model endpoint (policy, judge, answerer, transcriber, embeddings, task classifier); a larger reply is abandoned unread, its connection closed, and counts as a failed request.',
+  }),
 });

@@ -17,6 +17,14 @@ export const segmentParams = z.object({
     description: 'Length of the window the policy sees: the previous memories inside it plus the new segment.',
   }),
   window_memories: integer({ default: 4, min: 0, max: 32, description: 'Most previous memories of the window given to the policy.' }),
+  window_fps: double({
+    default: 0,
+    min: 0,
+    max: 10,
+    unit: 'Hz',
+    description:
+      "Frames per second shown to the policy of each earlier segment of the window, beside its description (at most segment.keyframes per segment); 0: only the new segment's keyframes.",
+  }),
   keyframes: integer({
     default: 8,
     min: 1,

@@ -9,8 +9,8 @@ export const storeParams = z.object({
     description: 'Embedded SQLite file or a PostgreSQL server.',
   }),
   path: string({ default: '~/.ros/taskmem/memory.sqlite', readOnly: true, description: 'SQLite file (created with its folder).' }),
-  url: string({ default: '', readOnly: true, unit: 'URL', description: 'PostgreSQL connection string for backend postgres.' }),
-  thumbnails: bool({ default: false, description: 'Keep keyframe thumbnails with each memory.' }),
+  url: string({ default: '', readOnly: true, unit: 'URL', description: 'PostgreSQL connection string; required with backend postgres.' }),
+  thumbnails: bool({ default: false, readOnly: true, description: 'Keep keyframe thumbnails with each memory.' }),
   synchronous: choice({
     default: 'normal',
     choices: ['normal', 'full'],

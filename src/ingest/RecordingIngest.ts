@@ -1,0 +1,215 @@
+import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
+import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
+import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
+import type { Config } from '../config/schema.js';
+import { silentLogger, type Logger } from '../log.js';
+import { memoryId, type Memory } from '../memory/Memory.js';
+import type { IngestRecords } from '../memory/IngestRecords.js';
+import type { MemoryRecords } from '../memory/MemoryRecords.js';
+import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
+import { toMemoryMsg } from '../ros/rosMessages.js';
+import type { Segment } from '../segment/Segment.js';
+import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
+
+const PUSHES_IN_FLIGHT = 32;
+
+export interface IngestProgress {
+  /** Seconds of recording read so far, and in all. */
+  readSeconds: number;
+  totalSeconds: number;
+  /** Segments that ended stored, skipped (already stored by an earlier run) or failed; and expected in all. */
+  stored: number;
+  skipped: number;
+  failed: number;
+  expectedSegments: number;
+  wallSeconds: number;
+  /** Recording seconds per wall second. */
+  speed: number;
+  /** Wall seconds left at the current speed; null before there is a speed. */
+  etaSeconds: number | null;
+}
+
+export interface IngestSummary extends IngestProgress {
+  episode: number;
+  /** True when an earlier run of the same recording had stored some of its memories. */
+  resumed: boolean;
+  /** True when the run was stopped by the signal before the end of the recording. */
+  interrupted: boolean;
+  fallback: number;
+}
+
+/** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
+export interface RecordingPipelineOptions {
+  episode: number;
+  /** The newest stamp read (or the end of the newest closed segment): the time memories are written at. */
+  now: () => RosNanos;
+  overflow: 'wait';
+}
+
+export interface RecordingIngestOptions {
+  path: string;
+  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose'>;
+  store: MemoryRecords & IngestRecords;
+  /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
+  openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
+  /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
+  memoriesOut?: MemoryMcapWriter | null;
+  /** Read past CRC mismatches in the recording with a warning instead of stopping (`--ignore-crc`). */
+  ignoreCrc?: boolean;
+  logger?: Logger;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Called with each memory once it is committed to the store. */
+  onStored?: (memory: Memory) => void;
+  /** Milliseconds between progress reports. */
+  progressIntervalMs?: number;
+  /**
+   * Aborting stops at once: reading ends, the model request in flight and any wait before a retry are cancelled,
+   * and the segments not yet memorized are recorded as failed (a rerun memorizes them).
+   */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * The resume key of a recording: the same file (path, size, first and last message times) gets the same key,
+ * so a rerun continues into the same episode and finds the memories already stored.
+ */
+export function progressKey(identity: RecordingIdentity): string {
+  return `ingest:${identity.path}:${identity.size}:${identity.start}:${identity.end}`;
+}
+
+/**
+ * `taskmem ingest` without the command line (also `taskmem remember` and the demo): runs a rosbag2 MCAP
+ * recording through the memory pipeline, waiting for the memorizer rather than dropping segments. A rerun of the same recording reuses its episode,
+ * so segments already stored keep their ids and are skipped without asking the model; the store's progress
+ * entry records how far the recording was memorized.
+ */
+export async function ingestRecording(options: RecordingIngestOptions): Promise<IngestSummary> {
+  const {
+    path,
+    config,
+    store,
+    openPipeline,
+    memoriesOut: writer = null,
+    ignoreCrc = false,
+    logger = silentLogger,
+    onProgress,
+    onStored,
+    progressIntervalMs = 1000,
+    signal,
+    now = Date.now,
+  } = options;
+  let recording: McapRecording | null = null;
+  try {
+    recording = await McapRecording.open(path, { ignoreCrc, logger });
+    const topics = matchSensorTopics(recording, config);
+    const key = progressKey(recording.identity);
+    const episodeKey = `${key}#episode`;
+    const earlierEpisode = await store.getProgress(episodeKey);
+    const episode = earlierEpisode === null ? (await store.lastEpisode(config.robot_id)) + 1 : Number(earlierEpisode);
+    if (earlierEpisode === null) await store.setProgress(episodeKey, BigInt(episode));
+    const done = await store.getProgress(key);
+    const { start, end } = recording.identity;
+    const totalSeconds = nanosToSeconds(end - start);
+    logger.info(
+      `ingest ${recording.name}: ${totalSeconds.toFixed(1)} s, topics ${topics.map((t) => t.recordedTopic).join(', ')}; episode ${episode}` +
+        (done === null ? '' : `, resuming (memorized up to ${nanosToSeconds(done - start).toFixed(1)} s)`),
+    );
+
+    // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
+    let tail: Promise<void> = Promise.resolve();
+    const then = (step: () => Promise<void>) => {
+      tail = tail.then(step);
+    };
+    let lastEnd: RosNanos | null = done;
+    const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
+      then(async () => {
+        const stored = writer ? await memory() : null;
+        if (stored) await writer!.write(toMemoryMsg(stored));
+        if (lastEnd === null || segment.end > lastEnd) {
+          lastEnd = segment.end;
+          await store.setProgress(key, segment.end);
+        }
+      });
+
+    // A replay's clock is the newest stamp read, or the end of the newest closed segment when the end of the
+    // recording closed it early: a memory is never written before its segment ends.
+    let readTo = start;
+    const advance = (stamp: RosNanos) => {
+      if (stamp > readTo) readTo = stamp;
+    };
+    const { pipeline } = await openPipeline({ episode, now: () => readTo, overflow: 'wait' });
+    pipeline.on('stored', (memory, segment) => {
+      onStored?.(memory);
+      finished(segment, async () => memory);
+    });
+    pipeline.on('skipped', (segment) => finished(segment, () => store.get(memoryId(segment.robotId, segment.episode, segment.start))));
+    pipeline.on('failed', (_failure, segment) => finished(segment, async () => null));
+
+    const began = now();
+    const progress = (): IngestProgress => {
+      const wallSeconds = (now() - began) / 1000;
+      const readSeconds = nanosToSeconds(readTo - start);
+      const speed = wallSeconds > 0 ? readSeconds / wallSeconds : 0;
+      return {
+        readSeconds,
+        totalSeconds,
+        wallSeconds,
+        speed,
+        etaSeconds: speed > 0 ? (totalSeconds - readSeconds) / speed : null,
+        stored: pipeline.counts.stored,
+        skipped: pipeline.counts.skipped,
+        failed: pipeline.counts.failed,
+        expectedSegments: Math.ceil(totalSeconds / config.segment.duration_s - 1e-9),
+      };
+    };
+    let lastReport = began;
+    // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
+    // and recorded as failed with the waiting ones, so that a rerun retries them.
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      void pipeline.close({ abort: true }).catch(() => {});
+    };
+    if (signal?.aborted) stop();
+    signal?.addEventListener('abort', stop, { once: true });
+    pipeline.on('closed', (segment) => advance(segment.end));
+    const inFlight: Promise<void>[] = [];
+    try {
+      for await (const message of recordedSensorMessages(recording, topics)) {
+        if (interrupted) break;
+        if ('header' in message.message) advance(fromRosTime(message.message.header.stamp));
+        // Up to PUSHES_IN_FLIGHT messages are in the pipeline at once, so that reading, frame conversion and
+        // voice detection overlap; back-pressure from the queue still holds the oldest push.
+        inFlight.push(
+          pipeline.push(message).catch((error: unknown) => {
+            if (!interrupted) throw error;
+          }),
+        );
+        if (inFlight.length >= PUSHES_IN_FLIGHT) await inFlight.shift();
+        if (onProgress && now() - lastReport >= progressIntervalMs) {
+          lastReport = now();
+          onProgress(progress());
+        }
+      }
+      await Promise.all(inFlight.splice(0));
+      if (!interrupted)
+        await pipeline.drain().catch((error: unknown) => {
+          if (!interrupted) throw error;
+        });
+      await pipeline.close();
+    } finally {
+      await Promise.allSettled(inFlight);
+      signal?.removeEventListener('abort', stop);
+      await pipeline.close().catch(() => {});
+      await tail;
+    }
+    return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
+  } finally {
+    try {
+      await recording?.close();
+    } finally {
+      await writer?.close();
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { RecallQuery } from '../MemoryRecords.js';
+import type { SqlParams } from './SqlConnection.js';
+
+/** A boolean SQL condition over `m` (the memories table) with the values of its parameters. */
+export interface SqlFilter {
+  /** 'TRUE' when nothing is filtered. */
+  sql: string;
+  params: SqlParams;
+}
+
+export const NO_FILTER = 'TRUE';
+
+/**
+ * The condition of a recall's filters, in SQL both dialects read alike. With `boundStart`, a window's `since` also
+ * bounds the start of the memory by `since` minus the longest memory span (read from the memories_span index):
+ * implied by the overlap, it lets a server's planner take the window as a bounded range of the start-time index
+ * rather than every earlier memory (the SQLite store bounds windows itself, see SqliteRecallPlan).
+ */
+export function recallFilter(q: RecallQuery, { boundStart }: { boundStart: boolean }): SqlFilter {
+  const clauses: string[] = [];
+  const params: Record<string, SqlParams[string]> = {};
+  const add = (sql: string, values: SqlParams) => {
+    clauses.push(sql);
+    Object.assign(params, values);
+  };
+  if (q.since !== undefined && boundStart) {
+    add(
+      `m.end_ns > @since AND m.start_ns >= CAST(@since AS BIGINT) -
+        coalesce((SELECT end_ns - start_ns FROM memories ORDER BY end_ns - start_ns DESC LIMIT 1), 0)`,
+      { since: q.since },
+    );
+  } else if (q.since !== undefined) add('m.end_ns > @since', { since: q.since });
+  if (q.until !== undefined) add('m.start_ns < @until', { until: q.until });
+  if (q.asOf !== undefined) add('m.created_ns <= @asOf', { asOf: q.asOf });
+  if (q.robotId !== undefined) add('m.robot_id = @robotId', { robotId: q.robotId });
+  if (q.episode !== undefined) add('m.episode = @episode', { episode: q.episode });
+  if (q.taskGroup !== undefined) add('m.task_group = @taskGroup', { taskGroup: q.taskGroup });
+  if (q.person !== undefined) add('m.seq IN (SELECT seq FROM memory_people WHERE person_id = @person)', { person: q.person });
+  if (q.near) {
+    const { x, y, radius } = q.near;
+    const [nx, ny, r] = ['@nearX', '@nearY', '@radius'].map((p) => `CAST(${p} AS DOUBLE PRECISION)`);
+    add(
+      `m.pose_x BETWEEN ${nx} - ${r} AND ${nx} + ${r} AND m.pose_y BETWEEN ${ny} - ${r} AND ${ny} + ${r}
+       AND (m.pose_x - ${nx}) * (m.pose_x - ${nx}) + (m.pose_y - ${ny}) * (m.pose_y - ${ny}) <= ${r} * ${r}`,
+      { nearX: x, nearY: y, radius },
+    );
+  }
+  return { sql: clauses.length === 0 ? NO_FILTER : clauses.join(' AND '), params };
+}
