@@ -1,5 +1,6 @@
 import type { EmbeddingLeases } from './EmbeddingLeases.js';
 import type { FocusRecords } from './FocusRecords.js';
+import type { IdentityRecords } from './IdentityRecords.js';
 import type { IngestRecords } from './IngestRecords.js';
 import type { MemoryRecords } from './MemoryRecords.js';
 import type { TaskRecords } from './TaskRecords.js';
@@ -8,6 +9,7 @@ import type { TaskRecords } from './TaskRecords.js';
 // depends on that role's interface only.
 export type * from './EmbeddingLeases.js';
 export type * from './FocusRecords.js';
+export type * from './IdentityRecords.js';
 export type * from './IngestRecords.js';
 export type * from './MemoryRecords.js';
 export type * from './TaskRecords.js';
@@ -17,6 +19,6 @@ export type * from './TaskRecords.js';
  * (embedded) and PostgreSQL, with the same behaviour. Callers must `close()` before the process exits to
  * checkpoint the write-ahead log.
  */
-export interface MemoryStore extends MemoryRecords, IngestRecords, TaskRecords, FocusRecords, EmbeddingLeases {
+export interface MemoryStore extends MemoryRecords, IngestRecords, TaskRecords, FocusRecords, IdentityRecords, EmbeddingLeases {
   close(): Promise<void>;
 }

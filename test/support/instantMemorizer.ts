@@ -23,6 +23,7 @@ export function instantMemorizer(text: (segment: Segment) => string, name = 'ins
         model: '',
         template: 'stand-in@1',
         transcript: [],
+        people: [],
         thumbnails: [],
       },
     }),
