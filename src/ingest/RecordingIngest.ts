@@ -2,6 +2,7 @@ import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
 import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
 import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
 import type { Config } from '../config/schema.js';
+import type { EmbeddingCounts } from '../embed/MemoryEmbedder.js';
 import { silentLogger, type Logger } from '../log.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
@@ -36,6 +37,8 @@ export interface IngestSummary extends IngestProgress {
   /** True when the run was stopped by the signal before the end of the recording. */
   interrupted: boolean;
   fallback: number;
+  /** What the embedding on the write path did (the pipeline's); null when no embedding source is configured. */
+  embedding: EmbeddingCounts | null;
 }
 
 /** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
@@ -204,7 +207,14 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await pipeline.close().catch(() => {});
       await tail;
     }
-    return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
+    return {
+      ...progress(),
+      episode,
+      resumed: done !== null,
+      interrupted,
+      fallback: pipeline.counts.fallback,
+      embedding: pipeline.embedding,
+    };
   } finally {
     try {
       await recording?.close();

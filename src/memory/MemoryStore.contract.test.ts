@@ -4,6 +4,12 @@
  * database again (durability across restarts).
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { conceptEmbeddings } from '../../test/support/conceptEmbeddings.js';
+import { StandInModelServer } from '../../test/support/StandInModelServer.js';
+import { EmbeddingBackfill } from '../embed/EmbeddingBackfill.js';
+import { OpenAIEmbeddingSource } from '../embed/OpenAIEmbeddingSource.js';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
 import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
@@ -476,7 +482,75 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
     });
 
+    it('lets one owner at a time hold the embedding lease of a model, until it expires or is given up', async () => {
+      const at = 1_790_000_000_000;
+      const take = (owner: string, now = at, model = 'test-embedder') => store.leaseEmbedding(model, { owner, now, ttlMs: 60_000 });
+      const race = await Promise.all(Array.from({ length: 8 }, (_, i) => take(`owner-${i}`)));
+      assert.equal(race.filter(Boolean).length, 1, 'eight owners asking at once: one holds it');
+      const holder = `owner-${race.indexOf(true)}`;
+      const other = holder === 'owner-0' ? 'owner-1' : 'owner-0';
+      assert.equal(await take(holder, at + 30_000), true, 'the holder extends it');
+      assert.equal(await take(other, at + 60_000), false, 'extended: not expired at the first expiry');
+      assert.equal(await take(other, at + 30_000, 'another-model'), true, "another model's lease is another lease");
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(other, at + 60_000), false, 'only the holder gives it up');
+      assert.equal(await take(other, at + 90_000), true, 'expired: another owner takes it');
+      assert.equal(await take(holder, at + 90_001), false);
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(holder, at + 90_002), true, 'given up: free at once');
+      await assert.rejects(take('two words'), /the owner must be one word/);
+    });
+
     if (factory.reopen) {
+      it('lets the catch-ups of two processes on one store embed every memory once, over HTTP', async () => {
+        const server = await new StandInModelServer().start();
+        const second = await factory.reopen!();
+        try {
+          const served: string[] = [];
+          server.onEmbeddings = async (request) => {
+            served.push(...(typeof request.input === 'string' ? [request.input] : request.input));
+            await sleep(5);
+            return conceptEmbeddings(request);
+          };
+          const COLOURS = ['red', 'blue', 'green', 'violet', 'orange', 'black', 'white'];
+          const texts = Array.from({ length: 90 }, (_, i) => `memory ${i}: a box on the ${COLOURS[i % COLOURS.length]} shelf`);
+          for (const [i, text] of texts.entries()) await store.put(sampleMemory({ start: T0 + BigInt(i) * 10n * S, text }));
+          await store.put(sampleMemory({ start: T0 - 10n * S, text: 'embedded as it was stored' }), {
+            model: 'concepts-v1',
+            vector: new Float32Array(64).fill(0.125),
+          });
+          const catchUp = async (on: MemoryStore): Promise<string[]> => {
+            const client = new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
+            const backfill = new EmbeddingBackfill({
+              store: on,
+              source: new OpenAIEmbeddingSource({ client, model: 'concepts-v1' }),
+              batchSize: 8,
+            });
+            const steps: string[] = [];
+            for (let step = await backfill.step(); step.kind !== 'done'; step = await backfill.step()) {
+              steps.push(step.kind);
+              if (step.kind !== 'embedded') await sleep(2);
+            }
+            return steps;
+          };
+          const [first, other] = await Promise.all([catchUp(store), catchUp(second)]);
+          assert.deepEqual([...served].sort(), [...texts].sort(), 'every memory without a vector embedded, each once');
+          assert.ok([...first, ...other].includes('busy'), `they met at the lease: ${first.join(',')} / ${other.join(',')}`);
+          assert.deepEqual([await store.countUnembedded('concepts-v1'), await second.countUnembedded('concepts-v1')], [0, 0]);
+          const found = await store.recall({
+            vector: {
+              model: 'concepts-v1',
+              vector: Float32Array.from(conceptEmbeddings({ model: 'concepts-v1', input: 'the violet shelf' })[0]!),
+            },
+            limit: 1,
+          });
+          assert.match(found.memories[0]!.memory.text, /violet shelf$/, 'the vectors are those of their texts');
+        } finally {
+          await second.close();
+          await server.stop();
+        }
+      });
+
       it('keeps memories and vectors across a reopen', async () => {
         const memory = sampleMemory();
         await store.put(memory, unit(16, [1]));

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { terminalSafe } from '../../src/text/terminalSafe.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
+import { damagedCopy, writeLookalikeImageRecording, topicFlags, writeRecording, type RecordingScript } from '../support/recording.js';
 
 interface Run {
   code: number | null;
@@ -70,14 +70,7 @@ describe('taskmem ingest (command)', function () {
     server.url,
     '--memorizer.retries',
     '0',
-    '--camera.topic',
-    script.config.camera.topic,
-    '--audio.topic',
-    script.config.audio.topic,
-    '--audio.info_topic',
-    script.config.audio.info_topic,
-    '--pose.topic',
-    script.config.pose.topic,
+    ...topicFlags(script),
   ];
 
   before(async () => {

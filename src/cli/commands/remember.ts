@@ -7,6 +7,7 @@ import { Assembly } from '../../assembly/Assembly.js';
 import { McapRecording } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
+import { embeddingSummary } from '../../embed/embeddingSummary.js';
 import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
@@ -120,6 +121,11 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
         `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
           `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
       );
+      if (result.embedding) {
+        const { line, warning } = embeddingSummary(result.embedding);
+        io.out(line);
+        if (warning) io.err(`taskmem remember: ${warning}`);
+      }
       if (result.failed > 0) {
         io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
         return EXIT.segmentsFailed;

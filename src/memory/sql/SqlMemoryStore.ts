@@ -1,4 +1,5 @@
 import type { RosNanos } from '../../time.js';
+import type { EmbeddingLease } from '../EmbeddingLeases.js';
 import type { FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
 import type { Appearance, FaceObservation, ForgottenIdentity, Identity } from '../IdentityRecords.js';
 import type { FailedSegment, Memory } from '../Memory.js';
@@ -7,6 +8,7 @@ import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
 import type { Erasure } from './Erasure.js';
 import type { SqlConnection } from './SqlConnection.js';
+import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
 import { SqlIdentityRecords } from './SqlIdentityRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
@@ -29,6 +31,7 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #lease: SqlEmbeddingLease;
   readonly #people: SqlIdentityRecords;
 
   protected constructor({ erasure, ...memories }: SqlMemoryStoreOptions) {
@@ -37,6 +40,7 @@ export class SqlMemoryStore implements MemoryStore {
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#lease = new SqlEmbeddingLease(memories.sql);
     this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure });
   }
 
@@ -79,6 +83,14 @@ export class SqlMemoryStore implements MemoryStore {
 
   countUnembedded(model: string): Promise<number> {
     return this.#memories.countUnembedded(model);
+  }
+
+  leaseEmbedding(model: string, lease: EmbeddingLease): Promise<boolean> {
+    return this.#lease.take(model, lease);
+  }
+
+  releaseEmbedding(model: string, owner: string): Promise<void> {
+    return this.#lease.release(model, owner);
   }
 
   recordFailure(failure: FailedSegment): Promise<void> {
