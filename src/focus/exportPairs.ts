@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MemoryStore, PreferencePair, StoredRequest } from '../memory/MemoryStore.js';
 
@@ -27,7 +25,8 @@ export async function exportPairs(store: MemoryStore, out: string, group?: strin
   const pairs = await store.preferences(group);
   const folder = dirname(out);
   await mkdir(join(folder, IMAGES_DIR), { recursive: true });
-  const sink = createWriteStream(out);
+  // Every write is awaited, so that a failure (a full disk) rejects the export instead of surfacing later.
+  const sink = await open(out, 'w');
   const count: ExportCount = { pairs: 0, images: 0, incomplete: 0 };
   try {
     for (const pair of pairs) {
@@ -48,12 +47,11 @@ export async function exportPairs(store: MemoryStore, out: string, group?: strin
           count.images++;
         }
       }
-      if (!sink.write(JSON.stringify(trainingLine(pair, pair.request, images)) + '\n')) await once(sink, 'drain');
+      await sink.write(JSON.stringify(trainingLine(pair, pair.request, images)) + '\n');
       count.pairs++;
     }
   } finally {
-    sink.end();
-    await once(sink, 'finish');
+    await sink.close();
   }
   return count;
 }

@@ -26,6 +26,9 @@ same command again resumes, retrying the segments that were cut off. The stages 
 the same parameters, task focus included: the store's task log (questions asked through ~/ask or taskmem ask) is
 what focus.depth 1-3 follow.
 
+--memories-out never replaces the recording, the store (store.path, its -wal and -shm files) or the params file,
+by any name (a symbolic or hard link): such a file is refused (exit 2).
+
 The recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
 chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
 
@@ -43,9 +46,17 @@ export function run(args: string[]): Promise<number> {
     if ('exit' in fromArgs) return fromArgs.exit;
     const {
       config,
-      parsed: { recording, memoriesOut, ignoreCrc },
+      parsed: { recording, memoriesOut: memoriesOutArg, ignoreCrc },
+      outputs,
     } = fromArgs;
     const logger = consoleLogger;
+    // Checked before anything is opened: --memories-out never truncates the recording or the store.
+    const memoriesOut =
+      memoriesOutArg === null
+        ? null
+        : outputs
+            .protect({ path: recording, what: 'the recording being ingested' })
+            .file(memoriesOutArg, '--memories-out', 'memories.mcap');
     // The recording's problems are the user's first concern: report them before touching endpoint or store.
     const opened = await McapRecording.open(recording);
     try {

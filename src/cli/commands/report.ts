@@ -3,7 +3,6 @@
  * the questions the robot was asked, with the answers and evidence recorded for them.
  */
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { openStore } from '../../assembly/openStore.js';
 import { silentLogger } from '../../log.js';
@@ -29,7 +28,11 @@ with the answers and the memories they rest on; and the robot's path when poses 
 
 At most ${MAX_MEMORIES} memories (the newest) are shown; narrow the range for more. Times are read and shown in answerer.time_zone.
 
-exit codes: 0 written; 2 bad arguments or configuration; 4 store error; 5 cannot write the page`;
+--out never replaces the store (store.path, its -wal and -shm files) or the params file, by any name: such an
+--out is refused (exit 2).
+
+exit codes: 0 written; 2 bad arguments or configuration, or an --out that would replace the store; 4 store error;
+            5 cannot write the page`;
 
 export function run(args: string[]): Promise<number> {
   return report(args, consoleOutput);
@@ -40,7 +43,9 @@ export function report(args: string[], io: CommandOutput): Promise<number> {
   return runCommand('report', io, async () => {
     const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem report --help` for the options', parse: parseArgs });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { config, parsed } = fromArgs;
+    const { config, parsed, outputs } = fromArgs;
+    // Refused before the store is read: --out naming the store would otherwise replace it with the page.
+    const out = outputs.file(parsed.out, '--out', 'timeline.html');
     const timeZone = config.answerer.time_zone;
     const times = new TimeExpressions({ timeZone });
     const now = BigInt(Date.now()) * 1_000_000n;
@@ -65,7 +70,6 @@ export function report(args: string[], io: CommandOutput): Promise<number> {
       questions,
       timeZone,
     });
-    const out = resolve(parsed.out);
     try {
       writeFileSync(out, html);
     } catch (error) {
