@@ -37,6 +37,8 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       vectors: pgvector ? new PgvectorVectors(sql) : new BinaryCodeVectors({ sql, logger }),
       plan: serverRecallPlan(sql),
       boundWindowStart: true,
+      // Dead row versions stay in the server's files until its vacuum reuses them (docs/data-safety.md).
+      erasure: null,
     });
   }
 

@@ -22,12 +22,13 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
 
-  protected constructor(memories: SqlMemoryRecordsOptions) {
+  /** `memories`: the backend's parts of memory search and erasure; the records quoting memories are the store's own. */
+  protected constructor(memories: Omit<SqlMemoryRecordsOptions, 'quoting'>) {
     this.#sql = memories.sql;
-    this.#memories = new SqlMemoryRecords(memories);
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#memories = new SqlMemoryRecords({ ...memories, quoting: [this.#tasks, this.#focus] });
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
