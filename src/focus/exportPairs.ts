@@ -1,6 +1,7 @@
 import { access, mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MemoryStore, PreferencePair, StoredRequest } from '../memory/MemoryStore.js';
+import { writeWhole } from '../writeWhole.js';
 
 /** Folder, beside the JSONL file, that holds the images the pairs' prompts show. */
 export const IMAGES_DIR = 'images';
@@ -43,7 +44,8 @@ export async function exportPairs(store: MemoryStore, out: string, group?: strin
           if (await exists(join(folder, path))) continue;
           const jpeg = await store.preferenceImage(part.sha256);
           if (!jpeg) throw new Error(`pair ${pair.id}: its image ${part.sha256} is not in the store`);
-          await writeFile(join(folder, path), jpeg);
+          // Whole or not at all: a half-written image would pass for written on the next export.
+          await writeWhole(join(folder, path), (temporary) => writeFile(temporary, jpeg));
           count.images++;
         }
       }

@@ -36,6 +36,8 @@ import { windowFramesPerSegment } from '../../pipeline/WindowFrames.js';
 import { redactCredentials } from '../../text/redactCredentials.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 import { sqliteFiles } from '../OutputPaths.js';
+import { outputFailureIn } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 import { EXIT, exitCodeOf, RunFailedError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = "run the streaming QA benchmark over local videos (the paper's protocol or the robot's), or compare runs";
@@ -132,7 +134,9 @@ export function run(args: string[]): Promise<number> {
         `taskmem bench: ${parsed.out} holds a run made with another ${mismatch.join(', ')}; resume it with the same settings or use another --out`,
       );
     }
-    await appendRunInfo(parsed.out, info);
+    await appendRunInfo(parsed.out, info).catch((error: unknown) => {
+      throw outputFailureIn(parsed.out, error) ?? error;
+    });
 
     const assembly = await Assembly.open(config, { logger });
     const { store } = assembly;
@@ -253,15 +257,19 @@ export function run(args: string[]): Promise<number> {
         await runner.run();
       } catch (error) {
         if (exitCodeOf(error) !== null) throw error;
-        throw new RunFailedError((error as Error).message, { cause: error });
+        throw outputFailureIn(parsed.out, error) ?? new RunFailedError((error as Error).message, { cause: error });
       }
       process.stderr.write('\n');
       if (stop.signal.aborted) return EXIT.interrupted;
       const results = await readRun(parsed.out);
       const runs = [{ name: parsed.name, protocol: parsed.protocol, summary: summarize(results.results) }];
       const table = markdownTable(runs);
-      await writeFile(join(parsed.out, 'results.md'), `${table}\n${runDetails(info, results)}`);
-      await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
+      try {
+        await writeWhole(join(parsed.out, 'results.md'), (temporary) => writeFile(temporary, `${table}\n${runDetails(info, results)}`));
+        await writeWhole(join(parsed.out, 'chart.svg'), (temporary) => writeFile(temporary, svgChart(runs)));
+      } catch (error) {
+        throw outputFailureIn(parsed.out, error) ?? error;
+      }
       consoleOutput.out(table);
       return EXIT.ok;
     } finally {

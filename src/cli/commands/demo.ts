@@ -7,6 +7,7 @@ import { DEMO_FILES, runDemo, type DemoResult } from '../../demo/Demo.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailureIn } from '../outputFailure.js';
 
 export const summary = 'memorize a scripted scene, ask it questions and write its timeline (no GPU or server needed)';
 
@@ -44,7 +45,13 @@ export function demo(args: string[], io: CommandOutput, logger: Logger = { ...co
     // The folder is emptied: only one that is new, empty or an earlier demo's, holding nothing it must keep.
     const out = outputs.folder(parsed, '--out', { replaces: { own: DEMO_FILES } });
     const began = Date.now();
-    const result = await runDemo({ out, config, print: (text) => io.out(text), logger });
+    let result: DemoResult;
+    try {
+      result = await runDemo({ out, config, print: (text) => io.out(text), logger });
+    } catch (error) {
+      // A full disk while the recording or the page is written is the folder's problem, not a bug.
+      throw outputFailureIn(out, error) ?? error;
+    }
     printNext(io, result, began);
     return EXIT.ok;
   });

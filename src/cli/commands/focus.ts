@@ -10,7 +10,9 @@ import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { formatStamp } from '../../time.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, exitCodeOf, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, exitCodeOf, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
@@ -78,10 +80,11 @@ async function act(store: MemoryStore, action: Action, options: Map<string, stri
     const out = options.get('out')!;
     let count;
     try {
-      count = await exportPairs(store, out, group);
+      // The images land beside the temporary file, which is beside `out`: their paths in it stay right.
+      count = await writeWhole(out, (temporary) => exportPairs(store, temporary, group));
     } catch (error) {
       if (exitCodeOf(error) !== null) throw error;
-      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+      throw outputFailure(out, error);
     }
     consoleOutput.err(
       `taskmem focus export: ${count.pairs} pairs${group ? ` of group "${group}"` : ''} written to ${out}, ${count.images} new images beside it` +

@@ -12,7 +12,8 @@ import { consoleLogger } from '../../log.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
 
@@ -126,13 +127,19 @@ export function run(args: string[]): Promise<number> {
   });
 }
 
-/** The --memories-out file, created. */
-async function memoryWriter(path: string): Promise<MemoryMcapWriter> {
+/** The --memories-out file, created; a failure to create, write or close it is an output error (exit 5). */
+async function memoryWriter(path: string): Promise<Pick<MemoryMcapWriter, 'write' | 'close'>> {
+  const failed = (error: unknown) => outputFailure(`--memories-out ${path}`, error);
+  let writer: MemoryMcapWriter;
   try {
-    return await MemoryMcapWriter.create(path);
+    writer = await MemoryMcapWriter.create(path);
   } catch (error) {
-    throw new OutputError(`cannot write --memories-out ${path}: ${(error as Error).message}`, { cause: error });
+    throw failed(error);
   }
+  return {
+    write: (memory) => writer.write(memory).catch((error: unknown) => Promise.reject(failed(error))),
+    close: () => writer.close().catch((error: unknown) => Promise.reject(failed(error))),
+  };
 }
 
 /** One progress line on stderr, rewritten in place on a terminal and printed every few seconds otherwise. */

@@ -2,7 +2,7 @@
  * `taskmem report`: writes the timeline page (one self-contained HTML file) from the memories in the store and
  * the questions the robot was asked, with the answers and evidence recorded for them.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { openStore } from '../../assembly/openStore.js';
 import { silentLogger } from '../../log.js';
@@ -10,7 +10,9 @@ import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import { loadTimeline, MAX_MEMORIES, type TimelineFilter } from '../../report/loadTimeline.js';
 import { renderTimeline } from '../../report/TimelineReport.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
-import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 
 export const summary = 'write the timeline page (memories, thumbnails, questions and their evidence) as HTML';
 
@@ -71,9 +73,9 @@ export function report(args: string[], io: CommandOutput): Promise<number> {
       timeZone,
     });
     try {
-      writeFileSync(out, html);
+      await writeWhole(out, (temporary) => writeFile(temporary, html));
     } catch (error) {
-      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+      throw outputFailure(out, error);
     }
     if (memories.length === 0) io.err('taskmem report: no memories match; the page is empty');
     if (truncated) io.err(`taskmem report: only the newest ${MAX_MEMORIES} memories are shown; narrow the range with --since/--until`);
