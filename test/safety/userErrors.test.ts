@@ -23,6 +23,18 @@ function assertUserError(run: TaskmemRun, code: number, message: RegExp, { alone
   if (alone) assert.equal(lines.length, 1, `one line: ${run.stderr}`);
 }
 
+/** A store of 100 memories at `path` with every page but the first (header and schema) overwritten, as a failing disk leaves them. */
+async function damagedStore(path: string): Promise<string> {
+  const opened = new SqliteMemoryStore({ path });
+  for (let i = 0; i < 100; i++)
+    await opened.put(sampleMemory({ start: BigInt(i) * 10_000_000_000n + 1n, text: `memory ${i} ${'x'.repeat(400)}` }));
+  await opened.close();
+  const bytes = readFileSync(path);
+  bytes.fill(0x5a, 4096);
+  writeFileSync(path, bytes);
+  return path;
+}
+
 /**
  * Every error a user can cause, as a user causes it: `taskmem` run as a child process, as from a shell. Each ends
  * in one line naming the problem and what to do, with the exit code of its kind (src/cli/exitCodes.ts).
@@ -146,15 +158,7 @@ describe('errors a user can cause: one line with the fix, and the documented exi
   });
 
   it('a damaged store file, or a file that is not a store: exit 4, naming how to recover it', async () => {
-    const damaged = join(dir, 'damaged.sqlite');
-    const opened = new SqliteMemoryStore({ path: damaged });
-    for (let i = 0; i < 100; i++)
-      await opened.put(sampleMemory({ start: BigInt(i) * 10_000_000_000n + 1n, text: `memory ${i} ${'x'.repeat(400)}` }));
-    await opened.close();
-    // Every page but the first (the file header and the schema) overwritten, as a failing disk leaves them.
-    const bytes = readFileSync(damaged);
-    bytes.fill(0x5a, 4096);
-    writeFileSync(damaged, bytes);
+    const damaged = await damagedStore(join(dir, 'damaged.sqlite'));
     assertUserError(
       await taskmem(['ingest', script.path, ...flags(), '--store.path', damaged]),
       4,
@@ -171,9 +175,23 @@ describe('errors a user can cause: one line with the fix, and the documented exi
   });
 
   it('recording, output and configuration errors keep their own codes, whatever the store', async () => {
-    const damaged = join(dir, 'damaged.sqlite');
+    const damaged = await damagedStore(join(dir, 'damaged-too.sqlite'));
     // The recording is checked before the store is opened: its problem is reported as the recording's (2).
     assertUserError(await taskmem(['ingest', join(dir, 'nope.mcap'), ...flags(), '--store.path', damaged]), 2, /nope\.mcap: no such file/);
+    assertUserError(
+      await taskmem([
+        'remember',
+        '--again',
+        '--recording',
+        join(dir, 'nope.mcap'),
+        '--memorizer.url',
+        'http://127.0.0.1:9/v1',
+        '--store.path',
+        damaged,
+      ]),
+      2,
+      /^taskmem remember: \S+nope\.mcap: no such file/,
+    );
     // An output that cannot be written is an output error (5), not a store error.
     assertUserError(
       await taskmem([
