@@ -11,6 +11,8 @@ import type { Segment } from '../segment/Segment.js';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
 import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
+import { memoryToRow } from './memoryRow.js';
+import type { SqlParams } from './sql/SqlConnection.js';
 
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
@@ -42,6 +44,7 @@ export function sampleMemory(overrides: Partial<Memory> & { start?: bigint } = {
     model: 'taskmem-policy',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
     ...overrides,
   };
@@ -66,6 +69,11 @@ export const UNNAMED_VECTOR_MEMORIES = [
   sampleMemory({ start: 1n, text: 'an old kettle' }),
   sampleMemory({ start: 2n, text: 'an old dog' }),
 ];
+
+/** The columns of a memory in a schema-4 database, which had no `people` (schema 6). */
+export function schemaFourRow(memory: Memory): SqlParams {
+  return Object.fromEntries(Object.entries(memoryToRow(memory)).filter(([column]) => column !== 'people'));
+}
 
 /** The 16-d vector of UNNAMED_VECTOR_MEMORIES[i]. */
 export function unnamedVector(i: number): Float32Array {
@@ -104,7 +112,8 @@ const image = (n: number) => new Uint8Array([0xff, 0xd8, 0xff, n, n, n]);
  * records that do not quote it: thumbnails and vectors of two models; an answer citing it and one quoting its text
  * (and one that does neither); a preference pair of its segment and one of a later segment whose request shows it
  * in the window (built by the real memorizer prompt, quoted as the policy saw it), and a pair that shows neither,
- * sharing an image with the second. Returns the memory; the store must be opened with thumbnails.
+ * sharing an image with the second; a person seen only in it, and one seen there and in another segment. Returns the
+ * memory; the store must be opened with thumbnails.
  */
 export async function storeQuotedMemory(store: MemoryStore): Promise<Memory> {
   const memory = (start: bigint, segmentIndex: number, text: string) =>
@@ -160,6 +169,11 @@ export async function storeQuotedMemory(store: MemoryStore): Promise<Memory> {
       images,
     );
   };
+  // Faces: one person seen only in the forgotten segment, one seen there and in the mug's.
+  const face = (of: Memory, axis: number) => ({ memoryId: of.id, stamp: of.start, embedding: unit(8, [axis]).vector });
+  await store.createIdentity(face(forgotten, 1));
+  const both = await store.createIdentity(face(forgotten, 2));
+  await store.observeIdentity(both.id, face(mug, 3), 10);
   await pair('of-the-segment', forgotten, [], 0, forgotten.text);
   await pair('in-the-window', lamp, [forgotten, mug], 1, lamp.text);
   await pair('elsewhere', mug, [], 1, mug.text);
@@ -545,7 +559,7 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
     });
 
-    it('forgets a memory with everything that quotes it: full text, thumbnails, vectors of every model, answers, preference pairs and their images', async () => {
+    it('forgets a memory with everything that quotes it: full text, thumbnails, vectors of every model, answers, preference pairs, their images and the faces seen in it', async () => {
       await store.close();
       store = await factory.open({ thumbnails: true });
       const forgotten = await storeQuotedMemory(store);
@@ -584,6 +598,16 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       );
       assert.equal(await store.preferenceImage(sha256(0)), null, 'an image only a removed pair showed');
       assert.ok(await store.preferenceImage(sha256(1)), 'an image a kept pair shows too');
+      const people = await store.identities();
+      assert.deepEqual(
+        people.map((p) => [p.id, p.embeddings]),
+        [['person_2', 1]],
+        'the face seen only in it goes with its person; the other keeps the face seen elsewhere',
+      );
+      assert.ok(
+        Math.abs(people[0]!.centroid[3]! - 1) < 1e-3,
+        'the centroid is that face alone now (the mean with the forgotten one is 0.71 there)',
+      );
     });
 
     if (factory.reopen) {

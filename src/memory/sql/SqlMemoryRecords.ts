@@ -30,11 +30,14 @@ export interface SqlMemoryRecordsOptions {
   plan: RecallPlan;
   /** Whether recall's filter bounds a window's start for the server's planner (see recallFilter). */
   boundWindowStart: boolean;
+  /** How the backend erases what forget deletes: the bytes it frees overwritten, and then purged (`purgeForgotten`). */
+  erasure: Erasure;
   /**
-   * How forget leaves no bytes of what it deletes in the files; null where the backend leaves dead row versions to
-   * its own vacuum (PostgreSQL: VACUUM FULL of the memory tables would lock them for a rewrite, minutes on a fleet).
+   * Whether forget purges the memory tables once it has committed (SQLite: empties the write-ahead log). False
+   * where the purge rewrites them under a lock (PostgreSQL's VACUUM FULL, minutes at fleet sizes): the dead row
+   * versions then wait for the server's vacuum (docs/data-safety.md).
    */
-  erasure: Erasure | null;
+  purgeForgotten: boolean;
   /** The records that quote memories, removed with the memories forget deletes (answers, preference pairs). */
   quoting: readonly QuotingRecords[];
 }
@@ -57,8 +60,8 @@ interface Write {
 }
 
 /**
- * Memories with their thumbnails, full-text entries and vectors (tables `memories`, `memory_thumbnails`,
- * `memory_vectors`, `vector_models`), in SQL both dialects share. The backend supplies what differs: full-text
+ * Memories with their thumbnails, full-text entries, vectors and people (tables `memories`, `memory_thumbnails`,
+ * `memory_vectors`, `vector_models`, `memory_people`), in SQL both dialects share. The backend supplies what differs: full-text
  * search, vector storage and search, and how a recall's filters select rows first.
  */
 export class SqlMemoryRecords implements MemoryRecords {
@@ -68,12 +71,23 @@ export class SqlMemoryRecords implements MemoryRecords {
   readonly #vectors: VectorTable;
   readonly #plan: RecallPlan;
   readonly #boundWindowStart: boolean;
-  readonly #erasure: Erasure | null;
+  readonly #erasure: Erasure;
+  readonly #purgeForgotten: boolean;
   readonly #quoting: readonly QuotingRecords[];
   /** Dimensions of models whose first vector was committed; they never change. */
   readonly #dims = new Map<string, number>();
 
-  constructor({ sql, keepThumbnails, fullText, vectors, plan, boundWindowStart, erasure, quoting }: SqlMemoryRecordsOptions) {
+  constructor({
+    sql,
+    keepThumbnails,
+    fullText,
+    vectors,
+    plan,
+    boundWindowStart,
+    erasure,
+    purgeForgotten,
+    quoting,
+  }: SqlMemoryRecordsOptions) {
     this.#sql = sql;
     this.#keepThumbnails = keepThumbnails;
     this.#fullText = fullText;
@@ -81,6 +95,7 @@ export class SqlMemoryRecords implements MemoryRecords {
     this.#plan = plan;
     this.#boundWindowStart = boundWindowStart;
     this.#erasure = erasure;
+    this.#purgeForgotten = purgeForgotten;
     this.#quoting = quoting;
   }
 
@@ -193,10 +208,18 @@ export class SqlMemoryRecords implements MemoryRecords {
         }
         return memories;
       });
-    if (!this.#erasure) return forget();
     const memories = await this.#erasure.overwriting(forget);
     // The log may still hold the pages as they were; a reader's snapshot can delay that until a later checkpoint.
-    if (memories.length > 0) await this.#erasure.purge(['memories', 'memory_thumbnails', 'memory_vectors', 'answers', 'preferences']);
+    if (memories.length > 0 && this.#purgeForgotten)
+      await this.#erasure.purge([
+        'memories',
+        'memory_thumbnails',
+        'memory_vectors',
+        'memory_people',
+        'answers',
+        'preferences',
+        'preference_images',
+      ]);
     return memories;
   }
 
@@ -295,6 +318,11 @@ export class SqlMemoryRecords implements MemoryRecords {
       );
       if (!inserted) throw new Error(`${where}: written concurrently by another client`);
       seq = BigInt(inserted.seq);
+    }
+    // A re-memorized segment's people are those of its new memory (recognised again, or forgotten meanwhile).
+    if (existing) await tx.run('DELETE FROM memory_people WHERE seq = @seq', { seq });
+    for (const person of new Set(memory.people)) {
+      await tx.run('INSERT INTO memory_people (person_id, seq) VALUES (@person, @seq)', { person, seq });
     }
     if (this.#keepThumbnails) {
       for (const [idx, jpeg] of memory.thumbnails.entries()) {
