@@ -15,7 +15,8 @@ import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
 import { clock, ProgressLine } from '../ProgressLine.js';
-import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
 
 export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
 
@@ -34,6 +35,9 @@ same transaction. When the embedding endpoint fails, the memory is stored withou
 after the next segments once the endpoint answers, by the next run, or by \`taskmem reindex\`; the summary says
 how many still wait.
 
+--memories-out never replaces the recording, the store (store.path, its -wal and -shm files) or the params file,
+by any name (a symbolic or hard link): such a file is refused (exit 2).
+
 The recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
 chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
 
@@ -51,9 +55,17 @@ export function run(args: string[]): Promise<number> {
     if ('exit' in fromArgs) return fromArgs.exit;
     const {
       config,
-      parsed: { recording, memoriesOut, ignoreCrc },
+      parsed: { recording, memoriesOut: memoriesOutArg, ignoreCrc },
+      outputs,
     } = fromArgs;
     const logger = consoleLogger;
+    // Checked before anything is opened: --memories-out never truncates the recording or the store.
+    const memoriesOut =
+      memoriesOutArg === null
+        ? null
+        : outputs
+            .protect({ path: recording, what: 'the recording being ingested' })
+            .file(memoriesOutArg, '--memories-out', 'memories.mcap');
     // The recording's problems are the user's first concern: report them before touching endpoint or store.
     const opened = await McapRecording.open(recording);
     try {
@@ -128,13 +140,19 @@ export function run(args: string[]): Promise<number> {
   });
 }
 
-/** The --memories-out file, created. */
-async function memoryWriter(path: string): Promise<MemoryMcapWriter> {
+/** The --memories-out file, created; a failure to create, write or close it is an output error (exit 5). */
+async function memoryWriter(path: string): Promise<Pick<MemoryMcapWriter, 'write' | 'close'>> {
+  const failed = (error: unknown) => outputFailure(`--memories-out ${path}`, error);
+  let writer: MemoryMcapWriter;
   try {
-    return await MemoryMcapWriter.create(path);
+    writer = await MemoryMcapWriter.create(path);
   } catch (error) {
-    throw new OutputError(`cannot write --memories-out ${path}: ${(error as Error).message}`, { cause: error });
+    throw failed(error);
   }
+  return {
+    write: (memory) => writer.write(memory).catch((error: unknown) => Promise.reject(failed(error))),
+    close: () => writer.close().catch((error: unknown) => Promise.reject(failed(error))),
+  };
 }
 
 /** The progress line of an ingest. */

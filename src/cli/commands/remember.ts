@@ -56,22 +56,25 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
     } = fromArgs;
     // No fallback: a segment the policy cannot write keeps the memory it has.
     const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
-    const assembly = await Assembly.open(config, { logger });
-    const { store } = assembly;
-    try {
-      if (recording === null) {
-        io.err(await withoutRecording(store, config.robot_id));
-        return EXIT.badInput;
-      }
-      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
+    // The recording's problems are reported as its own (exit 2) before the store is opened, as ingest does.
+    let episodeKey: string | null = null;
+    if (recording !== null) {
       const opened = await McapRecording.open(recording);
-      let episodeKey: string;
       try {
         matchSensorTopics(opened, config);
         episodeKey = `${progressKey(opened.identity)}#episode`;
       } finally {
         await opened.close();
       }
+    }
+    const assembly = await Assembly.open(config, { logger });
+    const { store } = assembly;
+    try {
+      if (recording === null || episodeKey === null) {
+        io.err(await withoutRecording(store, config.robot_id));
+        return EXIT.badInput;
+      }
+      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
       const episode = await store.getProgress(episodeKey);
       if (episode === null)
         throw new UsageError(

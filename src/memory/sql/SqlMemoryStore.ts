@@ -6,7 +6,6 @@ import type { FailedSegment, Memory } from '../Memory.js';
 import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallResult, UnembeddedPage } from '../MemoryRecords.js';
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
-import type { Erasure } from './Erasure.js';
 import type { SqlConnection } from './SqlConnection.js';
 import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
@@ -15,10 +14,11 @@ import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
 import { SqlTaskRecords } from './SqlTaskRecords.js';
 
-export interface SqlMemoryStoreOptions extends SqlMemoryRecordsOptions {
-  /** How the backend erases what a person's forget deletes. */
-  erasure: Erasure;
-}
+/**
+ * The backend's parts: memory search, and its erasure (`erasure`), which a person's forget and a memory's forget
+ * both run through. The records that quote memories are the store's own.
+ */
+export type SqlMemoryStoreOptions = Omit<SqlMemoryRecordsOptions, 'quoting'>;
 
 /**
  * Every role of the store over one SQL connection: the role classes hold the logic, written once; a backend
@@ -34,14 +34,14 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #lease: SqlEmbeddingLease;
   readonly #people: SqlIdentityRecords;
 
-  protected constructor({ erasure, ...memories }: SqlMemoryStoreOptions) {
+  protected constructor(memories: SqlMemoryStoreOptions) {
     this.#sql = memories.sql;
-    this.#memories = new SqlMemoryRecords(memories);
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
     this.#lease = new SqlEmbeddingLease(memories.sql);
-    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure });
+    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure: memories.erasure });
+    this.#memories = new SqlMemoryRecords({ ...memories, quoting: [this.#tasks, this.#focus, this.#people] });
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
