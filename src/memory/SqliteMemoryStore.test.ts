@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,12 +9,16 @@ import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import {
   assertUnnamedVectorsMigrated,
+  FORGOTTEN_WORD,
   memoryStoreContract,
   sampleMemory,
+  schemaFourRow,
+  storeQuotedMemory,
+  type StoreFactory,
   UNNAMED_VECTOR_MEMORIES,
   unnamedVector,
 } from './MemoryStore.contract.test.js';
-import { memoryToRow } from './memoryRow.js';
+import { identityRecordsContract } from './IdentityRecords.contract.test.js';
 import { binaryCode } from './BinaryVectorIndex.js';
 import { embeddingToBytes } from './embedding.js';
 
@@ -27,13 +31,15 @@ describe('SqliteMemoryStore', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  memoryStoreContract('SQLite', {
+  const factory: StoreFactory = {
     open: async (options) => {
       last = join(dir, `store${n++}`, 'memory.sqlite');
       return new SqliteMemoryStore({ path: last, ...options });
     },
     reopen: async (options) => new SqliteMemoryStore({ path: last, ...options }),
-  });
+  };
+  memoryStoreContract('SQLite', factory);
+  identityRecordsContract('SQLite', factory);
 
   it('creates the folder, expands ~ and records the schema version', async () => {
     const home = process.env.HOME;
@@ -52,6 +58,27 @@ describe('SqliteMemoryStore', function () {
     }
   });
 
+  it('forget leaves no byte of the forgotten word in the file or its log: at once, after closing and after VACUUM', async () => {
+    const path = join(dir, 'forget', 'memory.sqlite');
+    /** The store's files that hold the word (as the full-text index keeps it, or in any text). */
+    const holding = () =>
+      [path, `${path}-wal`]
+        .filter((file) => existsSync(file) && readFileSync(file).includes(FORGOTTEN_WORD))
+        .map((file) => file.slice(path.length) || 'file');
+    const store = new SqliteMemoryStore({ path, thumbnails: true });
+    const forgotten = await storeQuotedMemory(store);
+    assert.notDeepEqual(holding(), [], 'the word is in the store before');
+    assert.equal((await store.forget({ ids: [forgotten.id] })).length, 1);
+    assert.deepEqual(holding(), [], 'at once, while the store is open');
+    await store.close();
+    assert.deepEqual(holding(), [], 'after closing');
+    const db = new Database(path);
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    assert.deepEqual(holding(), [], 'after VACUUM');
+  });
+
   it('refuses a file written by a newer schema, naming the versions', async () => {
     const path = join(dir, 'newer.sqlite');
     const db = new Database(path);
@@ -68,13 +95,13 @@ describe('SqliteMemoryStore', function () {
     const old = new Database(path);
     old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
     for (const migration of SQLITE_MIGRATIONS.slice(0, 4)) old.exec(migration);
-    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
-      VALUES (@seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!))
+    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
+      VALUES (@seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!))
         .map((c) => `@${c}`)
         .join(', ')})`);
     const insertVector = old.prepare('INSERT INTO memory_vectors (vseq, seq, code, vector) VALUES (?, ?, ?, ?)');
     UNNAMED_VECTOR_MEMORIES.forEach((memory, i) => {
-      insertMemory.run({ ...memoryToRow(memory), seq: i + 1 });
+      insertMemory.run({ ...schemaFourRow(memory), seq: i + 1 });
       insertVector.run(i + 1, i + 1, binaryCode(unnamedVector(i)), embeddingToBytes(unnamedVector(i)));
     });
     // Vectors up to 41 were stored (and some forgotten): numbering goes on from there.
@@ -168,6 +195,7 @@ describe('SqliteMemoryStore', function () {
           start: at(i),
           text: `${i % 5 ? 'mug' : 'cup'} ${colors[i % 7]} ${i % 3 === 0 ? 'kitchen' : 'hallway'} ${i % 8 ? 'counter' : 'floor'}${i % 97 === 0 ? ' umbrella' : ''}`,
           pose: { stamp: at(i), frameId: 'map', x: i % 40, y: i % 31, z: 0, yaw: 0 },
+          people: i % 23 === 0 ? ['person_1'] : [],
         }),
         embedding: random(),
       }));
@@ -188,6 +216,7 @@ describe('SqliteMemoryStore', function () {
       { until: at(50) },
       { near: { x: 5, y: 5, radius: 1.5 }, asOf: at(3000) },
       { since: at(1000), until: at(1150), limit: 30 },
+      { person: 'person_1', limit: 20 },
     ];
     const texts = ['mug', 'mug counter', 'red mug', 'umbrella mug', 'kitchen'];
     let seed = 11;

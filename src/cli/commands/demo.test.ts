@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,7 +38,8 @@ describe('taskmem demo', function () {
   it('memorizes the scripted tour with the perception memorizer, answers from it, records the answers and writes a timeline that opens cleanly', async () => {
     const out = join(dir, 'taskmem-demo');
     mkdirSync(out);
-    writeFileSync(join(out, 'left-over.txt'), 'from an earlier run');
+    // A timeline of an earlier run is the demo's own file: replaced (a file of anyone else's is refused, test/safety).
+    writeFileSync(join(out, 'timeline.html'), 'from an earlier run');
     const lines: string[] = [];
     const problems: string[] = [];
     const code = await demo(
@@ -49,7 +50,7 @@ describe('taskmem demo', function () {
     const printed = lines.join('\n');
     assert.equal(code, 0, printed + problems.join('\n'));
     assert.deepEqual(problems, []);
-    assert.ok(!existsSync(join(out, 'left-over.txt')), 'the demo folder is recreated');
+    assert.notEqual(readFileSync(join(out, 'timeline.html'), 'utf8'), 'from an earlier run', 'the demo folder is recreated');
 
     assert.match(printed, /\[2\/4\] memorizing it through the ingest pipeline with embedded perception memorizer/);
     assert.match(printed, /6 memories stored, 0 failed/);
@@ -57,18 +58,22 @@ describe('taskmem demo', function () {
     const kitchen = printed.split('Question: ').find((q) => q.startsWith('Where did I see the kitchen sign?'))!;
     assert.match(
       kitchen,
-      /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}Text read in the 8 camera images: "KITCHEN"/,
+      /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}No objects or people were seen in the camera images\. Text read in the 8 camera images: "KITCHEN"/,
     );
     const lastMinute = printed.split('Question: ').find((q) => q.startsWith('Which signs did the robot pass in the last minute?'))!;
     for (const sign of ['KITCHEN', 'EXIT 12', 'LAB 3', 'CHARGING DOCK'])
       assert.ok(lastMinute.includes(`"${sign}"`), `${sign} among the last minute's evidence`);
+    // The photographed visitor is recognised, the same id both times, and found by id.
+    assert.match(printed, /people recognised by face: person_1 \(in [2-9] memories\)\n/);
+    const visitor = printed.split('Question: ').find((q) => q.startsWith('When did I last see person_1?'))!;
+    assert.match(visitor, /Memories:\n {2}1\. .*\n {5}Seen in the camera images: .*a person \(person_1\) on the right/);
     assert.match(printed, /timeline: {2}.*timeline\.html/);
     assert.match(printed, /ask --store\.path .*memory\.sqlite/);
 
     const store = new SqliteMemoryStore({ path: join(out, 'memory.sqlite'), thumbnails: true });
     try {
       const tasks = await store.answeredTasks({ robotId: 'tourbot' });
-      assert.equal(tasks.length, 5, 'every question is logged as a task');
+      assert.equal(tasks.length, 6, 'every question is logged as a task');
       assert.ok(
         tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''),
         'with its answer (the evidence, no model)',
@@ -95,7 +100,7 @@ describe('taskmem demo', function () {
     await page.goto(pathToFileURL(join(out, 'timeline.html')).href);
     assert.equal(await page.locator('li.memory').count(), 6);
     assert.match(await page.locator('li.memory').first().innerText(), /KITCHEN[\s\S]*perception/);
-    assert.equal(await page.locator('li.question').count(), 5);
+    assert.equal(await page.locator('li.question').count(), 6);
     assert.match(await page.locator('li.question').first().innerText(), /Where did I see the kitchen sign\?[\s\S]*evidence only/);
     assert.ok((await page.locator('li.memory.cited').count()) > 0, 'the evidence is linked');
     assert.equal(await page.locator('svg.path circle.pose').count(), 6);

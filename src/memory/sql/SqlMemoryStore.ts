@@ -1,14 +1,24 @@
 import type { RosNanos } from '../../time.js';
+import type { EmbeddingLease } from '../EmbeddingLeases.js';
 import type { FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
+import type { Appearance, FaceObservation, ForgottenIdentity, Identity } from '../IdentityRecords.js';
 import type { FailedSegment, Memory } from '../Memory.js';
 import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallResult, UnembeddedPage } from '../MemoryRecords.js';
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
 import type { SqlConnection } from './SqlConnection.js';
+import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
+import { SqlIdentityRecords } from './SqlIdentityRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
 import { SqlTaskRecords } from './SqlTaskRecords.js';
+
+/**
+ * The backend's parts: memory search, and its erasure (`erasure`), which a person's forget and a memory's forget
+ * both run through. The records that quote memories are the store's own.
+ */
+export type SqlMemoryStoreOptions = Omit<SqlMemoryRecordsOptions, 'quoting'>;
 
 /**
  * Every role of the store over one SQL connection: the role classes hold the logic, written once; a backend
@@ -21,13 +31,17 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #lease: SqlEmbeddingLease;
+  readonly #people: SqlIdentityRecords;
 
-  protected constructor(memories: SqlMemoryRecordsOptions) {
+  protected constructor(memories: SqlMemoryStoreOptions) {
     this.#sql = memories.sql;
-    this.#memories = new SqlMemoryRecords(memories);
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#lease = new SqlEmbeddingLease(memories.sql);
+    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure: memories.erasure });
+    this.#memories = new SqlMemoryRecords({ ...memories, quoting: [this.#tasks, this.#focus, this.#people] });
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
@@ -69,6 +83,14 @@ export class SqlMemoryStore implements MemoryStore {
 
   countUnembedded(model: string): Promise<number> {
     return this.#memories.countUnembedded(model);
+  }
+
+  leaseEmbedding(model: string, lease: EmbeddingLease): Promise<boolean> {
+    return this.#lease.take(model, lease);
+  }
+
+  releaseEmbedding(model: string, owner: string): Promise<void> {
+    return this.#lease.release(model, owner);
   }
 
   recordFailure(failure: FailedSegment): Promise<void> {
@@ -133,6 +155,34 @@ export class SqlMemoryStore implements MemoryStore {
 
   resetFocusVector(group: string): Promise<void> {
     return this.#focus.resetFocusVector(group);
+  }
+
+  identities(): Promise<Identity[]> {
+    return this.#people.identities();
+  }
+
+  identity(id: string): Promise<Identity | null> {
+    return this.#people.identity(id);
+  }
+
+  createIdentity(face: FaceObservation): Promise<Identity> {
+    return this.#people.createIdentity(face);
+  }
+
+  observeIdentity(id: string, face: FaceObservation, keep: number): Promise<Identity | null> {
+    return this.#people.observeIdentity(id, face, keep);
+  }
+
+  nameIdentity(id: string, name: string | null): Promise<boolean> {
+    return this.#people.nameIdentity(id, name);
+  }
+
+  forgetIdentity(id: string): Promise<ForgottenIdentity | null> {
+    return this.#people.forgetIdentity(id);
+  }
+
+  appearances(id: string, options?: { limit?: number; asOf?: RosNanos }): Promise<Appearance[]> {
+    return this.#people.appearances(id, options);
   }
 
   close(): Promise<void> {
