@@ -4,7 +4,9 @@ import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSenso
 import type { Config } from '../config/schema.js';
 import { silentLogger, type Logger } from '../log.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
+import type { EpisodeClaims } from '../memory/EpisodeClaims.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
+import { RunEpisodes } from '../memory/RunEpisodes.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
 import { toMemoryMsg } from '../ros/rosMessages.js';
@@ -38,9 +40,13 @@ export interface IngestSummary extends IngestProgress {
   fallback: number;
 }
 
-/** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
+/**
+ * What the recording's pipeline is made with: the recording's episodes claimed in the store (the pipeline starts
+ * at its ordinal episode 0), the recording's clock, and waiting instead of dropping.
+ */
 export interface RecordingPipelineOptions {
-  episode: number;
+  episode: 0;
+  episodes: RunEpisodes;
   /** The newest stamp read (or the end of the newest closed segment): the time memories are written at. */
   now: () => RosNanos;
   overflow: 'wait';
@@ -48,8 +54,8 @@ export interface RecordingPipelineOptions {
 
 export interface RecordingIngestOptions {
   path: string;
-  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose'>;
-  store: MemoryRecords & IngestRecords;
+  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose' | 'store'>;
+  store: MemoryRecords & IngestRecords & EpisodeClaims;
   /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
   openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
   /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
@@ -71,11 +77,39 @@ export interface RecordingIngestOptions {
 }
 
 /**
- * The resume key of a recording: the same file (path, size, first and last message times) gets the same key,
- * so a rerun continues into the same episode and finds the memories already stored.
+ * The resume key of a recording: the same content (a copy or a moved file too) gets the same key, so a rerun
+ * continues where the last one stopped.
  */
 export function progressKey(identity: RecordingIdentity): string {
+  return `ingest:${identity.content}`;
+}
+
+/** What the episodes of a recording are claimed for in the store: its content. */
+export function recordingSource(identity: RecordingIdentity): string {
+  return `recording:${identity.content}`;
+}
+
+/**
+ * The key of a recording in a store written before recordings were known by content (the file's path, size and
+ * message times): its progress, and `#episode` after it for the episode it was given.
+ */
+function pathProgressKey(identity: RecordingIdentity): string {
   return `ingest:${identity.path}:${identity.size}:${identity.start}:${identity.end}`;
+}
+
+/**
+ * The first episode a recording was ingested into in this store (by its content; or, in a store written before
+ * that, by its path), or null when it never was.
+ */
+export async function recordingEpisode(
+  store: IngestRecords & EpisodeClaims,
+  robotId: string,
+  identity: RecordingIdentity,
+): Promise<number | null> {
+  const claimed = await store.claimedEpisode(robotId, recordingSource(identity), 0);
+  if (claimed !== null) return claimed;
+  const earlier = await store.getProgress(`${pathProgressKey(identity)}#episode`);
+  return earlier === null ? null : Number(earlier);
 }
 
 /**
@@ -100,15 +134,31 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     now = Date.now,
   } = options;
   let recording: McapRecording | null = null;
+  let episodes: RunEpisodes | null = null;
+  // Stops the run; set once its pipeline exists (a lease lost before that stops it as soon as it does).
+  let stop = () => {};
   try {
     recording = await McapRecording.open(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
-    const episodeKey = `${key}#episode`;
-    const earlierEpisode = await store.getProgress(episodeKey);
-    const episode = earlierEpisode === null ? (await store.lastEpisode(config.robot_id)) + 1 : Number(earlierEpisode);
-    if (earlierEpisode === null) await store.setProgress(episodeKey, BigInt(episode));
-    const done = await store.getProgress(key);
+    // The recording's episodes, claimed under a lease: another process ingesting the same recording (by content)
+    // into this store is refused until this one ends; a different recording gets other episodes.
+    const earlier = await recordingEpisode(store, config.robot_id, recording.identity);
+    // Set by the lease's renewal, which TypeScript cannot see assign it.
+    const lease: { lost: Error | null } = { lost: null };
+    episodes = await RunEpisodes.claim({
+      store,
+      robotId: config.robot_id,
+      source: recordingSource(recording.identity),
+      leaseMs: config.store.lease_s * 1000,
+      ...(earlier === null ? {} : { adopt: earlier }),
+      onLost: (error) => {
+        lease.lost = error;
+        stop();
+      },
+    });
+    const episode = await episodes.first;
+    const done = (await store.getProgress(key)) ?? (await store.getProgress(pathProgressKey(recording.identity)));
     const { start, end } = recording.identity;
     const totalSeconds = nanosToSeconds(end - start);
     logger.info(
@@ -138,7 +188,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const advance = (stamp: RosNanos) => {
       if (stamp > readTo) readTo = stamp;
     };
-    const { pipeline } = await openPipeline({ episode, now: () => readTo, overflow: 'wait' });
+    const { pipeline } = await openPipeline({ episode: 0, episodes, now: () => readTo, overflow: 'wait' });
     pipeline.on('stored', (memory, segment) => {
       onStored?.(memory);
       finished(segment, async () => memory);
@@ -167,10 +217,11 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
     // and recorded as failed with the waiting ones, so that a rerun retries them.
     let interrupted = false;
-    const stop = () => {
+    stop = () => {
       interrupted = true;
       void pipeline.close({ abort: true }).catch(() => {});
     };
+    if (lease.lost) stop();
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
     pipeline.on('closed', (segment) => advance(segment.end));
@@ -204,12 +255,18 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await pipeline.close().catch(() => {});
       await tail;
     }
+    if (lease.lost) throw lease.lost;
     return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
   } finally {
     try {
       await recording?.close();
     } finally {
-      await writer?.close();
+      try {
+        await writer?.close();
+      } finally {
+        // A store that failed cannot take the release: the lease then runs out by itself.
+        await episodes?.release().catch(() => {});
+      }
     }
   }
 }

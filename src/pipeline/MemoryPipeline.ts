@@ -43,8 +43,17 @@ export interface MemoryPipelineOptions {
   converter: FrameConverter;
   /** Finds the speech in the audio; null or absent: audio messages are ignored. */
   speech?: SpeechTrack | null;
-  /** Number of the first episode (a restarted node: one more than the last stored; a resumed ingest: its own). */
+  /**
+   * Number of the first episode; with `episodes`, the run's ordinal episode to start at (0, or where a replaced
+   * pipeline of the same run stopped).
+   */
   firstEpisode?: number;
+  /**
+   * The store episode of each of the run's ordinal episodes (RunEpisodes#episode): the segmenter counts episodes
+   * from `firstEpisode`, and each segment is given the store's number for its ordinal before it is queued.
+   * Absent: the segmenter's numbers are the episodes.
+   */
+  episodes?: (ordinal: number) => Promise<number>;
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
@@ -107,6 +116,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #now: () => number;
   readonly #queue: SegmentQueue;
   readonly #workers: Promise<void>[];
+  readonly #episodes: ((ordinal: number) => Promise<number>) | null;
   /**
    * Cancels the segments in flight (close with abort). Every model request links to it only while it runs
    * (ModelClient), so listeners never pile up on it; the requests of concurrent segments and candidates may be
@@ -131,6 +141,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     converter,
     speech = null,
     firstEpisode = 0,
+    episodes,
     memorizer,
     fallback = null,
     store,
@@ -153,8 +164,9 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       robotId: config.robot_id,
       firstEpisode,
       ...(speech ? { speech } : {}),
-      onSegment: (segment) => this.#enqueue(segment),
+      onSegment: (segment) => this.#fromSegmenter(segment),
     });
+    this.#episodes = episodes ?? null;
     this.#memorizer = memorizer;
     this.#fallback = config.memorizer.fallback ? fallback : null;
     this.#store = store;
@@ -218,7 +230,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     return counts;
   }
 
-  /** The episode the next message belongs to, unless it starts a new one. */
+  /** The episode the next message belongs to, unless it starts a new one; the run's ordinal with `episodes`. */
   get episode(): number {
     return this.#segmenter.episode;
   }
@@ -303,6 +315,21 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     const forget = () => this.#started.delete(work);
     work.then(forget, forget);
     return work;
+  }
+
+  /** A segment the segmenter closed, numbered with its store episode when the run's episodes are claimed. */
+  async #fromSegmenter(closed: Segment): Promise<void> {
+    if (this.#closed || !this.#episodes) return this.#enqueue(closed);
+    let episode: number;
+    try {
+      episode = await this.#episodes(closed.episode);
+    } catch (error) {
+      // No episode, no memory id: as with any store failure, the pipeline stops.
+      this.#fatal ??= error instanceof Error ? error : new Error(String(error));
+      this.#logger.error(`memory pipeline stopped: ${this.#fatal.message}`);
+      throw this.#fatal;
+    }
+    return this.#enqueue({ ...closed, episode });
   }
 
   async #enqueue(segment: Segment): Promise<void> {

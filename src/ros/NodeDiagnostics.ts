@@ -19,6 +19,8 @@ export interface NodeState {
   lastMemoryAt: RosNanos | null;
   /** The pipeline refused a message because it had stopped (its store failed). */
   pipelineStopped: boolean;
+  /** Why the store can no longer be written (its file deleted or replaced, its server not answering); null while it can. */
+  storeError: string | null;
   focusGroup: string | null;
   /** Task focus counters (judge calls, …); empty below depth 2. */
   focusCost: Record<string, number>;
@@ -36,7 +38,8 @@ export interface NodeDiagnosticsOptions {
 /**
  * The memory node's `/diagnostics` status: whether the memorizer endpoint answers (probed in the background on
  * every report; a change is logged once), queue, counts, dropped inputs, the last memory's age, the episode and
- * the task focus. ERROR when the endpoint is unreachable or the pipeline stopped; WARN when segments or inputs
+ * the task focus. ERROR when the endpoint is unreachable, the pipeline stopped or the store can no longer be
+ * written; WARN when segments or inputs
  * were dropped; OK otherwise.
  */
 export class NodeDiagnostics {
@@ -85,6 +88,7 @@ export class NodeDiagnostics {
     const rejected = Object.values(droppedInputs).reduce((a, b) => a + b, 0);
     if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
     if (state.pipelineStopped) problems.push('pipeline stopped');
+    if (state.storeError !== null) problems.push(`memory store unusable, nothing more is written: ${state.storeError}`);
     const values: Record<string, string> = {
       endpoint_reachable: this.#endpoint === null ? 'not configured' : this.#endpoint === undefined ? 'checking' : String(this.#endpoint),
       queue_depth: String(state.queueDepth),
@@ -98,7 +102,7 @@ export class NodeDiagnostics {
       ...Object.fromEntries(Object.entries(state.focusCost).map(([key, n]) => [`focus.${key}`, String(n)])),
     };
     const level =
-      this.#endpoint === false || state.pipelineStopped
+      this.#endpoint === false || state.pipelineStopped || state.storeError !== null
         ? DIAGNOSTIC_LEVEL.ERROR
         : problems.length > 0
           ? DIAGNOSTIC_LEVEL.WARN

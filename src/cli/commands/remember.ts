@@ -7,7 +7,7 @@ import { Assembly } from '../../assembly/Assembly.js';
 import { McapRecording } from '../../bag/McapRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
-import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
+import { ingestRecording, recordingEpisode } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
@@ -28,7 +28,7 @@ failed for the next run. Segments the policy already wrote are skipped without a
 
   --again               required: says that stored memories are to be written again
   --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
-                        \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
+                        \`taskmem demo\` (the same recording, by content: a copy or a moved file will do); the sensor
                         parameters must match the ones it was ingested with, so that the segments are the same
   --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
 
@@ -64,21 +64,20 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
       }
       // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
       const opened = await McapRecording.open(recording);
-      let episodeKey: string;
+      let episode: number | null;
       try {
         matchSensorTopics(opened, config);
-        episodeKey = `${progressKey(opened.identity)}#episode`;
+        episode = await recordingEpisode(store, config.robot_id, opened.identity);
       } finally {
         await opened.close();
       }
-      const episode = await store.getProgress(episodeKey);
       if (episode === null)
         throw new UsageError(
           `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
         );
       await assembly.checkEndpoint('nothing was changed');
 
-      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
+      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === episode).map((f) => f.id));
       const focus = await assembly.taskFocus();
       const redone = new Set<string>();
       let replaced = 0;

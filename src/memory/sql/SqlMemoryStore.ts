@@ -5,6 +5,8 @@ import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallR
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
 import type { SqlConnection } from './SqlConnection.js';
+import type { EpisodeClaim, EpisodeLease } from '../EpisodeClaims.js';
+import { SqlEpisodeClaims } from './SqlEpisodeClaims.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
@@ -21,6 +23,7 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #episodes: SqlEpisodeClaims;
 
   protected constructor(memories: SqlMemoryRecordsOptions) {
     this.#sql = memories.sql;
@@ -28,6 +31,7 @@ export class SqlMemoryStore implements MemoryStore {
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#episodes = new SqlEpisodeClaims(memories.sql);
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
@@ -95,6 +99,22 @@ export class SqlMemoryStore implements MemoryStore {
     return this.#ingest.setProgress(key, done);
   }
 
+  claimEpisode(claim: EpisodeClaim): Promise<number> {
+    return this.#episodes.claimEpisode(claim);
+  }
+
+  renewEpisodes(lease: EpisodeLease): Promise<number> {
+    return this.#episodes.renewEpisodes(lease);
+  }
+
+  releaseEpisodes(lease: Omit<EpisodeLease, 'now' | 'leaseMs'>): Promise<void> {
+    return this.#episodes.releaseEpisodes(lease);
+  }
+
+  claimedEpisode(robotId: string, source: string, ordinal: number): Promise<number | null> {
+    return this.#episodes.claimedEpisode(robotId, source, ordinal);
+  }
+
   logTask(task: Task): Promise<void> {
     return this.#tasks.logTask(task);
   }
@@ -133,6 +153,10 @@ export class SqlMemoryStore implements MemoryStore {
 
   resetFocusVector(group: string): Promise<void> {
     return this.#focus.resetFocusVector(group);
+  }
+
+  verify(): Promise<void> {
+    return this.#sql.verify();
   }
 
   close(): Promise<void> {
