@@ -144,8 +144,9 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     // The recording's episodes, claimed under a lease: another process ingesting the same recording (by content)
     // into this store is refused until this one ends; a different recording gets other episodes.
     const earlier = await recordingEpisode(store, config.robot_id, recording.identity);
-    // Set by the lease's renewal, which TypeScript cannot see assign it.
-    const lease: { lost: Error | null } = { lost: null };
+    // What stopped the run besides the pipeline: the lease lost, or a write of its progress that failed (set in
+    // callbacks, which TypeScript cannot see assign it).
+    const stopped: { by: Error | null } = { by: null };
     episodes = await RunEpisodes.claim({
       store,
       robotId: config.robot_id,
@@ -153,7 +154,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       leaseMs: config.store.lease_s * 1000,
       ...(earlier === null ? {} : { adopt: earlier }),
       onLost: (error) => {
-        lease.lost = error;
+        stopped.by ??= error;
         stop();
       },
     });
@@ -167,9 +168,15 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     );
 
     // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
+    // A step that fails stops the run (the store failed: its error is the run's), and the steps after it are skipped.
     let tail: Promise<void> = Promise.resolve();
     const then = (step: () => Promise<void>) => {
-      tail = tail.then(step);
+      tail = tail
+        .then(() => (stopped.by ? undefined : step()))
+        .catch((error: unknown) => {
+          stopped.by ??= error instanceof Error ? error : new Error(String(error));
+          stop();
+        });
     };
     let lastEnd: RosNanos | null = done;
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
@@ -219,9 +226,10 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     let interrupted = false;
     stop = () => {
       interrupted = true;
-      void pipeline.close({ abort: true }).catch(() => {});
+      // A store that failed takes nothing more: the segments cut off are not recorded (a rerun memorizes them).
+      void pipeline.close({ abort: true, record: stopped.by === null }).catch(() => {});
     };
-    if (lease.lost) stop();
+    if (stopped.by) stop();
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
     pipeline.on('closed', (segment) => advance(segment.end));
@@ -255,7 +263,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await pipeline.close().catch(() => {});
       await tail;
     }
-    if (lease.lost) throw lease.lost;
+    if (stopped.by) throw stopped.by;
     return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
   } finally {
     try {

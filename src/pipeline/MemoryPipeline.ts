@@ -131,6 +131,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   #idleWaiters: (() => void)[] = [];
   #fatal: Error | null = null;
   #closed = false;
+  #recordFailures = true;
   #closing: Promise<void> | null = null;
   #dropsSinceReport = 0;
   #lastDropReport = Number.NEGATIVE_INFINITY;
@@ -272,9 +273,12 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
    * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
-   * waits and transcriptions aborted) and recorded as failed. Does not close the store.
+   * waits and transcriptions aborted) and recorded as failed. With `record: false`, or after a store error,
+   * nothing is recorded: the store cannot take it (a rerun memorizes those segments anyway, the progress having
+   * stopped before them). Does not close the store.
    */
-  close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
+  close({ abort = false, record = true }: { abort?: boolean; record?: boolean } = {}): Promise<void> {
+    if (!record) this.#recordFailures = false;
     if (abort) {
       this.#abort.abort(new Error('pipeline closed'));
       this.#speech?.abort();
@@ -285,12 +289,17 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    for (const segment of this.#queue.clear()) await this.#recordFailure(segment, 'not memorized before shutdown', 0);
+    for (const segment of this.#queue.clear()) if (this.#recording) await this.#recordFailure(segment, 'not memorized before shutdown', 0);
     this.#queue.close();
     if (this.pending === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     await Promise.all(this.#workers);
     this.#reportDrops(true);
     if (this.#fatal) throw this.#fatal;
+  }
+
+  /** Whether failures are still recorded in the store: not after a store error, nor once told not to. */
+  get #recording(): boolean {
+    return this.#recordFailures && !this.#fatal;
   }
 
   /**
@@ -382,7 +391,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       outcome = await this.#memorize(this.#fallback, segment, context);
     }
     if (outcome.kind === 'failed') {
-      await this.#store.recordFailure(outcome.failure);
+      if (this.#recording) await this.#store.recordFailure(outcome.failure);
       this.counts.failed++;
       this.emit('failed', outcome.failure, segment);
       return;
