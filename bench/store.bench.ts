@@ -232,6 +232,7 @@ function memoryAt(i: number, text: string): Memory {
     model: 'bench',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

@@ -551,6 +551,7 @@ declare module 'rclnodejs' {
         pose: geometry_msgs.msg.PoseStamped;
         score: number;
         matched_by: string[];
+        people: string[];
       }
       export interface EvidenceConstructor {
         new(other?: Evidence): Evidence;
@@ -576,6 +577,7 @@ declare module 'rclnodejs' {
         has_pose: boolean;
         pose: geometry_msgs.msg.PoseStamped;
         transcript: string[];
+        people: string[];
       }
       export interface MemoryConstructor {
         readonly SOURCE_POLICY: string;

@@ -1,5 +1,6 @@
 import type { EpisodeClaims } from './EpisodeClaims.js';
 import type { FocusRecords } from './FocusRecords.js';
+import type { IdentityRecords } from './IdentityRecords.js';
 import type { IngestRecords } from './IngestRecords.js';
 import type { MemoryRecords } from './MemoryRecords.js';
 import type { TaskRecords } from './TaskRecords.js';
@@ -8,6 +9,7 @@ import type { TaskRecords } from './TaskRecords.js';
 // depends on that role's interface only.
 export type * from './EpisodeClaims.js';
 export type * from './FocusRecords.js';
+export type * from './IdentityRecords.js';
 export type * from './IngestRecords.js';
 export type * from './MemoryRecords.js';
 export type * from './TaskRecords.js';
@@ -17,7 +19,7 @@ export type * from './TaskRecords.js';
  * (embedded) and PostgreSQL, with the same behaviour. Callers must `close()` before the process exits to
  * checkpoint the write-ahead log.
  */
-export interface MemoryStore extends MemoryRecords, IngestRecords, EpisodeClaims, TaskRecords, FocusRecords {
+export interface MemoryStore extends MemoryRecords, IngestRecords, EpisodeClaims, TaskRecords, FocusRecords, IdentityRecords {
   /**
    * Rejects when the store can no longer be written safely: the SQLite file is not the file opened (deleted,
    * moved or replaced), or the PostgreSQL server does not answer within its timeout. A store found gone stays

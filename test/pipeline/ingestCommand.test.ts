@@ -10,7 +10,8 @@ import { StandInModelServer } from '../support/StandInModelServer.js';
 import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
 
 describe('taskmem ingest (command)', function () {
-  this.timeout(90_000);
+  // Several full ingests per test, each loading the detection models: minutes on a busy shared machine.
+  this.timeout(240_000);
   let dir: string;
   let script: RecordingScript;
   let server: StandInModelServer;
