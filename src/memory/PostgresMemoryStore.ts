@@ -24,8 +24,8 @@ const MIGRATION_LOCK = 7_281_001;
 /**
  * The fleet store on PostgreSQL, with the same semantics as the SQLite store. Full text: a generated tsvector
  * (English stemming; memory text weighted above transcript) ranked with ts_rank. Vectors: pgvector when the
- * server has it (exact cosine distance in the server), else float32 bytea plus binary codes scanned in memory
- * by Hamming distance and re-ranked exactly, as in SQLite. BIGINT columns are read as bigint.
+ * server has it (an HNSW index per embedding model, see PgvectorVectors), else float32 bytea plus binary codes
+ * scanned in memory by Hamming distance and re-ranked exactly, as in SQLite. BIGINT columns are read as bigint.
  * Open with `PostgresMemoryStore.open`, which migrates the schema.
  */
 export class PostgresMemoryStore extends SqlMemoryStore {
@@ -64,7 +64,7 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       logger.info(
         `memory store: PostgreSQL ${where} (schema ${version}, ${count} memories; vectors: ${
           pgvector
-            ? 'pgvector, exact cosine distance in the server'
+            ? 'pgvector, an HNSW index per embedding model'
             : 'no pgvector on this server: bytea, in-memory binary index with exact re-rank'
         })`,
       );
