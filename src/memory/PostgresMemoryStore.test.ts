@@ -73,6 +73,27 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
       });
     }
 
+    if (restarts) {
+      it('holds a write made while the server restarts until it is back, then stores it once', async () => {
+        await server.reset();
+        const warnings: string[] = [];
+        const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+        const store = await PostgresMemoryStore.open({ url: server.url, logger });
+        try {
+          await store.put(sampleMemory({ start: 1n }));
+          // The shutdown signal is sent before restart() first waits: both writes meet a server going away.
+          const restarted = server.restart!();
+          const written = await Promise.all([store.put(sampleMemory({ start: 2n })), store.put(sampleMemory({ start: 3n }))]);
+          await restarted;
+          assert.deepEqual(written, [true, true]);
+          assert.equal(await store.count(), 3);
+          assert.match(warnings.join('\n'), /cannot be reached \(.*\); trying again for up to a minute|closed an idle connection/);
+        } finally {
+          await store.close();
+        }
+      });
+    }
+
     it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
       await server.reset();
       const client = new pg.Client({ connectionString: server.url });

@@ -46,8 +46,18 @@ export class PostgresMemoryStore extends SqlMemoryStore {
     maxConnections = 4,
     logger = silentLogger,
   }: PostgresMemoryStoreOptions): Promise<PostgresMemoryStore> {
-    const sql = new PostgresConnection({ url, maxConnections, owner: 'PostgresMemoryStore' });
     const where = redact(url);
+    const unreachable = new CauseCounter(logger);
+    const sql = new PostgresConnection({
+      url,
+      maxConnections,
+      owner: 'PostgresMemoryStore',
+      onReconnecting: (error: Error & { code?: string }) =>
+        unreachable.count(
+          error.code ?? error.message,
+          `memory store: PostgreSQL ${where} cannot be reached (${error.message}); trying again for up to a minute`,
+        ),
+    });
     // An idle connection the server closes (a restart, an administrator, a network cut) is reported as a pool
     // 'error', which would be an uncaught exception without a listener. The pool has already dropped that
     // connection and opens a new one for the next query, so a warning per cause is all there is to do.
