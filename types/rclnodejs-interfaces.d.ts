@@ -465,6 +465,7 @@ declare module 'rclnodejs' {
         since: builtin_interfaces.msg.Time;
         until: builtin_interfaces.msg.Time;
         task_group: string;
+        robot: string;
       }
       export interface Ask_GoalConstructor {
         new(other?: Ask_Goal): Ask_Goal;
@@ -544,6 +545,7 @@ declare module 'rclnodejs' {
       }
       export interface Evidence {
         memory_id: string;
+        robot_id: string;
         start: builtin_interfaces.msg.Time;
         end: builtin_interfaces.msg.Time;
         text: string;

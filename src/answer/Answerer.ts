@@ -352,7 +352,16 @@ function describeBounds(bounds: TimeBounds, timeZone: string): string {
 
 function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
-  return { memoryId: m.id, start: m.start, end: m.end, text: m.text, pose: m.pose, score: hit.score, matchedBy: hit.matchedBy };
+  return {
+    memoryId: m.id,
+    robotId: m.robotId,
+    start: m.start,
+    end: m.end,
+    text: m.text,
+    pose: m.pose,
+    score: hit.score,
+    matchedBy: hit.matchedBy,
+  };
 }
 
 /** Said when vectors of the question could not be searched because no memory has one of that model yet. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as rcl from 'rclnodejs';
 import type { Answer, AskFeedback } from '../answer/Answer.js';
 import { askAsTask, type AskAsTaskParts } from '../answer/askAsTask.js';
+import { robotFilter } from '../answer/robotFilter.js';
 import type { RosNanos } from '../time.js';
 import type { GoalHandle } from './Rclnodejs.js';
 import { answerMsg, optionalTime } from './rosMessages.js';
@@ -12,7 +13,7 @@ export type AskAction = 'taskmem/action/Ask';
 const CANCEL_POLL_MS = 50;
 
 export interface AskGoalContext extends AskAsTaskParts {
-  /** The robot whose memories answer (robot_id). */
+  /** This robot (robot_id): its memories answer unless the goal names another robot, or `*` for every robot. */
   robotId: string;
   /** The node's ROS time when the goal arrived: only memories created by then are used. */
   askedAt: RosNanos;
@@ -35,11 +36,12 @@ export async function executeAskGoal(goalHandle: GoalHandle<AskAction>, context:
   }, CANCEL_POLL_MS);
   const since = optionalTime(goal.since);
   const until = optionalTime(goal.until);
+  const robotId = robotFilter(goal.robot, context.robotId);
   try {
     const { answer } = await askAsTask(context, goal.question, {
       askedAt: context.askedAt,
       id,
-      robotId: context.robotId,
+      ...(robotId === undefined ? {} : { robotId }),
       choices: goal.choices,
       ...(since === undefined ? {} : { since }),
       ...(until === undefined ? {} : { until }),
