@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,52 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { terminalSafe } from '../../src/text/terminalSafe.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
+import { storedIds, taskmemProcess, type TaskmemRun } from '../support/taskmemProcess.js';
 import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output (or, for
- * a condition outside it, on a poll every 20 ms). `signalledAt` is when the signal was sent.
- */
-function ingest(
-  args: string[],
-  stopWhen?: (stdout: string) => boolean,
-  signal: NodeJS.Signals = 'SIGKILL',
-): Promise<Run & { signalledAt: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ingest', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let signalledAt: number | null = null;
-    const check = () => {
-      if (!stopWhen?.(stdout)) return;
-      stopWhen = undefined;
-      signalledAt = Date.now();
-      child.kill(signal);
-    };
-    const poll = setInterval(check, 20);
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      check();
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearInterval(poll);
-      resolve({ code, signal, stdout, stderr, signalledAt });
-    });
-  });
-}
-
-/** Memory ids of the "stored <id> …" lines. */
-function storedIds(stdout: string): string[] {
-  return [...stdout.matchAll(/^stored (\S+) /gm)].map((m) => m[1]!);
+/** `taskmem ingest …` in a child process. */
+function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<TaskmemRun> {
+  return taskmemProcess('ingest', args, stopWhen, signal);
 }
 
 describe('taskmem ingest (command)', function () {
