@@ -99,6 +99,7 @@ export default async function fleetBench(): Promise<void> {
       const hours = windows(3_600n);
       const days = windows(86_400n);
       const recallQueries = Array.from({ length: RECALL_QUERIES }, () => embedded(words, words.question()));
+      entry(size - 1); // every memory's vector generated, for the exact neighbours
       const exact = exactNeighbours(recallQueries, vectors, size);
       for (const backend of backends) {
         if (backend === pglite && size > PGLITE_MAX) continue;
