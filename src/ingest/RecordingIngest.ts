@@ -1,4 +1,6 @@
-import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
+import type { RecordingIdentity } from '../bag/McapRecording.js';
+import { openRecording } from '../bag/openRecording.js';
+import type { Recording } from '../bag/Recording.js';
 import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
 import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
 import type { Config } from '../config/schema.js';
@@ -99,9 +101,9 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     signal,
     now = Date.now,
   } = options;
-  let recording: McapRecording | null = null;
+  let recording: Recording | null = null;
   try {
-    recording = await McapRecording.open(path, { ignoreCrc, logger });
+    recording = await openRecording(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
     const episodeKey = `${key}#episode`;

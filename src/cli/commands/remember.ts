@@ -4,7 +4,7 @@
  * segments' frames and audio again from the recording they were ingested from.
  */
 import { Assembly } from '../../assembly/Assembly.js';
-import { McapRecording } from '../../bag/McapRecording.js';
+import { openRecording } from '../../bag/openRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
 import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
@@ -27,7 +27,7 @@ and reports that cite it stay valid; a segment the policy fails on keeps its per
 failed for the next run. Segments the policy already wrote are skipped without asking the model.
 
   --again               required: says that stored memories are to be written again
-  --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
+  --recording <file>    the rosbag2 recording (MCAP, .db3 or bag directory) the memories were ingested from with \`taskmem ingest\` or
                         \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
                         parameters must match the ones it was ingested with, so that the segments are the same
   --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
@@ -63,7 +63,7 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
         return EXIT.badInput;
       }
       // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
-      const opened = await McapRecording.open(recording);
+      const opened = await openRecording(recording);
       let episodeKey: string;
       try {
         matchSensorTopics(opened, config);
