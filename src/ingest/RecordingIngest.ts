@@ -9,7 +9,6 @@ import { memoryId, type Memory } from '../memory/Memory.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
-import { toMemoryMsg } from '../ros/rosMessages.js';
 import type { Segment } from '../segment/Segment.js';
 import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
 
@@ -127,7 +126,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
       then(async () => {
         const stored = writer ? await memory() : null;
-        if (stored) await writer!.write(toMemoryMsg(stored));
+        if (stored) await writer!.write(stored);
         if (lastEnd === null || segment.end > lastEnd) {
           lastEnd = segment.end;
           await store.setProgress(key, segment.end);

@@ -17,8 +17,8 @@ export interface AskGoalContext extends AskAsTaskParts {
   robotId: string;
   /** The node's ROS time when the goal arrived: only memories created by then are used. */
   askedAt: RosNanos;
-  /** Called with the answer of a goal that succeeded (the node publishes it on ~/answers). */
-  onAnswer(message: rcl.taskmem.msg.Answer): void;
+  /** Called with the answer of a goal that succeeded (the node publishes it on ~/answers, its evidence on ~/answer_markers). */
+  onAnswer(message: rcl.taskmem.msg.Answer, answer: Answer): void;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function executeAskGoal(goalHandle: GoalHandle<AskAction>, context:
       return { answer: message };
     }
     goalHandle.succeed();
-    context.onAnswer(message);
+    context.onAnswer(message, answer);
     return { answer: message };
   } catch (error) {
     const empty = answerMsg(emptyAnswer(id, goal.question, context.askedAt));
