@@ -247,7 +247,7 @@ export class MemoryNode {
       this.#memoryMarkers.publish(
         memoryMarkers(
           memories.map((m) => m.memory),
-          { now, colouring: 'age' },
+          { now, colouring: this.config.marker_colours },
         ),
       );
     } catch (error) {

@@ -179,10 +179,10 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
   });
 
   it('shows memories where they happened on ~/memory_markers (kept for late subscribers) and the evidence of an answer on ~/answer_markers', async () => {
-    h = await startHarness();
+    h = await startHarness({ argv: ['-p', 'marker_colours:=task_group'] });
     const store = new SqliteMemoryStore({ path: h.dbPath });
     const at = (x: number) => ({ stamp: 105_000_000_000n, frameId: 'map', x, y: 3, z: 0, yaw: 0 });
-    const toolbox = { ...memoryAt('robot', 0, 100, 'The red toolbox stands by the loading dock.'), pose: at(2) };
+    const toolbox = { ...memoryAt('robot', 0, 100, 'The red toolbox stands by the loading dock.'), pose: at(2), taskGroup: 'workshop' };
     const ladder = { ...memoryAt('robot', 0, 110, 'A ladder leans on the wall.'), pose: at(7) };
     await store.put(toolbox);
     await store.put(ladder);
@@ -194,6 +194,7 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     type Markers = {
       markers: {
         ns: string;
+        color: { r: number; g: number; b: number };
         action: number;
         type: number;
         text: string;
@@ -215,6 +216,9 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
       [['map', 2]],
       'one sphere, the toolbox (the ladder forgotten, the bell memory has no pose)',
     );
+    // Coloured by its task group (marker_colours): a saturated hue, where age would have greyed a memory this old.
+    const { r, g, b } = spheresOf(arrays.at(-1))[0]!.color;
+    assert.ok(Math.max(r, g, b) - Math.min(r, g, b) > 0.9, `a task group's hue: ${JSON.stringify({ r, g, b })}`);
 
     const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where is the red toolbox?'));
     assert.equal((await goal.result).status, GoalStatus.SUCCEEDED);
