@@ -22,7 +22,8 @@ const bagMetadata = z.object({
 
 /** What a bag directory holds, from its metadata.yaml. */
 export interface BagDirectory {
-  storage: 'sqlite3' | 'mcap' | string;
+  /** The storage plugin, e.g. `sqlite3` or `mcap`. */
+  storage: string;
   /** The storage files, in recording order. */
   files: string[];
 }

@@ -66,7 +66,7 @@ describe('taskmem ingest of rosbag2 SQLite bags (.db3)', function () {
     assert.match(String(fromMcap[0]!.text), /View [0-9a-f]{12}: a red toolbox/);
     assert.deepEqual(memories(stores.jazzy), fromMcap, 'the Jazzy bag directory gives the MCAP’s memories');
     assert.deepEqual(memories(stores.humble), fromMcap, 'the Humble .db3 file gives the MCAP’s memories');
-    assert.match(runs[2]!.stderr, /ingest scene_humble_0\.db3: 29\.\d s, topics \/camera\/image_raw/);
+    assert.match(runs[2].stderr, /ingest scene_humble_0\.db3: 29\.\d s, topics \/camera\/image_raw/);
   });
 
   it('resumes a .db3 ingest killed mid-run without duplicates, and remember --again accepts the bag', async () => {
