@@ -94,6 +94,41 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
       });
     }
 
+    if (pgvector) {
+      it('gives each embedding model an HNSW index of its own, at its dimension, and searches each apart', async () => {
+        await server.reset();
+        const store = await PostgresMemoryStore.open({ url: server.url });
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          await store.put(sampleMemory({ start: 1n, text: 'a red mug' }), { model: 'small', vector: Float32Array.from([1, 0, 0]) });
+          await store.put(sampleMemory({ start: 2n, text: 'a blue cup' }), { model: 'small', vector: Float32Array.from([0, 1, 0]) });
+          await store.put(sampleMemory({ start: 3n, text: 'a green box' }), { model: "o'large", vector: new Float32Array(2500).fill(0.5) });
+          const { rows } = await client.query<{ indexdef: string }>(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'memory_vectors' AND indexdef LIKE '%hnsw%' ORDER BY indexdef",
+          );
+          assert.equal(rows.length, 2, rows.map((r) => r.indexdef).join('\n'));
+          assert.ok(
+            rows.some((r) => /\(\(vector\)::halfvec\(2500\)\) halfvec_cosine_ops\) WHERE \(model = 'o''large'::text\)/.test(r.indexdef)),
+          );
+          assert.ok(rows.some((r) => /\(\(vector\)::vector\(3\)\) vector_cosine_ops\) WHERE \(model = 'small'::text\)/.test(r.indexdef)));
+          const nearest = await store.recall({ vector: { model: 'small', vector: Float32Array.from([0.1, 1, 0]) }, limit: 2 });
+          assert.deepEqual(
+            nearest.memories.map((m) => m.memory.text),
+            ['a blue cup', 'a red mug'],
+          );
+          const large = await store.recall({ vector: { model: "o'large", vector: new Float32Array(2500).fill(0.4) }, limit: 5 });
+          assert.deepEqual(
+            large.memories.map((m) => m.memory.text),
+            ['a green box'],
+          );
+        } finally {
+          await client.end();
+          await store.close();
+        }
+      });
+    }
+
     it('migrates the vectors of schema 4, which had no model name, to the unknown model, searchable and apart', async () => {
       await server.reset();
       const client = new pg.Client({ connectionString: server.url });

@@ -150,8 +150,8 @@ export function postgresMigrations(pgvector: boolean): string[] {
     BEGIN
       IF cast_to IS NOT NULL THEN
         EXECUTE format(
-          'CREATE INDEX IF NOT EXISTS %I ON memory_vectors USING hnsw ((vector::%s(%s)) vector_cosine_ops) WHERE model = %L',
-          'memory_vectors_hnsw_' || left(md5(model), 16), cast_to, dims, model);
+          'CREATE INDEX IF NOT EXISTS %I ON memory_vectors USING hnsw ((vector::%s(%s)) %s_cosine_ops) WHERE model = %L',
+          'memory_vectors_hnsw_' || left(md5(model), 16), cast_to, dims, cast_to, model);
       END IF;
     END $$;
     SELECT taskmem_vector_index(model, dims) FROM vector_models;
