@@ -104,6 +104,8 @@ describe('taskmem ask', function () {
       return JSON.stringify({ answer: 'B', abstained: false, confidence: 0.85, evidence: [sofa] });
     };
     const model = [
+      '--robot_id',
+      'r1',
       '--store.path',
       path,
       '--answerer.url',
@@ -120,7 +122,7 @@ describe('taskmem ask', function () {
     assert.match(text.stdout, /Answer: B\. on the sofa {2}\(confidence 0\.85, qa-model\)/);
     assert.match(
       text.stdout,
-      /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./,
+      /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}r1 {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./,
     );
     assert.match(text.stdout, /note: no embedding source configured: retrieval is full-text plus time/);
     const user = String(server.chatRequests().at(-1)!.messages[1]!.content);
@@ -142,7 +144,19 @@ describe('taskmem ask', function () {
   });
 
   it('without a model, shows the ranked memories and says no model answered', async () => {
-    const { code, stdout } = await taskmem(['ask', 'where', 'are', 'the', 'keys', '--store.path', path, '--at', '2026-11-21 12:00']);
+    const { code, stdout } = await taskmem([
+      'ask',
+      'where',
+      'are',
+      'the',
+      'keys',
+      '--robot_id',
+      'r1',
+      '--store.path',
+      path,
+      '--at',
+      '2026-11-21 12:00',
+    ]);
     assert.equal(code, 0);
     assert.match(stdout, /No model answered; the memories that match best:/);
     assert.match(stdout, /Alex puts the keys on the sofa\./);
@@ -157,7 +171,7 @@ describe('taskmem ask', function () {
     await store.put(memory('2026-11-21T09:00:00Z', text));
     await store.close();
     server.onChat = () => JSON.stringify({ answer: 'Under the \u001b[5msign\u001b[0m', abstained: false, confidence: 0.9, evidence: [] });
-    const flags = ['--store.path', hostilePath, '--at', '2026-11-21 12:00'];
+    const flags = ['--robot_id', 'r1', '--store.path', hostilePath, '--at', '2026-11-21 12:00'];
     /** Nothing a terminal would act on is left in the output. */
     const printable = (out: string) => assert.equal(terminalSafe(out), out);
 
