@@ -24,10 +24,7 @@ export function renderAnswer(answer: Answer, choices: readonly string[], timeZon
     lines.push('', answer.answeredBy === '' ? 'Memories:' : 'Evidence:');
     answer.evidence.forEach((e, i) => {
       const place = e.pose ? `  at (${e.pose.x.toFixed(2)}, ${e.pose.y.toFixed(2)}) in ${safe(e.pose.frameId)}` : '';
-      lines.push(
-        `  ${i + 1}. ${time(e.start)} – ${time(e.end).slice(11)}${place}  ${safe(e.robotId)}  [${safe(e.memoryId)}]`,
-        `     ${safe(e.text)}`,
-      );
+      lines.push(`  ${i + 1}. ${time(e.start)} – ${time(e.end).slice(11)}${place}  [${safe(e.memoryId)}]`, `     ${safe(e.text)}`);
     });
   } else if (answer.answeredBy === '') {
     lines.push('  (none)');

@@ -122,7 +122,7 @@ describe('taskmem ask', function () {
     assert.match(text.stdout, /Answer: B\. on the sofa {2}\(confidence 0\.85, qa-model\)/);
     assert.match(
       text.stdout,
-      /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}r1 {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./,
+      /1\. 2026-11-21 09:00:00 \+00:00 – 09:00:10 \+00:00 {2}at \(3\.50, -1\.25\) in map {2}\[r1\/0\/\d+\]\n {5}Alex puts the keys on the sofa\./,
     );
     assert.match(text.stdout, /note: no embedding source configured: retrieval is full-text plus time/);
     const user = String(server.chatRequests().at(-1)!.messages[1]!.content);
