@@ -94,6 +94,7 @@ function syntheticMemory(i: number, rnd: () => number): Memory {
     model: 'policy',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

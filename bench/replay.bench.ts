@@ -42,6 +42,7 @@ const instantMemorizer: Memorizer = {
       model: '',
       template: 'bench@1',
       transcript: [],
+      people: [],
       thumbnails: [],
     },
   }),

@@ -75,6 +75,7 @@ export function memoryAt(i: number, text: string, robots = 1): Memory {
     model: 'bench',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

@@ -562,6 +562,7 @@ declare module 'rclnodejs' {
         pose: geometry_msgs.msg.PoseStamped;
         score: number;
         matched_by: string[];
+        people: string[];
       }
       export interface EvidenceConstructor {
         new(other?: Evidence): Evidence;
@@ -587,6 +588,7 @@ declare module 'rclnodejs' {
         has_pose: boolean;
         pose: geometry_msgs.msg.PoseStamped;
         transcript: string[];
+        people: string[];
       }
       export interface MemoryConstructor {
         readonly SOURCE_POLICY: string;

@@ -18,12 +18,17 @@ export interface Evidence {
   score: number;
   /** Which retrievals found it: 'text' (full text), 'vector' (embedding similarity), or 'filter' alone. */
   matchedBy: ScoredMemory['matchedBy'];
+  /** Ids of the people recognised in the memory's segment. */
+  people: string[];
 }
 
 /** One retrieval made while answering, as logged. */
 export interface Search {
-  /** 'question' for the first, 'broaden' for the answerer's own retry, 'model' when the model asked. */
-  by: 'question' | 'broaden' | 'model';
+  /**
+   * 'question' for the first, 'person' for the memories of a person the question names (by id or by a name given
+   * with `taskmem people name`), 'broaden' for the answerer's own retry, 'model' when the model asked.
+   */
+  by: 'question' | 'person' | 'broaden' | 'model';
   text: string;
   bounds: TimeBounds;
   found: number;

@@ -91,6 +91,7 @@ export function quoteMemories(memories: readonly ScoredMemory[], timeZone: strin
       place: m.pose ? { frame: m.pose.frameId, x: round(m.pose.x), y: round(m.pose.y) } : null,
       text: m.text,
       ...(m.transcript.length > 0 ? { heard: m.transcript } : {}),
+      ...(m.people.length > 0 ? { people: m.people } : {}),
     }));
   return quoteJson(rows);
 }

@@ -35,6 +35,7 @@ function memory(at: string, text: string, extra: Partial<Memory> = {}): Memory {
     model: 'policy',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
     ...extra,
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { silentLogger, type Logger } from '../log.js';
+import type { IdentityRecords } from '../memory/IdentityRecords.js';
 import type { MemoryEmbedding, MemoryRecords, RecallQuery, ScoredMemory } from '../memory/MemoryRecords.js';
 import { searchTerms } from '../memory/searchTerms.js';
 import type { RosNanos } from '../time.js';
@@ -12,7 +13,8 @@ import { parseAnswerReply, type AnswerReply } from './AnswerReply.js';
 import { TimeExpressions, type TimeBounds } from './TimeExpressions.js';
 
 export interface AnswererOptions {
-  store: MemoryRecords;
+  /** The memories, and the people, whose ids or given names a question may use. */
+  store: MemoryRecords & IdentityRecords;
   /** The answering model; null: an answer is the ranked evidence alone and says no model answered. */
   model: AnswerModel | null;
   /** Vectors for hybrid retrieval; null: full-text plus time only (and the answer says so). */
@@ -61,7 +63,7 @@ const REPLY_REPAIRS = 1;
  * the memories quoted as data. Evidence ids the model cites that it was not shown are dropped.
  */
 export class Answerer {
-  readonly #store: MemoryRecords;
+  readonly #store: MemoryRecords & IdentityRecords;
   readonly #model: AnswerModel | null;
   readonly #embedder: EmbeddingSource | null;
   readonly #time: TimeExpressions;
@@ -117,9 +119,16 @@ export class Answerer {
     const vector = await this.#embed(resolved.rest || question, notes, signal);
     if (!this.#embedder) notes.push('no embedding source configured: retrieval is full-text plus time');
 
-    const search = async (by: Search['by'], searchText: string, searchBounds: TimeBounds, useVector: MemoryEmbedding | null) => {
+    const search = async (
+      by: Search['by'],
+      searchText: string,
+      searchBounds: TimeBounds,
+      useVector: MemoryEmbedding | null,
+      person?: string,
+    ) => {
       signal?.throwIfAborted();
       const query: RecallQuery = { ...filters, ...searchBounds, asOf: askedAt, limit: this.#maxEvidence };
+      if (person !== undefined) query.person = person;
       if (searchText.trim()) query.text = searchText;
       if (useVector) query.vector = useVector;
       const { memories: hits, searchedBy } = await this.#store.recall(query);
@@ -135,6 +144,11 @@ export class Answerer {
     };
 
     const first = await search('question', text, bounds, vector);
+    // A person the question names is looked up by id: their newest memories, whatever the words.
+    for (const { id: person, name } of await this.#peopleNamed(question)) {
+      const found = await search('person', '', bounds, null, person);
+      notes.push(`${person}${name ? ` (${JSON.stringify(name)})` : ''}: ${found.length} memories of them found by id`);
+    }
     let searchesLeft = this.#maxSearches;
     const textHits = first.filter((h) => h.matchedBy.includes('text')).length;
     if (textHits < WEAK_TEXT_HITS && searchesLeft > 0 && (bounds.since !== undefined || bounds.until !== undefined)) {
@@ -295,6 +309,17 @@ export class Answerer {
     return intersect(request, asked);
   }
 
+  /** The people a question names: by id (person_3), or by a name a user gave one (whole words, any case). */
+  async #peopleNamed(question: string): Promise<{ id: string; name: string | null }[]> {
+    const ids = new Set((question.match(/\bperson_[1-9]\d*\b/gi) ?? []).map((id) => id.toLowerCase()));
+    const named = (await this.#store.identities()).filter(
+      (p) => p.name !== null && new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(p.name)}($|[^\\p{L}\\p{N}])`, 'iu').test(question),
+    );
+    const people = new Map<string, string | null>([...ids].map((id) => [id, null]));
+    for (const p of named) people.set(p.id, p.name);
+    return [...people].map(([id, name]) => ({ id, name }));
+  }
+
   /** The memory of an event: the best full-text match of its words, else (with vectors) the nearest memory. */
   async #findEvent(phrase: string, askedAt: RosNanos, bounds: TimeBounds, filters: AskFilters, signal?: AbortSignal) {
     const vector = await this.#embed(phrase, [], signal);
@@ -322,6 +347,10 @@ export class Answerer {
       return null;
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function pick(options: AskOptions): AskFilters {
@@ -361,6 +390,7 @@ function toEvidence(hit: ScoredMemory): Evidence {
     pose: m.pose,
     score: hit.score,
     matchedBy: hit.matchedBy,
+    people: m.people,
   };
 }
 

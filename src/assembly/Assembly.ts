@@ -10,6 +10,7 @@ import type { FocusContext } from '../memorize/Memorizer.js';
 import type { Memory } from '../memory/Memory.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
 import { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
+import { SegmentSight } from '../people/SegmentSight.js';
 import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
 import type { RosNanos } from '../time.js';
 import { openAnswerer } from './answerer.js';
@@ -62,6 +63,8 @@ export class Assembly {
   readonly #logger: Logger;
   readonly #env: NodeJS.ProcessEnv;
   #embedding: OpenEmbedding;
+  /** Made on first use: loading the vision models takes seconds that a command which only reads should not wait. */
+  #sight: Promise<SegmentSight | null> | null = null;
 
   private constructor(config: Config, store: MemoryStore, embedding: OpenEmbedding, logger: Logger, env: NodeJS.ProcessEnv) {
     this.config = config;
@@ -114,15 +117,27 @@ export class Assembly {
   }
 
   /**
-   * The memorizer of memorizer.* and focus.* (policy, focus wrapper, perception fallback), writing at `now`;
-   * `onRequest` sees each policy request as it is built (the benchmark measures its tokens).
+   * What the keyframes show, by perception.* and people.* (objects, faces, people kept in the store); null when
+   * detection is off. One for the assembly: every memorizer made from it looks through it, so its detection budget
+   * and its record of the views and people it has seen span them all. Those parameters are read-only, so it never
+   * needs making again.
    */
-  memorizer(now: () => RosNanos, onRequest?: Parameters<typeof openMemorizerChain>[1]['onRequest']): Promise<MemorizerChain> {
+  sight(): Promise<SegmentSight | null> {
+    this.#sight ??= SegmentSight.fromConfig(this.config, { store: this.store, logger: this.#logger });
+    return this.#sight;
+  }
+
+  /**
+   * The memorizer of memorizer.* and focus.* (policy, focus wrapper, perception fallback) looking through `sight()`,
+   * writing at `now`; `onRequest` sees each policy request as it is built (the benchmark measures its tokens).
+   */
+  async memorizer(now: () => RosNanos, onRequest?: Parameters<typeof openMemorizerChain>[1]['onRequest']): Promise<MemorizerChain> {
     return openMemorizerChain(this.config, {
       store: this.store,
       now,
       logger: this.#logger,
       env: this.#env,
+      sight: await this.sight(),
       ...(onRequest ? { onRequest } : {}),
     });
   }

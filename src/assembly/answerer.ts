@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { ModelClient } from '../endpoint/ModelClient.js';
 import type { Logger } from '../log.js';
+import type { IdentityRecords } from '../memory/IdentityRecords.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import { Answerer } from '../answer/Answerer.js';
 import { OpenAIAnswerModel } from '../answer/AnswerModel.js';
@@ -12,7 +13,12 @@ import { OpenAIAnswerModel } from '../answer/AnswerModel.js';
  */
 export function openAnswerer(
   { answerer: config, model_reply_max_mb }: Pick<Config, 'answerer' | 'model_reply_max_mb'>,
-  { store, embedder, logger, env }: { store: MemoryRecords; embedder: EmbeddingSource | null; logger: Logger; env: NodeJS.ProcessEnv },
+  {
+    store,
+    embedder,
+    logger,
+    env,
+  }: { store: MemoryRecords & IdentityRecords; embedder: EmbeddingSource | null; logger: Logger; env: NodeJS.ProcessEnv },
 ): Answerer {
   const model = config.url
     ? new OpenAIAnswerModel({

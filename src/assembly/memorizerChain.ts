@@ -11,6 +11,7 @@ import type { Memorizer } from '../memorize/Memorizer.js';
 import { PerceptionMemorizer } from '../memorize/PerceptionMemorizer.js';
 import { PolicyMemorizer } from '../memorize/PolicyMemorizer.js';
 import { loadMemorizeTemplates } from '../memorize/templatePrompt.js';
+import type { SegmentSight } from '../people/SegmentSight.js';
 
 /** What writes the memories of a pipeline, as the configuration describes it. */
 export interface MemorizerChain {
@@ -30,7 +31,8 @@ export interface MemorizerChain {
  * The memorizer the configuration describes. No `memorizer.url`: the embedded perception memorizer writes every
  * memory. With a url: the policy, wrapped by the focused memorizer (candidates, pairwise judge, focus vector)
  * when focus.depth ≥ 2 — the wrapper itself falls through to the policy when the live depth is lower — and the
- * perception memorizer as fallback. `now` is the clock memories are written at.
+ * perception memorizer as fallback. `now` is the clock memories are written at. Both memorizers look at a segment
+ * through the same `sight`, so a segment the policy could not write is not examined twice.
  */
 export async function openMemorizerChain(
   config: Pick<Config, 'memorizer' | 'segment' | 'focus' | 'model_reply_max_mb'>,
@@ -39,29 +41,32 @@ export async function openMemorizerChain(
     now,
     logger,
     env,
+    sight,
     onRequest,
   }: {
     store: FocusRecords;
     now: () => RosNanos;
     logger: Logger;
     env: NodeJS.ProcessEnv;
+    /** What the keyframes show (objects, people), one for both memorizers; null: detection is off. */
+    sight: SegmentSight | null;
     /** Sees each policy request as it is built (the benchmark measures its tokens). */
     onRequest?: Parameters<typeof PolicyMemorizer.fromConfig>[1]['onRequest'];
   },
 ): Promise<MemorizerChain> {
   const needsPerception = !config.memorizer.url || config.memorizer.fallback;
-  const perception = needsPerception ? await PerceptionMemorizer.load({ now, logger }) : null;
+  const perception = needsPerception ? await PerceptionMemorizer.load({ now, sight, logger }) : null;
   if (!config.memorizer.url) {
     return {
       memorizer: perception!,
       fallback: null,
       focused: null,
       focusCost: null,
-      description: 'embedded perception memorizer (no memorizer.url: text, speech, scene changes and pose only)',
+      description: `embedded perception memorizer (no memorizer.url: ${sight ? 'objects, people, ' : ''}text, speech, scene changes and pose only)`,
     };
   }
   const templates = await loadMemorizeTemplates(config.memorizer.prompt_file, config.memorizer.focus_prompt_file);
-  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, templates, ...(onRequest ? { onRequest } : {}) });
+  const policy = PolicyMemorizer.fromConfig(config, { now, logger, env, templates, sight, ...(onRequest ? { onRequest } : {}) });
   const prompt = templates ? `, prompt ${config.memorizer.prompt_file}` : '';
   const fallback = config.memorizer.fallback ? perception : null;
   if (config.focus.depth < 2) {

@@ -27,6 +27,7 @@ function memory(start: bigint, text: string, withPose: boolean): Memory {
     model: 'policy-1',
     template: 'memorize@1',
     transcript: ['[unknown] hello there'],
+    people: [],
     thumbnails: [],
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../packageRoot.js';
 
 /** The primitive field types of ROS 2 message definitions. */
 export const PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
@@ -97,15 +97,4 @@ function dependencies(pkg: string, text: string): { pkg: string; name: string }[
     deps.push(type.includes('/') ? splitType(type) : { pkg, name: type });
   }
   return deps;
-}
-
-/** The folder holding taskmem's package.json, from src/ under tsx or from dist/ once built. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'msg'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('MessageDefinitions: cannot find the taskmem package folder (package.json beside msg/)');
-    dir = parent;
-  }
-  return dir;
 }

@@ -10,6 +10,8 @@ import { storeParams } from './sections/store.js';
 import { answererParams } from './sections/answerer.js';
 import { embeddingParams } from './sections/embedding.js';
 import { focusParams } from './sections/focus.js';
+import { perceptionParams } from './sections/perception.js';
+import { peopleParams } from './sections/people.js';
 import { checkDependencies } from './dependencies.js';
 
 /** Every parameter with the rules for its own value (type, range, choices, form), but not those between parameters. */
@@ -24,6 +26,8 @@ const fieldsSchema = nodeParams
     answerer: answererParams.strict().prefault({}),
     embedding: embeddingParams.strict().prefault({}),
     focus: focusParams.strict().prefault({}),
+    perception: perceptionParams.strict().prefault({}),
+    people: peopleParams.strict().prefault({}),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  * into a fresh store, asks questions the way a robot's task would (logged as tasks, answered from memory alone,
  * the answers recorded) and writes the timeline page.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Answer } from '../answer/Answer.js';
@@ -18,24 +18,31 @@ import type { Logger } from '../log.js';
 import { PERCEPTION_LABEL } from '../memorize/PerceptionMemorizer.js';
 import { loadTimeline } from '../report/loadTimeline.js';
 import { renderTimeline } from '../report/TimelineReport.js';
+import { packageRoot } from '../packageRoot.js';
 import { redactCredentials } from '../text/redactCredentials.js';
 import { missingSpeechTools, writeRecording, type Scene, type SpokenLine } from './ScriptedRecording.js';
 
 /**
- * A robot's tour: rooms and doors with signs, a labelled box, and a few things said on the way. Neighbouring
- * scenes differ in brightness, so that the view changes between them even in grey.
+ * A robot's tour: rooms and doors with signs, a labelled box, a visitor (a photograph of a person) who speaks and
+ * comes back later, and a few things said on the way. Neighbouring scenes differ in brightness, so that the view
+ * changes between them even in grey.
  */
-export const DEMO_SCENES: Scene[] = [
-  { fromS: 0, colour: '#2f6f3e', sign: 'KITCHEN' },
-  { fromS: 12, colour: '#d9b43a', sign: 'BOX: SPARE BATTERIES' },
-  { fromS: 24, colour: '#1f2f5a', sign: 'EXIT 12' },
-  { fromS: 36, colour: '#9cc4e0', sign: 'LAB 3' },
-  { fromS: 48, colour: '#3a3a3a', sign: 'CHARGING DOCK' },
-];
+export function demoScenes(): Scene[] {
+  const visitor = new Uint8Array(readFileSync(join(packageRoot(), 'assets', 'photographs', 'eileen-collins.jpg')));
+  return [
+    { fromS: 0, colour: '#2f6f3e', sign: 'KITCHEN' },
+    { fromS: 12, colour: '#d9b43a', sign: 'BOX: SPARE BATTERIES' },
+    { fromS: 24, colour: '#1f2f5a', sign: 'EXIT 12' },
+    { fromS: 28, colour: '#8a7a66', sign: '', picture: { image: visitor, left: 40, top: 150, height: 300 } },
+    { fromS: 36, colour: '#9cc4e0', sign: 'LAB 3' },
+    { fromS: 48, colour: '#3a3a3a', sign: 'CHARGING DOCK' },
+    { fromS: 54, colour: '#b0a898', sign: '', picture: { image: visitor, left: 380, top: 230, height: 230, brightness: 0.8 } },
+  ];
+}
 
 export const DEMO_SPEECH: SpokenLine[] = [
   { atS: 3, text: 'The keys are on the kitchen table.' },
-  { atS: 26, text: 'The delivery arrives at noon.' },
+  { atS: 29, text: 'The delivery arrives at noon.' },
   { atS: 39, text: 'Please water the plants in lab three.' },
 ];
 
@@ -49,6 +56,7 @@ export const DEMO_QUESTIONS = [
   'Which signs did the robot pass in the last minute?',
   'What is in the box?',
   'Where is the charging dock?',
+  'When did I last see person_1?',
 ];
 
 export interface DemoOptions {
@@ -85,10 +93,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  const scenes = demoScenes();
   const missing = missingSpeechTools();
   const speech = missing.length === 0;
   print(
-    `[1/4] writing a ${DURATION_S} s recording of a scripted scene (signs ${DEMO_SCENES.map((s) => s.sign).join(', ')}; a moving pose` +
+    `[1/4] writing a ${DURATION_S} s recording of a scripted scene (signs ${scenes
+      .filter((s) => s.sign !== '')
+      .map((s) => s.sign)
+      .join(', ')}; a visitor, photographed, twice; a moving pose` +
       `${speech ? `; ${DEMO_SPEECH.length} spoken sentences` : ''}) to ${recording}`,
   );
   if (!speech)
@@ -102,7 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     camera: 'compressed',
     audio: speech ? 'audio_data_stamped' : 'none',
     speech: speech ? DEMO_SPEECH : [],
-    scenes: DEMO_SCENES,
+    scenes,
     start: BigInt(Date.now() - DURATION_S * 1000) * 1_000_000n,
   });
 
@@ -161,6 +173,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `      ${ingest.stored} memories stored${ingest.fallback ? ` (${ingest.fallback} by the perception fallback)` : ''}, ${ingest.failed} failed, in ${ingest.wallSeconds.toFixed(1)} s`,
     );
     if (labelled > 0) print(`      (every perception memory opens with "${PERCEPTION_LABEL}" — left out above and below)`);
+    const people = await Promise.all(
+      (await assembly.store.identities()).map(
+        async (p) => `${p.id} (in ${(await assembly.store.appearances(p.id, { limit: 1000 })).length} memories)`,
+      ),
+    );
+    if (people.length > 0) print(`      people recognised by face: ${people.join(', ')}`);
 
     print(`[3/4] asking ${DEMO_QUESTIONS.length} questions at the end of the recording, from memory alone`);
     const answerer = assembly.answerer();

@@ -22,8 +22,21 @@ export interface Scene {
   fromS: number;
   /** CSS colour of the background. */
   colour: string;
-  /** Text of the sign shown in the middle of the frame. */
+  /** Text of the sign shown in the middle of the frame; empty: no sign. */
   sign: string;
+  /** A photograph placed in the frame (a person, a thing), over the sign if they overlap. */
+  picture?: ScenePicture;
+}
+
+export interface ScenePicture {
+  /** Encoded image (JPEG, PNG). */
+  image: Uint8Array;
+  /** Its top-left corner and height in the frame, in pixels; the width follows the aspect ratio. */
+  left: number;
+  top: number;
+  height: number;
+  /** Brightness factor (1: as photographed). */
+  brightness?: number;
 }
 
 export interface SpokenLine {
@@ -271,12 +284,29 @@ export async function writeRecording(options: RecordingOptions): Promise<Recordi
 
 /** The scene as raw rgb8 pixels, or as a JPEG for CompressedImage. */
 async function renderScene(scene: Scene, width: number, height: number, camera: 'image' | 'compressed'): Promise<Uint8Array> {
+  const sign =
+    scene.sign === ''
+      ? ''
+      : `<rect x="${width * 0.15}" y="${height * 0.35}" width="${width * 0.7}" height="${height * 0.3}" fill="#f4f1e8" stroke="#111" stroke-width="6"/>
+    <text x="50%" y="53%" font-family="sans-serif" font-size="${Math.round(height / 10)}" font-weight="bold" fill="#111" text-anchor="middle">${scene.sign}</text>`;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
     <rect width="100%" height="100%" fill="${scene.colour}"/>
-    <rect x="${width * 0.15}" y="${height * 0.35}" width="${width * 0.7}" height="${height * 0.3}" fill="#f4f1e8" stroke="#111" stroke-width="6"/>
-    <text x="50%" y="53%" font-family="sans-serif" font-size="${Math.round(height / 10)}" font-weight="bold" fill="#111" text-anchor="middle">${scene.sign}</text>
+    ${sign}
   </svg>`;
-  const image = sharp(Buffer.from(svg)).removeAlpha();
+  let image = sharp(Buffer.from(svg)).removeAlpha();
+  const picture = scene.picture;
+  if (picture) {
+    const placed = await sharp(picture.image)
+      .removeAlpha()
+      .resize({ height: picture.height })
+      .modulate({ brightness: picture.brightness ?? 1 })
+      .png()
+      .toBuffer();
+    // Composited onto a flattened copy: sharp applies a composite after the other operations.
+    image = sharp(await image.png().toBuffer())
+      .composite([{ input: placed, left: picture.left, top: picture.top }])
+      .removeAlpha();
+  }
   return new Uint8Array(camera === 'image' ? await image.raw().toBuffer() : await image.jpeg({ quality: 85 }).toBuffer());
 }
 

@@ -1,4 +1,5 @@
 import type { Keyframe, Segment } from '../segment/Segment.js';
+import type { Sighting } from '../segment/Sighting.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
 import type { RosNanos } from '../time.js';
 
@@ -20,6 +21,8 @@ export interface SegmentFrames {
   end: RosNanos;
   /** Oldest first. */
   frames: Keyframe[];
+  /** What was seen in each frame (same order), when they were looked at (SegmentSight#framesSeen). */
+  sightings?: Sighting[];
 }
 
 export interface MemorizeContext {

@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { PERCEPTION_LABEL, PERCEPTION_TEMPLATE, PerceptionMemorizer } from './PerceptionMemorizer.js';
 import { TextReader } from '../media/TextReader.js';
+import { parseConfig } from '../config/schema.js';
 import type { Keyframe, Pose, Segment } from '../segment/Segment.js';
 import { NANOS_PER_SECOND, secondsToNanos, type RosNanos } from '../time.js';
 import type { Logger } from '../log.js';
+import { framed } from '../../test/support/photographs.js';
+import { SqliteMemoryStore } from '../memory/SqliteMemoryStore.js';
+import { SegmentSight } from '../people/SegmentSight.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const T0: RosNanos = 1_795_269_600n * NANOS_PER_SECOND;
 const at = (s: number) => T0 + secondsToNanos(s);
@@ -103,7 +110,7 @@ describe('PerceptionMemorizer', () => {
     );
     assert.equal(
       quiet.kind === 'memory' && quiet.memory.text,
-      `${PERCEPTION_LABEL} No text was read in the 2 camera images. Speech was heard for 1.0 s in one stretch, from 14:00:03.0 to 14:00:04.0; there is no transcript of it. The view stayed the same throughout. The robot stayed at x=0.00 m, y=0.01 m, heading 90° in frame "map".`,
+      `${PERCEPTION_LABEL} Objects and people were not looked for. No text was read in the 2 camera images. Speech was heard for 1.0 s in one stretch, from 14:00:03.0 to 14:00:04.0; there is no transcript of it. The view stayed the same throughout. The robot stayed at x=0.00 m, y=0.01 m, heading 90° in frame "map".`,
     );
   });
 
@@ -119,5 +126,43 @@ describe('PerceptionMemorizer', () => {
     assert.match(outcome.memory.text, /Text read in the 2 camera images: "EXIT 12" \(in 1 of 2\)\. 1 of them could not be read\./);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /perception: keyframe at 14:00:05\.0 of segment 3 could not be read/);
+  });
+
+  it('names the person it recognised and the cup it saw, with counts and when, and gives the speech to that person', async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'taskmem-perception-'));
+    const store = new SqliteMemoryStore({ path: join(dir, 'm.sqlite') });
+    try {
+      const config = parseConfig({}, 'test');
+      const sight = (await SegmentSight.fromConfig({ ...config, perception: { ...config.perception, budget_s: 10 } }, { store }))!;
+      const size = { width: 448, height: 320 };
+      const person = await framed('astronaut.png', { height: 260, left: 0, top: 30 }, size);
+      const cup = await framed('coffee.png', { height: 250, left: 90, top: 40 }, size);
+      const keyframes: Keyframe[] = [
+        { stamp: at(1), jpeg: person, ...size },
+        { stamp: at(3), jpeg: person, ...size },
+        { stamp: at(6), jpeg: cup, ...size },
+      ];
+      const memorizer = new PerceptionMemorizer({ reader, sight, now: () => at(10) });
+      const outcome = await memorizer.memorize(
+        segment({
+          keyframes,
+          speech: [{ start: at(2), end: at(3), probability: 0.9 }],
+          transcript: [{ start: at(2), end: at(3), speaker: 'unknown', text: 'Good morning' }],
+        }),
+        { window: [], focus: null },
+      );
+      assert.equal(outcome.kind, 'memory');
+      const { text, people } = outcome.memory;
+      assert.match(
+        text,
+        /Seen in the camera images: at 14:00:01\.0 a person \(person_1\) on the left \(in 2 of 3\); later, at 14:00:06\.0, a cup in the middle \(in 1 of 3\)\./,
+      );
+      assert.match(text, /Said: "Good morning" \(person_1 at 14:00:02\.0\)\./);
+      assert.deepEqual(people, ['person_1']);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

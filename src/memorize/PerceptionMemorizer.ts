@@ -1,31 +1,31 @@
-import sharp from 'sharp';
 import { silentLogger, type Logger } from '../log.js';
 import { TextReader } from '../media/TextReader.js';
+import { SAME_VIEW, viewDifference, viewSignature } from '../media/viewSignature.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
-import type { Keyframe, Pose, Segment } from '../segment/Segment.js';
+import type { Pose, Segment } from '../segment/Segment.js';
 import { nanosToSeconds, type RosNanos } from '../time.js';
 import { approximateTokens } from './approximateTokens.js';
 import type { MemorizeContext, MemorizeOutcome, Memorizer } from './Memorizer.js';
 import { clock } from './prompts.js';
 import { segmentMemory } from './segmentMemory.js';
+import { sightingSentence } from './sightingSentence.js';
+import type { SegmentSight } from '../people/SegmentSight.js';
 
 /** Id and version of the perception memory's wording; bump it when the sentences change. */
-export const PERCEPTION_TEMPLATE = 'perception@1';
+export const PERCEPTION_TEMPLATE = 'perception@2';
 
 /** What every perception memory says about itself, so a reader (or the answerer) knows its limits. */
 export const PERCEPTION_LABEL =
-  'Perception memory, written without a language model: it records only text read in the camera images, when speech was heard and what the transcript says, how much the view changed, and where the robot was. It cannot tell who or what was seen or what anyone did.';
+  'Perception memory, written without a language model: it records only the objects of 80 common kinds and the people (by face, as person ids) detected in the camera images, text read in them, when speech was heard and what the transcript says, how much the view changed, and where the robot was. It cannot describe appearance or places, nor tell what anyone did, and it misses what its detectors do not know.';
 
-/** Side of the grey thumbnail two keyframes are compared on: small enough to ignore noise and compression. */
-const SIGNATURE_SIDE = 16;
 /** Mean grey-level difference (0–1) above which the view is said to have changed. */
 const SCENE_CHANGE = 0.1;
-/** Below this difference a keyframe shows what the last one read showed: its text is not read again. */
-const SAME_VIEW = 0.02;
 const MAX_TEXTS = 12;
 
 export interface PerceptionMemorizerOptions {
   reader: TextReader;
+  /** Sees objects and people in the keyframes (shared with the policy memorizer); null: not looked for. */
+  sight?: SegmentSight | null;
   /** The time a memory is written at: ROS time on the robot, the segment's end in an offline ingest. */
   now: () => RosNanos;
   /** Most keyframes of a segment whose text is read (the most different views win); OCR is the costly part. */
@@ -41,21 +41,24 @@ interface FrameReading {
 
 /**
  * The embedded memorizer: needs no model server. Writes one memory per segment in plain sentences from what can
- * be perceived without a language model — text read in the keyframes (PaddleOCR), speech spans and transcript,
- * scene changes between keyframes, and the pose — labelled as such (source, model and template `perception`).
+ * be perceived without a language model — objects and people seen in the keyframes (when given a sight), text
+ * read in them (PaddleOCR), speech spans and transcript, scene changes between keyframes, and the pose — labelled
+ * as such (source, model and template `perception`).
  * It never fails a segment: a keyframe that cannot be read is mentioned and skipped.
  */
 export class PerceptionMemorizer implements Memorizer {
   readonly name = 'perception';
   readonly #reader: TextReader;
+  readonly #sight: SegmentSight | null;
   readonly #now: () => RosNanos;
   readonly #maxReadFrames: number;
   readonly #logger: Logger;
 
-  constructor({ reader, now, maxReadFrames = 4, logger = silentLogger }: PerceptionMemorizerOptions) {
+  constructor({ reader, sight = null, now, maxReadFrames = 4, logger = silentLogger }: PerceptionMemorizerOptions) {
     if (!Number.isInteger(maxReadFrames) || maxReadFrames < 1)
       throw new Error(`PerceptionMemorizer: maxReadFrames must be a positive integer, got ${maxReadFrames}`);
     this.#reader = reader;
+    this.#sight = sight;
     this.#now = now;
     this.#maxReadFrames = maxReadFrames;
     this.#logger = logger;
@@ -66,8 +69,9 @@ export class PerceptionMemorizer implements Memorizer {
     return new PerceptionMemorizer({ ...options, reader: await TextReader.load() });
   }
 
-  async memorize(segment: Segment, _context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
-    const signatures = await Promise.all(segment.keyframes.map((k) => signature(k).catch(() => null)));
+  async memorize(given: Segment, _context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
+    const signatures = await Promise.all(segment.keyframes.map((k) => viewSignature(k.jpeg).catch(() => null)));
     const readings = await this.#readFrames(segment, signatures, signal);
     if (signal?.aborted) {
       return { kind: 'failed', failure: failedSegment(segment, 'aborted', 1) };
@@ -76,10 +80,11 @@ export class PerceptionMemorizer implements Memorizer {
     for (let i = 1; i < signatures.length; i++) {
       const a = signatures[i - 1];
       const b = signatures[i];
-      if (a && b && difference(a, b) > SCENE_CHANGE) changes.push(segment.keyframes[i]!.stamp);
+      if (a && b && viewDifference(a, b) > SCENE_CHANGE) changes.push(segment.keyframes[i]!.stamp);
     }
     const text = [
       PERCEPTION_LABEL,
+      sightingSentence(segment),
       textSentence(readings),
       speechSentence(segment),
       viewSentence(segment.keyframes.length, changes),
@@ -108,7 +113,7 @@ export class PerceptionMemorizer implements Memorizer {
     const keyframes = segment.keyframes;
     const novelty = signatures.map((s, i) => {
       const previous = signatures[i - 1];
-      return i === 0 || !s || !previous ? Infinity : difference(previous, s);
+      return i === 0 || !s || !previous ? Infinity : viewDifference(previous, s);
     });
     const chosen = new Set(
       novelty
@@ -189,17 +194,4 @@ function poseSentence(poses: Pose[]): string {
   const at = (p: Pose) => `x=${p.x.toFixed(2)} m, y=${p.y.toFixed(2)} m, heading ${Math.round((p.yaw * 180) / Math.PI)}°`;
   if (travelled < 0.05) return `The robot stayed at ${at(last)} in frame "${last.frameId}".`;
   return `The robot moved ${travelled.toFixed(1)} m in frame "${last.frameId}", from ${at(first)} to ${at(last)}.`;
-}
-
-/** A tiny grey thumbnail of a keyframe, for comparing views. */
-async function signature(keyframe: Keyframe): Promise<Uint8Array> {
-  const grey = await sharp(keyframe.jpeg).resize(SIGNATURE_SIDE, SIGNATURE_SIDE, { fit: 'fill' }).greyscale().raw().toBuffer();
-  return new Uint8Array(grey.buffer, grey.byteOffset, grey.byteLength);
-}
-
-/** Mean absolute grey-level difference, 0 (same) to 1. */
-function difference(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-  return sum / (a.length * 255);
 }

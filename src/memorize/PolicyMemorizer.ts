@@ -15,6 +15,7 @@ import { templateId, templateMessages, type MemorizeTemplates } from './template
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 import { QualityGate, type GateResult } from './QualityGate.js';
 import { segmentMemory } from './segmentMemory.js';
+import type { SegmentSight } from '../people/SegmentSight.js';
 
 export interface PolicyMemorizerOptions {
   client: PolicyClient;
@@ -30,6 +31,8 @@ export interface PolicyMemorizerOptions {
   templates?: MemorizeTemplates | null;
   /** Sees every request as it is built (once per segment, not per retry), e.g. to measure its tokens. */
   onRequest?: (messages: ChatMessage[]) => void;
+  /** Recognises the people in the keyframes, whose ids the prompt then gives; null: no ids. */
+  sight?: SegmentSight | null;
   contract?: OutputContract;
   gate?: QualityGate;
   logger?: Logger;
@@ -91,6 +94,7 @@ export class PolicyMemorizer implements Memorizer {
   readonly #templates: MemorizeTemplates | null;
   readonly #template: string;
   readonly #onRequest: ((messages: ChatMessage[]) => void) | null;
+  readonly #sight: SegmentSight | null;
   readonly #contract: OutputContract;
   readonly #gate: QualityGate;
   readonly #logger: Logger;
@@ -105,6 +109,7 @@ export class PolicyMemorizer implements Memorizer {
     now,
     templates = null,
     onRequest,
+    sight = null,
     contract = new OutputContract(),
     gate = new QualityGate(),
     logger = silentLogger,
@@ -117,6 +122,7 @@ export class PolicyMemorizer implements Memorizer {
     this.#templates = templates;
     this.#template = templates ? templateId(templates) : MEMORIZE_TEMPLATE;
     this.#onRequest = onRequest ?? null;
+    this.#sight = sight;
     this.#contract = contract;
     this.#gate = gate;
     this.#logger = logger;
@@ -135,12 +141,14 @@ export class PolicyMemorizer implements Memorizer {
       env,
       templates = null,
       onRequest,
+      sight = null,
     }: {
       now: () => RosNanos;
       logger?: Logger;
       env?: NodeJS.ProcessEnv;
       templates?: MemorizeTemplates | null;
       onRequest?: (messages: ChatMessage[]) => void;
+      sight?: SegmentSight | null;
     },
   ): PolicyMemorizer {
     return new PolicyMemorizer({
@@ -151,11 +159,13 @@ export class PolicyMemorizer implements Memorizer {
       now,
       templates,
       ...(onRequest ? { onRequest } : {}),
+      sight,
       ...(logger ? { logger } : {}),
     });
   }
 
-  async memorize(segment: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+  async memorize(given: Segment, context: MemorizeContext, signal?: AbortSignal): Promise<MemorizeOutcome> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
     const request = this.#request(segment, context);
     const result = await this.#untilAccepted<Memory>(segment, request, 1, signal, async (completion) => {
       const candidate = await this.#candidate(segment, request, completion, completion.choices[0]);
@@ -171,7 +181,8 @@ export class PolicyMemorizer implements Memorizer {
    * one with its contract and gate result, passing or not; choosing among them is the caller's (task focus depth
    * 2 and 3). Only transport failures are retried, within `retries`.
    */
-  async sampleCandidates(segment: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
+  async sampleCandidates(given: Segment, context: MemorizeContext, n: number, signal?: AbortSignal): Promise<CandidateBatch> {
+    const segment = this.#sight ? await this.#sight.see(given, signal) : given;
     const request = this.#request(segment, context);
     const result = await this.#untilAccepted(segment, request, n, signal, async (completion) => ({
       accepted: await Promise.all(completion.choices.map((choice) => this.#candidate(segment, request, completion, choice))),
@@ -222,7 +233,8 @@ export class PolicyMemorizer implements Memorizer {
     const input = {
       segment,
       window: context.window,
-      windowFrames: context.windowFrames ?? [],
+      // Each earlier frame with the faces seen in it, as its own segment's request showed them (prefix cache).
+      windowFrames: this.#sight ? this.#sight.framesSeen(context.windowFrames ?? []) : (context.windowFrames ?? []),
       focusExamples: focused ? focus.examples : [],
     };
     const messages = this.#templates

@@ -39,6 +39,8 @@ export interface Memory {
   template: string;
   /** Transcript lines that were in the segment, kept so answers can quote what was said. */
   transcript: string[];
+  /** Ids of the people recognised by face in the segment (person_1, …), sorted; see IdentityStore. */
+  people: string[];
   /** Optional JPEG thumbnails of the keyframes. */
   thumbnails: Uint8Array[];
 }

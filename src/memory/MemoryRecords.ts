@@ -29,6 +29,8 @@ export interface RecallQuery {
   robotId?: string;
   episode?: number;
   taskGroup?: string;
+  /** Only memories in which this person (an id such as person_3) was recognised. */
+  person?: string;
   /** Only memories whose pose lies within `radius` metres of (x, y). */
   near?: { x: number; y: number; radius: number };
   limit?: number;

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
 import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
+import { memoryToRow } from './memoryRow.js';
+import type { SqlParams } from './sql/SqlConnection.js';
 
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
@@ -38,6 +40,7 @@ export function sampleMemory(overrides: Partial<Memory> & { start?: bigint } = {
     model: 'taskmem-policy',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
     ...overrides,
   };
@@ -62,6 +65,11 @@ export const UNNAMED_VECTOR_MEMORIES = [
   sampleMemory({ start: 1n, text: 'an old kettle' }),
   sampleMemory({ start: 2n, text: 'an old dog' }),
 ];
+
+/** The columns of a memory in a schema-4 database, which had no `people` (schema 6). */
+export function schemaFourRow(memory: Memory): SqlParams {
+  return Object.fromEntries(Object.entries(memoryToRow(memory)).filter(([column]) => column !== 'people'));
+}
 
 /** The 16-d vector of UNNAMED_VECTOR_MEMORIES[i]. */
 export function unnamedVector(i: number): Float32Array {

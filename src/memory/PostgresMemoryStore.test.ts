@@ -6,14 +6,17 @@ import {
   assertUnnamedVectorsMigrated,
   memoryStoreContract,
   sampleMemory,
+  schemaFourRow,
+  type StoreFactory,
   UNNAMED_VECTOR_MEMORIES,
   unnamedVector,
 } from './MemoryStore.contract.test.js';
-import { memoryToRow } from './memoryRow.js';
+import { identityRecordsContract } from './IdentityRecords.contract.test.js';
 import { binaryCode } from './BinaryVectorIndex.js';
 import { embeddingToBytes } from './embedding.js';
 import pg from 'pg';
 import { startPglite, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import { inFolder, randomFace } from '../../test/support/storeBytes.js';
 
 // PGlite runs inside this process and cannot be restarted; the restart test runs on the real server only.
 const servers: [string, () => Promise<TestPostgres>, RegExp, { restarts: boolean; pgvector: boolean }][] = [
@@ -33,13 +36,15 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
       await server?.stop();
     });
 
-    memoryStoreContract(name, {
+    const factory: StoreFactory = {
       open: async (options) => {
         await server.reset();
         return PostgresMemoryStore.open({ url: server.url, ...options });
       },
       reopen: async (options) => PostgresMemoryStore.open({ url: server.url, ...options }),
-    });
+    };
+    memoryStoreContract(name, factory);
+    identityRecordsContract(name, factory);
 
     it('says at startup which vector search it uses', async () => {
       await server.reset();
@@ -52,6 +57,36 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
     });
 
     if (restarts) {
+      it("forgets a person's embeddings from the table files, not only from the tables, and keeps everyone else's", async () => {
+        await server.reset();
+        const store = await PostgresMemoryStore.open({ url: server.url });
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ folder: string }>(
+            `SELECT current_setting('data_directory') || '/base/' || oid AS folder FROM pg_database WHERE datname = current_database()`,
+          );
+          // What the server holds in its buffers is written to the files first.
+          const onDisk = async (vectors: Float32Array[]) => {
+            await client.query('CHECKPOINT');
+            return inFolder(rows[0]!.folder, vectors);
+          };
+          const hers = [randomFace(), randomFace(), randomFace()];
+          const his = randomFace();
+          const { id } = await store.createIdentity({ memoryId: 'r/0/1', stamp: 1n, embedding: hers[0]! });
+          // Keeping one embedding drops the first two as the later ones come: dead rows until the tables are rewritten.
+          await store.observeIdentity(id, { memoryId: 'r/0/2', stamp: 2n, embedding: hers[1]! }, 1);
+          await store.observeIdentity(id, { memoryId: 'r/0/3', stamp: 3n, embedding: hers[2]! }, 1);
+          await store.createIdentity({ memoryId: 'r/0/3', stamp: 3n, embedding: his });
+          assert.deepEqual(await onDisk([hers[2]!, his]), [true, true]);
+          assert.equal((await store.forgetIdentity(id))?.erased, true);
+          assert.deepEqual(await onDisk([...hers, his]), [false, false, false, true]);
+        } finally {
+          await client.end();
+          await store.close();
+        }
+      });
+
       it('keeps working across a server restart, warning once about the dropped connections', async () => {
         await server.reset();
         const warnings: string[] = [];
@@ -138,7 +173,7 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
         await client.query('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
         for (const migration of postgresMigrations(pgvector).slice(0, 4)) await client.query(migration);
         for (const [i, memory] of UNNAMED_VECTOR_MEMORIES.entries()) {
-          const row = memoryToRow(memory);
+          const row = schemaFourRow(memory);
           const columns = Object.keys(row);
           const { rows } = await client.query<{ seq: string }>(
             `INSERT INTO memories (${columns.join(', ')}) VALUES (${columns.map((_, k) => `$${k + 1}`).join(', ')}) RETURNING seq`,

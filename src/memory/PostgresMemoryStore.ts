@@ -4,6 +4,7 @@ import { postgresMigrations } from './postgresMigrations.js';
 import { BinaryCodeVectors } from './sql/BinaryCodeVectors.js';
 import { PgvectorVectors } from './sql/PgvectorVectors.js';
 import { PostgresConnection } from './sql/PostgresConnection.js';
+import { PostgresErasure } from './sql/PostgresErasure.js';
 import { serverRecallPlan } from './sql/RecallPlan.js';
 import type { SqlInteger } from './sql/SqlConnection.js';
 import { SqlMemoryStore } from './sql/SqlMemoryStore.js';
@@ -37,6 +38,7 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       vectors: pgvector ? new PgvectorVectors(sql) : new BinaryCodeVectors({ sql, logger }),
       plan: serverRecallPlan(sql),
       boundWindowStart: true,
+      erasure: new PostgresErasure(sql),
     });
   }
 

@@ -11,10 +11,12 @@ import {
   assertUnnamedVectorsMigrated,
   memoryStoreContract,
   sampleMemory,
+  schemaFourRow,
+  type StoreFactory,
   UNNAMED_VECTOR_MEMORIES,
   unnamedVector,
 } from './MemoryStore.contract.test.js';
-import { memoryToRow } from './memoryRow.js';
+import { identityRecordsContract } from './IdentityRecords.contract.test.js';
 import { binaryCode } from './BinaryVectorIndex.js';
 import { embeddingToBytes } from './embedding.js';
 
@@ -27,13 +29,15 @@ describe('SqliteMemoryStore', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  memoryStoreContract('SQLite', {
+  const factory: StoreFactory = {
     open: async (options) => {
       last = join(dir, `store${n++}`, 'memory.sqlite');
       return new SqliteMemoryStore({ path: last, ...options });
     },
     reopen: async (options) => new SqliteMemoryStore({ path: last, ...options }),
-  });
+  };
+  memoryStoreContract('SQLite', factory);
+  identityRecordsContract('SQLite', factory);
 
   it('creates the folder, expands ~ and records the schema version', async () => {
     const home = process.env.HOME;
@@ -68,13 +72,13 @@ describe('SqliteMemoryStore', function () {
     const old = new Database(path);
     old.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
     for (const migration of SQLITE_MIGRATIONS.slice(0, 4)) old.exec(migration);
-    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
-      VALUES (@seq, ${Object.keys(memoryToRow(UNNAMED_VECTOR_MEMORIES[0]!))
+    const insertMemory = old.prepare(`INSERT INTO memories (seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!)).join(', ')})
+      VALUES (@seq, ${Object.keys(schemaFourRow(UNNAMED_VECTOR_MEMORIES[0]!))
         .map((c) => `@${c}`)
         .join(', ')})`);
     const insertVector = old.prepare('INSERT INTO memory_vectors (vseq, seq, code, vector) VALUES (?, ?, ?, ?)');
     UNNAMED_VECTOR_MEMORIES.forEach((memory, i) => {
-      insertMemory.run({ ...memoryToRow(memory), seq: i + 1 });
+      insertMemory.run({ ...schemaFourRow(memory), seq: i + 1 });
       insertVector.run(i + 1, i + 1, binaryCode(unnamedVector(i)), embeddingToBytes(unnamedVector(i)));
     });
     // Vectors up to 41 were stored (and some forgotten): numbering goes on from there.
@@ -168,6 +172,7 @@ describe('SqliteMemoryStore', function () {
           start: at(i),
           text: `${i % 5 ? 'mug' : 'cup'} ${colors[i % 7]} ${i % 3 === 0 ? 'kitchen' : 'hallway'} ${i % 8 ? 'counter' : 'floor'}${i % 97 === 0 ? ' umbrella' : ''}`,
           pose: { stamp: at(i), frameId: 'map', x: i % 40, y: i % 31, z: 0, yaw: 0 },
+          people: i % 23 === 0 ? ['person_1'] : [],
         }),
         embedding: random(),
       }));
@@ -188,6 +193,7 @@ describe('SqliteMemoryStore', function () {
       { until: at(50) },
       { near: { x: 5, y: 5, radius: 1.5 }, asOf: at(3000) },
       { since: at(1000), until: at(1150), limit: 30 },
+      { person: 'person_1', limit: 20 },
     ];
     const texts = ['mug', 'mug counter', 'red mug', 'umbrella mug', 'kitchen'];
     let seed = 11;

@@ -8,6 +8,7 @@ import { BinaryCodeVectors } from './sql/BinaryCodeVectors.js';
 import { Fts5FullText } from './sql/Fts5FullText.js';
 import { FILTER_FIRST } from './sql/RecallPlan.js';
 import { SqliteConnection } from './sql/SqliteConnection.js';
+import { SqliteErasure } from './sql/SqliteErasure.js';
 import { sqliteRecallPlan } from './sql/SqliteRecallPlan.js';
 import { SqlMemoryStore } from './sql/SqlMemoryStore.js';
 
@@ -73,6 +74,7 @@ export class SqliteMemoryStore extends SqlMemoryStore {
       }),
       plan: sqliteRecallPlan({ sql, filterFirstBelow, logger }),
       boundWindowStart: false,
+      erasure: new SqliteErasure(sql),
     });
     this.#db = db;
     logger.info(`memory store: SQLite ${file} (schema ${SQLITE_MIGRATIONS.length}, ${countMemories(db)} memories)`);

@@ -1,7 +1,7 @@
 import type { Memory } from './Memory.js';
 import type { SqlInteger, SqlParams } from './sql/SqlConnection.js';
 
-/** A memory as the column values both SQL stores use (pose flattened, quality and transcript as JSON). */
+/** A memory as the column values both SQL stores use (pose flattened, quality, transcript and people as JSON). */
 export function memoryToRow(memory: Memory): SqlParams {
   return {
     id: memory.id,
@@ -25,6 +25,7 @@ export function memoryToRow(memory: Memory): SqlParams {
     pose_yaw: memory.pose?.yaw ?? null,
     model: memory.model,
     template: memory.template,
+    people: JSON.stringify(memory.people),
   };
 }
 
@@ -52,12 +53,13 @@ export interface MemoryRow {
   pose_yaw: number | null;
   model: string;
   template: string;
+  people: string;
 }
 
 /** The SELECT list (over alias `m`) of a `MemoryRow`, with the row number `seq` first. */
 export const MEMORY_COLUMNS = `m.seq, m.id, m.robot_id, m.episode, m.segment_index, m.start_ns, m.end_ns, m.created_ns, m.text,
   m.transcript, m.source, m.task_group, m.focus_depth, m.quality, m.pose_stamp, m.pose_frame, m.pose_x, m.pose_y,
-  m.pose_z, m.pose_yaw, m.model, m.template`;
+  m.pose_z, m.pose_yaw, m.model, m.template, m.people`;
 
 export function memoryFromRow(row: MemoryRow, thumbnails: Uint8Array[]): Memory {
   return {
@@ -87,6 +89,7 @@ export function memoryFromRow(row: MemoryRow, thumbnails: Uint8Array[]): Memory 
     model: row.model,
     template: row.template,
     transcript: JSON.parse(row.transcript) as string[],
+    people: JSON.parse(row.people) as string[],
     thumbnails,
   };
 }

@@ -136,6 +136,34 @@ export function postgresMigrations(pgvector: boolean): string[] {
     -- One name for the vector in both layouts (pgvector's vector, or bytea beside its binary code).
     ALTER TABLE memory_vectors RENAME COLUMN embedding TO vector;
     `,
+    `
+    -- Person ids seen in a memory's segment (JSON array), and one row each for finding a person's memories; see
+    -- sqliteMigrations for why they do not reference identities.
+    ALTER TABLE memories ADD COLUMN people TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE memory_people (
+      person_id TEXT NOT NULL,
+      seq BIGINT NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+      PRIMARY KEY (person_id, seq)
+    );
+    CREATE INDEX memory_people_seq ON memory_people (seq);
+
+    -- People told apart by face; a sequence never hands out a number twice, so a forgotten id is never reused.
+    CREATE TABLE identities (
+      num BIGSERIAL PRIMARY KEY,
+      name TEXT,
+      centroid BYTEA NOT NULL,
+      first_ns BIGINT NOT NULL,
+      last_ns BIGINT NOT NULL,
+      sightings INTEGER NOT NULL
+    );
+    CREATE TABLE identity_embeddings (
+      num BIGINT NOT NULL REFERENCES identities (num) ON DELETE CASCADE,
+      memory_id TEXT NOT NULL,
+      stamp_ns BIGINT NOT NULL,
+      embedding BYTEA NOT NULL,
+      PRIMARY KEY (num, memory_id)
+    );
+    `,
     pgvector
       ? `
     -- Each embedding model's vectors get an HNSW index (cosine distance) of their own: a partial index over the

@@ -159,4 +159,36 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP TABLE memory_vectors;
   ALTER TABLE memory_vectors_by_model RENAME TO memory_vectors;
   `,
+  `
+  -- The person ids seen in a memory's segment: a JSON array read with the memory, and one row each for finding a
+  -- person's memories. Rows go with their memory; they do not reference identities, so forgetting an identity
+  -- keeps the memories that name it.
+  ALTER TABLE memories ADD COLUMN people TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE memory_people (
+    person_id TEXT NOT NULL,
+    seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+    PRIMARY KEY (person_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX memory_people_seq ON memory_people(seq);
+
+  -- People told apart by face (see IdentityRecords). AUTOINCREMENT never hands out a number twice, so the id of a
+  -- forgotten person (person_<num>) is never given to someone else. centroid: the mean of the kept embeddings,
+  -- unit length, float32 little-endian.
+  CREATE TABLE identities (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT,
+    centroid BLOB NOT NULL,
+    first_ns INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL,
+    sightings INTEGER NOT NULL
+  );
+  -- Face embeddings an identity's centroid is the mean of, at most one per memory (segment).
+  CREATE TABLE identity_embeddings (
+    num INTEGER NOT NULL REFERENCES identities(num) ON DELETE CASCADE,
+    memory_id TEXT NOT NULL,
+    stamp_ns INTEGER NOT NULL,
+    embedding BLOB NOT NULL,
+    PRIMARY KEY (num, memory_id)
+  );
+  `,
 ];

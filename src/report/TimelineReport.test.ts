@@ -34,6 +34,7 @@ async function memory(index: number, text: string, extra: Partial<Memory> = {}):
     model: 'policy-model',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [await thumbnail('#c33'), await thumbnail('#33c')],
     ...extra,
   };

@@ -40,6 +40,7 @@ export function toMemoryMsg(memory: Memory): MemoryMsg {
     has_pose: memory.pose !== null,
     pose: poseStampedMsg(memory.pose),
     transcript: memory.transcript,
+    people: memory.people,
   };
 }
 
@@ -67,6 +68,7 @@ export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
     pose: poseStampedMsg(evidence.pose),
     score: evidence.score,
     matched_by: evidence.matchedBy,
+    people: evidence.people,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RosNanos } from '../time.js';
+import type { Sighting } from './Sighting.js';
 
 /** Where the robot was, from a pose topic, in the frame the topic gives. */
 export interface Pose {
@@ -55,4 +56,9 @@ export interface Segment {
   poses: Pose[];
   /** Counters of what was dropped or rejected while this segment was open, by cause. */
   dropped: Record<string, number>;
+  /**
+   * What the scene detector saw in each keyframe (same order and length as `keyframes`); absent when no detection
+   * ran (src/people/SegmentSight adds it before the segment is memorized).
+   */
+  sightings?: Sighting[];
 }

@@ -142,7 +142,7 @@ describe("taskmem bench --protocol paper (the TaskMem reference's protocol, end 
     assert.match(md, /\| paper \| paper \(TaskMem reference: whole memory\) \| 75\.0 \/ 100\.0 \/ 75\.0 \(4\) \|/);
     assert.match(md, /- protocol: paper/);
     assert.match(md, /answer-videomme [0-9a-f]{12} \(.*answer-videomme\.txt\)/);
-    assert.match(md, /memorize memorize@2 \(built-in\)/);
+    assert.match(md, /memorize memorize@3 \(built-in\)/);
     assert.match(md, /memorizer taskmem-policy at http:\/\/127\.0\.0\.1:\d+\/v1; answerer answerer at/);
     assert.match(md, /- speech: not transcribed \(--no-speech\)/);
     assert.match(md, /4 frames of each earlier segment of the 50 s window \(0\.4 fps\)/);

@@ -241,6 +241,10 @@ describe('configuration', () => {
         () => configFromRosParams({ 'focus.grouping': 'embedding' }, 'ros2 param set'),
         /focus\.grouping = "embedding" \(from ros2 param set\) is invalid: needs an embedding source/,
       );
+      assert.throws(() => configFromArgs(['--people.new_below', '0.8']), {
+        name: 'ConfigError',
+        message: 'taskmem: parameter people.new_below = 0.8 (from command line) is invalid: must not exceed people.match_similarity (0.7)',
+      });
     });
   });
 

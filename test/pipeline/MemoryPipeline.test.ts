@@ -302,6 +302,7 @@ describe('MemoryPipeline', () => {
           model: '',
           template: 'perception@1',
           transcript: [],
+          people: [],
           thumbnails: [],
         },
       }),

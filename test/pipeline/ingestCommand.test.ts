@@ -15,7 +15,8 @@ function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: 
 }
 
 describe('taskmem ingest (command)', function () {
-  this.timeout(90_000);
+  // Several full ingests per test, each loading the detection models: minutes on a busy shared machine.
+  this.timeout(240_000);
   let dir: string;
   let script: RecordingScript;
   let server: StandInModelServer;

@@ -118,6 +118,7 @@ export function memoryAt(robotId: string, episode: number, startS: number, text:
     model: 'stand-in',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

@@ -261,6 +261,7 @@ function memoryFor(segment: Segment, text: string): Memory {
     model: 'simulated-policy',
     template: 'simulated@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

@@ -67,6 +67,7 @@ export function memoryFixture(index: number, text: string): Memory {
     model: 'm',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

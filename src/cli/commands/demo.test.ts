@@ -57,18 +57,22 @@ describe('taskmem demo', function () {
     const kitchen = printed.split('Question: ').find((q) => q.startsWith('Where did I see the kitchen sign?'))!;
     assert.match(
       kitchen,
-      /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}Text read in the 8 camera images: "KITCHEN"/,
+      /Memories:\n {2}1\. .* at \(-?\d+\.\d\d, -?\d+\.\d\d\) in map {2}\[tourbot\/0\/\d+\]\n {5}No objects or people were seen in the camera images\. Text read in the 8 camera images: "KITCHEN"/,
     );
     const lastMinute = printed.split('Question: ').find((q) => q.startsWith('Which signs did the robot pass in the last minute?'))!;
     for (const sign of ['KITCHEN', 'EXIT 12', 'LAB 3', 'CHARGING DOCK'])
       assert.ok(lastMinute.includes(`"${sign}"`), `${sign} among the last minute's evidence`);
+    // The photographed visitor is recognised, the same id both times, and found by id.
+    assert.match(printed, /people recognised by face: person_1 \(in [2-9] memories\)\n/);
+    const visitor = printed.split('Question: ').find((q) => q.startsWith('When did I last see person_1?'))!;
+    assert.match(visitor, /Memories:\n {2}1\. .*\n {5}Seen in the camera images: .*a person \(person_1\) on the right/);
     assert.match(printed, /timeline: {2}.*timeline\.html/);
     assert.match(printed, /ask --store\.path .*memory\.sqlite/);
 
     const store = new SqliteMemoryStore({ path: join(out, 'memory.sqlite'), thumbnails: true });
     try {
       const tasks = await store.answeredTasks({ robotId: 'tourbot' });
-      assert.equal(tasks.length, 5, 'every question is logged as a task');
+      assert.equal(tasks.length, 6, 'every question is logged as a task');
       assert.ok(
         tasks.every((t) => t.kind === 'ask' && t.answer !== null && t.answer.answeredBy === ''),
         'with its answer (the evidence, no model)',
@@ -95,7 +99,7 @@ describe('taskmem demo', function () {
     await page.goto(pathToFileURL(join(out, 'timeline.html')).href);
     assert.equal(await page.locator('li.memory').count(), 6);
     assert.match(await page.locator('li.memory').first().innerText(), /KITCHEN[\s\S]*perception/);
-    assert.equal(await page.locator('li.question').count(), 5);
+    assert.equal(await page.locator('li.question').count(), 6);
     assert.match(await page.locator('li.question').first().innerText(), /Where did I see the kitchen sign\?[\s\S]*evidence only/);
     assert.ok((await page.locator('li.memory.cited').count()) > 0, 'the evidence is linked');
     assert.equal(await page.locator('svg.path circle.pose').count(), 6);

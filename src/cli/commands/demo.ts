@@ -63,6 +63,7 @@ function printNext(io: CommandOutput, result: DemoResult, began: number): void {
       'Try next:',
       `  ${taskmem} ask --store.path ${store} "What did the sign on the box say?"`,
       `  ${taskmem} report --store.path ${store} --out my-timeline.html`,
+      `  ${taskmem} people list --store.path ${store}      (and people name person_1 "Eileen", people forget person_1)`,
       ...(result.config.memorizer.url
         ? []
         : [

@@ -10,6 +10,7 @@ import { MemoryMcapWriter } from '../../bag/MemoryMcapWriter.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { ingestRecording, type IngestProgress } from '../../ingest/RecordingIngest.js';
 import { consoleLogger } from '../../log.js';
+import { SegmentSight } from '../../people/SegmentSight.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
@@ -57,7 +58,7 @@ export function run(args: string[]): Promise<number> {
     }
     if (!config.memorizer.url)
       logger.info(
-        'memorizer.url is empty: memories are written by the embedded perception memorizer (text read in the frames, speech, pose)',
+        `memorizer.url is empty: memories are written by the embedded perception memorizer (${SegmentSight.detects(config) ? 'objects and people seen, ' : ''}text read in the frames, speech, pose)`,
       );
     await checkEndpoint(config.memorizer, { logger });
 

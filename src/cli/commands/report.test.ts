@@ -28,6 +28,7 @@ function memory(robotId: string, index: number, text: string): Memory {
     model: 'policy-model',
     template: 'memorize@1',
     transcript: [],
+    people: [],
     thumbnails: [],
   };
 }

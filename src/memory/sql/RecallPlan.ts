@@ -17,11 +17,19 @@ export const FILTER_FIRST = 20_000;
 
 /**
  * The plan on a server that chooses its own indexes (PostgreSQL): when a filter an index can bound is given (time
- * window, robot, place), the filtered memories are counted up to FILTER_FIRST and, if no more, selected.
+ * window, robot, place, person), the filtered memories are counted up to FILTER_FIRST and, if no more, selected.
  */
 export function serverRecallPlan(sql: SqlConnection): RecallPlan {
   return async (query, filter) => {
-    if (query.since === undefined && query.until === undefined && query.robotId === undefined && !query.near) return null;
+    if (
+      query.since === undefined &&
+      query.until === undefined &&
+      query.robotId === undefined &&
+      !query.near &&
+      query.person === undefined
+    ) {
+      return null;
+    }
     const counted = await sql.get<{ n: SqlInteger }>(
       `SELECT count(*) AS n FROM (SELECT 1 FROM memories m WHERE ${filter.sql} LIMIT ${FILTER_FIRST + 1}) AS bounded`,
       filter.params,

@@ -48,8 +48,8 @@ interface Write {
 }
 
 /**
- * Memories with their thumbnails, full-text entries and vectors (tables `memories`, `memory_thumbnails`,
- * `memory_vectors`, `vector_models`), in SQL both dialects share. The backend supplies what differs: full-text
+ * Memories with their thumbnails, full-text entries, vectors and people (tables `memories`, `memory_thumbnails`,
+ * `memory_vectors`, `vector_models`, `memory_people`), in SQL both dialects share. The backend supplies what differs: full-text
  * search, vector storage and search, and how a recall's filters select rows first.
  */
 export class SqlMemoryRecords implements MemoryRecords {
@@ -274,6 +274,11 @@ export class SqlMemoryRecords implements MemoryRecords {
       );
       if (!inserted) throw new Error(`${where}: written concurrently by another client`);
       seq = BigInt(inserted.seq);
+    }
+    // A re-memorized segment's people are those of its new memory (recognised again, or forgotten meanwhile).
+    if (existing) await tx.run('DELETE FROM memory_people WHERE seq = @seq', { seq });
+    for (const person of new Set(memory.people)) {
+      await tx.run('INSERT INTO memory_people (person_id, seq) VALUES (@person, @seq)', { person, seq });
     }
     if (this.#keepThumbnails) {
       for (const [idx, jpeg] of memory.thumbnails.entries()) {

@@ -1,14 +1,22 @@
 import type { RosNanos } from '../../time.js';
 import type { FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
+import type { Appearance, FaceObservation, ForgottenIdentity, Identity } from '../IdentityRecords.js';
 import type { FailedSegment, Memory } from '../Memory.js';
 import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallResult, UnembeddedPage } from '../MemoryRecords.js';
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
+import type { Erasure } from './Erasure.js';
 import type { SqlConnection } from './SqlConnection.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
+import { SqlIdentityRecords } from './SqlIdentityRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
 import { SqlTaskRecords } from './SqlTaskRecords.js';
+
+export interface SqlMemoryStoreOptions extends SqlMemoryRecordsOptions {
+  /** How the backend erases what a person's forget deletes. */
+  erasure: Erasure;
+}
 
 /**
  * Every role of the store over one SQL connection: the role classes hold the logic, written once; a backend
@@ -21,13 +29,15 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #people: SqlIdentityRecords;
 
-  protected constructor(memories: SqlMemoryRecordsOptions) {
+  protected constructor({ erasure, ...memories }: SqlMemoryStoreOptions) {
     this.#sql = memories.sql;
     this.#memories = new SqlMemoryRecords(memories);
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
+    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure });
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
@@ -133,6 +143,34 @@ export class SqlMemoryStore implements MemoryStore {
 
   resetFocusVector(group: string): Promise<void> {
     return this.#focus.resetFocusVector(group);
+  }
+
+  identities(): Promise<Identity[]> {
+    return this.#people.identities();
+  }
+
+  identity(id: string): Promise<Identity | null> {
+    return this.#people.identity(id);
+  }
+
+  createIdentity(face: FaceObservation): Promise<Identity> {
+    return this.#people.createIdentity(face);
+  }
+
+  observeIdentity(id: string, face: FaceObservation, keep: number): Promise<Identity | null> {
+    return this.#people.observeIdentity(id, face, keep);
+  }
+
+  nameIdentity(id: string, name: string | null): Promise<boolean> {
+    return this.#people.nameIdentity(id, name);
+  }
+
+  forgetIdentity(id: string): Promise<ForgottenIdentity | null> {
+    return this.#people.forgetIdentity(id);
+  }
+
+  appearances(id: string, options?: { limit?: number; asOf?: RosNanos }): Promise<Appearance[]> {
+    return this.#people.appearances(id, options);
   }
 
   close(): Promise<void> {

@@ -35,6 +35,7 @@ export function recallFilter(q: RecallQuery, { boundStart }: { boundStart: boole
   if (q.robotId !== undefined) add('m.robot_id = @robotId', { robotId: q.robotId });
   if (q.episode !== undefined) add('m.episode = @episode', { episode: q.episode });
   if (q.taskGroup !== undefined) add('m.task_group = @taskGroup', { taskGroup: q.taskGroup });
+  if (q.person !== undefined) add('m.seq IN (SELECT seq FROM memory_people WHERE person_id = @person)', { person: q.person });
   if (q.near) {
     const { x, y, radius } = q.near;
     const [nx, ny, r] = ['@nearX', '@nearY', '@radius'].map((p) => `CAST(${p} AS DOUBLE PRECISION)`);
