@@ -1,7 +1,7 @@
 /**
  * Benchmark (b): replay speed of a rosbag2 MCAP recording through the full memory pipeline — MCAP read and CDR
  * decoding, Segmenter with keyframe conversion (sharp), audio decoding and Silero VAD, pose, a real SQLite store
- * — as a multiple of real time (target ≥ 20× for VGA 30 fps). The memorizer is an in-process stand-in that
+ * — as a multiple of real time (target ≥ 20× for VGA 30 fps). The memorizer is an in-process standInPolicy-in that
  * returns a memory at once, so the figure is the pipeline's own speed, not a model's. Printed beside it, from the
  * same run: reading and decoding the file alone (the floor), the pipeline without audio and with JPEG input, and
  * both again on a copy of the rgb8 recording with zstd-compressed chunks (what rosbag2's storage presets write).
@@ -16,37 +16,16 @@ import { Assembly } from '../src/assembly/Assembly.js';
 import type { MemorizerChain } from '../src/assembly/memorizerChain.js';
 import { ingestRecording } from '../src/ingest/RecordingIngest.js';
 import { silentLogger } from '../src/log.js';
-import { segmentIdentity } from '../src/memory/segmentIdentity.js';
-import type { Memorizer } from '../src/memorize/Memorizer.js';
 import { chunkDecompressionReady, decompressChunk } from '../src/bag/ChunkDecompression.js';
 import zstd from '@foxglove/wasm-zstd';
 import { writeCompressedCopy, writeRecording, type RecordingScript } from '../test/support/recording.js';
+import { instantMemorizer } from '../test/support/instantMemorizer.js';
 
 const SECONDS = 20;
 const FPS = 30;
 
 /** Returns a one-sentence memory at once: stands in for the policy so that only the pipeline is timed. */
-const instantMemorizer: Memorizer = {
-  name: 'instant stand-in',
-  memorize: async (segment) => ({
-    kind: 'memory',
-    memory: {
-      ...segmentIdentity(segment),
-      createdAt: segment.end,
-      text: `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`,
-      source: 'perception',
-      taskGroup: null,
-      focusDepth: 0,
-      quality: { format: true, hygiene: null, preference: null, descriptionTokens: 5 },
-      pose: null,
-      model: '',
-      template: 'bench@1',
-      transcript: [],
-      people: [],
-      thumbnails: [],
-    },
-  }),
-};
+const standInPolicy = instantMemorizer((segment) => `${segment.keyframes.length} keyframes, ${segment.speech.length} speech spans.`);
 
 interface Measured {
   speed: number;
@@ -107,11 +86,11 @@ async function pipeline(dir: string, script: RecordingScript, cfg: Config): Prom
   const path = join(dir, `bench-${process.hrtime.bigint()}.sqlite`);
   const assembly = await Assembly.open({ ...cfg, store: { ...cfg.store, path } }, { logger: silentLogger });
   const memorizer: MemorizerChain = {
-    memorizer: instantMemorizer,
+    memorizer: standInPolicy,
     fallback: null,
     focused: null,
     focusCost: null,
-    description: instantMemorizer.name,
+    description: standInPolicy.name,
   };
   try {
     const result = await ingestRecording({
@@ -138,7 +117,7 @@ export default async function replayBench(): Promise<void> {
       `recordings: ${SECONDS} s of ${FPS} fps VGA, 16 kHz S16LE audio with speech, 10 Hz poses — rgb8 ${mb(raw)} MB ` +
         `(${mb(rawZstd)} MB with zstd chunks), JPEG ${mb(jpeg)} MB`,
     );
-    console.log(`memorizer: ${instantMemorizer.name} (in-process, returns at once); store: SQLite file; ${SECONDS / 10} segments per run`);
+    console.log(`memorizer: ${standInPolicy.name} (in-process, returns at once); store: SQLite file; ${SECONDS / 10} segments per run`);
 
     const rows: [string, Measured][] = [];
     const measure = async (name: string, work: () => Promise<number>) => rows.push([name, await timed(work, SECONDS)]);

@@ -1,5 +1,6 @@
 import type { Answerer } from '../answer/Answerer.js';
 import type { Config } from '../config/schema.js';
+import { EmbeddingBackfill, type EmbeddingBackfillOptions } from '../embed/EmbeddingBackfill.js';
 import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { openEmbeddingSource } from '../embed/openEmbeddingSource.js';
 import type { TaskFocus } from '../focus/TaskFocus.js';
@@ -52,10 +53,11 @@ export interface PipelineOptions {
 
 /**
  * The composition root: turns a configuration into the stages, the same way for the ROS node and every command,
- * so that a configuration memorizes, focuses and answers offline as it does on the robot. It opens the store and
- * the embedding source once and hands them to the stages that need them (the task focus's grouping, the
- * answerer); everything else is made on request from `config` as it is at that moment: the node's parameters
- * change it in place, and the stages made after a change follow the new values.
+ * so that a configuration memorizes, embeds, focuses and answers offline as it does on the robot. It opens the
+ * store and the embedding source once and hands them to the stages that need them (the pipeline, the task
+ * focus's grouping, the answerer, the backfill of `taskmem reindex`); everything else is made on request from
+ * `config` as it is at that moment: the node's parameters change it in place, and the stages made after a change
+ * follow the new values.
  */
 export class Assembly {
   readonly config: Config;
@@ -144,7 +146,8 @@ export class Assembly {
 
   /**
    * A memory pipeline for a stream: keyframes of camera.*, speech of audio.* (Silero VAD, with transcripts when
-   * audio.transcriber_url is set), the memorizer, the store, thumbnails when store.thumbnails is on.
+   * audio.transcriber_url is set), the memorizer, the store, thumbnails when store.thumbnails is on, and every
+   * memory embedded by the embedding source as it is stored (caught up later when the source fails).
    */
   async pipeline(options: PipelineOptions): Promise<{ pipeline: MemoryPipeline; memorizer: MemorizerChain }> {
     const { episode = 0, now, focus, overflow, robotId = this.config.robot_id, redo } = options;
@@ -159,6 +162,7 @@ export class Assembly {
       memorizer: memorizer.memorizer,
       fallback: memorizer.fallback,
       store: this.store,
+      embedding: this.embedder,
       thumbnails: config.store.thumbnails ? keyframeThumbnails : null,
       logger: this.#logger,
       overflow,
@@ -166,6 +170,15 @@ export class Assembly {
       ...(redo ? { redo } : {}),
     });
     return { pipeline, memorizer };
+  }
+
+  /**
+   * The embedding of the stored memories that have no vector of the embedding source's model, a batch at a time
+   * (`taskmem reindex`); null when no embedding source is configured.
+   */
+  embeddingBackfill(options: Omit<EmbeddingBackfillOptions, 'store' | 'source'> = {}): EmbeddingBackfill | null {
+    const source = this.embedder;
+    return source ? new EmbeddingBackfill({ ...options, store: this.store, source }) : null;
   }
 
   /** The answerer of answerer.*, searching by vector when an embedding source is open. */

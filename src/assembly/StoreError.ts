@@ -8,14 +8,19 @@ export class StoreError extends Error {
 }
 
 /**
- * `store` with every failure of its methods raised as a StoreError naming `where` and the method, so that a
+ * `store` with every failure of its methods raised as a StoreError naming `where`, the method and, when `fix` knows
+ * it, what the user can do about it (see storeFix), so that a
  * caller (a command's exit code, a log line) can tell a store failure from any other without knowing the
  * backend's error classes. The store itself is unchanged and keeps its own `this`; results pass through as
  * they are.
  */
-export function namingStoreFailures<T extends object>(store: T, where: string): T {
+export function namingStoreFailures<T extends object>(store: T, where: string, fix: (error: unknown) => string | null = () => null): T {
   const fail = (method: string, error: unknown): never => {
-    throw new StoreError(`store ${where}: ${method} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const what = fix(error);
+    throw new StoreError(
+      `store ${where}: ${method} failed: ${error instanceof Error ? error.message : String(error)}${what === null ? '' : `; ${what}`}`,
+      { cause: error },
+    );
   };
   return new Proxy(store, {
     get(target, property) {

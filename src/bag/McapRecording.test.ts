@@ -291,7 +291,7 @@ describe('McapRecording', () => {
         (e: unknown) =>
           e instanceof RecordingError &&
           /no topic \/front\/image_raw \(camera\.topic/.test(e.message) &&
-          e.message.includes('/camera/image_raw  sensor_msgs/msg/Image  (2 messages)'),
+          e.message.includes('/camera/image_raw (sensor_msgs/msg/Image, 2 messages)'),
       );
       assert.throws(
         () =>

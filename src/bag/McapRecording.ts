@@ -1,4 +1,5 @@
-import { basename, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { McapIndexedReader, hasMcapPrefix, MCAP_MAGIC } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
@@ -101,10 +102,11 @@ export class McapRecording implements Recording {
     const absolute = resolve(path);
     let readable: FileReadable;
     try {
+      if ((await stat(absolute)).isDirectory()) throw new RecordingError(await folderProblem(path, absolute));
       readable = await FileReadable.open(absolute);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new RecordingError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${String(error)})`);
+      if (error instanceof RecordingError) throw error;
+      throw new RecordingError(`${path}: ${openProblem(error as NodeJS.ErrnoException)}`);
     }
     try {
       const size = await readable.size();
@@ -150,7 +152,13 @@ export class McapRecording implements Recording {
       return new McapRecording(identity, readable, reader, options);
     } catch (error) {
       await readable.close();
-      throw error;
+      if (error instanceof RecordingError) throw error;
+      throw new RecordingError(
+        `${path}: cannot be read (${error instanceof Error ? error.message : String(error)}); check the disk it is on`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -378,4 +386,28 @@ function minOf(values: bigint[]): bigint {
 
 function maxOf(values: bigint[]): bigint {
   return values.reduce((a, b) => (b > a ? b : a), values[0] ?? 0n);
+}
+
+/** Why a recording file cannot be opened, and what to do. */
+function openProblem(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such file; check the path (a rosbag2 recording is the .mcap file inside the folder `ros2 bag record` writes)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'no permission to read it; make it readable (chmod) or run as its owner';
+    case 'ELOOP':
+      return 'a loop of symbolic links; give the recording file itself';
+    default:
+      return `cannot open (${error.message}); check the path and the disk it is on`;
+  }
+}
+
+/** The message for a folder given as the recording: rosbag2 writes a folder, and the recording is the .mcap file in it. */
+async function folderProblem(path: string, folder: string): Promise<string> {
+  const files = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.endsWith('.mcap')).sort();
+  if (files.length === 0)
+    return `${path} is a folder, not a recording, and it holds no .mcap file; give the .mcap file a rosbag2 recording folder holds (recorded with \`-s mcap\`)`;
+  const more = files.length > 1 ? ` (it holds ${files.length}: ingest them one after the other, in order)` : '';
+  return `${path} is a folder, not a recording; give the .mcap file in it, e.g. ${join(path, files[0]!)}${more}`;
 }

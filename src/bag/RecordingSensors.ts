@@ -19,24 +19,25 @@ export interface RecordedSensorTopic extends SensorTopic {
  */
 export function matchSensorTopics(recording: Recording, config: Pick<Config, 'camera' | 'audio' | 'pose'>): RecordedSensorTopic[] {
   const byTopic = new Map(recording.channels.map((c) => [c.topic, c]));
+  // On the error's one line: what the file holds, so that the user can pick the topic to set.
   const listing = () =>
     recording.channels.length === 0
-      ? '  (no channels)'
-      : recording.channels
-          .map((c) => `  ${c.topic}  ${c.type}${c.messageCount === null ? '' : `  (${c.messageCount} messages)`}`)
-          .join('\n');
+      ? 'no channels'
+      : recording.channels.map((c) => `${c.topic} (${c.type}${c.messageCount === null ? '' : `, ${c.messageCount} messages`})`).join(', ');
   return sensorTopics(config).map((wanted) => {
     const recordedTopic = wanted.topic.startsWith('/') ? wanted.topic : `/${wanted.topic}`;
     const channel = byTopic.get(recordedTopic);
+    const sensor = wanted.param.split('.')[0]!;
     if (!channel) {
       throw new RecordingError(
-        `${recording.name}: no topic ${recordedTopic} (${wanted.param}, ${wanted.rosType}) in the recording; it has:\n${listing()}\n` +
-          `set ${wanted.param} to one of these${wanted.param.startsWith('camera') ? '' : `, or ${wanted.param.split('.')[0]}.type to none`}`,
+        `${recording.name}: no topic ${recordedTopic} (${wanted.param}, ${wanted.rosType}) in the recording, which has ${listing()}; ` +
+          `set ${wanted.param} to one of these${sensor === 'camera' ? '' : `, or ${sensor}.type to none`}`,
       );
     }
     if (normalizeType(channel.type) !== wanted.rosType) {
       throw new RecordingError(
-        `${recording.name}: topic ${recordedTopic} carries ${channel.type}, but ${wanted.param.split('.')[0]}.type asks for ${wanted.rosType}; it has:\n${listing()}`,
+        `${recording.name}: topic ${recordedTopic} carries ${channel.type}, but ${sensor}.type asks for ${wanted.rosType}; ` +
+          `set ${sensor}.type to the type it carries, or ${wanted.param} to a topic of ${wanted.rosType} (the recording has ${listing()})`,
       );
     }
     const problem = recordedSchemaProblem(wanted.kind, channel.schema);

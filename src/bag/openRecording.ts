@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { McapRecording, RecordingError, type McapRecordingOptions } from './McapRecording.js';
 import type { Recording } from './Recording.js';
 import { readBagDirectory, Rosbag2Recording } from './Rosbag2Recording.js';
@@ -28,4 +29,19 @@ export async function openRecording(path: string, options: McapRecordingOptions 
   }
   if (path.endsWith('.db3')) return Rosbag2Recording.open(path, [path]);
   return McapRecording.open(path, options);
+}
+
+/**
+ * The files reading `path` as a recording would read: the path itself, and for a bag directory its metadata.yaml
+ * and storage files (so that no output is written over one of them). A directory that is not a readable bag is
+ * left to `openRecording` to report.
+ */
+export function recordingFiles(path: string): string[] {
+  let bag;
+  try {
+    bag = statSync(path).isDirectory() ? readBagDirectory(path) : null;
+  } catch {
+    return [path];
+  }
+  return bag === null ? [path] : [path, join(path, 'metadata.yaml'), ...bag.files];
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { redactCredentials } from '../text/redactCredentials.js';
 import { terminalSafe } from '../text/terminalSafe.js';
 import { EXIT, exitCodeOf } from './exitCodes.js';
+import { OutputPaths } from './OutputPaths.js';
 
 /** Where a command writes: its output to `out`, problems to `err`. */
 export interface CommandOutput {
@@ -29,22 +30,27 @@ export interface CommandSpec<T> {
 }
 
 /**
- * The configuration (defaults < --params-file < parameter flags) and the command's own arguments, or the exit
- * code when the command is already done: 0 after printing help; that of bad input (2) after printing a usage or
+ * The configuration (defaults < --params-file < parameter flags), the command's own arguments and the guard of
+ * what it may write (protecting the store and the params file; the command adds its inputs), or the exit code when
+ * the command is already done: 0 after printing help; that of bad input (2) after printing a usage or
  * configuration error, with the hint.
  */
 export function commandArgs<T>(
   argv: string[],
   io: CommandOutput,
   spec: CommandSpec<T>,
-): { config: Config; parsed: T } | { exit: typeof EXIT.ok | typeof EXIT.badInput } {
+): { config: Config; parsed: T; outputs: OutputPaths } | { exit: typeof EXIT.ok | typeof EXIT.badInput } {
   try {
     const fromArgs = configFromArgs(argv);
     if (fromArgs.help || fromArgs.rest.includes('-h')) {
       io.out(`${spec.usage}\n\n${cliHelp()}`);
       return { exit: EXIT.ok };
     }
-    return { config: fromArgs.config, parsed: spec.parse(fromArgs.rest, fromArgs.config) };
+    return {
+      config: fromArgs.config,
+      parsed: spec.parse(fromArgs.rest, fromArgs.config),
+      outputs: OutputPaths.of(fromArgs.config, fromArgs.paramsFile),
+    };
   } catch (error) {
     if (exitCodeOf(error) !== EXIT.badInput) throw error;
     const message = (error as Error).message;

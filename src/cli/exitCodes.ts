@@ -4,13 +4,14 @@ import { StoreError } from '../assembly/StoreError.js';
 import { RecordingError } from '../bag/McapRecording.js';
 import { ConfigError } from '../config/schema.js';
 import type { CommandOutput } from './commandArgs.js';
+import { UnsafeOutputError } from './OutputPaths.js';
 
 /** The exit codes of every taskmem command. */
 export const EXIT = {
   ok: 0,
   /** Some segments failed; they are recorded in the store and a rerun retries them. */
   segmentsFailed: 1,
-  /** Bad arguments, configuration, recording or question. */
+  /** Bad arguments, configuration, recording or question, or an output that would write over the store or an input. */
   badInput: 2,
   /** The policy endpoint is unreachable and nothing may write in its place. */
   endpointUnreachable: 3,
@@ -67,6 +68,7 @@ const KINDS: readonly ErrorKind[] = [
   { kind: ConfigError, code: EXIT.badInput, namesItself: true },
   { kind: RecordingError, code: EXIT.badInput },
   { kind: QuestionError, code: EXIT.badInput },
+  { kind: UnsafeOutputError, code: EXIT.badInput },
   { kind: EndpointUnreachableError, code: EXIT.endpointUnreachable },
   { kind: StoreError, code: EXIT.store },
   { kind: RunFailedError, code: EXIT.runFailed },

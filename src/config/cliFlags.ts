@@ -100,12 +100,17 @@ function flagValue(spec: ParamSpec, text: string): unknown {
 
 /**
  * The configuration an offline command runs with: defaults < `--params-file` < parameter flags. Returns the
- * remaining arguments for the command itself.
+ * remaining arguments for the command itself, and the params file read (a file the command must not write over).
  */
-export function configFromArgs(argv: readonly string[]): { config: Config; rest: string[]; help: boolean } {
+export function configFromArgs(argv: readonly string[]): { config: Config; rest: string[]; help: boolean; paramsFile?: string } {
   const flags = parseCliFlags(argv);
   const layers = flags.paramsFile === undefined ? [flags.params] : [loadParamsFile(flags.paramsFile), flags.params];
-  return { config: resolveConfig(layers), rest: flags.rest, help: flags.help };
+  return {
+    config: resolveConfig(layers),
+    rest: flags.rest,
+    help: flags.help,
+    ...(flags.paramsFile === undefined ? {} : { paramsFile: flags.paramsFile }),
+  };
 }
 
 /** The parameter part of `--help`, generated from the schema. */

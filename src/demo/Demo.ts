@@ -59,8 +59,11 @@ export const DEMO_QUESTIONS = [
   'When did I last see person_1?',
 ];
 
+/** The files a demo writes into its folder (with the store's companions), and nothing else: all it may remove there. */
+export const DEMO_FILES = /^(tour\.mcap|memory\.sqlite(-wal|-shm|-journal)?|taskmem\.yaml|timeline\.html)$/;
+
 export interface DemoOptions {
-  /** The demo folder; removed and recreated. */
+  /** The demo folder; removed and recreated (the caller checks that it holds nothing but DEMO_FILES). */
   out: string;
   /** The user's configuration; the demo sets the sensor topics, the store (a SQLite file in `out`) and the robot. */
   config: Config;

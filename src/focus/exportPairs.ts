@@ -1,8 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MemoryStore, PreferencePair, StoredRequest } from '../memory/MemoryStore.js';
+import { writeWhole } from '../writeWhole.js';
 
 /** Folder, beside the JSONL file, that holds the images the pairs' prompts show. */
 export const IMAGES_DIR = 'images';
@@ -27,7 +26,8 @@ export async function exportPairs(store: MemoryStore, out: string, group?: strin
   const pairs = await store.preferences(group);
   const folder = dirname(out);
   await mkdir(join(folder, IMAGES_DIR), { recursive: true });
-  const sink = createWriteStream(out);
+  // Every write is awaited, so that a failure (a full disk) rejects the export instead of surfacing later.
+  const sink = await open(out, 'w');
   const count: ExportCount = { pairs: 0, images: 0, incomplete: 0 };
   try {
     for (const pair of pairs) {
@@ -44,16 +44,16 @@ export async function exportPairs(store: MemoryStore, out: string, group?: strin
           if (await exists(join(folder, path))) continue;
           const jpeg = await store.preferenceImage(part.sha256);
           if (!jpeg) throw new Error(`pair ${pair.id}: its image ${part.sha256} is not in the store`);
-          await writeFile(join(folder, path), jpeg);
+          // Whole or not at all: a half-written image would pass for written on the next export.
+          await writeWhole(join(folder, path), (temporary) => writeFile(temporary, jpeg));
           count.images++;
         }
       }
-      if (!sink.write(JSON.stringify(trainingLine(pair, pair.request, images)) + '\n')) await once(sink, 'drain');
+      await sink.write(JSON.stringify(trainingLine(pair, pair.request, images)) + '\n');
       count.pairs++;
     }
   } finally {
-    sink.end();
-    await once(sink, 'finish');
+    await sink.close();
   }
   return count;
 }

@@ -4,6 +4,7 @@ import type { Recording } from '../bag/Recording.js';
 import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
 import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
 import type { Config } from '../config/schema.js';
+import type { EmbeddingCounts } from '../embed/MemoryEmbedder.js';
 import { silentLogger, type Logger } from '../log.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
@@ -37,6 +38,8 @@ export interface IngestSummary extends IngestProgress {
   /** True when the run was stopped by the signal before the end of the recording. */
   interrupted: boolean;
   fallback: number;
+  /** What the embedding on the write path did (the pipeline's); null when no embedding source is configured. */
+  embedding: EmbeddingCounts | null;
 }
 
 /** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
@@ -54,7 +57,7 @@ export interface RecordingIngestOptions {
   /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
   openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
   /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
-  memoriesOut?: MemoryMcapWriter | null;
+  memoriesOut?: Pick<MemoryMcapWriter, 'write' | 'close'> | null;
   /** Read past CRC mismatches in the recording with a warning instead of stopping (`--ignore-crc`). */
   ignoreCrc?: boolean;
   logger?: Logger;
@@ -101,6 +104,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     now = Date.now,
   } = options;
   let recording: Recording | null = null;
+  let completed = false;
   try {
     recording = await openRecording(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
@@ -118,9 +122,20 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     );
 
     // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
+    // The first step to fail (the output file or the store's disk full) stops the reading; the steps after it are
+    // skipped and its error ends the run once the pipeline has closed. The chain is never left rejected: a rejection
+    // nothing awaits yet would kill the process.
     let tail: Promise<void> = Promise.resolve();
+    const failedSteps: unknown[] = [];
     const then = (step: () => Promise<void>) => {
-      tail = tail.then(step);
+      tail = tail.then(async () => {
+        if (failedSteps.length > 0) return;
+        try {
+          await step();
+        } catch (error) {
+          failedSteps.push(error);
+        }
+      });
     };
     let lastEnd: RosNanos | null = done;
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
@@ -178,15 +193,17 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const inFlight: Promise<void>[] = [];
     try {
       for await (const message of recordedSensorMessages(recording, topics)) {
-        if (interrupted) break;
+        if (interrupted || failedSteps.length > 0) break;
         if ('header' in message.message) advance(fromRosTime(message.message.header.stamp));
         // Up to PUSHES_IN_FLIGHT messages are in the pipeline at once, so that reading, frame conversion and
         // voice detection overlap; back-pressure from the queue still holds the oldest push.
-        inFlight.push(
-          pipeline.push(message).catch((error: unknown) => {
-            if (!interrupted) throw error;
-          }),
-        );
+        const pushed = pipeline.push(message).catch((error: unknown) => {
+          if (!interrupted) throw error;
+        });
+        // Handled here: it is awaited in its turn, but a later push may fail (a full disk stops the pipeline) while
+        // an earlier one is awaited or the file is read, and an unhandled rejection would kill the process.
+        pushed.catch(() => {});
+        inFlight.push(pushed);
         if (inFlight.length >= PUSHES_IN_FLIGHT) await inFlight.shift();
         if (onProgress && now() - lastReport >= progressIntervalMs) {
           lastReport = now();
@@ -205,12 +222,22 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await pipeline.close().catch(() => {});
       await tail;
     }
-    return { ...progress(), episode, resumed: done !== null, interrupted, fallback: pipeline.counts.fallback };
+    if (failedSteps.length > 0) throw failedSteps[0];
+    completed = true;
+    return {
+      ...progress(),
+      episode,
+      resumed: done !== null,
+      interrupted,
+      fallback: pipeline.counts.fallback,
+      embedding: pipeline.embedding,
+    };
   } finally {
-    try {
-      await recording?.close();
-    } finally {
-      await writer?.close();
-    }
+    // After a failure, closing the files must not replace the error that stopped the run with its own.
+    const closing = (error: unknown) => {
+      if (completed) throw error;
+    };
+    await recording?.close().catch(closing);
+    await writer?.close().catch(closing);
   }
 }

@@ -91,6 +91,13 @@ export interface MemoryRecords {
   recall(query: RecallQuery): Promise<RecallResult>;
   /** Memories of one robot and episode that end at or before `before`, newest last (the prompt window). */
   window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]>;
+  /**
+   * Deletes the memories the query selects (every criterion given must hold) and returns them. Nothing the store
+   * keeps says what they said afterwards: their full-text entries, thumbnails and vectors of every model go with
+   * them, and so do the records that rest on or quote them — recorded answers citing one as evidence or quoting
+   * its text, and preference pairs of its segment or whose request quotes it, with their images no other pair
+   * shows. On SQLite the freed bytes are overwritten and the write-ahead log emptied (docs/data-safety.md).
+   */
   forget(query: ForgetQuery): Promise<Memory[]>;
   count(): Promise<number>;
 

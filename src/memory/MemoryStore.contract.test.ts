@@ -4,6 +4,16 @@
  * database again (durability across restarts).
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { conceptEmbeddings } from '../../test/support/conceptEmbeddings.js';
+import { StandInModelServer } from '../../test/support/StandInModelServer.js';
+import { EmbeddingBackfill } from '../embed/EmbeddingBackfill.js';
+import { OpenAIEmbeddingSource } from '../embed/OpenAIEmbeddingSource.js';
+import { createHash } from 'node:crypto';
+import { storedRequest } from '../focus/storedRequest.js';
+import { memorizeMessages, promptText } from '../memorize/prompts.js';
+import type { Segment } from '../segment/Segment.js';
 import type { Memory } from './Memory.js';
 import { memoryId } from './Memory.js';
 import type { MemoryEmbedding, MemoryStore, PreferencePair, RecallQuery, UnembeddedPage } from './MemoryStore.js';
@@ -95,6 +105,85 @@ export async function assertUnnamedVectorsMigrated(store: MemoryStore): Promise<
     ['an old kettle'],
   );
   await assert.rejects(store.put(sampleMemory({ start: 3n }), { model: 'minilm', vector: new Float32Array(16) }), /8-dimensional/);
+}
+
+/** The unique word of the memory `storeQuotedMemory` stores; the porter stemmer keeps it as it is. */
+export const FORGOTTEN_WORD = 'quokkazarb';
+
+/** A JPEG-like image whose bytes are `n` (a keyframe or thumbnail). */
+const image = (n: number) => new Uint8Array([0xff, 0xd8, 0xff, n, n, n]);
+
+/**
+ * A memory about FORGOTTEN_WORD, quoted wherever a store keeps text derived from memories, beside memories and
+ * records that do not quote it: thumbnails and vectors of two models; an answer citing it and one quoting its text
+ * (and one that does neither); a preference pair of its segment and one of a later segment whose request shows it
+ * in the window (built by the real memorizer prompt, quoted as the policy saw it), and a pair that shows neither,
+ * sharing an image with the second; a person seen only in it, and one seen there and in another segment. Returns the
+ * memory; the store must be opened with thumbnails.
+ */
+export async function storeQuotedMemory(store: MemoryStore): Promise<Memory> {
+  const memory = (start: bigint, segmentIndex: number, text: string) =>
+    sampleMemory({ start, segmentIndex, text, thumbnails: [image(segmentIndex)] });
+  const forgotten = memory(T0, 0, `A ${FORGOTTEN_WORD} sits on the shelf by the door.`);
+  const mug = memory(T0 + 10n * S, 1, 'The red mug is on the kitchen counter.');
+  const lamp = memory(T0 + 20n * S, 2, 'The lamp by the sofa is on.');
+  await store.put(forgotten, unit(16, [1], 0, 'small'));
+  await store.putEmbeddings([{ memory: forgotten, embedding: unit(8, [1], 0, 'tiny') }]);
+  await store.put(mug, unit(16, [2], 0, 'small'));
+  await store.put(lamp);
+
+  const tasks = ['what is on the shelf?', 'what did the shelf hold?', 'where is the mug?'];
+  for (const [i, text] of tasks.entries())
+    await store.logTask({ id: `t${i}`, robotId: 'r1', stamp: T0 + 30n * S + BigInt(i), text, group: 'g', kind: 'ask' });
+  const answer = { abstained: false, confidence: 0.9, answeredBy: 'answer-model' };
+  await store.recordAnswer('t0', { ...answer, text: 'Something small.', evidence: [forgotten.id] });
+  await store.recordAnswer('t1', { ...answer, text: `It said: ${forgotten.text}`, evidence: [] });
+  await store.recordAnswer('t2', { ...answer, text: 'On the kitchen counter.', evidence: [mug.id, lamp.id] });
+
+  const segment = (of: Memory, frame: number): Segment => ({
+    robotId: 'r1',
+    episode: 0,
+    index: of.segmentIndex,
+    start: of.start,
+    end: of.end,
+    keyframes: [{ stamp: of.start, jpeg: image(100 + frame), width: 32, height: 32 }],
+    speech: [],
+    transcript: [],
+    poses: [],
+    dropped: {},
+  });
+  const pair = async (id: string, of: Memory, window: Memory[], frame: number, chosen: string) => {
+    const messages = memorizeMessages({ segment: segment(of, frame), window, focusExamples: [tasks[0]!], windowSlots: 4 });
+    const { request, images } = storedRequest(messages);
+    const completion = (text: string) => `<think>the shelf</think>${JSON.stringify({ description: text })}`;
+    await store.putPreference(
+      {
+        id,
+        segmentId: of.id,
+        group: 'g',
+        prompt: promptText(messages),
+        request,
+        chosen,
+        rejected: 'Nothing of note.',
+        chosenCompletion: completion(chosen),
+        rejectedCompletion: completion('Nothing of note.'),
+        examples: [tasks[0]!],
+        chosenEmbedding: null,
+        rejectedEmbedding: null,
+        createdAt: of.end,
+      },
+      images,
+    );
+  };
+  // Faces: one person seen only in the forgotten segment, one seen there and in the mug's.
+  const face = (of: Memory, axis: number) => ({ memoryId: of.id, stamp: of.start, embedding: unit(8, [axis]).vector });
+  await store.createIdentity(face(forgotten, 1));
+  const both = await store.createIdentity(face(forgotten, 2));
+  await store.observeIdentity(both.id, face(mug, 3), 10);
+  await pair('of-the-segment', forgotten, [], 0, forgotten.text);
+  await pair('in-the-window', lamp, [forgotten, mug], 1, lamp.text);
+  await pair('elsewhere', mug, [], 1, mug.text);
+  return forgotten;
 }
 
 export function memoryStoreContract(name: string, factory: StoreFactory): void {
@@ -476,7 +565,126 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.recall({ vector: unit(8, [1], 0, 'other-model') })).searchedBy, [], 'no vector of it is left');
     });
 
+    it('lets one owner at a time hold the embedding lease of a model, until it expires or is given up', async () => {
+      const at = 1_790_000_000_000;
+      const take = (owner: string, now = at, model = 'test-embedder') => store.leaseEmbedding(model, { owner, now, ttlMs: 60_000 });
+      const race = await Promise.all(Array.from({ length: 8 }, (_, i) => take(`owner-${i}`)));
+      assert.equal(race.filter(Boolean).length, 1, 'eight owners asking at once: one holds it');
+      const holder = `owner-${race.indexOf(true)}`;
+      const other = holder === 'owner-0' ? 'owner-1' : 'owner-0';
+      assert.equal(await take(holder, at + 30_000), true, 'the holder extends it');
+      assert.equal(await take(other, at + 60_000), false, 'extended: not expired at the first expiry');
+      assert.equal(await take(other, at + 30_000, 'another-model'), true, "another model's lease is another lease");
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(other, at + 60_000), false, 'only the holder gives it up');
+      assert.equal(await take(other, at + 90_000), true, 'expired: another owner takes it');
+      assert.equal(await take(holder, at + 90_001), false);
+      await store.releaseEmbedding('test-embedder', other);
+      assert.equal(await take(holder, at + 90_002), true, 'given up: free at once');
+      await assert.rejects(take('two words'), /the owner must be one word/);
+    });
+
+    it('forgets a memory with everything that quotes it: full text, thumbnails, vectors of every model, answers, preference pairs, their images and the faces seen in it', async () => {
+      await store.close();
+      store = await factory.open({ thumbnails: true });
+      const forgotten = await storeQuotedMemory(store);
+      const sha256 = (frame: number) =>
+        createHash('sha256')
+          .update(image(100 + frame))
+          .digest('hex');
+      assert.ok(await store.preferenceImage(sha256(0)), 'the images are stored before');
+      assert.deepEqual(
+        (await store.recall({ text: FORGOTTEN_WORD })).memories.map((h) => h.memory.id),
+        [forgotten.id],
+      );
+
+      assert.deepEqual(
+        (await store.forget({ text: `the ${FORGOTTEN_WORD}` })).map((m) => m.id),
+        [forgotten.id],
+      );
+      assert.equal(await store.get(forgotten.id), null);
+      assert.equal(await store.count(), 2);
+      assert.deepEqual(await store.recall({ text: FORGOTTEN_WORD }), { memories: [], searchedBy: ['text'] }, 'not in the full-text index');
+      for (const embedding of [unit(16, [1], 0, 'small'), unit(8, [1], 0, 'tiny')]) {
+        const found = (await store.recall({ vector: embedding })).memories.map((h) => h.memory.text);
+        assert.ok(!found.some((text) => text.includes(FORGOTTEN_WORD)), `no vector of ${embedding.model} is left`);
+      }
+      assert.equal(await store.countUnembedded('tiny'), 2, 'the kept memories have no tiny vector: none of the forgotten one remains');
+      const answers = Object.fromEntries((await store.answeredTasks()).map((t) => [t.text, t.answer?.text ?? null]));
+      assert.deepEqual(
+        answers,
+        { 'what is on the shelf?': null, 'what did the shelf hold?': null, 'where is the mug?': 'On the kitchen counter.' },
+        'the answers citing or quoting it are removed; the questions stay',
+      );
+      assert.deepEqual(
+        (await store.preferences()).map((p) => p.id),
+        ['elsewhere'],
+        'the pair of its segment and the pair whose window showed it are removed',
+      );
+      assert.equal(await store.preferenceImage(sha256(0)), null, 'an image only a removed pair showed');
+      assert.ok(await store.preferenceImage(sha256(1)), 'an image a kept pair shows too');
+      const people = await store.identities();
+      assert.deepEqual(
+        people.map((p) => [p.id, p.embeddings]),
+        [['person_2', 1]],
+        'the face seen only in it goes with its person; the other keeps the face seen elsewhere',
+      );
+      assert.ok(
+        Math.abs(people[0]!.centroid[3]! - 1) < 1e-3,
+        'the centroid is that face alone now (the mean with the forgotten one is 0.71 there)',
+      );
+    });
+
     if (factory.reopen) {
+      it('lets the catch-ups of two processes on one store embed every memory once, over HTTP', async () => {
+        const server = await new StandInModelServer().start();
+        const second = await factory.reopen!();
+        try {
+          const served: string[] = [];
+          server.onEmbeddings = async (request) => {
+            served.push(...(typeof request.input === 'string' ? [request.input] : request.input));
+            await sleep(5);
+            return conceptEmbeddings(request);
+          };
+          const COLOURS = ['red', 'blue', 'green', 'violet', 'orange', 'black', 'white'];
+          const texts = Array.from({ length: 90 }, (_, i) => `memory ${i}: a box on the ${COLOURS[i % COLOURS.length]} shelf`);
+          for (const [i, text] of texts.entries()) await store.put(sampleMemory({ start: T0 + BigInt(i) * 10n * S, text }));
+          await store.put(sampleMemory({ start: T0 - 10n * S, text: 'embedded as it was stored' }), {
+            model: 'concepts-v1',
+            vector: new Float32Array(64).fill(0.125),
+          });
+          const catchUp = async (on: MemoryStore): Promise<string[]> => {
+            const client = new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
+            const backfill = new EmbeddingBackfill({
+              store: on,
+              source: new OpenAIEmbeddingSource({ client, model: 'concepts-v1' }),
+              batchSize: 8,
+            });
+            const steps: string[] = [];
+            for (let step = await backfill.step(); step.kind !== 'done'; step = await backfill.step()) {
+              steps.push(step.kind);
+              if (step.kind !== 'embedded') await sleep(2);
+            }
+            return steps;
+          };
+          const [first, other] = await Promise.all([catchUp(store), catchUp(second)]);
+          assert.deepEqual([...served].sort(), [...texts].sort(), 'every memory without a vector embedded, each once');
+          assert.ok([...first, ...other].includes('busy'), `they met at the lease: ${first.join(',')} / ${other.join(',')}`);
+          assert.deepEqual([await store.countUnembedded('concepts-v1'), await second.countUnembedded('concepts-v1')], [0, 0]);
+          const found = await store.recall({
+            vector: {
+              model: 'concepts-v1',
+              vector: Float32Array.from(conceptEmbeddings({ model: 'concepts-v1', input: 'the violet shelf' })[0]!),
+            },
+            limit: 1,
+          });
+          assert.match(found.memories[0]!.memory.text, /violet shelf$/, 'the vectors are those of their texts');
+        } finally {
+          await second.close();
+          await server.stop();
+        }
+      });
+
       it('keeps memories and vectors across a reopen', async () => {
         const memory = sampleMemory();
         await store.put(memory, unit(16, [1]));

@@ -1,3 +1,4 @@
+import type { EmbeddingLeases } from './EmbeddingLeases.js';
 import type { FocusRecords } from './FocusRecords.js';
 import type { IdentityRecords } from './IdentityRecords.js';
 import type { IngestRecords } from './IngestRecords.js';
@@ -6,6 +7,7 @@ import type { TaskRecords } from './TaskRecords.js';
 
 // The store's whole API in one import; each role is defined in its own module, and a caller that needs one role
 // depends on that role's interface only.
+export type * from './EmbeddingLeases.js';
 export type * from './FocusRecords.js';
 export type * from './IdentityRecords.js';
 export type * from './IngestRecords.js';
@@ -17,6 +19,6 @@ export type * from './TaskRecords.js';
  * (embedded) and PostgreSQL, with the same behaviour. Callers must `close()` before the process exits to
  * checkpoint the write-ahead log.
  */
-export interface MemoryStore extends MemoryRecords, IngestRecords, TaskRecords, FocusRecords, IdentityRecords {
+export interface MemoryStore extends MemoryRecords, IngestRecords, TaskRecords, FocusRecords, IdentityRecords, EmbeddingLeases {
   close(): Promise<void>;
 }

@@ -4,9 +4,11 @@ import { PostgresMemoryStore } from './PostgresMemoryStore.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import {
   assertUnnamedVectorsMigrated,
+  FORGOTTEN_WORD,
   memoryStoreContract,
   sampleMemory,
   schemaFourRow,
+  storeQuotedMemory,
   type StoreFactory,
   UNNAMED_VECTOR_MEMORIES,
   unnamedVector,
@@ -203,6 +205,40 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
         assert.match(lines.join('\n'), new RegExp(`migrated .* to schema ${postgresMigrations(false).length}`));
         await assertUnnamedVectorsMigrated(store);
       } finally {
+        await store.close();
+      }
+    });
+
+    it('forget leaves the forgotten word in no row of any table, the full-text vectors included', async () => {
+      await server.reset();
+      const store = await PostgresMemoryStore.open({ url: server.url, thumbnails: true });
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      /** Tables with a row that holds the word in any column, as the server writes each row as text. */
+      const holding = async () => {
+        const { rows: tables } = await client.query<{ name: string }>(
+          'SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1',
+        );
+        const found: string[] = [];
+        for (const { name } of tables) {
+          const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${name}" t WHERE t::text ILIKE $1`, [
+            `%${FORGOTTEN_WORD}%`,
+          ]);
+          if (Number(rows[0]!.n) > 0) found.push(name);
+        }
+        return found;
+      };
+      try {
+        const forgotten = await storeQuotedMemory(store);
+        assert.deepEqual(await holding(), ['answers', 'memories', 'preferences'], 'the word is everywhere before');
+        assert.deepEqual((await store.forget({ ids: [forgotten.id] })).length, 1);
+        assert.deepEqual(await holding(), [], 'and nowhere after');
+        const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM memories WHERE search @@ to_tsquery('english', $1)`, [
+          FORGOTTEN_WORD,
+        ]);
+        assert.equal(Number(rows[0]!.n), 0, 'no full-text vector holds it');
+      } finally {
+        await client.end();
         await store.close();
       }
     });

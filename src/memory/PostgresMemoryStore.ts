@@ -39,6 +39,8 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       plan: serverRecallPlan(sql),
       boundWindowStart: true,
       erasure: new PostgresErasure(sql),
+      // VACUUM FULL of the memory tables would lock them for a rewrite: their dead rows wait for the server's vacuum.
+      purgeForgotten: false,
     });
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,9 +9,11 @@ import { SqliteMemoryStore } from './SqliteMemoryStore.js';
 import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 import {
   assertUnnamedVectorsMigrated,
+  FORGOTTEN_WORD,
   memoryStoreContract,
   sampleMemory,
   schemaFourRow,
+  storeQuotedMemory,
   type StoreFactory,
   UNNAMED_VECTOR_MEMORIES,
   unnamedVector,
@@ -54,6 +56,27 @@ describe('SqliteMemoryStore', function () {
     } finally {
       process.env.HOME = home;
     }
+  });
+
+  it('forget leaves no byte of the forgotten word in the file or its log: at once, after closing and after VACUUM', async () => {
+    const path = join(dir, 'forget', 'memory.sqlite');
+    /** The store's files that hold the word (as the full-text index keeps it, or in any text). */
+    const holding = () =>
+      [path, `${path}-wal`]
+        .filter((file) => existsSync(file) && readFileSync(file).includes(FORGOTTEN_WORD))
+        .map((file) => file.slice(path.length) || 'file');
+    const store = new SqliteMemoryStore({ path, thumbnails: true });
+    const forgotten = await storeQuotedMemory(store);
+    assert.notDeepEqual(holding(), [], 'the word is in the store before');
+    assert.equal((await store.forget({ ids: [forgotten.id] })).length, 1);
+    assert.deepEqual(holding(), [], 'at once, while the store is open');
+    await store.close();
+    assert.deepEqual(holding(), [], 'after closing');
+    const db = new Database(path);
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    assert.deepEqual(holding(), [], 'after VACUUM');
   });
 
   it('refuses a file written by a newer schema, naming the versions', async () => {

@@ -75,6 +75,7 @@ export class SqliteMemoryStore extends SqlMemoryStore {
       plan: sqliteRecallPlan({ sql, filterFirstBelow, logger }),
       boundWindowStart: false,
       erasure: new SqliteErasure(sql),
+      purgeForgotten: true,
     });
     this.#db = db;
     logger.info(`memory store: SQLite ${file} (schema ${SQLITE_MIGRATIONS.length}, ${countMemories(db)} memories)`);

@@ -191,4 +191,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (num, memory_id)
   );
   `,
+  `
+  -- A deleted memory's words leave the full-text index at once, instead of staying behind a delete marker until
+  -- segments merge (a forgotten word survived even VACUUM); what earlier deletes left is merged away now.
+  INSERT INTO memories_fts(memories_fts, rank) VALUES ('secure-delete', 1);
+  INSERT INTO memories_fts(memories_fts) VALUES ('optimize');
+  `,
 ];

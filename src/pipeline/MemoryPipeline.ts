@@ -1,5 +1,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Config } from '../config/schema.js';
+import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
+import { MemoryEmbedder, type EmbeddingCounts } from '../embed/MemoryEmbedder.js';
 import { CauseCounter, silentLogger, type Logger } from '../log.js';
 import { AudioDecoder } from '../media/AudioDecoder.js';
 import type { FrameConverter } from '../media/ImageConverter.js';
@@ -9,8 +11,9 @@ import type { SpeechTrack } from '../segment/SpeechTrack.js';
 import type { FocusContext, MemorizeContext, MemorizeOutcome, Memorizer, SegmentFrames } from '../memorize/Memorizer.js';
 import { windowFramesPerSegment, WindowFrames } from './WindowFrames.js';
 import { memoryId, type FailedSegment, type Memory } from '../memory/Memory.js';
+import type { EmbeddingLeases } from '../memory/EmbeddingLeases.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
-import type { MemoryRecords } from '../memory/MemoryRecords.js';
+import type { MemoryEmbedding, MemoryRecords } from '../memory/MemoryRecords.js';
 import { failedSegment } from '../memory/segmentIdentity.js';
 import type { Keyframe, Segment } from '../segment/Segment.js';
 import { formatStamp, secondsToNanos } from '../time.js';
@@ -48,7 +51,12 @@ export interface MemoryPipelineOptions {
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
-  store: MemoryRecords & IngestRecords;
+  store: MemoryRecords & IngestRecords & EmbeddingLeases;
+  /**
+   * Embeds every memory stored, its vector stored with it (MemoryEmbedder); null or absent: memories are stored
+   * without vectors.
+   */
+  embedding?: EmbeddingSource | null;
   focus?: FocusProvider;
   /**
    * Thumbnails for each stored memory (store.thumbnails); absent or null: none. Made once per segment, for the
@@ -99,6 +107,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #fallback: Memorizer | null;
   readonly #redo: (stored: Memory) => boolean;
   readonly #store: MemoryRecords & IngestRecords;
+  readonly #embedder: MemoryEmbedder | null;
   readonly #config: Pick<Config, 'robot_id' | 'segment' | 'memorizer'>;
   readonly #focus: FocusProvider | null;
   readonly #thumbnails: ThumbnailMaker | null;
@@ -134,6 +143,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     memorizer,
     fallback = null,
     store,
+    embedding = null,
     focus,
     thumbnails = null,
     logger = silentLogger,
@@ -158,6 +168,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#memorizer = memorizer;
     this.#fallback = config.memorizer.fallback ? fallback : null;
     this.#store = store;
+    this.#embedder = embedding ? new MemoryEmbedder({ source: embedding, store, logger }) : null;
     this.#config = config;
     this.#focus = focus ?? null;
     this.#thumbnails = thumbnails;
@@ -170,6 +181,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#recentFrames = perSegment > 0 ? new WindowFrames({ perSegment, windowS: config.segment.window_s }) : null;
     setMaxListeners(0, this.#abort.signal);
     this.#workers = Array.from({ length: concurrency }, () => this.#work());
+    // What earlier runs left without a vector of the model is caught up from the start.
+    this.#embedder?.catchUp();
   }
 
   /**
@@ -229,6 +242,11 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     await this.#enqueue(segment);
   }
 
+  /** What the embedding did (memories stored with and without their vector, caught up, failures); null without a source. */
+  get embedding(): EmbeddingCounts | null {
+    return this.#embedder?.counts ?? null;
+  }
+
   /** Segments waiting plus in flight. */
   get pending(): number {
     return this.#queue.length + this.#inFlight.size;
@@ -236,13 +254,14 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   /**
    * End of stream: closes the open segments (ending the episode) and waits until every segment is stored,
-   * skipped or failed.
+   * skipped or failed, and the embedding catch-up has tried once more after the last of them.
    */
   async drain(): Promise<void> {
     this.#throwIfUnusable('drain');
     await this.#handedOver;
     await this.#segmenter.flush();
     await this.settle();
+    await this.#embedder?.finish();
   }
 
   /**
@@ -260,7 +279,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
    * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
-   * waits and transcriptions aborted) and recorded as failed. Does not close the store.
+   * waits and transcriptions aborted) and recorded as failed; the embedding catch-up in flight ends likewise.
+   * Does not close the store.
    */
   close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
     if (abort) {
@@ -277,6 +297,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     this.#queue.close();
     if (this.pending === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     await Promise.all(this.#workers);
+    await this.#embedder?.close({ abort: this.#abort.signal.aborted });
     this.#reportDrops(true);
     if (this.#fatal) throw this.#fatal;
   }
@@ -328,6 +349,8 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
         this.#fatal ??= error instanceof Error ? error : new Error(String(error));
         this.#logger.error(`memory pipeline stopped: ${this.#fatal.message}`);
       } finally {
+        // One bounded catch-up batch per segment, in the background: the next segment does not wait for it.
+        if (!this.#fatal) this.#embedder?.catchUp();
         this.#inFlight.delete(segment);
         if (this.pending === 0 || this.#fatal) for (const wake of this.#idleWaiters.splice(0)) wake();
       }
@@ -361,11 +384,29 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       return;
     }
     const memory = this.#thumbnails ? { ...outcome.memory, thumbnails: await this.#thumbnails(segment.keyframes) } : outcome.memory;
-    await this.#store.put(memory);
+    await this.#put(memory, (await this.#embedder?.forNew(memory, this.#abort.signal)) ?? null);
     // A segment that failed in an earlier run and is now stored is no longer a failure.
     await this.#store.clearFailure(memory.id);
     this.counts.stored++;
     this.emit('stored', memory, segment);
+  }
+
+  /**
+   * Stores the memory with its vector in one transaction. Should the store refuse the vector (one of another length
+   * than the model's stored ones), the memory is stored without it rather than lost.
+   */
+  async #put(memory: Memory, embedding: MemoryEmbedding | null): Promise<void> {
+    if (embedding) {
+      try {
+        await this.#store.put(memory, embedding);
+        this.#embedder!.stored(true);
+        return;
+      } catch (error) {
+        this.#embedder!.refusedByStore(memory, error);
+      }
+    }
+    await this.#store.put(memory);
+    this.#embedder?.stored(false);
   }
 
   async #memorize(memorizer: Memorizer, segment: Segment, context: MemorizeContext): Promise<MemorizeOutcome> {

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { conceptEmbeddings } from '../../test/support/conceptEmbeddings.js';
 import { StandInModelServer } from '../../test/support/StandInModelServer.js';
 import { Assembly } from '../assembly/Assembly.js';
 import { configSchema } from '../config/schema.js';
@@ -126,6 +127,25 @@ describe('LiveStages (the node stages and parameter changes, without ROS)', func
       'ranked_by_vector',
       'trainings',
     ]);
+  });
+
+  it('embeds with the new source after a change of embedding.*: a new pipeline, and what was stored before is caught up', async () => {
+    server.onEmbeddings = conceptEmbeddings;
+    await feed(1000, 1003);
+    await stages.pipeline.settle();
+    assert.equal(stages.pipeline.embedding, null, 'no embedding source yet');
+    const first = stages.pipeline;
+    assembly.config.embedding.url = server.url;
+    assembly.config.embedding.model = 'concepts-v1';
+    await stages.apply(['embedding.url', 'embedding.model']);
+    assert.notEqual(stages.pipeline, first, 'a new pipeline');
+    await feed(1003, 1007);
+    await stages.stop(5000);
+    const { embedded, caughtUp } = stages.pipeline.embedding!;
+    assert.ok(embedded >= 1, 'memories stored after the change have their vector');
+    assert.ok(caughtUp >= 1, 'the memory stored before it is embedded by the catch-up');
+    assert.equal(await assembly.store.countUnembedded('concepts-v1'), 0);
+    assert.equal(await assembly.store.count(), stored.length);
   });
 
   it('rejects a change whose stages cannot be made and keeps the previous ones, in effect', async () => {

@@ -154,7 +154,8 @@ export class LiveStages {
       names.some((n) => group(n) === 'focus' && n !== 'focus.depth') || (embedding && config.focus.grouping === 'embedding');
     // Depth 2 and 3 need the focus wrapper around the policy, which is made with the memorizer.
     const wrapperChanged = names.includes('focus.depth') && config.focus.depth >= 2 !== this.#inEffect.focus.depth >= 2;
-    const rebuildPipeline = rebuildFocus || wrapperChanged || names.some((n) => PIPELINE_GROUPS.has(group(n)));
+    // The pipeline embeds every memory it stores: a new embedding source needs a new pipeline.
+    const rebuildPipeline = embedding || rebuildFocus || wrapperChanged || names.some((n) => PIPELINE_GROUPS.has(group(n)));
     if (changed('answerer') || embedding) this.#answerer = this.#assembly.answerer();
     if (rebuildFocus) this.#focus = await this.#assembly.taskFocus();
     if (rebuildPipeline) await this.#replacePipeline();

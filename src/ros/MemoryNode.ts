@@ -197,6 +197,7 @@ export class MemoryNode {
         `  listening to ${subscribed.join(', ')}`,
         `  memorizer: ${this.#stages.memorizer}`,
         `  store: ${this.#assembly.storeDescription}`,
+        `  embedding: ${this.#assembly.embedder ? `${this.#assembly.embedder.name}, every memory embedded as it is stored` : 'none (retrieval by full text and time)'}`,
         '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, ~/memory_markers, ~/answer_markers, /diagnostics',
       ].join('\n'),
     );
@@ -355,6 +356,7 @@ export class MemoryNode {
         pipelineStopped: this.#causes.get('pipeline_stopped') > 0,
         focusGroup: stages.focus.context()?.group ?? null,
         focusCost: stages.focusCost(),
+        embedding: stages.pipeline.embedding,
       }),
     );
   }

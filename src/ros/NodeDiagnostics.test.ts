@@ -17,6 +17,7 @@ function state(overrides: Partial<NodeState> = {}): NodeState {
     pipelineStopped: false,
     focusGroup: 'signs',
     focusCost: {},
+    embedding: null,
     ...overrides,
   };
 }
@@ -63,11 +64,34 @@ describe('NodeDiagnostics (the /diagnostics status, without ROS)', () => {
         episode: '2',
         'focus.group': 'signs',
         'focus.judge_calls': '6',
+        'embedding.model': 'not configured',
       });
       assert.deepEqual(report.header.stamp, { sec: 100, nanosec: 0 });
     } finally {
       await server.stop();
     }
+  });
+
+  it('reports the embedding on the write path, and a failing embedding endpoint as a warning', () => {
+    const diagnostics = new NodeDiagnostics({ probe: () => null, logger, name: 'taskmem: taskmem', hardwareId: 'r1' });
+    const embedding = { model: 'minilm', embedded: 5, deferred: 2, caughtUp: 1, failures: { http_503: 3 }, pending: 1, down: null };
+    const answering = diagnostics.report(state({ embedding }));
+    assert.equal(answering.status[0]!.level, DIAGNOSTIC_LEVEL.OK);
+    const shown = Object.entries(values(answering)).filter(([key]) => key.startsWith('embedding.'));
+    assert.deepEqual(Object.fromEntries(shown), {
+      'embedding.model': 'minilm',
+      'embedding.stored_with_vector': '5',
+      'embedding.stored_without_vector': '2',
+      'embedding.caught_up': '1',
+      'embedding.without_vector': '1',
+      'embedding.endpoint': 'answering',
+      'embedding.failures.http_503': '3',
+    });
+    const failing = diagnostics.report(state({ embedding: { ...embedding, down: 'unreachable' } })).status[0]!;
+    assert.deepEqual(
+      [failing.level, failing.message],
+      [DIAGNOSTIC_LEVEL.WARN, 'embedding endpoint failing (unreachable): memories stored without vectors'],
+    );
   });
 
   it('reports an unreachable endpoint and a stopped pipeline as errors, drops as warnings; logs a change of the endpoint once', async () => {

@@ -1,4 +1,5 @@
 import type * as rcl from 'rclnodejs';
+import type { EmbeddingCounts } from '../embed/MemoryEmbedder.js';
 import type { Logger } from '../log.js';
 import { nanosToSeconds, toRosTime, type RosNanos } from '../time.js';
 import type { SegmentCounts } from './LiveStages.js';
@@ -22,6 +23,8 @@ export interface NodeState {
   focusGroup: string | null;
   /** Task focus counters (judge calls, …); empty below depth 2. */
   focusCost: Record<string, number>;
+  /** What the live pipeline's embedding did; null without an embedding source. */
+  embedding: EmbeddingCounts | null;
 }
 
 export interface NodeDiagnosticsOptions {
@@ -85,6 +88,7 @@ export class NodeDiagnostics {
     const rejected = Object.values(droppedInputs).reduce((a, b) => a + b, 0);
     if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
     if (state.pipelineStopped) problems.push('pipeline stopped');
+    if (state.embedding?.down) problems.push(`embedding endpoint failing (${state.embedding.down}): memories stored without vectors`);
     const values: Record<string, string> = {
       endpoint_reachable: this.#endpoint === null ? 'not configured' : this.#endpoint === undefined ? 'checking' : String(this.#endpoint),
       queue_depth: String(state.queueDepth),
@@ -96,6 +100,7 @@ export class NodeDiagnostics {
       ...Object.fromEntries(Object.entries(droppedInputs).map(([cause, n]) => [`dropped_inputs.${cause}`, String(n)])),
       'focus.group': state.focusGroup ?? 'none',
       ...Object.fromEntries(Object.entries(state.focusCost).map(([key, n]) => [`focus.${key}`, String(n)])),
+      ...(state.embedding ? embeddingValues(state.embedding) : { 'embedding.model': 'not configured' }),
     };
     const level =
       this.#endpoint === false || state.pipelineStopped
@@ -116,4 +121,17 @@ export class NodeDiagnostics {
       ],
     };
   }
+}
+
+/** The embedding's diagnostic values: model, memories stored with and without a vector, the backlog, failures. */
+function embeddingValues(counts: EmbeddingCounts): Record<string, string> {
+  return {
+    'embedding.model': counts.model,
+    'embedding.stored_with_vector': String(counts.embedded),
+    'embedding.stored_without_vector': String(counts.deferred),
+    'embedding.caught_up': String(counts.caughtUp),
+    'embedding.without_vector': counts.pending === null ? 'counting' : String(counts.pending),
+    'embedding.endpoint': counts.down === null ? 'answering' : `failing (${counts.down})`,
+    ...Object.fromEntries(Object.entries(counts.failures).map(([cause, n]) => [`embedding.failures.${cause}`, String(n)])),
+  };
 }

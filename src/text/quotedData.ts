@@ -12,3 +12,16 @@ export function quotedBlock(name: string, value: unknown): string {
 export function quoteJson(value: unknown): string {
   return JSON.stringify(value, null, 1).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Every form in which `text` is stored where a record quotes it: as it is, as a JSON string's content, as quoted
+ * data (quoteJson), and each of those inside a JSON document stored as a string (a stored request). A record
+ * quotes `text` when it holds one of them.
+ */
+export function quotedForms(text: string): string[] {
+  const json = JSON.stringify(text).slice(1, -1);
+  const quoted = quoteJson(text).slice(1, -1);
+  const forms = new Set([text, json, quoted]);
+  for (const form of [...forms]) forms.add(JSON.stringify(form).slice(1, -1));
+  return [...forms];
+}

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { writeRecording, type RecordingScript } from '../support/recording.js';
-import { storedIds, taskmemProcess, type TaskmemRun } from '../support/taskmemProcess.js';
+import { storedIds, taskmem, type TaskmemRun } from '../support/taskmemProcess.js';
 
 const ROBOTS = 8;
 /** Three 10 s segments per recording. */
@@ -49,16 +49,16 @@ describe('a fleet of 8 robots ingesting into one PostgreSQL', function () {
 
   const ingest = (robot: number, stopWhen?: (stdout: string) => boolean) => {
     const script = recordings[robot < ROBOTS / 2 ? 0 : 1]!;
-    return taskmemProcess(
-      'ingest',
+    return taskmem(
       [
+        'ingest',
         script.path,
         ...['--robot_id', `robot-${robot}`, '--store.backend', 'postgres', '--store.url', postgres.url],
         ...['--memorizer.url', model.url, '--memorizer.retries', '0', '--memorizer.fallback', 'false'],
         ...['--camera.topic', script.config.camera.topic, '--audio.topic', script.config.audio.topic],
         ...['--audio.info_topic', script.config.audio.info_topic, '--pose.topic', script.config.pose.topic],
       ],
-      stopWhen,
+      stopWhen ? { stopWhen } : {},
     );
   };
 
@@ -120,7 +120,8 @@ describe('a fleet of 8 robots ingesting into one PostgreSQL', function () {
   it('answers "has any robot seen the red toolbox today?" from the whole fleet with --robot any, naming each memory\'s robot', async () => {
     const asked = (recordings[0]!.end + 60_000_000_000n).toString();
     const ask = (...extra: string[]) =>
-      taskmemProcess('ask', [
+      taskmem([
+        'ask',
         'has any robot seen the red toolbox today?',
         ...['--json', '--at', asked, '--store.backend', 'postgres', '--store.url', postgres.url, '--robot_id', 'robot-0'],
         ...['--answerer.max_evidence', '40'],

@@ -6,12 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { terminalSafe } from '../../src/text/terminalSafe.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { storedIds, taskmemProcess, type TaskmemRun } from '../support/taskmemProcess.js';
-import { damagedCopy, writeLookalikeImageRecording, writeRecording, type RecordingScript } from '../support/recording.js';
+import { storedIds, taskmem, type TaskmemRun } from '../support/taskmemProcess.js';
+import { damagedCopy, writeLookalikeImageRecording, topicFlags, writeRecording, type RecordingScript } from '../support/recording.js';
 
-/** `taskmem ingest …` in a child process. */
+/** `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output. */
 function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<TaskmemRun> {
-  return taskmemProcess('ingest', args, stopWhen, signal);
+  return taskmem(['ingest', ...args], { ...(stopWhen ? { stopWhen } : {}), signal });
 }
 
 describe('taskmem ingest (command)', function () {
@@ -29,14 +29,7 @@ describe('taskmem ingest (command)', function () {
     server.url,
     '--memorizer.retries',
     '0',
-    '--camera.topic',
-    script.config.camera.topic,
-    '--audio.topic',
-    script.config.audio.topic,
-    '--audio.info_topic',
-    script.config.audio.info_topic,
-    '--pose.topic',
-    script.config.pose.topic,
+    ...topicFlags(script),
   ];
 
   before(async () => {
@@ -201,7 +194,7 @@ describe('taskmem ingest (command)', function () {
     const noTopic = await ingest([script.path, ...flags(store), '--camera.topic', '/front/image_raw']);
     assert.equal(noTopic.code, 2);
     assert.match(noTopic.stderr, /no topic \/front\/image_raw \(camera\.topic, sensor_msgs\/msg\/Image\)/);
-    assert.match(noTopic.stderr, /\/camera\/image_raw {2}sensor_msgs\/msg\/Image/);
+    assert.match(noTopic.stderr, /\/camera\/image_raw \(sensor_msgs\/msg\/Image, \d+ messages\)/);
 
     const gone = await new StandInModelServer().start();
     const goneUrl = gone.url;

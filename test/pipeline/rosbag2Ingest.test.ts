@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { writeRecording, type RecordingScript } from '../support/recording.js';
 import { writeRosbag2Bag } from '../support/rosbag2Bag.js';
-import { storedIds, taskmemProcess } from '../support/taskmemProcess.js';
+import { storedIds, taskmem } from '../support/taskmemProcess.js';
 
 /** The stored memories of a SQLite store, as compared across recordings of one scene. */
 function memories(store: string): Record<string, unknown>[] {
@@ -56,9 +56,9 @@ describe('taskmem ingest of rosbag2 SQLite bags (.db3)', function () {
   it('memorizes a Jazzy bag directory and a Humble .db3 file to the same memories as the MCAP of the same scene', async () => {
     const stores = { mcap: join(dir, 'mcap.sqlite'), jazzy: join(dir, 'jazzy.sqlite'), humble: join(dir, 'humble.sqlite') };
     const runs = await Promise.all([
-      taskmemProcess('ingest', [script.path, ...flags(stores.mcap)]),
-      taskmemProcess('ingest', [jazzyDir, ...flags(stores.jazzy)]),
-      taskmemProcess('ingest', [humbleFile, ...flags(stores.humble)]),
+      taskmem(['ingest', script.path, ...flags(stores.mcap)]),
+      taskmem(['ingest', jazzyDir, ...flags(stores.jazzy)]),
+      taskmem(['ingest', humbleFile, ...flags(stores.humble)]),
     ]);
     for (const run of runs) assert.equal(run.code, 0, run.stderr);
     const fromMcap = memories(stores.mcap);
@@ -71,18 +71,18 @@ describe('taskmem ingest of rosbag2 SQLite bags (.db3)', function () {
 
   it('resumes a .db3 ingest killed mid-run without duplicates, and remember --again accepts the bag', async () => {
     const store = join(dir, 'resume.sqlite');
-    const killed = await taskmemProcess('ingest', [humbleFile, ...flags(store)], (out) => storedIds(out).length >= 1);
+    const killed = await taskmem(['ingest', humbleFile, ...flags(store)], { stopWhen: (out) => storedIds(out).length >= 1 });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
     const first = storedIds(killed.stdout);
-    const rerun = await taskmemProcess('ingest', [humbleFile, ...flags(store)]);
+    const rerun = await taskmem(['ingest', humbleFile, ...flags(store)]);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(rerun.stderr, /resuming/);
     for (const id of storedIds(rerun.stdout)) assert.ok(!first.includes(id), `${id} memorized once`);
     assert.equal(memories(store).length, 3);
 
-    const again = await taskmemProcess('remember', ['--again', '--recording', humbleFile, ...flags(store)]);
+    const again = await taskmem(['remember', '--again', '--recording', humbleFile, ...flags(store)]);
     assert.equal(again.code, 0, again.stderr);
-    const unknown = await taskmemProcess('remember', ['--again', '--recording', jazzyDir, ...flags(join(dir, 'empty.sqlite'))]);
+    const unknown = await taskmem(['remember', '--again', '--recording', jazzyDir, ...flags(join(dir, 'empty.sqlite'))]);
     assert.equal(unknown.code, 2, unknown.stderr);
     assert.match(unknown.stderr, /scene_jazzy was never ingested into this store/);
   });
@@ -95,14 +95,26 @@ describe('taskmem ingest of rosbag2 SQLite bags (.db3)', function () {
       'rosbag2_bagfile_information:\n  version: 5\n  storage_identifier: sqlite3\n  relative_file_paths: [compressed_0.db3.zstd]\n' +
         '  compression_format: zstd\n  compression_mode: FILE\n',
     );
-    const zstd = await taskmemProcess('ingest', [compressed, ...flags(join(dir, 'refused.sqlite'))]);
+    const zstd = await taskmem(['ingest', compressed, ...flags(join(dir, 'refused.sqlite'))]);
     assert.equal(zstd.code, 2, zstd.stderr);
     assert.match(zstd.stderr, /compressed: the bag is compressed \(zstd, FILE mode\).*`ros2 bag convert`/);
 
     const notABag = join(dir, 'other.db3');
     new Database(notABag).exec('CREATE TABLE t (x)').close();
-    const refused = await taskmemProcess('ingest', [notABag, ...flags(join(dir, 'refused.sqlite'))]);
+    const refused = await taskmem(['ingest', notABag, ...flags(join(dir, 'refused.sqlite'))]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /other\.db3: not a rosbag2 SQLite bag \(no topics or messages table\)/);
+  });
+
+  it('never writes --memories-out over a file of the bag directory being ingested (exit 2, the bag intact)', async () => {
+    const bagFile = join(
+      jazzyDir,
+      readdirSync(jazzyDir).find((f) => f.endsWith('.db3'))!,
+    );
+    const before = readFileSync(bagFile);
+    const run = await taskmem(['ingest', jazzyDir, '--memories-out', bagFile, ...flags(join(dir, 'guarded.sqlite'))]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /--memories-out .*\.db3 is the recording being ingested/);
+    assert.ok(readFileSync(bagFile).equals(before), 'the bag file is unchanged');
   });
 });

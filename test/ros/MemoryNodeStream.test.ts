@@ -3,6 +3,7 @@ import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
 import { QoS, type DoubleNode } from '../support/rclnodejs-double/index.js';
 import { startHarness, until, type Harness } from './nodeUnderTest.js';
 import { readQuoted } from '../support/promptReading.js';
+import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
 import type { ChatRequest } from '../support/StandInModelServer.js';
 
 const SENSOR = { qos: 'qos_profile_sensor_data' };
@@ -219,6 +220,37 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     const values = Object.fromEntries(diagnostics.at(-1)!.status[0]!.values.map((v) => [v.key, v.value]));
     assert.equal(values['focus.group'], 'colour');
     assert.ok(Number(values['focus.judge_prompt_tokens']) > 0);
+  });
+
+  it('embeds every memory as it stores it; while the embedding endpoint fails it stores them without, catches up, and says so on /diagnostics', async () => {
+    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1'], embeddingModel: 'concepts-v1' });
+    h.server.onChat = changingReplies();
+    h.server.onEmbeddings = conceptEmbeddings;
+    // The first new memory's request and its two retries fail.
+    h.server.failNext({ kind: 'status', status: 503 }, 3, 'embeddings');
+    const memories = memoriesOf(h.tester);
+    const diagnostics: { status: { level: number; values: { key: string; value: string }[] }[] }[] = [];
+    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => diagnostics.push(m as never));
+    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
+    await publishFrames(camera, 1000, 1007);
+    await until(() => memories.length >= 3, 'three memories', 15_000);
+    const valuesOf = (d: (typeof diagnostics)[number]) => Object.fromEntries(d.status[0]!.values.map((v) => [v.key, v.value]));
+    await until(
+      () => diagnostics.some((d) => Number(valuesOf(d)['embedding.caught_up']) >= 1 && valuesOf(d)['embedding.without_vector'] === '0'),
+      'the memory stored without its vector caught up',
+      15_000,
+    );
+    const values = valuesOf(diagnostics.at(-1)!);
+    assert.equal(values['embedding.model'], 'concepts-v1');
+    assert.ok(Number(values['embedding.stored_without_vector']) >= 1, JSON.stringify(values));
+    assert.equal(values['embedding.failures.http_503'], '1');
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    try {
+      assert.equal(await store.countUnembedded('concepts-v1'), 0, 'every memory stored so far has its vector');
+      assert.ok((await store.count()) >= 3);
+    } finally {
+      await store.close();
+    }
   });
 
   it('follows /clock with use_sim_time, and a simulation reset starts a new episode without mixing memories', async () => {

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   argv?: string[];
   /** An answering model behind the stand-in server; otherwise answers are the ranked evidence. */
   answerModel?: boolean;
+  /** An embedding model behind the stand-in server (embedding.url, embedding.model); otherwise no embedding source. */
+  embeddingModel?: string;
   shutdownGraceMs?: number;
   /** Writes into the store file before the node opens it (tasks logged earlier, memories of an earlier run). */
   seed?: (dbPath: string) => Promise<void>;
@@ -52,6 +54,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     '-p',
     'memorizer.fallback:=false',
     ...(options.answerModel ? ['-p', `answerer.url:=${server.url}`, '-p', 'answerer.model:=stand-in'] : []),
+    ...(options.embeddingModel ? ['-p', `embedding.url:=${server.url}`, '-p', `embedding.model:=${options.embeddingModel}`] : []),
   ];
   const launch = async (argv: string[]) => {
     const process = new RclnodejsDouble(graph);

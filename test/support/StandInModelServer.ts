@@ -4,9 +4,9 @@ import { z } from 'zod';
 
 /**
  * A stand-in for a vLLM server speaking the OpenAI HTTP protocol on loopback. It is not a model: tests say what
- * it replies (`onChat`, `onEmbeddings`, `onTranscription`) and how it misbehaves (`failNext`). Requests are
- * checked against the protocol's shape and rejected with 400 like a real server when malformed, and every
- * request is recorded for assertions.
+ * it replies (`onChat`, `onEmbeddings`, `onTranscription`, which may throw a StandInReplyError) and how it
+ * misbehaves (`failNext`, on every route or one). Requests are checked against the protocol's shape and rejected
+ * with 400 like a real server when malformed, and every request is recorded for assertions.
  */
 
 const contentPart = z.union([
@@ -70,6 +70,28 @@ export type Fault =
   | { kind: 'endless'; intervalMs?: number }
   | { kind: 'choices'; choices: unknown };
 
+/** The routes of the protocol the stand-in serves; a fault may be aimed at one of them. */
+export type Route = 'chat' | 'embeddings' | 'transcriptions';
+
+const ROUTES: Record<string, Route> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/embeddings': 'embeddings',
+  '/v1/audio/transcriptions': 'transcriptions',
+};
+
+/**
+ * Thrown by a handler (`onChat`, `onEmbeddings`, `onTranscription`) to reply with this HTTP status and an OpenAI
+ * error body, e.g. a 400 for one input a real server finds too long.
+ */
+export class StandInReplyError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export interface RecordedRequest {
   path: string;
   body: unknown;
@@ -94,7 +116,8 @@ export class StandInModelServer {
   readonly requests: RecordedRequest[] = [];
 
   #server: Server;
-  #faults: Fault[] = [];
+  /** Faults not yet used, in order; one with a route waits for a request on that route. */
+  #faults: { fault: Fault; route: Route | null }[] = [];
   #hanging = new Set<ServerResponse>();
   #endlessReplies = new Set<ServerResponse>();
   /** Bytes of reply bodies written so far, endless ones included: what a client was made to receive. */
@@ -103,8 +126,10 @@ export class StandInModelServer {
   constructor() {
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: String(error), type: 'internal_error' } }));
+        const status = error instanceof StandInReplyError ? error.status : 500;
+        const message = error instanceof StandInReplyError ? error.message : String(error);
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message, type: status < 500 ? 'invalid_request_error' : 'internal_error' } }));
       });
     });
   }
@@ -121,9 +146,17 @@ export class StandInModelServer {
     return `http://127.0.0.1:${port}/v1`;
   }
 
-  /** The next `times` requests fail this way, in order, before normal replies resume. */
-  failNext(fault: Fault, times = 1): void {
-    for (let i = 0; i < times; i++) this.#faults.push(fault);
+  /**
+   * The next `times` requests fail this way, in order, before normal replies resume; with `route`, only requests
+   * on that route (e.g. the embeddings endpoint down while chat still answers).
+   */
+  failNext(fault: Fault, times = 1, route: Route | null = null): void {
+    for (let i = 0; i < times; i++) this.#faults.push({ fault, route });
+  }
+
+  /** Faults not yet used (of `route`, when given). */
+  faultsLeft(route: Route | null = null): number {
+    return this.#faults.filter((f) => route === null || f.route === route).length;
   }
 
   /** Forgets the faults not yet used: the next requests are answered normally. */
@@ -157,7 +190,9 @@ export class StandInModelServer {
     const body: unknown = contentType.startsWith('application/json') ? safeJson(raw) : null;
     this.requests.push({ path, body: body ?? { multipart: true }, headers: req.headers });
 
-    const fault = this.#faults.shift();
+    const route = ROUTES[path] ?? null;
+    const next = this.#faults.findIndex((f) => f.route === null || f.route === route);
+    const fault = next === -1 ? undefined : this.#faults.splice(next, 1)[0]!.fault;
     if (fault?.kind === 'hang') {
       this.#hanging.add(res);
       res.on('close', () => this.#hanging.delete(res));

@@ -7,6 +7,8 @@ import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { FileReadable } from '../../src/bag/FileReadable.js';
 import { FileWritable } from '../../src/bag/FileWritable.js';
 
+import type { RecordingScript } from '../../src/demo/ScriptedRecording.js';
+
 export * from '../../src/demo/ScriptedRecording.js';
 
 /**
@@ -114,4 +116,10 @@ export async function writeLookalikeImageRecording(path: string, { topic = '/cam
   } finally {
     await file.close();
   }
+}
+
+/** The parameters that point taskmem at a scripted recording's camera, audio and pose topics, as command flags. */
+export function topicFlags(script: Pick<RecordingScript, 'config'>): string[] {
+  const { camera, audio, pose } = script.config;
+  return ['--camera.topic', camera.topic, '--audio.topic', audio.topic, '--audio.info_topic', audio.info_topic, '--pose.topic', pose.topic];
 }

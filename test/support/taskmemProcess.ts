@@ -1,32 +1,45 @@
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-/** How a `taskmem` child process ended, with what it printed. */
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** How a `taskmem` child process ended, with everything it printed. */
 export interface TaskmemRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** When the stop signal was sent (Date.now()); null when it was not. */
+  /** When `stopWhen` sent its signal (Date.now()); null when it did not. */
   signalledAt: number | null;
 }
 
-/**
- * `taskmem <command> …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output (or,
- * for a condition outside it, on a poll every 20 ms).
- */
-export function taskmemProcess(
-  command: string,
-  args: string[],
-  stopWhen?: (stdout: string) => boolean,
-  signal: NodeJS.Signals = 'SIGKILL',
-): Promise<TaskmemRun> {
+export interface TaskmemOptions {
+  /** Sends `signal` once, when this holds on the output so far (checked on output and every 20 ms). */
+  stopWhen?: (stdout: string, stderr: string) => boolean;
+  signal?: NodeJS.Signals;
+  /** Runs the child under `bash -c 'ulimit -f <blocks>'`: files it writes cannot grow past 512-byte blocks. */
+  fileSizeLimitBlocks?: number;
+  /** Called with the child's pid once it runs. */
+  onStart?: (pid: number) => void;
+}
+
+/** `taskmem <args>` in a child process, from source, as a user runs it. */
+export function taskmem(args: string[], options: TaskmemOptions = {}): Promise<TaskmemRun> {
+  const { signal = 'SIGKILL', fileSizeLimitBlocks, onStart } = options;
+  let { stopWhen } = options;
+  const node = [process.execPath, '--import', 'tsx', MAIN, ...args];
+  const [command, argv] =
+    fileSizeLimitBlocks === undefined
+      ? [node[0]!, node.slice(1)]
+      : ['bash', ['-c', `ulimit -f ${fileSizeLimitBlocks} && exec "$@"`, 'taskmem', ...node]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) onStart?.(child.pid);
     let stdout = '';
     let stderr = '';
     let signalledAt: number | null = null;
     const check = () => {
-      if (!stopWhen?.(stdout)) return;
+      if (!stopWhen?.(stdout, stderr)) return;
       stopWhen = undefined;
       signalledAt = Date.now();
       child.kill(signal);
@@ -36,7 +49,10 @@ export function taskmemProcess(
       stdout += d.toString();
       check();
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      check();
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearInterval(poll);
@@ -45,7 +61,7 @@ export function taskmemProcess(
   });
 }
 
-/** Memory ids of the "stored <id> …" lines `taskmem ingest` prints. */
+/** Memory ids of ingest's "stored <id> …" lines. */
 export function storedIds(stdout: string): string[] {
   return [...stdout.matchAll(/^stored (\S+) /gm)].map((m) => m[1]!);
 }

@@ -17,6 +17,7 @@ import {
   appendRunInfo,
   markdownTable,
   readRun,
+  RESULTS_FILE,
   runDetails,
   summarize,
   svgChart,
@@ -34,11 +35,17 @@ import { loadMemorizeTemplates, templateId } from '../../memorize/templatePrompt
 import { windowFramesPerSegment } from '../../pipeline/WindowFrames.js';
 import { redactCredentials } from '../../text/redactCredentials.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
+import { sqliteFiles } from '../OutputPaths.js';
+import { outputFailureIn } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 import { EXIT, exitCodeOf, RunFailedError, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = "run the streaming QA benchmark over local videos (the paper's protocol or the robot's), or compare runs";
 
 const FORMATS: DatasetFormat[] = ['videomme', 'egolife', 'egotempo', 'jsonl'];
+
+/** The run's own store, in RUN_DIR. */
+const BENCH_STORE = 'memory.sqlite';
 
 const USAGE = `usage: taskmem bench <videomme|egolife|egotempo|jsonl> --protocol <paper|robot> --videos DIR --qa FILE --out RUN_DIR [options] [--<parameter> <value>]…
        taskmem bench compare RUN_DIR [RUN_DIR…]
@@ -109,8 +116,12 @@ export function run(args: string[]): Promise<number> {
   return runCommand('bench', consoleOutput, async () => {
     const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, parse: parseArgs });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { parsed } = fromArgs;
+    const { parsed, outputs } = fromArgs;
     const logger = consoleLogger;
+    // The run folder's files never replace the question file, the params file or the user's store.
+    outputs
+      .protect({ path: parsed.qa, what: 'the question file (--qa)' })
+      .folder(parsed.out, '--out', { writes: [RESULTS_FILE, 'results.md', 'chart.svg', ...sqliteFiles(BENCH_STORE)] });
     const { config, questions, prompts, plan, egolife, memorizePrompt } = await prepare(parsed, fromArgs.config);
     await mkdir(parsed.out, { recursive: true });
     const samples = parsed.samples ?? (parsed.protocol === 'paper' && parsed.format === 'egolife' ? 3 : 1);
@@ -123,7 +134,9 @@ export function run(args: string[]): Promise<number> {
         `taskmem bench: ${parsed.out} holds a run made with another ${mismatch.join(', ')}; resume it with the same settings or use another --out`,
       );
     }
-    await appendRunInfo(parsed.out, info);
+    await appendRunInfo(parsed.out, info).catch((error: unknown) => {
+      throw outputFailureIn(parsed.out, error) ?? error;
+    });
 
     const assembly = await Assembly.open(config, { logger });
     const { store } = assembly;
@@ -244,15 +257,19 @@ export function run(args: string[]): Promise<number> {
         await runner.run();
       } catch (error) {
         if (exitCodeOf(error) !== null) throw error;
-        throw new RunFailedError((error as Error).message, { cause: error });
+        throw outputFailureIn(parsed.out, error) ?? new RunFailedError((error as Error).message, { cause: error });
       }
       process.stderr.write('\n');
       if (stop.signal.aborted) return EXIT.interrupted;
       const results = await readRun(parsed.out);
       const runs = [{ name: parsed.name, protocol: parsed.protocol, summary: summarize(results.results) }];
       const table = markdownTable(runs);
-      await writeFile(join(parsed.out, 'results.md'), `${table}\n${runDetails(info, results)}`);
-      await writeFile(join(parsed.out, 'chart.svg'), svgChart(runs));
+      try {
+        await writeWhole(join(parsed.out, 'results.md'), (temporary) => writeFile(temporary, `${table}\n${runDetails(info, results)}`));
+        await writeWhole(join(parsed.out, 'chart.svg'), (temporary) => writeFile(temporary, svgChart(runs)));
+      } catch (error) {
+        throw outputFailureIn(parsed.out, error) ?? error;
+      }
       consoleOutput.out(table);
       return EXIT.ok;
     } finally {
@@ -273,7 +290,7 @@ async function prepare(parsed: BenchArgs, userConfig: Config) {
     const prompts = await PaperPrompts.load(parsed.prompts);
     const config: Config = {
       ...userConfig,
-      store: { ...userConfig.store, backend: 'sqlite', path: join(parsed.out, 'memory.sqlite') },
+      store: { ...userConfig.store, backend: 'sqlite', path: join(parsed.out, BENCH_STORE) },
       memorizer: {
         ...userConfig.memorizer,
         prompt_file: userConfig.memorizer.prompt_file || (prompts.memorizeFile ?? ''),

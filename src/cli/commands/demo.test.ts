@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,7 +38,8 @@ describe('taskmem demo', function () {
   it('memorizes the scripted tour with the perception memorizer, answers from it, records the answers and writes a timeline that opens cleanly', async () => {
     const out = join(dir, 'taskmem-demo');
     mkdirSync(out);
-    writeFileSync(join(out, 'left-over.txt'), 'from an earlier run');
+    // A timeline of an earlier run is the demo's own file: replaced (a file of anyone else's is refused, test/safety).
+    writeFileSync(join(out, 'timeline.html'), 'from an earlier run');
     const lines: string[] = [];
     const problems: string[] = [];
     const code = await demo(
@@ -49,7 +50,7 @@ describe('taskmem demo', function () {
     const printed = lines.join('\n');
     assert.equal(code, 0, printed + problems.join('\n'));
     assert.deepEqual(problems, []);
-    assert.ok(!existsSync(join(out, 'left-over.txt')), 'the demo folder is recreated');
+    assert.notEqual(readFileSync(join(out, 'timeline.html'), 'utf8'), 'from an earlier run', 'the demo folder is recreated');
 
     assert.match(printed, /\[2\/4\] memorizing it through the ingest pipeline with embedded perception memorizer/);
     assert.match(printed, /6 memories stored, 0 failed/);

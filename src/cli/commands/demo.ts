@@ -3,16 +3,18 @@
  * written, memorized, questioned, and shown as a timeline page.
  */
 import { relative } from 'node:path';
-import { runDemo, type DemoResult } from '../../demo/Demo.js';
+import { DEMO_FILES, runDemo, type DemoResult } from '../../demo/Demo.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailureIn } from '../outputFailure.js';
 
 export const summary = 'memorize a scripted scene, ask it questions and write its timeline (no GPU or server needed)';
 
 const USAGE = `usage: taskmem demo [--out <folder>] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
-In a fresh folder (default ./taskmem-demo, removed and recreated on every run), the demo
+In a fresh folder (default ./taskmem-demo, removed and recreated on every run: a folder that holds anything but an
+earlier demo's files, or the store or params file, is refused), the demo
   1. writes a 60 s rosbag2 MCAP recording of a scripted scene (tour.mcap): a robot driving a circle past signs
      (KITCHEN, a box labelled SPARE BATTERIES, EXIT 12, LAB 3, CHARGING DOCK) while three sentences are spoken
      (espeak-ng and sox; without them the recording has no speech),
@@ -27,7 +29,8 @@ parameters are yours.
 
   --out <folder>   the demo folder (default taskmem-demo)
 
-exit codes: 0 done; 2 bad arguments or configuration; 3 the policy endpoint is unreachable and there is no fallback`;
+exit codes: 0 done; 2 bad arguments or configuration, or an --out folder the demo may not empty; 3 the policy
+            endpoint is unreachable and there is no fallback`;
 
 export function run(args: string[]): Promise<number> {
   return demo(args, consoleOutput);
@@ -38,9 +41,17 @@ export function demo(args: string[], io: CommandOutput, logger: Logger = { ...co
   return runCommand('demo', io, async () => {
     const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem demo --help` for the options', parse: outFolder });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { config, parsed: out } = fromArgs;
+    const { config, parsed, outputs } = fromArgs;
+    // The folder is emptied: only one that is new, empty or an earlier demo's, holding nothing it must keep.
+    const out = outputs.folder(parsed, '--out', { replaces: { own: DEMO_FILES } });
     const began = Date.now();
-    const result = await runDemo({ out, config, print: (text) => io.out(text), logger });
+    let result: DemoResult;
+    try {
+      result = await runDemo({ out, config, print: (text) => io.out(text), logger });
+    } catch (error) {
+      // A full disk while the recording or the page is written is the folder's problem, not a bug.
+      throw outputFailureIn(out, error) ?? error;
+    }
     printNext(io, result, began);
     return EXIT.ok;
   });

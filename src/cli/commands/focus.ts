@@ -2,14 +2,17 @@
  * `taskmem focus status|export|reset`: what task focus has learnt, the preference pairs for training the
  * paper's steer vector on a GPU server, and resetting a group's focus vector.
  */
+import { dirname, join } from 'node:path';
 import { openStore } from '../../assembly/openStore.js';
-import { exportPairs } from '../../focus/exportPairs.js';
+import { exportPairs, IMAGES_DIR } from '../../focus/exportPairs.js';
 import { consoleLogger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { formatStamp } from '../../time.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, exitCodeOf, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, exitCodeOf, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 
 export const summary = 'task focus: status, export preference pairs (JSONL), reset a focus vector';
 
@@ -22,14 +25,21 @@ status   active task group, recent tasks per group, preference pairs and focus-v
 export   training-ready preference pairs for a white-box steer vector (the paper's Phase Two) on a GPU server:
          one JSON object per line, {"prompt" (chat messages), "images" (paths), "chosen", "rejected" (the whole
          completions, thinking included), "group", "examples", …}, the images written once into images/ beside
-         the file (docs/focus.md)
+         the file (docs/focus.md); an --out that is the store, its -wal/-shm files or the params file, by any
+         name, or a folder, is refused (exit 2)
 reset    forget a group's focus vector: depth 3 goes back to the judge until it is retrained`;
 
 export function run(args: string[]): Promise<number> {
   return runCommand('focus', consoleOutput, async () => {
     const fromArgs = commandArgs(args, consoleOutput, { usage: USAGE, hint: USAGE, parse: parseArgs });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { config, parsed } = fromArgs;
+    const { config, parsed, outputs } = fromArgs;
+    const out = parsed.options.get('out');
+    if (parsed.action === 'export' && out !== undefined) {
+      // Refused before anything is opened: the file and the images beside it never replace the store.
+      parsed.options.set('out', outputs.file(out, '--out', 'pairs.jsonl'));
+      outputs.folder(join(dirname(out), IMAGES_DIR), `--out ${out}: the images folder`);
+    }
     const store = await openStore(config.store, { logger: consoleLogger });
     try {
       await act(store, parsed.action, parsed.options, config.robot_id);
@@ -70,10 +80,11 @@ async function act(store: MemoryStore, action: Action, options: Map<string, stri
     const out = options.get('out')!;
     let count;
     try {
-      count = await exportPairs(store, out, group);
+      // The images land beside the temporary file, which is beside `out`: their paths in it stay right.
+      count = await writeWhole(out, (temporary) => exportPairs(store, temporary, group));
     } catch (error) {
       if (exitCodeOf(error) !== null) throw error;
-      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+      throw outputFailure(out, error);
     }
     consoleOutput.err(
       `taskmem focus export: ${count.pairs} pairs${group ? ` of group "${group}"` : ''} written to ${out}, ${count.images} new images beside it` +

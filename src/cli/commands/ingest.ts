@@ -5,16 +5,19 @@
  */
 import { Assembly } from '../../assembly/Assembly.js';
 import { checkEndpoint } from '../../assembly/endpoint.js';
-import { openRecording } from '../../bag/openRecording.js';
+import { openRecording, recordingFiles } from '../../bag/openRecording.js';
 import { MemoryMcapWriter } from '../../bag/MemoryMcapWriter.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
+import { embeddingSummary } from '../../embed/embeddingSummary.js';
 import { ingestRecording, type IngestProgress } from '../../ingest/RecordingIngest.js';
 import { consoleLogger } from '../../log.js';
 import { SegmentSight } from '../../people/SegmentSight.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
 import { commandArgs, consoleOutput } from '../commandArgs.js';
-import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { clock, ProgressLine } from '../ProgressLine.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
 
 export const summary = 'memorize a rosbag2 recording (MCAP, .db3 or a bag directory) into the store (resumable)';
 
@@ -28,6 +31,14 @@ progress on stderr. Stopping (Ctrl-C) keeps what is stored and cancels the model
 same command again resumes, retrying the segments that were cut off. The stages are those the ROS node runs with
 the same parameters, task focus included: the store's task log (questions asked through ~/ask or taskmem ask) is
 what focus.depth 1-3 follow.
+
+With an embedding source (embedding.url or embedding.onnx_path), every memory is stored with its vector in the
+same transaction. When the embedding endpoint fails, the memory is stored without its vector and embedded later:
+after the next segments once the endpoint answers, by the next run, or by \`taskmem reindex\`; the summary says
+how many still wait.
+
+--memories-out never replaces the recording, the store (store.path, its -wal and -shm files) or the params file,
+by any name (a symbolic or hard link): such a file is refused (exit 2).
 
 An MCAP recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
 chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
@@ -46,9 +57,17 @@ export function run(args: string[]): Promise<number> {
     if ('exit' in fromArgs) return fromArgs.exit;
     const {
       config,
-      parsed: { recording, memoriesOut, ignoreCrc },
+      parsed: { recording, memoriesOut: memoriesOutArg, ignoreCrc },
+      outputs,
     } = fromArgs;
     const logger = consoleLogger;
+    // Checked before anything is opened: --memories-out never truncates the recording or the store.
+    const memoriesOut =
+      memoriesOutArg === null
+        ? null
+        : outputs
+            .protect(...recordingFiles(recording).map((path) => ({ path, what: 'the recording being ingested' })))
+            .file(memoriesOutArg, '--memories-out', 'memories.mcap');
     // The recording's problems are the user's first concern: report them before touching endpoint or store.
     const opened = await openRecording(recording);
     try {
@@ -85,7 +104,7 @@ export function run(args: string[]): Promise<number> {
         ignoreCrc,
         logger,
         signal: stop.signal,
-        onProgress: (p) => progress.show(p),
+        onProgress: (p) => progress.show(progressText(p)),
         // One line per committed memory on stdout (its text terminal-safe, on that one line); progress and
         // messages go to stderr.
         onStored: (memory) => {
@@ -100,6 +119,11 @@ export function run(args: string[]): Promise<number> {
         ` — ${result.readSeconds.toFixed(0)} s of recording in ${result.wallSeconds.toFixed(1)} s (${result.speed.toFixed(1)}× real time), episode ${result.episode}` +
         (memoriesOut ? `; memories written to ${memoriesOut}` : '');
       logger.info(line);
+      if (result.embedding) {
+        const { line, warning } = embeddingSummary(result.embedding);
+        logger.info(line);
+        if (warning) logger.warn(warning);
+      }
       if (result.interrupted) {
         logger.info('interrupted: run the same command again to resume');
         return EXIT.interrupted;
@@ -118,53 +142,28 @@ export function run(args: string[]): Promise<number> {
   });
 }
 
-/** The --memories-out file, created. */
-async function memoryWriter(path: string): Promise<MemoryMcapWriter> {
+/** The --memories-out file, created; a failure to create, write or close it is an output error (exit 5). */
+async function memoryWriter(path: string): Promise<Pick<MemoryMcapWriter, 'write' | 'close'>> {
+  const failed = (error: unknown) => outputFailure(`--memories-out ${path}`, error);
+  let writer: MemoryMcapWriter;
   try {
-    return await MemoryMcapWriter.create(path);
+    writer = await MemoryMcapWriter.create(path);
   } catch (error) {
-    throw new OutputError(`cannot write --memories-out ${path}: ${(error as Error).message}`, { cause: error });
+    throw failed(error);
   }
+  return {
+    write: (memory) => writer.write(memory).catch((error: unknown) => Promise.reject(failed(error))),
+    close: () => writer.close().catch((error: unknown) => Promise.reject(failed(error))),
+  };
 }
 
-/** One progress line on stderr, rewritten in place on a terminal and printed every few seconds otherwise. */
-class ProgressLine {
-  readonly #out: NodeJS.WriteStream;
-  #shown = false;
-  #lastPrinted = 0;
-
-  constructor(out: NodeJS.WriteStream) {
-    this.#out = out;
-  }
-
-  show(p: IngestProgress): void {
-    const eta = p.etaSeconds === null ? '?' : clock(p.etaSeconds);
-    const text =
-      `segments ${p.stored + p.skipped + p.failed}/${p.expectedSegments} (${p.stored} stored, ${p.skipped} skipped, ${p.failed} failed)` +
-      ` · ${clock(p.readSeconds)}/${clock(p.totalSeconds)} of recording · ${p.speed.toFixed(1)}× real time · ETA ${eta}`;
-    if (this.#out.isTTY) {
-      this.#out.write(`\r${text}\x1b[K`);
-      this.#shown = true;
-    } else if (Date.now() - this.#lastPrinted >= 5000) {
-      this.#lastPrinted = Date.now();
-      this.#out.write(`${text}\n`);
-    }
-  }
-
-  /** Erases the line so that another line can be printed. */
-  clear(): void {
-    if (this.#shown) this.#out.write('\r\x1b[K');
-  }
-
-  done(): void {
-    if (this.#shown) this.#out.write('\n');
-    this.#shown = false;
-  }
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+/** The progress line of an ingest. */
+function progressText(p: IngestProgress): string {
+  const eta = p.etaSeconds === null ? '?' : clock(p.etaSeconds);
+  return (
+    `segments ${p.stored + p.skipped + p.failed}/${p.expectedSegments} (${p.stored} stored, ${p.skipped} skipped, ${p.failed} failed)` +
+    ` · ${clock(p.readSeconds)}/${clock(p.totalSeconds)} of recording · ${p.speed.toFixed(1)}× real time · ETA ${eta}`
+  );
 }
 
 /** The recording, --memories-out and --ignore-crc. */

@@ -7,6 +7,7 @@ import { Assembly } from '../../assembly/Assembly.js';
 import { openRecording } from '../../bag/openRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
+import { embeddingSummary } from '../../embed/embeddingSummary.js';
 import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
@@ -55,22 +56,25 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
     } = fromArgs;
     // No fallback: a segment the policy cannot write keeps the memory it has.
     const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
-    const assembly = await Assembly.open(config, { logger });
-    const { store } = assembly;
-    try {
-      if (recording === null) {
-        io.err(await withoutRecording(store, config.robot_id));
-        return EXIT.badInput;
-      }
-      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
+    // The recording's problems are reported as its own (exit 2) before the store is opened, as ingest does.
+    let episodeKey: string | null = null;
+    if (recording !== null) {
       const opened = await openRecording(recording);
-      let episodeKey: string;
       try {
         matchSensorTopics(opened, config);
         episodeKey = `${progressKey(opened.identity)}#episode`;
       } finally {
         await opened.close();
       }
+    }
+    const assembly = await Assembly.open(config, { logger });
+    const { store } = assembly;
+    try {
+      if (recording === null || episodeKey === null) {
+        io.err(await withoutRecording(store, config.robot_id));
+        return EXIT.badInput;
+      }
+      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
       const episode = await store.getProgress(episodeKey);
       if (episode === null)
         throw new UsageError(
@@ -120,6 +124,11 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
         `${replaced} perception memories replaced by the policy's, ${retried} failed segments memorized, ${result.skipped} already written by the policy, ` +
           `${result.failed} failed${kept > 0 ? ` (${kept} of them keep their perception memory)` : ''}`,
       );
+      if (result.embedding) {
+        const { line, warning } = embeddingSummary(result.embedding);
+        io.out(line);
+        if (warning) io.err(`taskmem remember: ${warning}`);
+      }
       if (result.failed > 0) {
         io.err(`taskmem remember: ${result.failed} segment(s) failed and are recorded; run the same command again to retry them`);
         return EXIT.segmentsFailed;

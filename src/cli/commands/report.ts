@@ -2,8 +2,7 @@
  * `taskmem report`: writes the timeline page (one self-contained HTML file) from the memories in the store and
  * the questions the robot was asked, with the answers and evidence recorded for them.
  */
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { openStore } from '../../assembly/openStore.js';
 import { silentLogger } from '../../log.js';
@@ -11,7 +10,9 @@ import { expandHome } from '../../memory/SqliteMemoryStore.js';
 import { loadTimeline, MAX_MEMORIES, type TimelineFilter } from '../../report/loadTimeline.js';
 import { renderTimeline } from '../../report/TimelineReport.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
-import { EXIT, OutputError, runCommand, UsageError } from '../exitCodes.js';
+import { EXIT, runCommand, UsageError } from '../exitCodes.js';
+import { outputFailure } from '../outputFailure.js';
+import { writeWhole } from '../../writeWhole.js';
 
 export const summary = 'write the timeline page (memories, thumbnails, questions and their evidence) as HTML';
 
@@ -29,7 +30,11 @@ with the answers and the memories they rest on; and the robot's path when poses 
 
 At most ${MAX_MEMORIES} memories (the newest) are shown; narrow the range for more. Times are read and shown in answerer.time_zone.
 
-exit codes: 0 written; 2 bad arguments or configuration; 4 store error; 5 cannot write the page`;
+--out never replaces the store (store.path, its -wal and -shm files) or the params file, by any name: such an
+--out is refused (exit 2).
+
+exit codes: 0 written; 2 bad arguments or configuration, or an --out that would replace the store; 4 store error;
+            5 cannot write the page`;
 
 export function run(args: string[]): Promise<number> {
   return report(args, consoleOutput);
@@ -40,7 +45,9 @@ export function report(args: string[], io: CommandOutput): Promise<number> {
   return runCommand('report', io, async () => {
     const fromArgs = commandArgs(args, io, { usage: USAGE, hint: 'run `taskmem report --help` for the options', parse: parseArgs });
     if ('exit' in fromArgs) return fromArgs.exit;
-    const { config, parsed } = fromArgs;
+    const { config, parsed, outputs } = fromArgs;
+    // Refused before the store is read: --out naming the store would otherwise replace it with the page.
+    const out = outputs.file(parsed.out, '--out', 'timeline.html');
     const timeZone = config.answerer.time_zone;
     const times = new TimeExpressions({ timeZone });
     const now = BigInt(Date.now()) * 1_000_000n;
@@ -65,11 +72,10 @@ export function report(args: string[], io: CommandOutput): Promise<number> {
       questions,
       timeZone,
     });
-    const out = resolve(parsed.out);
     try {
-      writeFileSync(out, html);
+      await writeWhole(out, (temporary) => writeFile(temporary, html));
     } catch (error) {
-      throw new OutputError(`cannot write ${out}: ${(error as Error).message}`, { cause: error });
+      throw outputFailure(out, error);
     }
     if (memories.length === 0) io.err('taskmem report: no memories match; the page is empty');
     if (truncated) io.err(`taskmem report: only the newest ${MAX_MEMORIES} memories are shown; narrow the range with --since/--until`);

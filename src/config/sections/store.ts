@@ -1,5 +1,21 @@
 import { z } from 'zod';
-import { bool, choice, string } from '../param.js';
+import { bool, choice, string, type ValueRule } from '../param.js';
+
+/**
+ * A store that saves nothing is never what a user wants: SQLite would take an empty path for a temporary file and
+ * `:memory:` for memory, both gone when the process ends, while every command reports memories stored.
+ */
+const STORE_FILE: ValueRule<string> = {
+  form: 'a file path (not empty, not :memory:, not a folder)',
+  problem: (path) =>
+    path.trim() === ''
+      ? 'is empty, which would keep the memories in a temporary file deleted at exit; give a file, e.g. ~/.ros/taskmem/memory.sqlite'
+      : path.trim() === ':memory:'
+        ? 'would keep the memories in memory only, lost when the process ends; give a file, e.g. ~/.ros/taskmem/memory.sqlite'
+        : path.endsWith('/')
+          ? `names a folder; give a file in it, e.g. ${path}memory.sqlite`
+          : null,
+};
 
 export const storeParams = z.object({
   backend: choice({
@@ -8,7 +24,12 @@ export const storeParams = z.object({
     readOnly: true,
     description: 'Embedded SQLite file or a PostgreSQL server.',
   }),
-  path: string({ default: '~/.ros/taskmem/memory.sqlite', readOnly: true, description: 'SQLite file (created with its folder).' }),
+  path: string({
+    default: '~/.ros/taskmem/memory.sqlite',
+    readOnly: true,
+    description: 'SQLite file (created with its folder).',
+    rule: STORE_FILE,
+  }),
   url: string({ default: '', readOnly: true, unit: 'URL', description: 'PostgreSQL connection string; required with backend postgres.' }),
   thumbnails: bool({ default: false, readOnly: true, description: 'Keep keyframe thumbnails with each memory.' }),
   synchronous: choice({

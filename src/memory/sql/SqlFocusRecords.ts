@@ -1,6 +1,9 @@
+import { quotedForms } from '../../text/quotedData.js';
 import { embeddingFromBytes, embeddingToBytes } from '../embedding.js';
 import type { FocusRecords, FocusVectorRecord, PreferencePair, StoredRequest } from '../FocusRecords.js';
-import type { SqlConnection, SqlInteger } from './SqlConnection.js';
+import type { Memory } from '../Memory.js';
+import type { QuotingRecords } from './QuotingRecords.js';
+import type { SqlConnection, SqlExecutor, SqlInteger } from './SqlConnection.js';
 
 interface PreferenceRow {
   id: string;
@@ -25,8 +28,14 @@ interface FocusVectorRow {
   trained_ns: SqlInteger;
 }
 
-/** Preference pairs and versioned focus vectors, in SQL both dialects share (tables `preferences`, `focus_vectors`). */
-export class SqlFocusRecords implements FocusRecords {
+/** The columns of a preference pair that hold text from memories: what the model saw and what it wrote. */
+const QUOTING_COLUMNS = ['prompt', 'request', 'chosen', 'rejected', 'chosen_completion', 'rejected_completion', 'examples'] as const;
+
+/**
+ * Preference pairs and versioned focus vectors, in SQL both dialects share (tables `preferences`,
+ * `preference_images`, `focus_vectors`).
+ */
+export class SqlFocusRecords implements FocusRecords, QuotingRecords {
   readonly #sql: SqlConnection;
 
   constructor(sql: SqlConnection) {
@@ -64,6 +73,32 @@ export class SqlFocusRecords implements FocusRecords {
         },
       );
     });
+  }
+
+  /**
+   * Removes the pairs of a forgotten memory's segment (its candidates describe what was forgotten) and every pair
+   * whose request or completions quote a forgotten memory (one in the window of a later segment), with the images
+   * no remaining pair shows. Removed, not redacted: a pair whose prompt was edited is no longer what the model was
+   * shown, so it would train the steer vector on a request that never happened. Focus vectors already trained on
+   * them hold numbers, not text, and are kept; the next training no longer sees the pairs.
+   */
+  async removeQuoting(tx: SqlExecutor, forgotten: readonly Memory[]): Promise<number> {
+    const ids = new Set(forgotten.map((m) => m.id));
+    const forms = forgotten.flatMap((m) => quotedForms(m.text));
+    const pairs = await tx.all<{ id: string; segment_id: string } & Record<(typeof QUOTING_COLUMNS)[number], string | null>>(
+      `SELECT id, segment_id, ${QUOTING_COLUMNS.join(', ')} FROM preferences`,
+    );
+    const quotes = (pair: (typeof pairs)[number]) =>
+      ids.has(pair.segment_id) || QUOTING_COLUMNS.some((column) => forms.some((form) => pair[column]?.includes(form)));
+    const removed = pairs.filter(quotes);
+    if (removed.length === 0) return 0;
+    const { dialect } = this.#sql;
+    await tx.run(`DELETE FROM preferences WHERE ${dialect.inList('id', 'ids', 'text')}`, { ids: dialect.list(removed.map((p) => p.id)) });
+    const shown = new Set(pairs.filter((p) => !quotes(p)).flatMap((p) => imagesOf(p.request)));
+    const unshown = [...new Set(removed.flatMap((p) => imagesOf(p.request)))].filter((sha256) => !shown.has(sha256));
+    if (unshown.length > 0)
+      await tx.run(`DELETE FROM preference_images WHERE ${dialect.inList('sha256', 'shas', 'text')}`, { shas: dialect.list(unshown) });
+    return removed.length;
   }
 
   async preferenceImage(sha256: string): Promise<Uint8Array | null> {
@@ -119,4 +154,11 @@ export class SqlFocusRecords implements FocusRecords {
   async resetFocusVector(group: string): Promise<void> {
     await this.#sql.run('UPDATE focus_vectors SET retired = TRUE WHERE task_group = @group', { group });
   }
+}
+
+/** The SHA-256 of every image a stored request (JSON) shows. */
+function imagesOf(request: string | null): string[] {
+  if (request === null) return [];
+  const { messages } = JSON.parse(request) as StoredRequest;
+  return messages.flatMap((m) => m.content.flatMap((part) => (part.type === 'image' ? [part.sha256] : [])));
 }

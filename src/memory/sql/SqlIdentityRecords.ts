@@ -10,7 +10,9 @@ import {
   type Identity,
   type IdentityRecords,
 } from '../IdentityRecords.js';
+import type { Memory } from '../Memory.js';
 import type { Erasure } from './Erasure.js';
+import type { QuotingRecords } from './QuotingRecords.js';
 import type { SqlConnection, SqlExecutor, SqlInteger } from './SqlConnection.js';
 
 interface IdentityRow {
@@ -37,7 +39,7 @@ const FACE_TABLES = ['identity_embeddings', 'identities'] as const;
  * including embeddings dropped earlier when only the newest were kept. Changes to one identity are serialised by
  * locking its row.
  */
-export class SqlIdentityRecords implements IdentityRecords {
+export class SqlIdentityRecords implements IdentityRecords, QuotingRecords {
   readonly #sql: SqlConnection;
   readonly #erasure: Erasure;
 
@@ -127,6 +129,33 @@ export class SqlIdentityRecords implements IdentityRecords {
     );
     if (!removed) return null;
     return { ...removed, erased: await this.#erasure.purge(FACE_TABLES) };
+  }
+
+  /**
+   * Removes the face embeddings seen in forgotten memories' segments (biometric data taken from what was
+   * forgotten) and recomputes each identity's centroid from the embeddings it keeps; an identity left with none is
+   * removed, since nothing it holds was seen outside what was forgotten (its id is never given again). The
+   * memories' own `memory_people` rows go with them.
+   */
+  async removeQuoting(tx: SqlExecutor, forgotten: readonly Memory[]): Promise<number> {
+    const { dialect } = this.#sql;
+    const ids = { ids: dialect.list(forgotten.map((m) => m.id)) };
+    const touched = await tx.all<{ num: SqlInteger }>(
+      `SELECT DISTINCT num FROM identity_embeddings WHERE ${dialect.inList('memory_id', 'ids', 'text')}`,
+      ids,
+    );
+    if (touched.length === 0) return 0;
+    const removed = await tx.run(`DELETE FROM identity_embeddings WHERE ${dialect.inList('memory_id', 'ids', 'text')}`, ids);
+    for (const { num } of touched) {
+      const kept = await tx.all<{ embedding: Buffer }>('SELECT embedding FROM identity_embeddings WHERE num = @num', { num });
+      if (kept.length === 0) await tx.run('DELETE FROM identities WHERE num = @num', { num });
+      else
+        await tx.run('UPDATE identities SET centroid = @centroid WHERE num = @num', {
+          num,
+          centroid: embeddingToBytes(centroidOf(kept.map((row) => embeddingFromBytes(row.embedding)))),
+        });
+    }
+    return removed;
   }
 
   async appearances(id: string, { limit = 20, asOf }: { limit?: number; asOf?: RosNanos } = {}): Promise<Appearance[]> {

@@ -13,7 +13,9 @@ import type {
 import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, type MemoryRow } from '../memoryRow.js';
 import { searchTerms } from '../searchTerms.js';
 import { fuseRankings } from '../fuseRankings.js';
+import type { Erasure } from './Erasure.js';
 import type { FullTextSearch } from './FullTextSearch.js';
+import type { QuotingRecords } from './QuotingRecords.js';
 import { recallFilter } from './recallFilter.js';
 import type { RecallPlan } from './RecallPlan.js';
 import { sqlBoolean, type SqlConnection, type SqlExecutor, type SqlInteger, type SqlParams } from './SqlConnection.js';
@@ -28,6 +30,16 @@ export interface SqlMemoryRecordsOptions {
   plan: RecallPlan;
   /** Whether recall's filter bounds a window's start for the server's planner (see recallFilter). */
   boundWindowStart: boolean;
+  /** How the backend erases what forget deletes: the bytes it frees overwritten, and then purged (`purgeForgotten`). */
+  erasure: Erasure;
+  /**
+   * Whether forget purges the memory tables once it has committed (SQLite: empties the write-ahead log). False
+   * where the purge rewrites them under a lock (PostgreSQL's VACUUM FULL, minutes at fleet sizes): the dead row
+   * versions then wait for the server's vacuum (docs/data-safety.md).
+   */
+  purgeForgotten: boolean;
+  /** The records that quote memories, removed with the memories forget deletes (answers, preference pairs). */
+  quoting: readonly QuotingRecords[];
 }
 
 const DEFAULT_LIMIT = 10;
@@ -59,16 +71,32 @@ export class SqlMemoryRecords implements MemoryRecords {
   readonly #vectors: VectorTable;
   readonly #plan: RecallPlan;
   readonly #boundWindowStart: boolean;
+  readonly #erasure: Erasure;
+  readonly #purgeForgotten: boolean;
+  readonly #quoting: readonly QuotingRecords[];
   /** Dimensions of models whose first vector was committed; they never change. */
   readonly #dims = new Map<string, number>();
 
-  constructor({ sql, keepThumbnails, fullText, vectors, plan, boundWindowStart }: SqlMemoryRecordsOptions) {
+  constructor({
+    sql,
+    keepThumbnails,
+    fullText,
+    vectors,
+    plan,
+    boundWindowStart,
+    erasure,
+    purgeForgotten,
+    quoting,
+  }: SqlMemoryRecordsOptions) {
     this.#sql = sql;
     this.#keepThumbnails = keepThumbnails;
     this.#fullText = fullText;
     this.#vectors = vectors;
     this.#plan = plan;
     this.#boundWindowStart = boundWindowStart;
+    this.#erasure = erasure;
+    this.#purgeForgotten = purgeForgotten;
+    this.#quoting = quoting;
   }
 
   async put(memory: Memory, embedding: MemoryEmbedding | null = null): Promise<boolean> {
@@ -163,20 +191,36 @@ export class SqlMemoryRecords implements MemoryRecords {
     }
     if (clauses.length === 0)
       throw new Error(`${this.#sql.owner}#forget: give ids, a time range or text; forgetting everything is not a query`);
-    return this.#writing(async ({ tx, vectorsDeleted }) => {
-      const rows = await tx.all<MemoryRow>(
-        `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}${dialect.forUpdate}`,
-        params,
-      );
-      const memories = await this.#toMemories(tx, rows);
-      vectorsDeleted.push(...rows.map((row) => Number(row.seq)));
-      if (rows.length > 0) {
-        const seqs = { seqs: dialect.list(vectorsDeleted) };
-        await tx.run(`DELETE FROM memory_vectors WHERE ${OF_EVERY_MODEL} AND ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
-        await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
-      }
-      return memories;
-    });
+    const forget = () =>
+      this.#writing(async ({ tx, vectorsDeleted }) => {
+        const rows = await tx.all<MemoryRow>(
+          `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE ${clauses.join(' AND ')}${dialect.forUpdate}`,
+          params,
+        );
+        const memories = await this.#toMemories(tx, rows);
+        vectorsDeleted.push(...rows.map((row) => Number(row.seq)));
+        if (rows.length > 0) {
+          const seqs = { seqs: dialect.list(vectorsDeleted) };
+          await tx.run(`DELETE FROM memory_vectors WHERE ${OF_EVERY_MODEL} AND ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
+          // Thumbnails go with the memory (ON DELETE CASCADE), its full-text entry with it (a trigger, or the row's own column).
+          await tx.run(`DELETE FROM memories WHERE ${dialect.inList('seq', 'seqs', 'bigint')}`, seqs);
+          for (const records of this.#quoting) await records.removeQuoting(tx, memories);
+        }
+        return memories;
+      });
+    const memories = await this.#erasure.overwriting(forget);
+    // The log may still hold the pages as they were; a reader's snapshot can delay that until a later checkpoint.
+    if (memories.length > 0 && this.#purgeForgotten)
+      await this.#erasure.purge([
+        'memories',
+        'memory_thumbnails',
+        'memory_vectors',
+        'memory_people',
+        'answers',
+        'preferences',
+        'preference_images',
+      ]);
+    return memories;
   }
 
   async count(): Promise<number> {

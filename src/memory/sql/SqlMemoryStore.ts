@@ -1,22 +1,24 @@
 import type { RosNanos } from '../../time.js';
+import type { EmbeddingLease } from '../EmbeddingLeases.js';
 import type { FocusVectorRecord, PreferencePair } from '../FocusRecords.js';
 import type { Appearance, FaceObservation, ForgottenIdentity, Identity } from '../IdentityRecords.js';
 import type { FailedSegment, Memory } from '../Memory.js';
 import type { EmbeddingEntry, ForgetQuery, MemoryEmbedding, RecallQuery, RecallResult, UnembeddedPage } from '../MemoryRecords.js';
 import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
-import type { Erasure } from './Erasure.js';
 import type { SqlConnection } from './SqlConnection.js';
+import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
 import { SqlIdentityRecords } from './SqlIdentityRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
 import { SqlMemoryRecords, type SqlMemoryRecordsOptions } from './SqlMemoryRecords.js';
 import { SqlTaskRecords } from './SqlTaskRecords.js';
 
-export interface SqlMemoryStoreOptions extends SqlMemoryRecordsOptions {
-  /** How the backend erases what a person's forget deletes. */
-  erasure: Erasure;
-}
+/**
+ * The backend's parts: memory search, and its erasure (`erasure`), which a person's forget and a memory's forget
+ * both run through. The records that quote memories are the store's own.
+ */
+export type SqlMemoryStoreOptions = Omit<SqlMemoryRecordsOptions, 'quoting'>;
 
 /**
  * Every role of the store over one SQL connection: the role classes hold the logic, written once; a backend
@@ -29,15 +31,17 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #ingest: SqlIngestRecords;
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
+  readonly #lease: SqlEmbeddingLease;
   readonly #people: SqlIdentityRecords;
 
-  protected constructor({ erasure, ...memories }: SqlMemoryStoreOptions) {
+  protected constructor(memories: SqlMemoryStoreOptions) {
     this.#sql = memories.sql;
-    this.#memories = new SqlMemoryRecords(memories);
     this.#ingest = new SqlIngestRecords(memories.sql);
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
-    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure });
+    this.#lease = new SqlEmbeddingLease(memories.sql);
+    this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure: memories.erasure });
+    this.#memories = new SqlMemoryRecords({ ...memories, quoting: [this.#tasks, this.#focus, this.#people] });
   }
 
   put(memory: Memory, embedding?: MemoryEmbedding | null): Promise<boolean> {
@@ -79,6 +83,14 @@ export class SqlMemoryStore implements MemoryStore {
 
   countUnembedded(model: string): Promise<number> {
     return this.#memories.countUnembedded(model);
+  }
+
+  leaseEmbedding(model: string, lease: EmbeddingLease): Promise<boolean> {
+    return this.#lease.take(model, lease);
+  }
+
+  releaseEmbedding(model: string, owner: string): Promise<void> {
+    return this.#lease.release(model, owner);
   }
 
   recordFailure(failure: FailedSegment): Promise<void> {

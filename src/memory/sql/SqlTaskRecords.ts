@@ -1,5 +1,8 @@
+import { quotedForms } from '../../text/quotedData.js';
+import type { Memory } from '../Memory.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery, TaskRecords } from '../TaskRecords.js';
-import { sqlBoolean, type SqlBoolean, type SqlConnection, type SqlInteger } from './SqlConnection.js';
+import type { QuotingRecords } from './QuotingRecords.js';
+import { sqlBoolean, type SqlBoolean, type SqlConnection, type SqlExecutor, type SqlInteger } from './SqlConnection.js';
 
 interface TaskRow {
   id: string;
@@ -23,11 +26,29 @@ interface AnsweredTaskRow extends TaskRow {
 const TASK_COLUMNS = 't.id, t.robot_id, t.stamp_ns, t.text, t.task_group, t.kind';
 
 /** The task log and its answers, in SQL both dialects share (tables `tasks` and `answers`). */
-export class SqlTaskRecords implements TaskRecords {
+export class SqlTaskRecords implements TaskRecords, QuotingRecords {
   readonly #sql: SqlConnection;
 
   constructor(sql: SqlConnection) {
     this.#sql = sql;
+  }
+
+  /**
+   * Removes the answers that cite a forgotten memory as evidence or quote its text. The question stays in the task
+   * log: it is what the person asked, not what the robot remembered, and task focus follows it; the report then
+   * shows it unanswered.
+   */
+  async removeQuoting(tx: SqlExecutor, forgotten: readonly Memory[]): Promise<number> {
+    const ids = new Set(forgotten.map((m) => m.id));
+    const forms = forgotten.flatMap((m) => quotedForms(m.text));
+    const answers = await tx.all<{ task_id: string; text: string; evidence: string }>('SELECT task_id, text, evidence FROM answers');
+    const quoting = answers
+      .filter((a) => (JSON.parse(a.evidence) as string[]).some((id) => ids.has(id)) || forms.some((form) => a.text.includes(form)))
+      .map((a) => a.task_id);
+    if (quoting.length === 0) return 0;
+    return tx.run(`DELETE FROM answers WHERE ${this.#sql.dialect.inList('task_id', 'ids', 'text')}`, {
+      ids: this.#sql.dialect.list(quoting),
+    });
   }
 
   async logTask(task: Task): Promise<void> {

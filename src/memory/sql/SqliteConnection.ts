@@ -108,7 +108,12 @@ export class SqliteConnection implements SqlConnection {
   async close(): Promise<void> {
     while (this.#transaction) await this.#transaction;
     if (!this.#db.open) return;
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    try {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A full disk fails the checkpoint; the commits are safe in the write-ahead log, which the next open reads.
+      // Closing must not replace the error that stopped the work (the full disk itself) with its own.
+    }
     this.#db.close();
   }
 
