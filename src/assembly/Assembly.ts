@@ -10,6 +10,7 @@ import { keyframeThumbnails } from '../media/keyframeThumbnails.js';
 import type { FocusContext } from '../memorize/Memorizer.js';
 import type { Memory } from '../memory/Memory.js';
 import type { MemoryStore } from '../memory/MemoryStore.js';
+import type { RunEpisodes } from '../memory/RunEpisodes.js';
 import { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
 import { SegmentSight } from '../people/SegmentSight.js';
 import { VadSpeechTrack } from '../segment/VadSpeechTrack.js';
@@ -35,8 +36,13 @@ export interface AssemblyOptions {
 }
 
 export interface PipelineOptions {
-  /** Episode of the first segment: one past the last stored for a node, a recording's own for an ingest. */
+  /**
+   * Episode of the first segment (the benchmark: 0 for each video's robot); with `episodes`, the run's ordinal
+   * episode to start at (0, or the one a replaced pipeline of the same run was in).
+   */
   episode?: number;
+  /** The episodes the run claimed in the store (a node's run, an ingest's recording): segments are numbered by them. */
+  episodes?: RunEpisodes;
   /** The clock memories are written at: the node's ROS time, or the newest stamp read from a recording. */
   now: () => RosNanos;
   /** The task focus the memorizer follows (the store's task log); null: none. */
@@ -150,7 +156,7 @@ export class Assembly {
    * memory embedded by the embedding source as it is stored (caught up later when the source fails).
    */
   async pipeline(options: PipelineOptions): Promise<{ pipeline: MemoryPipeline; memorizer: MemorizerChain }> {
-    const { episode = 0, now, focus, overflow, robotId = this.config.robot_id, redo } = options;
+    const { episode = 0, episodes, now, focus, overflow, robotId = this.config.robot_id, redo } = options;
     const config = { ...this.config, robot_id: robotId };
     const memorizer = options.memorizer ?? (await this.memorizer(now));
     const speech = config.audio.type === 'none' ? null : await VadSpeechTrack.fromConfig(config, new CauseCounter(this.#logger), this.#env);
@@ -159,6 +165,7 @@ export class Assembly {
       converter: new ImageConverter(config.camera),
       speech,
       firstEpisode: episode,
+      ...(episodes ? { episodes: (ordinal: number) => episodes.episode(ordinal) } : {}),
       memorizer: memorizer.memorizer,
       fallback: memorizer.fallback,
       store: this.store,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -28,14 +29,23 @@ export interface RecordedMessage {
   message: unknown;
 }
 
-/** What makes a recording the same recording across runs, for resuming an ingest. */
+/** Where a recording is, and what makes it the same recording across runs, for resuming an ingest. */
 export interface RecordingIdentity {
   path: string;
   size: bigint;
   /** First and last log times of its messages; 0 for an empty recording. */
   start: RosNanos;
   end: RosNanos;
+  /**
+   * The recording's content, wherever the file is and whatever its name: `mcap-sha256:<hex>` over its size, first
+   * and last message times, message count and the bytes at its head and tail (see `contentKey`). A copied or
+   * moved file has the same; two recordings have different ones.
+   */
+  content: string;
 }
+
+/** Bytes hashed at each end of a recording for its content key. */
+const CONTENT_BYTES = 1n << 16n;
 
 /** Thrown when a file cannot be read as a rosbag2 MCAP recording; the message says which file and why. */
 export class RecordingError extends Error {
@@ -143,11 +153,14 @@ export class McapRecording implements Recording {
       if (unsupported.length > 0 && unsupported.length === reader.channelsById.size) {
         throw new RecordingError(`${path}: no channel uses the cdr message encoding of rosbag2 (found ${unsupported[0]!.messageEncoding})`);
       }
+      const start = reader.statistics?.messageStartTime ?? minOf(reader.chunkIndexes.map((c) => c.messageStartTime));
+      const end = reader.statistics?.messageEndTime ?? maxOf(reader.chunkIndexes.map((c) => c.messageEndTime));
       const identity: RecordingIdentity = {
         path: absolute,
         size,
-        start: reader.statistics?.messageStartTime ?? minOf(reader.chunkIndexes.map((c) => c.messageStartTime)),
-        end: reader.statistics?.messageEndTime ?? maxOf(reader.chunkIndexes.map((c) => c.messageEndTime)),
+        start,
+        end,
+        content: await contentKey(readable, size, reader, start, end),
       };
       return new McapRecording(identity, readable, reader, options);
     } catch (error) {
@@ -410,4 +423,27 @@ async function folderProblem(path: string, folder: string): Promise<string> {
     return `${path} is a folder, not a recording, and it holds no .mcap file; give the .mcap file a rosbag2 recording folder holds (recorded with \`-s mcap\`)`;
   const more = files.length > 1 ? ` (it holds ${files.length}: ingest them one after the other, in order)` : '';
   return `${path} is a folder, not a recording; give the .mcap file in it, e.g. ${join(path, files[0]!)}${more}`;
+}
+
+/**
+ * What identifies a recording by its content, read in constant time whatever its size: its size, first and last
+ * message times and message count, and a SHA-256 of its first and last 64 KiB. The head holds the header, the
+ * first schemas and channels and the start of the first chunk (its messages); the tail holds the summary (chunk
+ * indexes with each chunk's offsets and times, statistics) and the footer. Two recordings that agree on all of
+ * that are byte-identical in practice; a copy, a move or a rename changes none of it.
+ */
+async function contentKey(
+  readable: FileReadable,
+  size: bigint,
+  reader: McapIndexedReader,
+  start: RosNanos,
+  end: RosNanos,
+): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(`${size} ${start} ${end} ${reader.statistics?.messageCount ?? ''}\n`);
+  const head = size < CONTENT_BYTES ? size : CONTENT_BYTES;
+  hash.update(await readable.read(0n, head));
+  const tailFrom = size - CONTENT_BYTES > head ? size - CONTENT_BYTES : head;
+  hash.update(await readable.read(tailFrom, size - tailFrom));
+  return `mcap-sha256:${hash.digest('hex')}`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -126,7 +127,14 @@ export class Rosbag2Recording implements Recording {
       }));
       const absolute = resolve(path);
       const size = files.reduce((sum, f) => sum + BigInt(statSync(f).size), 0n);
-      return new Rosbag2Recording(basename(absolute), { path: absolute, size, start: start ?? 0n, end: end ?? 0n }, channels, opened);
+      const identity: RecordingIdentity = {
+        path: absolute,
+        size,
+        start: start ?? 0n,
+        end: end ?? 0n,
+        content: contentKey(opened, [...topics.values()], start, end),
+      };
+      return new Rosbag2Recording(basename(absolute), identity, channels, opened);
     } catch (error) {
       for (const db of opened) db.close();
       throw error;
@@ -231,4 +239,32 @@ function packageDefinition(type: string): RecordingChannel['schema'] {
     }
   }
   return null;
+}
+
+/** Messages hashed at each end of each storage file for its content key. */
+const CONTENT_MESSAGES = 16;
+
+/**
+ * What identifies a SQLite bag by its content, wherever its files are and whatever their names (as McapRecording's
+ * key does for MCAP): its topics with their types and message counts, its first and last message times, and a
+ * SHA-256 of the first and last messages of each storage file (through the timestamp index, so in constant time
+ * whatever the bag's size). A copied or moved bag has the same key; two recordings have different ones.
+ */
+function contentKey(files: Database.Database[], topics: (Topic & { count: number })[], start: bigint | null, end: bigint | null): string {
+  const hash = createHash('sha256');
+  hash.update(`${start ?? ''} ${end ?? ''}\n`);
+  for (const t of [...topics].sort((a, b) => a.name.localeCompare(b.name))) hash.update(`${t.name} ${t.type} ${t.count}\n`);
+  for (const db of files) {
+    for (const order of ['ASC', 'DESC']) {
+      const rows = db
+        .prepare(
+          `SELECT t.name, m.timestamp, m.data FROM messages m JOIN topics t ON t.id = m.topic_id
+           ORDER BY m.timestamp ${order}, m.id ${order} LIMIT ${CONTENT_MESSAGES}`,
+        )
+        .safeIntegers(true)
+        .all() as { name: string; timestamp: bigint; data: Buffer }[];
+      for (const row of rows) hash.update(`${row.name} ${row.timestamp} ${row.data.length}\n`).update(row.data);
+    }
+  }
+  return `rosbag2-sqlite3-sha256:${hash.digest('hex')}`;
 }

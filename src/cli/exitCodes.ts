@@ -3,6 +3,7 @@ import { EndpointUnreachableError } from '../assembly/endpoint.js';
 import { StoreError } from '../assembly/StoreError.js';
 import { RecordingError } from '../bag/McapRecording.js';
 import { ConfigError } from '../config/schema.js';
+import { EpisodeBusyError } from '../memory/EpisodeClaims.js';
 import type { CommandOutput } from './commandArgs.js';
 import { UnsafeOutputError } from './OutputPaths.js';
 
@@ -71,6 +72,8 @@ const KINDS: readonly ErrorKind[] = [
   { kind: UnsafeOutputError, code: EXIT.badInput },
   { kind: EndpointUnreachableError, code: EXIT.endpointUnreachable },
   { kind: StoreError, code: EXIT.store },
+  // A run whose episodes another writer took (after its lease expired) stops: the store is not its to write.
+  { kind: EpisodeBusyError, code: EXIT.store },
   { kind: RunFailedError, code: EXIT.runFailed },
   { kind: OutputError, code: EXIT.output },
 ];

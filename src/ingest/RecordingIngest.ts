@@ -7,7 +7,9 @@ import type { Config } from '../config/schema.js';
 import type { EmbeddingCounts } from '../embed/MemoryEmbedder.js';
 import { silentLogger, type Logger } from '../log.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
+import type { EpisodeClaims } from '../memory/EpisodeClaims.js';
 import type { IngestRecords } from '../memory/IngestRecords.js';
+import { RunEpisodes } from '../memory/RunEpisodes.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
 import type { Segment } from '../segment/Segment.js';
@@ -42,9 +44,13 @@ export interface IngestSummary extends IngestProgress {
   embedding: EmbeddingCounts | null;
 }
 
-/** What the recording's pipeline is made with: its episode, the recording's clock, and waiting instead of dropping. */
+/**
+ * What the recording's pipeline is made with: the recording's episodes claimed in the store (the pipeline starts
+ * at its ordinal episode 0), the recording's clock, and waiting instead of dropping.
+ */
 export interface RecordingPipelineOptions {
-  episode: number;
+  episode: 0;
+  episodes: RunEpisodes;
   /** The newest stamp read (or the end of the newest closed segment): the time memories are written at. */
   now: () => RosNanos;
   overflow: 'wait';
@@ -52,8 +58,8 @@ export interface RecordingPipelineOptions {
 
 export interface RecordingIngestOptions {
   path: string;
-  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose'>;
-  store: MemoryRecords & IngestRecords;
+  config: Pick<Config, 'robot_id' | 'segment' | 'camera' | 'audio' | 'pose' | 'store'>;
+  store: MemoryRecords & IngestRecords & EpisodeClaims;
   /** Makes the pipeline the recording is memorized through (the assembly's, with its memorizer and task focus). */
   openPipeline: (options: RecordingPipelineOptions) => Promise<{ pipeline: MemoryPipeline }>;
   /** Also write every memory of the recording into this MCAP file; it is closed at the end. */
@@ -75,11 +81,39 @@ export interface RecordingIngestOptions {
 }
 
 /**
- * The resume key of a recording: the same file (path, size, first and last message times) gets the same key,
- * so a rerun continues into the same episode and finds the memories already stored.
+ * The resume key of a recording: the same content (a copy or a moved file too) gets the same key, so a rerun
+ * continues where the last one stopped.
  */
 export function progressKey(identity: RecordingIdentity): string {
+  return `ingest:${identity.content}`;
+}
+
+/** What the episodes of a recording are claimed for in the store: its content. */
+export function recordingSource(identity: RecordingIdentity): string {
+  return `recording:${identity.content}`;
+}
+
+/**
+ * The key of a recording in a store written before recordings were known by content (the file's path, size and
+ * message times): its progress, and `#episode` after it for the episode it was given.
+ */
+function pathProgressKey(identity: RecordingIdentity): string {
   return `ingest:${identity.path}:${identity.size}:${identity.start}:${identity.end}`;
+}
+
+/**
+ * The first episode a recording was ingested into in this store (by its content; or, in a store written before
+ * that, by its path), or null when it never was.
+ */
+export async function recordingEpisode(
+  store: IngestRecords & EpisodeClaims,
+  robotId: string,
+  identity: RecordingIdentity,
+): Promise<number | null> {
+  const claimed = await store.claimedEpisode(robotId, recordingSource(identity), 0);
+  if (claimed !== null) return claimed;
+  const earlier = await store.getProgress(`${pathProgressKey(identity)}#episode`);
+  return earlier === null ? null : Number(earlier);
 }
 
 /**
@@ -105,15 +139,32 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
   } = options;
   let recording: Recording | null = null;
   let completed = false;
+  let episodes: RunEpisodes | null = null;
+  // Stops the run; set once its pipeline exists (a lease lost before that stops it as soon as it does).
+  let stop = () => {};
   try {
     recording = await openRecording(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
-    const episodeKey = `${key}#episode`;
-    const earlierEpisode = await store.getProgress(episodeKey);
-    const episode = earlierEpisode === null ? (await store.lastEpisode(config.robot_id)) + 1 : Number(earlierEpisode);
-    if (earlierEpisode === null) await store.setProgress(episodeKey, BigInt(episode));
-    const done = await store.getProgress(key);
+    // The recording's episodes, claimed under a lease: another process ingesting the same recording (by content)
+    // into this store is refused until this one ends; a different recording gets other episodes.
+    const earlier = await recordingEpisode(store, config.robot_id, recording.identity);
+    // What stopped the run besides the pipeline: the lease lost, or a write of its progress that failed (set in
+    // callbacks, which TypeScript cannot see assign it).
+    const stopped: { by: Error | null } = { by: null };
+    episodes = await RunEpisodes.claim({
+      store,
+      robotId: config.robot_id,
+      source: recordingSource(recording.identity),
+      leaseMs: config.store.lease_s * 1000,
+      ...(earlier === null ? {} : { adopt: earlier }),
+      onLost: (error) => {
+        stopped.by ??= error;
+        stop();
+      },
+    });
+    const episode = await episodes.first;
+    const done = (await store.getProgress(key)) ?? (await store.getProgress(pathProgressKey(recording.identity)));
     const { start, end } = recording.identity;
     const totalSeconds = nanosToSeconds(end - start);
     logger.info(
@@ -122,20 +173,16 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     );
 
     // Output and progress are written in the order segments finish, one at a time, after the pipeline's commit.
-    // The first step to fail (the output file or the store's disk full) stops the reading; the steps after it are
-    // skipped and its error ends the run once the pipeline has closed. The chain is never left rejected: a rejection
-    // nothing awaits yet would kill the process.
+    // A step that fails (the output file, or the store: a full disk) stops the run and its error is the run's; the
+    // steps after it are skipped. The chain is never left rejected: a rejection nothing awaits yet would kill the process.
     let tail: Promise<void> = Promise.resolve();
-    const failedSteps: unknown[] = [];
     const then = (step: () => Promise<void>) => {
-      tail = tail.then(async () => {
-        if (failedSteps.length > 0) return;
-        try {
-          await step();
-        } catch (error) {
-          failedSteps.push(error);
-        }
-      });
+      tail = tail
+        .then(() => (stopped.by ? undefined : step()))
+        .catch((error: unknown) => {
+          stopped.by ??= error instanceof Error ? error : new Error(String(error));
+          stop();
+        });
     };
     let lastEnd: RosNanos | null = done;
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
@@ -154,7 +201,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const advance = (stamp: RosNanos) => {
       if (stamp > readTo) readTo = stamp;
     };
-    const { pipeline } = await openPipeline({ episode, now: () => readTo, overflow: 'wait' });
+    const { pipeline } = await openPipeline({ episode: 0, episodes, now: () => readTo, overflow: 'wait' });
     pipeline.on('stored', (memory, segment) => {
       onStored?.(memory);
       finished(segment, async () => memory);
@@ -183,17 +230,19 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     // Stopping closes the pipeline at once: the segment in flight is cancelled (its request and retries aborted)
     // and recorded as failed with the waiting ones, so that a rerun retries them.
     let interrupted = false;
-    const stop = () => {
+    stop = () => {
       interrupted = true;
-      void pipeline.close({ abort: true }).catch(() => {});
+      // A store that failed takes nothing more: the segments cut off are not recorded (a rerun memorizes them).
+      void pipeline.close({ abort: true, record: stopped.by === null }).catch(() => {});
     };
+    if (stopped.by) stop();
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
     pipeline.on('closed', (segment) => advance(segment.end));
     const inFlight: Promise<void>[] = [];
     try {
       for await (const message of recordedSensorMessages(recording, topics)) {
-        if (interrupted || failedSteps.length > 0) break;
+        if (interrupted || stopped.by) break;
         if ('header' in message.message) advance(fromRosTime(message.message.header.stamp));
         // Up to PUSHES_IN_FLIGHT messages are in the pipeline at once, so that reading, frame conversion and
         // voice detection overlap; back-pressure from the queue still holds the oldest push.
@@ -222,7 +271,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
       await pipeline.close().catch(() => {});
       await tail;
     }
-    if (failedSteps.length > 0) throw failedSteps[0];
+    if (stopped.by) throw stopped.by;
     completed = true;
     return {
       ...progress(),
@@ -237,7 +286,12 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const closing = (error: unknown) => {
       if (completed) throw error;
     };
-    await recording?.close().catch(closing);
-    await writer?.close().catch(closing);
+    try {
+      await recording?.close().catch(closing);
+      await writer?.close().catch(closing);
+    } finally {
+      // A store that failed cannot take the release: the lease then runs out by itself.
+      await episodes?.release().catch(() => {});
+    }
   }
 }

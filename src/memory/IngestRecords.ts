@@ -9,7 +9,7 @@ export interface IngestRecords {
   failures(robotId?: string): Promise<FailedSegment[]>;
   clearFailure(id: string): Promise<void>;
 
-  /** Highest episode number stored for a robot (in memories or failures), or -1. */
+  /** Highest episode number of a robot (claimed, or in memories or failures), or -1. */
   lastEpisode(robotId: string): Promise<number>;
   /** Resume point of an ingest keyed by source (e.g. an MCAP file path and size): last segment end done. */
   getProgress(key: string): Promise<RosNanos | null>;

@@ -635,6 +635,34 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
       );
     });
 
+    it('numbers episodes per robot past every stored one, and leases each source to one holder', async () => {
+      await store.put(sampleMemory({ episode: 4 }));
+      const lease = { robotId: 'r1', holder: 'elsewhere:1:a', now: 1_000_000, leaseMs: 30_000 };
+      const first = await store.claimEpisode({ ...lease, source: 'recording:a', ordinal: 0 });
+      assert.equal(first, 5, 'one past the episodes of stored memories');
+      assert.equal(await store.claimEpisode({ ...lease, source: 'recording:a', ordinal: 0 }), 5, 'the holder claims its own again');
+      assert.equal(await store.claimEpisode({ ...lease, source: 'recording:a', ordinal: 1 }), 6, 'its next ordinal episode');
+      assert.equal(await store.claimEpisode({ ...lease, robotId: 'r2', source: 'recording:a', ordinal: 0 }), 0, 'robots number apart');
+      assert.equal(await store.claimedEpisode('r1', 'recording:a', 1), 6);
+      assert.equal(await store.claimedEpisode('r1', 'recording:b', 0), null);
+      assert.equal(await store.lastEpisode('r1'), 6);
+
+      const other = { ...lease, holder: 'elsewhere:2:b', source: 'recording:a', ordinal: 0 };
+      await assert.rejects(store.claimEpisode(other), (error: Error) => {
+        assert.equal(error.name, 'EpisodeBusyError');
+        assert.match(error.message, /is being written by pid 1 on elsewhere, whose lease runs 30 s more/);
+        return true;
+      });
+      assert.equal(await store.renewEpisodes({ ...lease, source: 'recording:a', now: lease.now + 20_000 }), 2);
+      await assert.rejects(store.claimEpisode({ ...other, now: lease.now + 40_000 }), /lease runs 10 s more/, 'renewed');
+      assert.equal(await store.claimEpisode({ ...other, now: lease.now + 60_000 }), 5, 'taken once the lease ran out');
+      assert.equal(await store.renewEpisodes({ ...lease, source: 'recording:a' }), 1, 'the first holder kept only ordinal 1');
+      await store.releaseEpisodes({ robotId: 'r1', source: 'recording:a', holder: 'elsewhere:1:a' });
+      assert.equal(await store.claimEpisode({ ...other, ordinal: 1 }), 6, 'released: taken at once');
+      assert.equal(await store.claimEpisode({ ...lease, source: 'recording:b', ordinal: 0, adopt: 5 }), 7, 'no adopting a claimed number');
+      assert.equal(await store.claimEpisode({ ...lease, source: 'recording:c', ordinal: 0, adopt: 2 }), 2, 'a free number is adopted');
+    });
+
     if (factory.reopen) {
       it('lets the catch-ups of two processes on one store embed every memory once, over HTTP', async () => {
         const server = await new StandInModelServer().start();

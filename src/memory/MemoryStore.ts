@@ -1,4 +1,5 @@
 import type { EmbeddingLeases } from './EmbeddingLeases.js';
+import type { EpisodeClaims } from './EpisodeClaims.js';
 import type { FocusRecords } from './FocusRecords.js';
 import type { IdentityRecords } from './IdentityRecords.js';
 import type { IngestRecords } from './IngestRecords.js';
@@ -8,6 +9,7 @@ import type { TaskRecords } from './TaskRecords.js';
 // The store's whole API in one import; each role is defined in its own module, and a caller that needs one role
 // depends on that role's interface only.
 export type * from './EmbeddingLeases.js';
+export type * from './EpisodeClaims.js';
 export type * from './FocusRecords.js';
 export type * from './IdentityRecords.js';
 export type * from './IngestRecords.js';
@@ -19,6 +21,13 @@ export type * from './TaskRecords.js';
  * (embedded) and PostgreSQL, with the same behaviour. Callers must `close()` before the process exits to
  * checkpoint the write-ahead log.
  */
-export interface MemoryStore extends MemoryRecords, IngestRecords, TaskRecords, FocusRecords, IdentityRecords, EmbeddingLeases {
+export interface MemoryStore
+  extends MemoryRecords, IngestRecords, EpisodeClaims, TaskRecords, FocusRecords, IdentityRecords, EmbeddingLeases {
+  /**
+   * Rejects when the store can no longer be written safely: the SQLite file is not the file opened (deleted,
+   * moved or replaced), or the PostgreSQL server does not answer within its timeout. A store found gone stays
+   * gone: every later write rejects too.
+   */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }

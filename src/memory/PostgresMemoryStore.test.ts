@@ -48,6 +48,32 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
     memoryStoreContract(name, factory);
     identityRecordsContract(name, factory);
 
+    it('gives concurrent writers of one robot, on separate stores, distinct episodes', async () => {
+      await server.reset();
+      // SQLite's writers are separate processes, each blocking on the file lock (test/pipeline/ingestWriters.test.ts).
+      const stores = await Promise.all([0, 1, 2, 3].map(() => PostgresMemoryStore.open({ url: server.url })));
+      try {
+        const episodes = await Promise.all(
+          Array.from({ length: 24 }, (_, i) =>
+            stores[i % stores.length]!.claimEpisode({
+              robotId: 'r1',
+              source: `recording:${i}`,
+              ordinal: 0,
+              holder: `host:${i}:x`,
+              now: 0,
+              leaseMs: 30_000,
+            }),
+          ),
+        );
+        assert.deepEqual(
+          [...episodes].sort((a, b) => a - b),
+          Array.from({ length: 24 }, (_, i) => i),
+        );
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
     it('says at startup which vector search it uses', async () => {
       await server.reset();
       const lines: string[] = [];

@@ -16,8 +16,15 @@ export interface PostgresMemoryStoreOptions {
   thumbnails?: boolean;
   /** Pool size; each connection runs one transaction at a time. */
   maxConnections?: number;
+  /** Longest wait for a connection, in seconds (store.connect_timeout_s). */
+  connectTimeoutS?: number;
+  /** Longest a statement runs or waits for the server's answer, in seconds (store.query_timeout_s); migrations are not bounded. */
+  queryTimeoutS?: number;
   logger?: Logger;
 }
+
+/** How long the client waits for a migration (or another robot's) before giving up on the server: a day. */
+const MIGRATION_TIMEOUT_MS = 24 * 3600_000;
 
 /** Serialises schema migrations between robots that open the same database at once. */
 const MIGRATION_LOCK = 7_281_001;
@@ -48,6 +55,8 @@ export class PostgresMemoryStore extends SqlMemoryStore {
     url,
     thumbnails = false,
     maxConnections = 4,
+    connectTimeoutS = 10,
+    queryTimeoutS = 30,
     logger = silentLogger,
   }: PostgresMemoryStoreOptions): Promise<PostgresMemoryStore> {
     const where = redact(url);
@@ -56,6 +65,8 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       url,
       maxConnections,
       owner: 'PostgresMemoryStore',
+      connectTimeoutMs: connectTimeoutS * 1000,
+      queryTimeoutMs: queryTimeoutS * 1000,
       onReconnecting: (error: Error & { code?: string }) =>
         unreachable.count(
           error.code ?? error.message,
@@ -96,7 +107,10 @@ async function migrate(pool: pg.Pool, where: string, logger: Logger): Promise<{ 
   const value = async <T>(sql: string, params: unknown[] = []) => (await client.query<{ value: T }>(sql, params)).rows[0]?.value;
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    // A migration may rebuild an index of millions of rows, and waits for another robot's migration to end: those
+    // two are not bounded by store.query_timeout_s.
+    await client.query('SET LOCAL statement_timeout = 0');
+    await client.query(unbounded('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]));
     await client.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     const current = (await value<number>('SELECT version AS value FROM schema_version')) ?? 0;
     let pgvector: boolean;
@@ -117,7 +131,7 @@ async function migrate(pool: pg.Pool, where: string, logger: Logger): Promise<{ 
       throw new Error(`schema version ${current}; this taskmem knows versions up to ${migrations.length}. Use a newer taskmem.`);
     }
     for (let version = current; version < migrations.length; version++) {
-      await client.query(migrations[version]!);
+      await client.query(unbounded(migrations[version]!));
       if (current > 0) logger.info(`memory store: migrated ${where} to schema ${version + 1}`);
     }
     await client.query('DELETE FROM schema_version');
@@ -130,6 +144,12 @@ async function migrate(pool: pg.Pool, where: string, logger: Logger): Promise<{ 
   } finally {
     client.release();
   }
+}
+
+/** A statement the client waits for up to MIGRATION_TIMEOUT_MS (node-postgres reads `query_timeout`; its typings omit it). */
+function unbounded(text: string, values: unknown[] = []): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: MIGRATION_TIMEOUT_MS };
+  return config;
 }
 
 /** The connection string without its password, for logs and errors. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -128,6 +128,45 @@ describe('SqliteMemoryStore', function () {
     assert.equal(check.prepare("SELECT count(*) FROM store_meta WHERE key = 'vector_dims'").pluck().get(), 0);
     check.close();
   });
+
+  for (const [what, remove] of [
+    ['deleted', (path: string) => unlinkSync(path)],
+    [
+      'replaced',
+      (path: string) => {
+        new Database(`${path}.new`).close();
+        renameSync(`${path}.new`, path);
+      },
+    ],
+  ] as const) {
+    it(`refuses every write once its file is ${what}, and says so in verify`, async () => {
+      const path = join(dir, `${what}`, 'memory.sqlite');
+      const store = new SqliteMemoryStore({ path });
+      try {
+        await store.put(sampleMemory());
+        await store.verify();
+        remove(path);
+        const gone = new RegExp(
+          `the store file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was ${what === 'deleted' ? 'deleted or moved' : 'replaced by another file'}`,
+        );
+        await assert.rejects(store.verify(), gone);
+        await assert.rejects(store.put(sampleMemory({ start: 5n })), gone, 'a transaction is rolled back');
+        await assert.rejects(store.setProgress('k', 1n), gone, 'a single statement too');
+        assert.equal(await store.get(sampleMemory({ start: 5n }).id), null, 'nothing was committed to the old file');
+        if (what === 'replaced') {
+          const other = new Database(path, { readonly: true });
+          assert.equal(
+            other.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").pluck().get(),
+            0,
+            'the new file untouched',
+          );
+          other.close();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  }
 
   it('stores a batch in one transaction: all or nothing', async () => {
     const store = new SqliteMemoryStore({ path: join(dir, 'batch.sqlite') });

@@ -9,6 +9,7 @@ import { Fts5FullText } from './sql/Fts5FullText.js';
 import { FILTER_FIRST } from './sql/RecallPlan.js';
 import { SqliteConnection } from './sql/SqliteConnection.js';
 import { SqliteErasure } from './sql/SqliteErasure.js';
+import { StoreFileGuard } from './sql/StoreFileGuard.js';
 import { sqliteRecallPlan } from './sql/SqliteRecallPlan.js';
 import { SqlMemoryStore } from './sql/SqlMemoryStore.js';
 
@@ -34,7 +35,8 @@ export interface SqliteMemoryStoreOptions {
  * The embedded store: one SQLite file in WAL mode, full-text search with FTS5 (bm25), vectors binary-quantised
  * in memory for a Hamming first pass and re-ranked exactly. Every integer column is read as a bigint
  * (`safeIntegers`), since ROS nanosecond stamps exceed 2^53. Other processes may read and write the same file;
- * each sees every committed memory.
+ * each sees every committed memory. Every write first checks that the file at the path is still the one opened
+ * (StoreFileGuard): a store deleted or replaced under a running process stops it instead of losing its writes.
  */
 export class SqliteMemoryStore extends SqlMemoryStore {
   readonly #db: Database.Database;
@@ -54,7 +56,14 @@ export class SqliteMemoryStore extends SqlMemoryStore {
       db.close();
       throw error;
     }
-    const sql = new SqliteConnection(db, 'SqliteMemoryStore');
+    let guard: StoreFileGuard;
+    try {
+      guard = new StoreFileGuard(file);
+    } catch (error) {
+      db.close();
+      throw new Error(`SqliteMemoryStore: cannot read what ${file} is: ${(error as Error).message}`, { cause: error });
+    }
+    const sql = new SqliteConnection(db, 'SqliteMemoryStore', guard);
     let dataVersion: unknown = null;
     super({
       sql,

@@ -9,7 +9,13 @@ export async function openMemoryStore(config: Config['store'], logger: Logger = 
   if (config.backend === 'postgres') {
     if (config.url === '')
       throw new Error('openMemoryStore: store.backend is postgres but store.url is empty; set store.url:=postgresql://user@host/db');
-    return PostgresMemoryStore.open({ url: config.url, thumbnails: config.thumbnails, logger });
+    return PostgresMemoryStore.open({
+      url: config.url,
+      thumbnails: config.thumbnails,
+      connectTimeoutS: config.connect_timeout_s,
+      queryTimeoutS: config.query_timeout_s,
+      logger,
+    });
   }
   return new SqliteMemoryStore({ path: config.path, thumbnails: config.thumbnails, synchronous: config.synchronous, logger });
 }

@@ -164,6 +164,19 @@ export function postgresMigrations(pgvector: boolean): string[] {
       PRIMARY KEY (num, memory_id)
     );
     `,
+    `
+    -- See the SQLite migration: episodes numbered per robot under its lock, with the lease of their writer.
+    CREATE TABLE episodes (
+      robot_id TEXT NOT NULL,
+      episode INTEGER NOT NULL,
+      source TEXT NOT NULL,
+      ordinal INTEGER NOT NULL,
+      holder TEXT NOT NULL,
+      lease_until_ms BIGINT NOT NULL,
+      PRIMARY KEY (robot_id, episode),
+      UNIQUE (robot_id, source, ordinal)
+    );
+    `,
     pgvector
       ? `
     -- Each embedding model's vectors get an HNSW index (cosine distance) of their own: a partial index over the

@@ -197,4 +197,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   INSERT INTO memories_fts(memories_fts, rank) VALUES ('secure-delete', 1);
   INSERT INTO memories_fts(memories_fts) VALUES ('optimize');
   `,
+  `
+  -- Which run writes each episode of a robot: its source (a recording's content, or one run of the node) and the
+  -- source's ordinal episode (a clock that jumps back starts another). Episodes are numbered here, one past the
+  -- highest of a robot, in a transaction that holds the robot's lock, so two writers never share one; a writer
+  -- holds a lease on its source's episodes (holder, lease_until_ms: wall-clock milliseconds, 0 when released).
+  CREATE TABLE episodes (
+    robot_id TEXT NOT NULL,
+    episode INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    holder TEXT NOT NULL,
+    lease_until_ms INTEGER NOT NULL,
+    PRIMARY KEY (robot_id, episode),
+    UNIQUE (robot_id, source, ordinal)
+  );
+  `,
 ];

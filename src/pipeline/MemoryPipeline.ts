@@ -46,8 +46,17 @@ export interface MemoryPipelineOptions {
   converter: FrameConverter;
   /** Finds the speech in the audio; null or absent: audio messages are ignored. */
   speech?: SpeechTrack | null;
-  /** Number of the first episode (a restarted node: one more than the last stored; a resumed ingest: its own). */
+  /**
+   * Number of the first episode; with `episodes`, the run's ordinal episode to start at (0, or where a replaced
+   * pipeline of the same run stopped).
+   */
   firstEpisode?: number;
+  /**
+   * The store episode of each of the run's ordinal episodes (RunEpisodes#episode): the segmenter counts episodes
+   * from `firstEpisode`, and each segment is given the store's number for its ordinal before it is queued.
+   * Absent: the segmenter's numbers are the episodes.
+   */
+  episodes?: (ordinal: number) => Promise<number>;
   memorizer: Memorizer;
   /** Writes the segment when the memorizer reports its endpoint unreachable and `memorizer.fallback` is true. */
   fallback?: Memorizer | null;
@@ -116,6 +125,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   readonly #now: () => number;
   readonly #queue: SegmentQueue;
   readonly #workers: Promise<void>[];
+  readonly #episodes: ((ordinal: number) => Promise<number>) | null;
   /**
    * Cancels the segments in flight (close with abort). Every model request links to it only while it runs
    * (ModelClient), so listeners never pile up on it; the requests of concurrent segments and candidates may be
@@ -130,6 +140,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   #idleWaiters: (() => void)[] = [];
   #fatal: Error | null = null;
   #closed = false;
+  #recordFailures = true;
   #closing: Promise<void> | null = null;
   #dropsSinceReport = 0;
   #lastDropReport = Number.NEGATIVE_INFINITY;
@@ -140,6 +151,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     converter,
     speech = null,
     firstEpisode = 0,
+    episodes,
     memorizer,
     fallback = null,
     store,
@@ -163,8 +175,9 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       robotId: config.robot_id,
       firstEpisode,
       ...(speech ? { speech } : {}),
-      onSegment: (segment) => this.#enqueue(segment),
+      onSegment: (segment) => this.#fromSegmenter(segment),
     });
+    this.#episodes = episodes ?? null;
     this.#memorizer = memorizer;
     this.#fallback = config.memorizer.fallback ? fallback : null;
     this.#store = store;
@@ -231,7 +244,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     return counts;
   }
 
-  /** The episode the next message belongs to, unless it starts a new one. */
+  /** The episode the next message belongs to, unless it starts a new one; the run's ordinal with `episodes`. */
   get episode(): number {
     return this.#segmenter.episode;
   }
@@ -279,10 +292,12 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
   /**
    * Stops: the open segment is left unclosed, waiting segments are recorded as failed (so a later retry finds
    * them), and the segments in flight are finished — or, with `abort`, cancelled (their model requests, retry
-   * waits and transcriptions aborted) and recorded as failed; the embedding catch-up in flight ends likewise.
-   * Does not close the store.
+   * waits and transcriptions aborted) and recorded as failed; the embedding catch-up in flight ends likewise. With
+   * `record: false`, or after a store error, nothing is recorded: the store cannot take it (a rerun memorizes those
+   * segments anyway, the progress having stopped before them). Does not close the store.
    */
-  close({ abort = false }: { abort?: boolean } = {}): Promise<void> {
+  close({ abort = false, record = true }: { abort?: boolean; record?: boolean } = {}): Promise<void> {
+    if (!record) this.#recordFailures = false;
     if (abort) {
       this.#abort.abort(new Error('pipeline closed'));
       this.#speech?.abort();
@@ -293,13 +308,18 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    for (const segment of this.#queue.clear()) await this.#recordFailure(segment, 'not memorized before shutdown', 0);
+    for (const segment of this.#queue.clear()) if (this.#recording) await this.#recordFailure(segment, 'not memorized before shutdown', 0);
     this.#queue.close();
     if (this.pending === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     await Promise.all(this.#workers);
     await this.#embedder?.close({ abort: this.#abort.signal.aborted });
     this.#reportDrops(true);
     if (this.#fatal) throw this.#fatal;
+  }
+
+  /** Whether failures are still recorded in the store: not after a store error, nor once told not to. */
+  get #recording(): boolean {
+    return this.#recordFailures && !this.#fatal;
   }
 
   /**
@@ -324,6 +344,21 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
     const forget = () => this.#started.delete(work);
     work.then(forget, forget);
     return work;
+  }
+
+  /** A segment the segmenter closed, numbered with its store episode when the run's episodes are claimed. */
+  async #fromSegmenter(closed: Segment): Promise<void> {
+    if (this.#closed || !this.#episodes) return this.#enqueue(closed);
+    let episode: number;
+    try {
+      episode = await this.#episodes(closed.episode);
+    } catch (error) {
+      // No episode, no memory id: as with any store failure, the pipeline stops.
+      this.#fatal ??= error instanceof Error ? error : new Error(String(error));
+      this.#logger.error(`memory pipeline stopped: ${this.#fatal.message}`);
+      throw this.#fatal;
+    }
+    return this.#enqueue({ ...closed, episode });
   }
 
   async #enqueue(segment: Segment): Promise<void> {
@@ -378,7 +413,7 @@ export class MemoryPipeline extends EventEmitter<MemoryPipelineEvents> {
       outcome = await this.#memorize(this.#fallback, segment, context);
     }
     if (outcome.kind === 'failed') {
-      await this.#store.recordFailure(outcome.failure);
+      if (this.#recording) await this.#store.recordFailure(outcome.failure);
       this.counts.failed++;
       this.emit('failed', outcome.failure, segment);
       return;

@@ -8,6 +8,7 @@ import { Assembly } from '../assembly/Assembly.js';
 import { configSchema } from '../config/schema.js';
 import { silentLogger } from '../log.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
+import { RunEpisodes } from '../memory/RunEpisodes.js';
 import { NANOS_PER_SECOND, type RosNanos } from '../time.js';
 import { LiveStages } from './LiveStages.js';
 
@@ -36,6 +37,7 @@ describe('LiveStages (the node stages and parameter changes, without ROS)', func
   let server: StandInModelServer;
   let assembly: Assembly;
   let stages: LiveStages;
+  let episodes: RunEpisodes;
   const stored: Memory[] = [];
   const failed: FailedSegment[] = [];
   const now = (): RosNanos => 5_000n * NANOS_PER_SECOND;
@@ -55,9 +57,11 @@ describe('LiveStages (the node stages and parameter changes, without ROS)', func
     assembly = await Assembly.open(config, { logger: silentLogger, env: {} });
     stored.length = 0;
     failed.length = 0;
+    // A store that already holds episodes 0-2 of this robot: the node's run claims episode 3.
+    episodes = await RunEpisodes.claim({ store: assembly.store, robotId: config.robot_id, source: 'node:test', leaseMs: 30_000, adopt: 3 });
     stages = await LiveStages.start({
       assembly,
-      episode: 3,
+      episodes,
       now,
       logger: silentLogger,
       onStored: (m) => stored.push(m),
@@ -66,6 +70,7 @@ describe('LiveStages (the node stages and parameter changes, without ROS)', func
   });
   afterEach(async () => {
     await stages.stop(5000);
+    await episodes.release();
     await assembly.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -6,13 +6,14 @@ import type { TaskFocus } from '../focus/TaskFocus.js';
 import type { Logger } from '../log.js';
 import type { FailedSegment, Memory } from '../memory/Memory.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
+import type { RunEpisodes } from '../memory/RunEpisodes.js';
 import type { RosNanos } from '../time.js';
 
 export interface LiveStagesOptions {
   /** Its `config` is the node's live configuration, changed in place by `ros2 param set`. */
   assembly: Assembly;
-  /** Episode of the first segment: one past the last stored for this robot. */
-  episode: number;
+  /** The node run's episodes, claimed in the store: its first is one past the last of this robot. */
+  episodes: RunEpisodes;
   /** The node's ROS time: memories are written at it. */
   now: () => RosNanos;
   logger: Logger;
@@ -46,6 +47,7 @@ const PIPELINE_GROUPS = new Set(['segment', 'memorizer', 'camera', 'audio']);
  */
 export class LiveStages {
   readonly #assembly: Assembly;
+  readonly #episodes: RunEpisodes;
   readonly #now: () => RosNanos;
   readonly #logger: Logger;
   readonly #onStored: (memory: Memory) => void;
@@ -69,6 +71,7 @@ export class LiveStages {
     stages: { focus: TaskFocus; answerer: Answerer; pipeline: MemoryPipeline; memorizer: MemorizerChain },
   ) {
     this.#assembly = options.assembly;
+    this.#episodes = options.episodes;
     this.#now = options.now;
     this.#logger = options.logger;
     this.#onStored = options.onStored;
@@ -83,9 +86,9 @@ export class LiveStages {
 
   /** Makes the stages of the assembly's configuration: the task focus from the task log, the pipeline, the answerer. */
   static async start(options: LiveStagesOptions): Promise<LiveStages> {
-    const { assembly, episode, now } = options;
+    const { assembly, episodes, now } = options;
     const focus = await assembly.taskFocus();
-    const { pipeline, memorizer } = await assembly.pipeline({ episode, now, focus, overflow: 'drop' });
+    const { pipeline, memorizer } = await assembly.pipeline({ episode: 0, episodes, now, focus, overflow: 'drop' });
     return new LiveStages(options, { focus, answerer: assembly.answerer(), pipeline, memorizer });
   }
 
@@ -166,6 +169,7 @@ export class LiveStages {
     const old = this.#pipeline;
     const { pipeline, memorizer } = await this.#assembly.pipeline({
       episode: old.episode,
+      episodes: this.#episodes,
       now: this.#now,
       focus: this.#focus,
       overflow: 'drop',

@@ -9,6 +9,8 @@ import { secondsToNanos } from '../time.js';
 import { executeAskGoal, type AskAction } from './AskGoal.js';
 import { LiveStages } from './LiveStages.js';
 import { answerMarkers, memoryMarkers } from './memoryMarkers.js';
+import { leaseHolder } from '../memory/leaseHolder.js';
+import { RunEpisodes } from '../memory/RunEpisodes.js';
 import { NodeDiagnostics } from './NodeDiagnostics.js';
 import { NodeParameters } from './NodeParameters.js';
 import type { GoalHandle, Publisher, Rclnodejs, RosNode, Timer } from './Rclnodejs.js';
@@ -59,6 +61,9 @@ export class MemoryNode {
   readonly #diagnosticsPublisher: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
   readonly #shutdownGraceMs: number;
   readonly #episode: number;
+  readonly #episodes: RunEpisodes;
+  /** Why the store can no longer be written (its file gone, its lease lost); null while it can. */
+  #storeError: string | null = null;
   #diagnosticsTimer: Timer | null = null;
   #lastMemoryAt: bigint | null = null;
   #requests = new Set<Promise<unknown>>();
@@ -78,15 +83,26 @@ export class MemoryNode {
     const node = new rclnodejs.Node(nodeName);
     const logger = node.getLogger();
     let assembly: Assembly | null = null;
+    let episodes: RunEpisodes | null = null;
     try {
       const parameters = new NodeParameters(rclnodejs, node, logger);
       assembly = await Assembly.open(parameters.config, { logger, env });
-      const episode = (await assembly.store.lastEpisode(parameters.config.robot_id)) + 1;
       // The stages publish through the node, which exists only once they do: they reach it through `built`.
       let built: MemoryNode | null = null;
+      // This run's episodes, claimed in the store: an ingest or another node of the same robot gets others.
+      const { config } = parameters;
+      episodes = await RunEpisodes.claim({
+        store: assembly.store,
+        robotId: config.robot_id,
+        source: `node:${leaseHolder()}`,
+        leaseMs: config.store.lease_s * 1000,
+        onLost: (error) => {
+          if (built) built.#storeFailed(error);
+        },
+      });
       const stages = await LiveStages.start({
         assembly,
-        episode,
+        episodes,
         now: () => node.now().nanoseconds,
         logger,
         onStored: (memory) => {
@@ -94,10 +110,11 @@ export class MemoryNode {
         },
         onFailed: (failure) => logger.warn(`segment ${failure.id} not memorized: ${failure.reason}`),
       });
-      built = new MemoryNode({ rclnodejs, node, parameters, assembly, stages, episode, shutdownGraceMs });
+      built = new MemoryNode({ rclnodejs, node, parameters, assembly, stages, episodes, episode: await episodes.first, shutdownGraceMs });
       node.spin();
       return built;
     } catch (error) {
+      await episodes?.release().catch(() => {});
       await assembly?.close();
       node.destroy();
       rclnodejs.shutdown();
@@ -111,6 +128,7 @@ export class MemoryNode {
     parameters: NodeParameters;
     assembly: Assembly;
     stages: LiveStages;
+    episodes: RunEpisodes;
     episode: number;
     shutdownGraceMs: number;
   }) {
@@ -120,6 +138,7 @@ export class MemoryNode {
     this.#assembly = parts.assembly;
     this.#stages = parts.stages;
     this.#episode = parts.episode;
+    this.#episodes = parts.episodes;
     this.#shutdownGraceMs = parts.shutdownGraceMs;
     this.#logger = this.node.getLogger();
     this.#causes = new CauseCounter(this.#logger);
@@ -227,6 +246,7 @@ export class MemoryNode {
     this.#logger.info('taskmem: shutting down: finishing the segment in flight');
     await this.#stages.stop(this.#shutdownGraceMs);
     await Promise.allSettled([...this.#requests]);
+    await this.#episodes.release().catch(() => {});
     await this.#assembly.close();
     const counts = this.#stages.counts;
     this.#logger.info(`taskmem: stopped (${counts.stored} stored, ${counts.failed} failed, ${counts.dropped} dropped)`);
@@ -294,7 +314,7 @@ export class MemoryNode {
    * and counts bad input by cause instead of throwing. A rejection means the pipeline itself stopped.
    */
   #feed(message: SensorMessage): void {
-    if (this.#stopping) return;
+    if (this.#stopping || this.#storeError !== null) return;
     this.#stages.pipeline
       .push(message)
       .catch((error: unknown) => this.#causes.count('pipeline_stopped', `taskmem: ${(error as Error).message}`));
@@ -341,8 +361,22 @@ export class MemoryNode {
     this.#diagnosticsTimer = this.node.createTimer(secondsToNanos(this.config.diagnostics_period_s), () => this.#publishDiagnostics());
   }
 
+  /**
+   * The store can no longer be written (its file was deleted or replaced, its server stopped answering, this run's
+   * episodes were taken): no further message is taken, so nothing more is written, and /diagnostics reports ERROR
+   * until the node is restarted.
+   */
+  #storeFailed(error: Error): void {
+    if (this.#storeError !== null || this.#stopping) return;
+    this.#storeError = error.message;
+    this.#logger.error(`taskmem: the memory store can no longer be written, memorizing stopped: ${error.message}`);
+  }
+
   #publishDiagnostics(): void {
     this.#diagnostics.probeEndpoint();
+    // The store file is checked on every write, and here between writes, so that a store deleted while the robot is
+    // idle is reported too.
+    this.#assembly.store.verify().catch((error: unknown) => this.#storeFailed(error instanceof Error ? error : new Error(String(error))));
     const stages = this.#stages;
     const pipeline = stages.pipeline;
     this.#diagnosticsPublisher.publish(
@@ -351,9 +385,10 @@ export class MemoryNode {
         counts: stages.counts,
         droppedInputs: stages.droppedInputs,
         queueDepth: pipeline.pending,
-        episode: pipeline.episode,
+        episode: this.#episodes.current,
         lastMemoryAt: this.#lastMemoryAt,
         pipelineStopped: this.#causes.get('pipeline_stopped') > 0,
+        storeError: this.#storeError,
         focusGroup: stages.focus.context()?.group ?? null,
         focusCost: stages.focusCost(),
         embedding: stages.pipeline.embedding,

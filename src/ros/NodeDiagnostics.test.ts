@@ -15,6 +15,7 @@ function state(overrides: Partial<NodeState> = {}): NodeState {
     episode: 2,
     lastMemoryAt: 97n * S,
     pipelineStopped: false,
+    storeError: null,
     focusGroup: 'signs',
     focusCost: {},
     embedding: null,

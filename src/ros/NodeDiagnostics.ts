@@ -20,6 +20,8 @@ export interface NodeState {
   lastMemoryAt: RosNanos | null;
   /** The pipeline refused a message because it had stopped (its store failed). */
   pipelineStopped: boolean;
+  /** Why the store can no longer be written (its file deleted or replaced, its server not answering); null while it can. */
+  storeError: string | null;
   focusGroup: string | null;
   /** Task focus counters (judge calls, …); empty below depth 2. */
   focusCost: Record<string, number>;
@@ -39,7 +41,8 @@ export interface NodeDiagnosticsOptions {
 /**
  * The memory node's `/diagnostics` status: whether the memorizer endpoint answers (probed in the background on
  * every report; a change is logged once), queue, counts, dropped inputs, the last memory's age, the episode and
- * the task focus. ERROR when the endpoint is unreachable or the pipeline stopped; WARN when segments or inputs
+ * the task focus. ERROR when the endpoint is unreachable, the pipeline stopped or the store can no longer be
+ * written; WARN when segments or inputs
  * were dropped; OK otherwise.
  */
 export class NodeDiagnostics {
@@ -89,6 +92,7 @@ export class NodeDiagnostics {
     if (rejected > 0) problems.push(`${rejected} input messages dropped or rejected`);
     if (state.pipelineStopped) problems.push('pipeline stopped');
     if (state.embedding?.down) problems.push(`embedding endpoint failing (${state.embedding.down}): memories stored without vectors`);
+    if (state.storeError !== null) problems.push(`memory store unusable, nothing more is written: ${state.storeError}`);
     const values: Record<string, string> = {
       endpoint_reachable: this.#endpoint === null ? 'not configured' : this.#endpoint === undefined ? 'checking' : String(this.#endpoint),
       queue_depth: String(state.queueDepth),
@@ -103,7 +107,7 @@ export class NodeDiagnostics {
       ...(state.embedding ? embeddingValues(state.embedding) : { 'embedding.model': 'not configured' }),
     };
     const level =
-      this.#endpoint === false || state.pipelineStopped
+      this.#endpoint === false || state.pipelineStopped || state.storeError !== null
         ? DIAGNOSTIC_LEVEL.ERROR
         : problems.length > 0
           ? DIAGNOSTIC_LEVEL.WARN

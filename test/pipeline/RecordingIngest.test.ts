@@ -133,6 +133,22 @@ describe('taskmem ingest pipeline over a rosbag2 recording', function () {
     assert.equal(await store.count(), 3);
   });
 
+  it('continues, in a store written before recordings were known by content, the episode that store gave the recording', async () => {
+    // What an ingest before schema 7 left: the episode it gave the recording, and its progress, under its path.
+    const recording = await McapRecording.open(script.path);
+    const { path, size, start, end } = recording.identity;
+    await recording.close();
+    const old = `ingest:${path}:${size}:${start}:${end}`;
+    await store.setProgress(`${old}#episode`, 2n);
+    await store.setProgress(old, start + 10n * NANOS_PER_SECOND);
+    const result = await ingest();
+    assert.deepEqual([result.episode, result.resumed, result.stored], [2, true, 3]);
+    assert.deepEqual(
+      (await store.recall({ robotId: 'r1', limit: 10 })).memories.map((s) => s.memory.episode),
+      [2, 2, 2],
+    );
+  });
+
   it('resumes after an interruption and retries segments that failed', async () => {
     const stop = new AbortController();
     server.failNext({ kind: 'status', status: 503 }, 2);

@@ -5,14 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { terminalSafe } from '../../src/text/terminalSafe.js';
+import { ingest, storedIds } from '../support/ingestProcess.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { storedIds, taskmem, type TaskmemRun } from '../support/taskmemProcess.js';
 import { damagedCopy, writeLookalikeImageRecording, topicFlags, writeRecording, type RecordingScript } from '../support/recording.js';
-
-/** `taskmem ingest …` in a child process, as a user runs it; `stopWhen` may signal it, once, on its output. */
-function ingest(args: string[], stopWhen?: (stdout: string) => boolean, signal: NodeJS.Signals = 'SIGKILL'): Promise<TaskmemRun> {
-  return taskmem(['ingest', ...args], { ...(stopWhen ? { stopWhen } : {}), signal });
-}
 
 describe('taskmem ingest (command)', function () {
   // Several full ingests per test, each loading the detection models: minutes on a busy shared machine.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
@@ -134,6 +134,18 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
     const status = statuses.at(-1)!.status[0]!;
     assert.equal(status.level, 2);
     assert.match(status.message, /memorizer endpoint unreachable/);
+  });
+  it('reports a store file deleted under it on /diagnostics as an error, naming the path', async () => {
+    h = await startHarness({ argv: ['-p', 'diagnostics_period_s:=0.1'] });
+    const statuses: { status: { level: number; message: string }[] }[] = [];
+    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => statuses.push(m as never));
+    await until(() => statuses.length > 0, 'a diagnostics message');
+    assert.notEqual(statuses.at(-1)!.status[0]!.level, 2, 'no error while the store is there');
+    unlinkSync(h.dbPath);
+    await until(() => statuses.some((s) => /memory store unusable/.test(s.status[0]!.message)), 'the store reported gone');
+    const status = statuses.at(-1)!.status[0]!;
+    assert.equal(status.level, 2);
+    assert.ok(status.message.includes(`the store file ${h.dbPath} was deleted or moved`), status.message);
   });
 });
 

@@ -4,7 +4,7 @@
  * pgvector) served over a socket to the same `pg` client.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,11 @@ export interface TestPostgres {
   reset(): Promise<void>;
   /** Stops the server, terminating every connection, and starts it again on the same port and data (PostgreSQL 15 only). */
   restart?(): Promise<void>;
+  /**
+   * Sends `signal` to the server and every process of it (SIGSTOP: a server that stops answering, connections
+   * open; SIGCONT: it answers again). PostgreSQL 15 only.
+   */
+  signal?(signal: 'SIGSTOP' | 'SIGCONT'): void;
   stop(): Promise<void>;
 }
 
@@ -63,13 +68,13 @@ export async function startPostgres({ durable = false }: { durable?: boolean } =
       () => server.exitCode !== null,
       () => log,
     );
-    return { exited };
+    return { exited, launcher: server.pid! };
   };
-  let { exited } = await launch();
+  let { exited, launcher } = await launch();
+  // The postmaster's own pid: as root, `server` is runuser, which does not pass signals on.
+  const postmasterPid = () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const shutdown = async () => {
-    // The postmaster's own pid: as root, `server` is runuser, which does not pass signals on.
-    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    process.kill(postmaster, 'SIGINT');
+    process.kill(postmasterPid(), 'SIGINT');
     await exited;
   };
   return {
@@ -77,13 +82,41 @@ export async function startPostgres({ durable = false }: { durable?: boolean } =
     reset: () => resetDatabase(url),
     async restart() {
       await shutdown();
-      ({ exited } = await launch());
+      ({ exited, launcher } = await launch());
+    },
+    signal(signal) {
+      // The launcher too: as root it is runuser, which stops itself when its child stops, and continues it after.
+      const postmaster = postmasterPid();
+      for (const pid of [launcher, postmaster, ...childrenOf(postmaster)]) {
+        try {
+          process.kill(pid, signal);
+        } catch (error) {
+          // A backend whose connection ended meanwhile.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
+      }
     },
     async stop() {
       await shutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The pids whose parent is `parent` (the postmaster's backends and workers), from /proc. */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        // Fields after the command name, which is in parentheses and may hold spaces: state, then ppid.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Starts PGlite with pgvector behind a PostgreSQL-protocol socket on a free loopback port. */

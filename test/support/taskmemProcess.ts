@@ -16,7 +16,8 @@ export interface TaskmemRun {
 export interface TaskmemOptions {
   /** Sends `signal` once, when this holds on the output so far (checked on output and every 20 ms). */
   stopWhen?: (stdout: string, stderr: string) => boolean;
-  signal?: NodeJS.Signals;
+  /** The signal to send, or what to do instead (delete the store, stop a server). */
+  signal?: NodeJS.Signals | (() => void);
   /** Runs the child under `bash -c 'ulimit -f <blocks>'`: files it writes cannot grow past 512-byte blocks. */
   fileSizeLimitBlocks?: number;
   /** Called with the child's pid once it runs. */
@@ -42,7 +43,8 @@ export function taskmem(args: string[], options: TaskmemOptions = {}): Promise<T
       if (!stopWhen?.(stdout, stderr)) return;
       stopWhen = undefined;
       signalledAt = Date.now();
-      child.kill(signal);
+      if (typeof signal === 'function') signal();
+      else child.kill(signal);
     };
     const poll = setInterval(check, 20);
     child.stdout.on('data', (d: Buffer) => {

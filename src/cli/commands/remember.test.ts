@@ -172,6 +172,9 @@ describe('taskmem remember --again', function () {
   it('refuses a damaged recording, naming the chunk, and reads it with --ignore-crc', async () => {
     const damaged = join(dir, 'damaged.mcap');
     const { chunkOffset } = await damagedCopy(script.path, damaged, { chunk: 0 });
+    // The damage lies inside a chunk, outside the bytes a recording is known by: to this store's ingests the copy is
+    // the recording the tests above memorized. It is ingested into a store of its own.
+    storePath = join(dir, 'damaged.sqlite');
     const config = configSchema.parse({
       robot_id: 'r1',
       ...script.config,

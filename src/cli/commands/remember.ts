@@ -8,7 +8,8 @@ import { openRecording } from '../../bag/openRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
 import { embeddingSummary } from '../../embed/embeddingSummary.js';
-import { ingestRecording, progressKey } from '../../ingest/RecordingIngest.js';
+import { ingestRecording, recordingEpisode } from '../../ingest/RecordingIngest.js';
+import type { RecordingIdentity } from '../../bag/McapRecording.js';
 import { consoleLogger, type Logger } from '../../log.js';
 import type { MemoryStore } from '../../memory/MemoryStore.js';
 import { expandHome } from '../../memory/SqliteMemoryStore.js';
@@ -28,9 +29,10 @@ and reports that cite it stay valid; a segment the policy fails on keeps its per
 failed for the next run. Segments the policy already wrote are skipped without asking the model.
 
   --again               required: says that stored memories are to be written again
-  --recording <file>    the rosbag2 recording (MCAP, .db3 or bag directory) the memories were ingested from with \`taskmem ingest\` or
-                        \`taskmem demo\` (the same file: its path, size and time span identify the episode); the sensor
-                        parameters must match the ones it was ingested with, so that the segments are the same
+  --recording <file>    the rosbag2 recording (MCAP, .db3 or bag directory) the memories were ingested from with
+                        \`taskmem ingest\` or \`taskmem demo\` (the same recording, by content: a copy or a moved file
+                        will do); the sensor parameters must match the ones it was ingested with, so that the
+                        segments are the same
   --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
 
 A memory holds no frames or audio (at most small thumbnails, with store.thumbnails), so nothing can be written
@@ -57,12 +59,12 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
     // No fallback: a segment the policy cannot write keeps the memory it has.
     const config: Config = { ...userConfig, memorizer: { ...userConfig.memorizer, fallback: false } };
     // The recording's problems are reported as its own (exit 2) before the store is opened, as ingest does.
-    let episodeKey: string | null = null;
+    let identity: RecordingIdentity | null = null;
     if (recording !== null) {
       const opened = await openRecording(recording);
       try {
         matchSensorTopics(opened, config);
-        episodeKey = `${progressKey(opened.identity)}#episode`;
+        identity = opened.identity;
       } finally {
         await opened.close();
       }
@@ -70,19 +72,20 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
     const assembly = await Assembly.open(config, { logger });
     const { store } = assembly;
     try {
-      if (recording === null || episodeKey === null) {
+      if (recording === null || identity === null) {
         io.err(await withoutRecording(store, config.robot_id));
         return EXIT.badInput;
       }
-      // The recording's episode in this store: only an ingest of the same file wrote memories with its ids.
-      const episode = await store.getProgress(episodeKey);
+      // The recording's episode in this store: only an ingest of the same recording (by content) wrote memories
+      // with its ids.
+      const episode = await recordingEpisode(store, config.robot_id, identity);
       if (episode === null)
         throw new UsageError(
           `taskmem remember: ${recording} was never ingested into this store (${config.store.backend === 'sqlite' ? expandHome(config.store.path) : config.store.backend}); give the recording the memories were ingested from, unchanged`,
         );
       await assembly.checkEndpoint('nothing was changed');
 
-      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === Number(episode)).map((f) => f.id));
+      const failedBefore = new Set((await store.failures(config.robot_id)).filter((f) => f.episode === episode).map((f) => f.id));
       const focus = await assembly.taskFocus();
       const redone = new Set<string>();
       let replaced = 0;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, choice, string, type ValueRule } from '../param.js';
+import { bool, choice, double, string, type ValueRule } from '../param.js';
 
 /**
  * A store that saves nothing is never what a user wants: SQLite would take an empty path for a temporary file and
@@ -38,5 +38,31 @@ export const storeParams = z.object({
     readOnly: true,
     description:
       'SQLite durability: normal survives a crash of the process (a power cut may lose the last commits, never corrupts); full syncs every memory to disk (slower).',
+  }),
+  connect_timeout_s: double({
+    default: 10,
+    min: 0.5,
+    max: 600,
+    unit: 's',
+    readOnly: true,
+    description: 'PostgreSQL: longest wait for a connection to the server; then the call fails with a store error (exit 4).',
+  }),
+  query_timeout_s: double({
+    default: 30,
+    min: 0.5,
+    max: 3600,
+    unit: 's',
+    readOnly: true,
+    description:
+      'PostgreSQL: longest a statement may run (the server cancels it) or wait for an answer (a server that stops answering); then the call fails with a store error (exit 4). Migrations are not bounded.',
+  }),
+  lease_s: double({
+    default: 30,
+    min: 2,
+    max: 3600,
+    unit: 's',
+    readOnly: true,
+    description:
+      "How long a writer's claim on its episodes lasts without renewal (renewed every third of it): a second writer of the same recording is refused while it lasts, unless the holder is a dead process of this host.",
   }),
 });

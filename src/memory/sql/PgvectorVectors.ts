@@ -17,7 +17,7 @@ const HNSW_SEARCH = "SELECT set_config('hnsw.ef_search', '100', true), set_confi
  * The indexed expression of a model's vectors: an HNSW index needs one dimension, and the column holds every
  * model's, so each model's index is a partial one over its rows with the column cast to its dimension —
  * `vector(d)` up to 2,000 dimensions, `halfvec(d)` (half precision) up to 4,000, pgvector's limits; a larger model
- * has no index and is ranked exactly. Must agree with `taskmem_vector_index` (postgresMigrations, schema 7).
+ * has no index and is ranked exactly. Must agree with `taskmem_vector_index` (postgresMigrations, schema 8).
  */
 export function indexedVector(dims: number): { column: string; query: (param: string) => string } | null {
   const type = dims <= 2000 ? 'vector' : dims <= 4000 ? 'halfvec' : null;

@@ -35,6 +35,11 @@ export interface SqlDialect {
   /** Appended to a SELECT in a transaction to lock the rows read ('' where the transaction locks the database). */
   readonly forUpdate: string;
   /**
+   * A statement that takes a lock named by `@name` until the transaction ends, so that writers of one thing (a
+   * robot's episodes) serialise while others go on; '' where a transaction locks the whole database.
+   */
+  readonly lock: string;
+  /**
    * Selects `seq` of the memories after `@after` that have no vector of `@model`, ascending, at most `@rows`: the
    * dialect's fastest anti-join when nearly every memory has one (see MemoryRecords#unembedded).
    */
@@ -53,5 +58,7 @@ export interface SqlConnection extends SqlExecutor {
   each<Row>(sql: string, params: SqlParams, visit: (row: Row) => void): Promise<number>;
   /** Runs `work` in one transaction that holds the write lock from its start; commits, or rolls back on error. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Rejects when the database can no longer be written safely (see MemoryStore#verify). */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { RosNanos } from '../../time.js';
 import type { IngestRecords } from '../IngestRecords.js';
 import type { FailedSegment } from '../Memory.js';
 import type { SqlConnection, SqlInteger } from './SqlConnection.js';
+import { highestEpisode } from './SqlEpisodeClaims.js';
 
 interface FailureRow {
   id: string;
@@ -62,13 +63,8 @@ export class SqlIngestRecords implements IngestRecords {
     await this.#sql.run('DELETE FROM failures WHERE id = @id', { id });
   }
 
-  async lastEpisode(robotId: string): Promise<number> {
-    const row = await this.#sql.get<{ episode: SqlInteger | null }>(
-      `SELECT max(e) AS episode FROM (SELECT max(episode) AS e FROM memories WHERE robot_id = @robotId
-       UNION ALL SELECT max(episode) AS e FROM failures WHERE robot_id = @robotId) AS episodes`,
-      { robotId },
-    );
-    return row?.episode == null ? -1 : Number(row.episode);
+  lastEpisode(robotId: string): Promise<number> {
+    return highestEpisode(this.#sql, robotId);
   }
 
   async getProgress(key: string): Promise<RosNanos | null> {

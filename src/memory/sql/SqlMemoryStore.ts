@@ -8,6 +8,8 @@ import type { MemoryStore } from '../MemoryStore.js';
 import type { AnsweredTask, Task, TaskAnswer, TaskQuery } from '../TaskRecords.js';
 import type { SqlConnection } from './SqlConnection.js';
 import { SqlEmbeddingLease } from './SqlEmbeddingLease.js';
+import type { EpisodeClaim, EpisodeLease } from '../EpisodeClaims.js';
+import { SqlEpisodeClaims } from './SqlEpisodeClaims.js';
 import { SqlFocusRecords } from './SqlFocusRecords.js';
 import { SqlIdentityRecords } from './SqlIdentityRecords.js';
 import { SqlIngestRecords } from './SqlIngestRecords.js';
@@ -32,6 +34,7 @@ export class SqlMemoryStore implements MemoryStore {
   readonly #tasks: SqlTaskRecords;
   readonly #focus: SqlFocusRecords;
   readonly #lease: SqlEmbeddingLease;
+  readonly #episodes: SqlEpisodeClaims;
   readonly #people: SqlIdentityRecords;
 
   protected constructor(memories: SqlMemoryStoreOptions) {
@@ -40,6 +43,7 @@ export class SqlMemoryStore implements MemoryStore {
     this.#tasks = new SqlTaskRecords(memories.sql);
     this.#focus = new SqlFocusRecords(memories.sql);
     this.#lease = new SqlEmbeddingLease(memories.sql);
+    this.#episodes = new SqlEpisodeClaims(memories.sql);
     this.#people = new SqlIdentityRecords({ sql: memories.sql, erasure: memories.erasure });
     this.#memories = new SqlMemoryRecords({ ...memories, quoting: [this.#tasks, this.#focus, this.#people] });
   }
@@ -117,6 +121,22 @@ export class SqlMemoryStore implements MemoryStore {
     return this.#ingest.setProgress(key, done);
   }
 
+  claimEpisode(claim: EpisodeClaim): Promise<number> {
+    return this.#episodes.claimEpisode(claim);
+  }
+
+  renewEpisodes(lease: EpisodeLease): Promise<number> {
+    return this.#episodes.renewEpisodes(lease);
+  }
+
+  releaseEpisodes(lease: Omit<EpisodeLease, 'now' | 'leaseMs'>): Promise<void> {
+    return this.#episodes.releaseEpisodes(lease);
+  }
+
+  claimedEpisode(robotId: string, source: string, ordinal: number): Promise<number | null> {
+    return this.#episodes.claimedEpisode(robotId, source, ordinal);
+  }
+
   logTask(task: Task): Promise<void> {
     return this.#tasks.logTask(task);
   }
@@ -183,6 +203,10 @@ export class SqlMemoryStore implements MemoryStore {
 
   appearances(id: string, options?: { limit?: number; asOf?: RosNanos }): Promise<Appearance[]> {
     return this.#people.appearances(id, options);
+  }
+
+  verify(): Promise<void> {
+    return this.#sql.verify();
   }
 
   close(): Promise<void> {

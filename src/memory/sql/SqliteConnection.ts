@@ -9,6 +9,7 @@ const SQLITE_DIALECT: SqlDialect = {
   list: (values) => JSON.stringify(values),
   // BEGIN IMMEDIATE has taken the database's write lock.
   forUpdate: '',
+  lock: '',
   // A compound SELECT ordered like both of its inputs runs as a merge (memories in row order against the vectors'
   // (model, seq) key), without a lookup per memory: at 10^6 memories, about a third of the time NOT EXISTS takes.
   unembedded: `SELECT seq FROM memories WHERE seq > @after EXCEPT SELECT seq FROM memory_vectors WHERE model = @model AND seq > @after
@@ -28,6 +29,7 @@ export class SqliteConnection implements SqlConnection {
   readonly owner: string;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #guard: { check(): void } | null;
   /** Settles when the open transaction ends; null when none is open. */
   #transaction: Promise<void> | null = null;
   readonly #inTransaction: SqlExecutor = {
@@ -36,9 +38,14 @@ export class SqliteConnection implements SqlConnection {
     run: async (sql: string, params?: SqlParams) => this.#run(sql, params),
   };
 
-  constructor(db: Database.Database, owner: string) {
+  /**
+   * `guard` (the file's StoreFileGuard) is checked before every write is committed (each `run`, each
+   * transaction's COMMIT) and by `verify`: a write to a file that is gone is rolled back and rejects.
+   */
+  constructor(db: Database.Database, owner: string, guard: { check(): void } | null = null) {
     this.#db = db;
     this.owner = owner;
+    this.#guard = guard;
   }
 
   async all<Row>(sql: string, params?: SqlParams): Promise<Row[]> {
@@ -93,6 +100,7 @@ export class SqliteConnection implements SqlConnection {
       this.statement('BEGIN IMMEDIATE').run();
       try {
         const result = await work(this.#inTransaction);
+        this.#guard?.check();
         this.statement('COMMIT').run();
         return result;
       } catch (error) {
@@ -103,6 +111,10 @@ export class SqliteConnection implements SqlConnection {
       this.#transaction = null;
       end();
     }
+  }
+
+  async verify(): Promise<void> {
+    this.#guard?.check();
   }
 
   async close(): Promise<void> {
@@ -126,6 +138,8 @@ export class SqliteConnection implements SqlConnection {
   }
 
   #run(sql: string, params: SqlParams = {}): number {
+    // Outside a transaction, the statement commits by itself.
+    if (!this.#db.inTransaction) this.#guard?.check();
     return this.statement(sql).run(params).changes;
   }
 }
