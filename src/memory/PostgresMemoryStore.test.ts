@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
+import { PostgresConnection } from './sql/PostgresConnection.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import {
   assertUnnamedVectorsMigrated,
@@ -153,6 +154,34 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
           assert.match(warnings.join('\n'), /cannot be reached \(.*\); trying again for up to a minute|closed an idle connection/);
         } finally {
           await store.close();
+        }
+      });
+
+      it('never tries a timed-out statement or transaction again: it fails once, naming store.query_timeout_s', async () => {
+        const reconnects: Error[] = [];
+        const sql = new PostgresConnection({
+          url: server.url,
+          maxConnections: 2,
+          owner: 'test',
+          connectTimeoutMs: 5000,
+          queryTimeoutMs: 300,
+          onReconnecting: (error) => reconnects.push(error),
+        });
+        try {
+          await assert.rejects(sql.run('SELECT pg_sleep(2)'), /ran longer than store\.query_timeout_s \(0\.3 s\)/);
+          let runs = 0;
+          await assert.rejects(
+            sql.transaction(async (tx) => {
+              runs++;
+              await tx.run('SELECT pg_sleep(2)');
+            }),
+            /ran longer than store\.query_timeout_s/,
+          );
+          assert.equal(runs, 1, 'the transaction ran once');
+          assert.deepEqual(reconnects, [], 'a timeout is not a lost connection');
+          assert.equal((await sql.get<{ one: number }>('SELECT 1 AS one'))?.one, 1, 'the connection still works');
+        } finally {
+          await sql.close();
         }
       });
     }

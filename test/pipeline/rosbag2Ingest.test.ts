@@ -76,7 +76,9 @@ describe('taskmem ingest of rosbag2 SQLite bags (.db3)', function () {
     const first = storedIds(killed.stdout);
     const rerun = await taskmem(['ingest', humbleFile, ...flags(store)]);
     assert.equal(rerun.code, 0, rerun.stderr);
-    assert.match(rerun.stderr, /resuming/);
+    // Killed right after its first memory, the run may not have recorded its progress yet: the rerun then skips
+    // what is stored rather than resuming from a recorded time.
+    assert.match(rerun.stderr, /resuming|[1-9] already stored/);
     for (const id of storedIds(rerun.stdout)) assert.ok(!first.includes(id), `${id} memorized once`);
     assert.equal(memories(store).length, 3);
 
