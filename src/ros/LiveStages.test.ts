@@ -97,7 +97,8 @@ describe('LiveStages (the node stages and parameter changes, without ROS)', func
     assert.equal(new Set(stored.map((m) => m.id)).size, stored.length, 'no id twice');
     assert.equal(stages.counts.stored, stored.length, 'the retired pipeline is counted');
     const images = server.chatRequests().map((r) => JSON.stringify(r.messages).match(/image_url/g)?.length ?? 0);
-    assert.equal(images.at(-1), 2, 'the last segment was made with the new keyframe count');
+    // The retired pipeline may finish its last segment after the new one's first: look for the new count, not the last.
+    assert.ok(images.includes(2), `segments after the change were made with the new keyframe count (${images.join(', ')})`);
   });
 
   it('keeps the pipeline for an answerer change, and the answerer for a segmentation change', async () => {

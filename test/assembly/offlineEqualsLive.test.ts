@@ -5,7 +5,6 @@
  * stand-in model server playing the policy and the pairwise judge and the same tasks logged beforehand.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { writeRecording, type RecordingScript } from '../support/recording.js';
 import { readQuoted } from '../support/promptReading.js';
 import type { ChatReply, ChatRequest } from '../support/StandInModelServer.js';
 import { startHarness } from '../ros/nodeUnderTest.js';
+import { taskmem, type TaskmemRun } from '../support/taskmemProcess.js';
 
 /** Tasks the robot was given before the recording: three about signs make "signs" the active group. */
 const TASKS = ['What did the sign by the door say?', 'Which room number was on the sign?', 'What did the exit sign read?'];
@@ -110,19 +110,8 @@ function written(m: Memory) {
 }
 
 /** `taskmem ingest` in a child process. */
-function ingest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'ingest', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TASKMEM_API_KEY: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function ingest(args: string[]): Promise<TaskmemRun> {
+  return taskmem(['ingest', ...args]);
 }
 
 describe('offline and live memorize the same way (one assembly)', function () {

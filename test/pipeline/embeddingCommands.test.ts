@@ -12,7 +12,7 @@ import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { topicFlags, writeRecording, type RecordingScript } from '../support/recording.js';
 import { StandInModelServer, type EmbeddingsRequest } from '../support/StandInModelServer.js';
-import { taskmem } from '../support/taskmemCommand.js';
+import { taskmem as taskmemProcess, type TaskmemOptions } from '../support/taskmemProcess.js';
 
 /** What the stand-in policy writes, one per segment in turn: "purse" appears in none of them. */
 const SCENES = [
@@ -39,6 +39,10 @@ function vectorsIn(path: string, model: string): { memories: number; byModel: Re
     db.close();
   }
 }
+
+/** `taskmem <command> …` in a child process; `stopWhen` interrupts it as Ctrl-C does. */
+const taskmem = (command: string, args: string[], options: TaskmemOptions = {}) =>
+  taskmemProcess([command, ...args], { signal: 'SIGINT', ...options });
 
 describe('embedding on the write path, taskmem reindex and vector search (commands, stand-in endpoints over HTTP)', function () {
   this.timeout(180_000);

@@ -24,7 +24,7 @@ export interface TaskmemOptions {
   onStart?: (pid: number) => void;
 }
 
-/** `taskmem <args>` in a child process, from source, as a user runs it. */
+/** `taskmem <args>` in a child process, from source, as a user runs it (no API key in its environment). */
 export function taskmem(args: string[], options: TaskmemOptions = {}): Promise<TaskmemRun> {
   const { signal = 'SIGKILL', fileSizeLimitBlocks, onStart } = options;
   let { stopWhen } = options;
@@ -34,7 +34,7 @@ export function taskmem(args: string[], options: TaskmemOptions = {}): Promise<T
       ? [node[0]!, node.slice(1)]
       : ['bash', ['-c', `ulimit -f ${fileSizeLimitBlocks} && exec "$@"`, 'taskmem', ...node]];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TASKMEM_API_KEY: '' } });
     if (child.pid !== undefined) onStart?.(child.pid);
     let stdout = '';
     let stderr = '';

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
+import { taskmem as taskmemProcess } from '../../../test/support/taskmemProcess.js';
 import { MEMORIES_CLOSE, MEMORIES_OPEN } from '../../answer/AnswerPrompt.js';
 import { memoryId, type Memory } from '../../memory/Memory.js';
 import type { AnsweredTask } from '../../memory/MemoryStore.js';
@@ -12,7 +11,6 @@ import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { ask } from './ask.js';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const ns = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
 
 /** The command in this process, its output collected. */
@@ -24,17 +22,8 @@ async function taskmem(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 /** The installed command line, as a user runs it. */
-function spawnTaskmem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', MAIN, ...args],
-      { env: { ...process.env, TASKMEM_API_KEY: '' } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function spawnTaskmem(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return taskmemProcess(args);
 }
 
 /** The tasks logged in the store at `path`, oldest first, with their recorded answers. */

@@ -1,30 +1,22 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { StandInModelServer } from '../../../test/support/StandInModelServer.js';
+import { taskmem } from '../../../test/support/taskmemProcess.js';
 import type { Answer } from '../../answer/Answer.js';
 import { OpenAIEmbeddingSource } from '../../embed/OpenAIEmbeddingSource.js';
 import { sampleMemory } from '../../memory/MemoryStore.contract.test.js';
 import { SqliteMemoryStore } from '../../memory/SqliteMemoryStore.js';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const S = 1_000_000_000n;
 
 /** `taskmem ask … --json` as a user runs it; the answer as printed. */
-function askJson(args: string[]): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', MAIN, 'ask', ...args, '--json'],
-      { env: { ...process.env, TASKMEM_API_KEY: '' } },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`taskmem ask failed: ${stderr}`, { cause: error })) : resolve(JSON.parse(stdout) as Answer),
-    );
-  });
+async function askJson(args: string[]): Promise<Answer> {
+  const run = await taskmem(['ask', ...args, '--json']);
+  if (run.code !== 0) throw new Error(`taskmem ask failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as Answer;
 }
 
 describe('taskmem ask with an embedding source', function () {
