@@ -7,6 +7,8 @@ import type { TaskAnswer } from '../memory/TaskRecords.js';
 /** One memory an answer rests on (taskmem/msg/Evidence): when, where and what was remembered. */
 export interface Evidence {
   memoryId: string;
+  /** The robot that wrote the memory: a question across the fleet rests on memories of several. */
+  robotId: string;
   start: RosNanos;
   end: RosNanos;
   text: string;

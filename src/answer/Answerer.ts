@@ -378,6 +378,7 @@ function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
   return {
     memoryId: m.id,
+    robotId: m.robotId,
     start: m.start,
     end: m.end,
     text: m.text,

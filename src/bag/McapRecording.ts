@@ -9,6 +9,7 @@ import { FileReadable } from './FileReadable.js';
 import { CHUNK_COMPRESSIONS, chunkDecompressHandlers, chunkDecompressionReady, decompressChunk } from './ChunkDecompression.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RosNanos } from '../time.js';
+import type { Recording } from './Recording.js';
 
 /** A topic of a recording and the ROS type of its messages, e.g. `sensor_msgs/msg/Image`. */
 export interface RecordingChannel {
@@ -71,7 +72,7 @@ const CRC_READ_BYTES = 8n << 20n;
  * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Chunks may be
  * uncompressed or compressed with zstd or lz4; each is decompressed when it is read. Callers must `close()` it.
  */
-export class McapRecording {
+export class McapRecording implements Recording {
   readonly identity: RecordingIdentity;
   readonly channels: readonly RecordingChannel[];
   readonly #readable: FileReadable;

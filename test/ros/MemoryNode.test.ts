@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
+import { GoalStatus, QoS, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
 
 const NODE = '/taskmem';
@@ -175,6 +175,60 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     );
     assert.equal(tasks[0]!.answer?.evidence[0], keys.id, 'the answer is recorded with the evidence it used');
   });
+
+  it('shows memories where they happened on ~/memory_markers (kept for late subscribers) and the evidence of an answer on ~/answer_markers', async () => {
+    h = await startHarness({ argv: ['-p', 'marker_colours:=task_group'] });
+    const store = new SqliteMemoryStore({ path: h.dbPath });
+    const at = (x: number) => ({ stamp: 105_000_000_000n, frameId: 'map', x, y: 3, z: 0, yaw: 0 });
+    const toolbox = { ...memoryAt('robot', 0, 100, 'The red toolbox stands by the loading dock.'), pose: at(2), taskGroup: 'workshop' };
+    const ladder = { ...memoryAt('robot', 0, 110, 'A ladder leans on the wall.'), pose: at(7) };
+    await store.put(toolbox);
+    await store.put(ladder);
+    await store.put(memoryAt('robot', 0, 120, 'A visitor rang the door bell.'));
+    await store.close();
+    // Forgetting a memory re-publishes the markers: the ladder leaves the map.
+    await h.graph.callService(`${NODE}/forget`, forgetRequest({ ids: [ladder.id] }));
+
+    type Markers = {
+      markers: {
+        ns: string;
+        color: { r: number; g: number; b: number };
+        action: number;
+        type: number;
+        text: string;
+        header: { frame_id: string };
+        pose: { position: { x: number } };
+      }[];
+    };
+    const arrays: Markers[] = [];
+    // Subscribing late, as RViz does, gets the latest array (transient local), then each new one.
+    h.tester.createSubscription('visualization_msgs/msg/MarkerArray', `${NODE}/memory_markers`, transientLocal(), (m) =>
+      arrays.push(m as never),
+    );
+    const spheresOf = (array: Markers | undefined) => (array?.markers ?? []).filter((m) => m.type === 2 && m.action === 0);
+    await until(() => spheresOf(arrays.at(-1)).length === 1, 'the markers after the forget on ~/memory_markers');
+    const shown = arrays.at(-1)!.markers;
+    assert.equal(shown[0]!.action, 3, 'the array replaces what was shown (DELETEALL first)');
+    assert.deepEqual(
+      spheresOf(arrays.at(-1)).map((m) => [m.header.frame_id, m.pose.position.x]),
+      [['map', 2]],
+      'one sphere, the toolbox (the ladder forgotten, the bell memory has no pose)',
+    );
+    // Coloured by its task group (marker_colours): a saturated hue, where age would have greyed a memory this old.
+    const { r, g, b } = spheresOf(arrays.at(-1))[0]!.color;
+    assert.ok(Math.max(r, g, b) - Math.min(r, g, b) > 0.9, `a task group's hue: ${JSON.stringify({ r, g, b })}`);
+
+    const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where is the red toolbox?'));
+    assert.equal((await goal.result).status, GoalStatus.SUCCEEDED);
+    const evidence: Markers[] = [];
+    h.tester.createSubscription('visualization_msgs/msg/MarkerArray', `${NODE}/answer_markers`, transientLocal(), (m) =>
+      evidence.push(m as never),
+    );
+    await until(() => evidence.length === 1, 'the evidence on ~/answer_markers');
+    const labels = evidence[0]!.markers.filter((m) => m.type === 9).map((m) => m.text);
+    assert.equal(labels.length, 1);
+    assert.match(labels[0]!, /^#1 robot .*The red toolbox stands by the loading dock\.$/);
+  });
 });
 
 describe('MemoryNode shutdown (through the rclnodejs double)', () => {
@@ -219,7 +273,7 @@ function zeroTime() {
 }
 
 function askGoal(question: string, taskGroup = '') {
-  return { question, choices: [], since: zeroTime(), until: zeroTime(), task_group: taskGroup };
+  return { question, choices: [], since: zeroTime(), until: zeroTime(), task_group: taskGroup, robot: '' };
 }
 
 function recallRequest(fields: { text?: string; limit?: number } = {}) {
@@ -232,5 +286,21 @@ function recallRequest(fields: { text?: string; limit?: number } = {}) {
     y: 0,
     radius: 0,
     limit: fields.limit ?? 0,
+  };
+}
+
+function forgetRequest(fields: { ids?: string[] }) {
+  return { ids: fields.ids ?? [], since: zeroTime(), until: zeroTime(), text: '' };
+}
+
+/** Reliable, transient local, depth 1: how RViz and Foxglove subscribe to latched marker topics. */
+function transientLocal() {
+  return {
+    qos: new QoS(
+      QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+      1,
+      QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+      QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
+    ),
   };
 }

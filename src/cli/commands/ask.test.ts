@@ -94,6 +94,8 @@ describe('taskmem ask', function () {
       return JSON.stringify({ answer: 'B', abstained: false, confidence: 0.85, evidence: [sofa] });
     };
     const model = [
+      '--robot_id',
+      'r1',
       '--store.path',
       path,
       '--answerer.url',
@@ -132,7 +134,19 @@ describe('taskmem ask', function () {
   });
 
   it('without a model, shows the ranked memories and says no model answered', async () => {
-    const { code, stdout } = await taskmem(['ask', 'where', 'are', 'the', 'keys', '--store.path', path, '--at', '2026-11-21 12:00']);
+    const { code, stdout } = await taskmem([
+      'ask',
+      'where',
+      'are',
+      'the',
+      'keys',
+      '--robot_id',
+      'r1',
+      '--store.path',
+      path,
+      '--at',
+      '2026-11-21 12:00',
+    ]);
     assert.equal(code, 0);
     assert.match(stdout, /No model answered; the memories that match best:/);
     assert.match(stdout, /Alex puts the keys on the sofa\./);
@@ -147,7 +161,7 @@ describe('taskmem ask', function () {
     await store.put(memory('2026-11-21T09:00:00Z', text));
     await store.close();
     server.onChat = () => JSON.stringify({ answer: 'Under the \u001b[5msign\u001b[0m', abstained: false, confidence: 0.9, evidence: [] });
-    const flags = ['--store.path', hostilePath, '--at', '2026-11-21 12:00'];
+    const flags = ['--robot_id', 'r1', '--store.path', hostilePath, '--at', '2026-11-21 12:00'];
     /** Nothing a terminal would act on is left in the output. */
     const printable = (out: string) => assert.equal(terminalSafe(out), out);
 

@@ -5,6 +5,7 @@
  */
 import { optionLetters } from '../../answer/AnswerPrompt.js';
 import { askAsTask } from '../../answer/askAsTask.js';
+import { robotFilter } from '../../answer/robotFilter.js';
 import { renderAnswer } from '../../answer/renderAnswer.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { Assembly } from '../../assembly/Assembly.js';
@@ -27,7 +28,8 @@ recorded beside it for taskmem report. Time phrases in the question ("this morni
   --until <time>        only memories before this time
   --choices <a,b,…>     a multiple-choice question: the options, comma-separated; the answer may also be "cannot tell"
   --at <time>           when the question is asked (default: now); memories written later are not seen
-  --robot <id>          only this robot's memories; the task is logged for it (default robot_id)
+  --robot <id>          whose memories answer: a robot's id, or any (or *) for every robot sharing the store (a fleet
+                        on one PostgreSQL); default robot_id. The task is logged for robot_id, or the robot named
   --episode <n>         only this episode
   --group <name>        the task's group: only memories written under it
   --near <x,y,radius>   only memories whose pose lies within radius metres of (x, y)
@@ -73,15 +75,16 @@ export function ask(args: string[], io: CommandOutput): Promise<number> {
     const assembly = await Assembly.open(config, { logger: quiet, storeMustExist: true });
     try {
       const answerer = assembly.answerer();
+      const robotId = robotFilter(parsed.robot, config.robot_id);
       const { answer } = await askAsTask(
-        { focus: await assembly.taskFocus(parsed.robot), answerer, store: assembly.store, logger: quiet },
+        { focus: await assembly.taskFocus(robotId), answerer, store: assembly.store, logger: quiet },
         parsed.question,
         {
           askedAt,
           choices: parsed.choices,
           ...(since === undefined ? {} : { since }),
           ...(until === undefined ? {} : { until }),
-          ...(parsed.robot === undefined ? {} : { robotId: parsed.robot }),
+          ...(robotId === undefined ? {} : { robotId }),
           ...(parsed.episode === undefined ? {} : { episode: parsed.episode }),
           ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
           ...(parsed.near === undefined ? {} : { near: parsed.near }),
