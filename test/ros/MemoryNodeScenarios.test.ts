@@ -34,6 +34,10 @@ interface MemoryMsg {
   pose: { header: { frame_id: string } };
 }
 
+interface MarkerArrayMsg {
+  markers: { ns: string; type: number; action: number; text: string; header: { frame_id: string } }[];
+}
+
 interface AnswerMsg {
   question_id: string;
   question: string;
@@ -199,6 +203,31 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
       late.messages.map((m) => m.id),
       memories.messages.map((m) => m.id),
     );
+
+    // The memories on the map: a viewer joining now (RViz, Foxglove) gets the latest MarkerArray on
+    // ~/memory_markers (transient local), a DELETEALL then a sphere and a label per memory, in the pose's frame.
+    const markers = await w.graph.subscribe<MarkerArrayMsg>('/taskmem/memory_markers', 'visualization_msgs/msg/MarkerArray', 'latched', {
+      newProcess: true,
+    });
+    const spheres = (array: MarkerArrayMsg | undefined) => (array?.markers ?? []).filter((m) => m.ns === 'taskmem_memories');
+    await markers.until(
+      (arrays) => spheres(arrays.at(-1)).length === memories.messages.length,
+      () => `a sphere per memory on ~/memory_markers (the latest array has ${spheres(markers.messages.at(-1)).length})`,
+    );
+    const shown = markers.messages.at(-1)!.markers;
+    assert.equal(shown[0]!.action, 3, 'the array starts with a DELETEALL, replacing what a viewer shows');
+    assert.ok(
+      spheres(markers.messages.at(-1)).every((m) => m.header.frame_id === 'map' && m.type === 2),
+      'spheres in the frame of the memories pose',
+    );
+    const labels = shown.filter((m) => m.ns === 'taskmem_memories_labels').map((m) => m.text);
+    for (const memory of memories.messages) {
+      const firstWords = memory.text.split(/\s+/).slice(0, 4).join(' ');
+      assert.ok(
+        labels.some((l) => l.includes(firstWords)),
+        `a label with the first words of "${memory.text}": ${labels.join(' | ')}`,
+      );
+    }
   });
 
   it('answers an Ask goal from a real action client: feedback, then the Answer, also on ~/answers; a second goal cancelled mid-way', async () => {
