@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RecordingError, type McapRecording, type RecordingChannel } from '../bag/McapRecording.js';
+import { RecordingError, type RecordingChannel } from '../bag/McapRecording.js';
+import type { Recording } from '../bag/Recording.js';
 import { SENSOR_ROS_TYPES } from '../pipeline/SensorMessage.js';
 import { toRosTime, type RosNanos } from '../time.js';
 import type { Publisher, Rclnodejs, RosNode } from './Rclnodejs.js';
@@ -34,7 +35,7 @@ function rosType(type: string): string {
 }
 
 /**
- * Publishes a rosbag2 MCAP recording's messages into a live ROS graph as a robot's drivers would: each on its
+ * Publishes a rosbag2 recording's messages (MCAP or SQLite storage) into a live ROS graph as a robot's drivers would: each on its
  * recorded topic (rcl remap rules apply, `-r /camera/image_raw:=/cam`), with its recorded header stamps, spaced as
  * they were logged (divided by `rate`), optionally with the recording's time on /clock so that nodes with
  * `use_sim_time` follow it. With `loop`, the recording starts over at its end; the stamps then jump back, as
@@ -43,7 +44,7 @@ function rosType(type: string): string {
  */
 export class RecordingPlayer {
   readonly channels: readonly RecordingChannel[];
-  readonly #recording: McapRecording;
+  readonly #recording: Recording;
   readonly #node: RosNode;
   readonly #publishers = new Map<string, Publisher<'sensor_msgs/msg/Image'>>();
   readonly #clock: Publisher<'rosgraph_msgs/msg/Clock'> | null;
@@ -53,7 +54,7 @@ export class RecordingPlayer {
    * Creates the publishers on `node` (a node of `rclnodejs`). Throws a RecordingError when the recording lacks a
    * topic asked for or has nothing to play, and an Error naming a topic whose type cannot be published.
    */
-  constructor(rclnodejs: Pick<Rclnodejs, 'QoS'>, node: RosNode, recording: McapRecording, options: PlayOptions = {}) {
+  constructor(rclnodejs: Pick<Rclnodejs, 'QoS'>, node: RosNode, recording: Recording, options: PlayOptions = {}) {
     const { topics, rate = 1, loop = false, clockHz = 0, waitForSubscribers = false, signal } = options;
     if (!(rate > 0)) throw new RangeError(`RecordingPlayer: rate must be above 0, not ${rate}`);
     if (!(clockHz >= 0)) throw new RangeError(`RecordingPlayer: clock rate must be 0 (no clock) or above, not ${clockHz}`);

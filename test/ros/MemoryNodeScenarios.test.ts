@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { writeRecording, type RecordingScript } from '../../src/demo/ScriptedRecording.js';
 import { fromRosTime, NANOS_PER_SECOND, type RosTimeMsg } from '../../src/time.js';
+import { writeRosbag2Bag } from '../support/rosbag2Bag.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
 import { DoubleGraph } from './graph/DoubleGraph.js';
 import type { GraphBackend, GoalRun, Inbox, MemoryNodeRun, SubscribeOptions } from './graph/GraphBackend.js';
@@ -150,9 +151,9 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
   };
   const memoriesOn = (topic = '/taskmem/memories', options: SubscribeOptions = {}) =>
     w.graph.subscribe<MemoryMsg>(topic, MEMORY, 'latched', options);
-  /** Plays the whole recording at twice its speed into the node's sensor topics. */
-  const playAll = async (topics = SENSORS, remaps: string[] = []) => {
-    const run = await w.graph.play(recording().path, { topics, rate: 2, remaps });
+  /** Plays the whole recording (or the same scene stored as `bag`) at twice its speed into the node's sensor topics. */
+  const playAll = async (topics = SENSORS, remaps: string[] = [], bag = recording().path) => {
+    const run = await w.graph.play(bag, { topics, rate: 2, remaps });
     assert.equal(await run.done, 0, 'the player ends cleanly');
   };
   const recordedRange = () => [Number(recording().start) / 1e9, Number(recording().end) / 1e9] as const;
@@ -429,7 +430,7 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     );
   });
 
-  it('moves with a namespace and follows a remapped camera topic (-r __ns:=/robot1 -r camera/image_raw:=/cam)', async () => {
+  it('moves with a namespace and follows a remapped camera topic (-r __ns:=/robot1 -r camera/image_raw:=/cam), played from a Humble SQLite bag', async () => {
     await start(['-r', '__ns:=/robot1', '-r', 'camera/image_raw:=/cam'], '/robot1/taskmem');
     const names = await w.graph.names();
     for (const topic of [
@@ -445,12 +446,16 @@ function scenarios(recording: () => RecordingScript, makeGraph: () => Promise<Gr
     assert.ok(names.actions.includes('/robot1/taskmem/ask'), names.actions.join(', '));
     assert.ok(!names.topics.includes('/camera/image_raw') && !names.topics.includes('/taskmem/memories'));
     const memories = await memoriesOn('/robot1/taskmem/memories');
-    await playAll(SENSORS, [
-      '/camera/image_raw:=/cam',
-      '/audio/audio_stamped:=/robot1/audio/audio_stamped',
-      '/audio/audio_info:=/robot1/audio/audio_info',
-    ]);
+    // The scene as ROS 2 Humble records it by default: a rosbag2 SQLite bag directory, played by `taskmem play`.
+    const bag = join(w.dir, 'humble_bag');
+    await writeRosbag2Bag(recording().path, bag, 'humble');
+    await playAll(
+      SENSORS,
+      ['/camera/image_raw:=/cam', '/audio/audio_stamped:=/robot1/audio/audio_stamped', '/audio/audio_info:=/robot1/audio/audio_info'],
+      bag,
+    );
     await memories.until((m) => m.length >= 3, 'memories from the remapped topics');
+    for (const m of memories.messages) assert.ok(SCENES.includes(m.text), `a scene of the recording: ${m.text}`);
   });
 
   it('on SIGINT with segments at the model stops cleanly, recording them; the store is intact and a restart continues without duplicates', async () => {

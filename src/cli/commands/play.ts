@@ -1,22 +1,24 @@
 /**
- * `taskmem play <recording.mcap>`: publishes a rosbag2 MCAP recording's camera, audio and pose topics into a live
- * ROS 2 graph, with their recorded stamps, for a running memory node (or any other node) to hear. It does what
- * `ros2 bag play` does for these topics, without rosbag2 or its MCAP storage plugin.
+ * `taskmem play <recording>`: publishes a rosbag2 recording's camera, audio and pose topics (MCAP, or Humble's
+ * SQLite bag: a `.db3` file or the bag directory) into a live ROS 2 graph, with their recorded stamps, for a running
+ * memory node (or any other node) to hear. It does what `ros2 bag play` does for these topics, without rosbag2 or
+ * its MCAP storage plugin.
  */
-import { McapRecording } from '../../bag/McapRecording.js';
+import { openRecording } from '../../bag/openRecording.js';
 import { loadRclnodejs, type Rclnodejs } from '../../ros/Rclnodejs.js';
 import { RecordingPlayer, type PlayOptions } from '../../ros/RecordingPlayer.js';
 import { consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
-export const summary = 'publish a rosbag2 MCAP recording into a live ROS 2 graph (ROS 2 sourced)';
+export const summary = 'publish a rosbag2 recording (MCAP, .db3 or bag directory) into a live ROS 2 graph (ROS 2 sourced)';
 
-const USAGE = `usage: taskmem play <recording.mcap> [--rate <factor>] [--loop] [--clock [<Hz>]] [--topics <t1,t2,…>]
+const USAGE = `usage: taskmem play <recording> [--rate <factor>] [--loop] [--clock [<Hz>]] [--topics <t1,t2,…>]
                     [--remap <from>:=<to>]… [--wait-for-subscribers] [--ros-args …]
 
 Publishes the recording's camera, audio (AudioDataStamped with its AudioInfo, or AudioStamped) and pose topics,
 each on its recorded topic with the recorded header stamps, spaced as they were recorded. Needs a sourced ROS 2
 (rclnodejs set up with \`npm run ros-setup\`, or the installed package: \`ros2 run taskmem taskmem play …\`).
+The recording: an MCAP file, or a rosbag2 SQLite bag (Humble's default storage) as its .db3 file or bag directory.
 
   --rate <factor>          playback speed: 2 plays twice as fast, 0.5 half as fast (default 1)
   --loop                   start again at the end, until Ctrl-C (the stamps jump back, as after a simulation reset)
@@ -46,7 +48,7 @@ export function play(args: string[], io: CommandOutput): Promise<number> {
       return EXIT.ok;
     }
     const { recording: path, rosArgs, ...options } = parsed;
-    const recording = await McapRecording.open(path);
+    const recording = await openRecording(path);
     let rclnodejs: Rclnodejs | null = null;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
@@ -137,7 +139,7 @@ function parseArgs(args: string[]): PlayArgs | 'help' {
   if (positional.length !== 1) {
     throw new UsageError(
       positional.length === 0
-        ? 'taskmem play: which recording? (a .mcap file)'
+        ? 'taskmem play: which recording? (a .mcap or .db3 file, or a bag directory)'
         : `taskmem play: one recording at a time (got ${positional.join(', ')})`,
     );
   }

@@ -3,7 +3,7 @@
  * starts it (its stages made from its parameters by src/assembly), the player (RecordingPlayer) and the test's own
  * node each a simulated process of their own on one RosGraph.
  */
-import { McapRecording } from '../../../src/bag/McapRecording.js';
+import { openRecording } from '../../../src/bag/openRecording.js';
 import { EXIT } from '../../../src/cli/exitCodes.js';
 import { MemoryNode } from '../../../src/ros/MemoryNode.js';
 import { RecordingPlayer } from '../../../src/ros/RecordingPlayer.js';
@@ -119,7 +119,7 @@ export class DoubleGraph implements GraphBackend {
     const process = new RclnodejsDouble(this.graph);
     await process.rclnodejs.init(undefined, ['node', 'taskmem-play', '--ros-args', ...(options.remaps ?? []).flatMap((r) => ['-r', r])]);
     const node = new process.rclnodejs.Node('taskmem_play');
-    const opened = await McapRecording.open(recording);
+    const opened = await openRecording(recording);
     const stop = new AbortController();
     const player = new RecordingPlayer(process.rclnodejs, node, opened, {
       topics: options.topics,
