@@ -14,7 +14,7 @@ import { consoleLogger } from '../../log.js';
 import { SegmentSight } from '../../people/SegmentSight.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
-import { commandArgs, consoleOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, oneRecording } from '../commandArgs.js';
 import { clock, ProgressLine } from '../ProgressLine.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 import { outputFailure } from '../outputFailure.js';
@@ -184,12 +184,5 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
       positional.push(arg);
     }
   }
-  if (positional.length !== 1) {
-    throw new UsageError(
-      positional.length === 0
-        ? 'taskmem ingest: which recording? (a .mcap or .db3 file, or a rosbag2 bag directory)'
-        : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`,
-    );
-  }
-  return { recording: positional[0]!, memoriesOut, ignoreCrc };
+  return { recording: oneRecording('ingest', positional), memoriesOut, ignoreCrc };
 }

@@ -7,7 +7,7 @@
 import { openRecording } from '../../bag/openRecording.js';
 import { loadRclnodejs, type Rclnodejs } from '../../ros/Rclnodejs.js';
 import { RecordingPlayer, type PlayOptions } from '../../ros/RecordingPlayer.js';
-import { consoleOutput, type CommandOutput } from '../commandArgs.js';
+import { consoleOutput, oneRecording, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 
 export const summary = 'publish a rosbag2 recording (MCAP, .db3 or bag directory) into a live ROS 2 graph (ROS 2 sourced)';
@@ -136,12 +136,5 @@ function parseArgs(args: string[]): PlayArgs | 'help' {
       positional.push(arg);
     }
   }
-  if (positional.length !== 1) {
-    throw new UsageError(
-      positional.length === 0
-        ? 'taskmem play: which recording? (a .mcap or .db3 file, or a bag directory)'
-        : `taskmem play: one recording at a time (got ${positional.join(', ')})`,
-    );
-  }
-  return { ...parsed, recording: positional[0]! };
+  return { ...parsed, recording: oneRecording('play', positional) };
 }

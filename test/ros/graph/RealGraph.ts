@@ -86,6 +86,16 @@ export class RosProcess {
   text(): string {
     return this.lines.join('\n');
   }
+
+  /**
+   * Waits for the memory node `fqn` (`/robot1/taskmem`; a pattern, `.*` for any) to say it started: up to two
+   * minutes, as it loads its models first. Throws with what the process printed if it exits before.
+   */
+  async memoryNodeStarted(fqn: string): Promise<void> {
+    const started = new RegExp(`memory node ${fqn} started`);
+    await waitFor(() => !this.running || this.lines.some((l) => started.test(l)), `the memory node ${fqn} to start`, 120_000);
+    if (!this.running) throw new Error(`the memory node exited (${await this.exited}) at start:\n${this.text()}`);
+  }
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -200,8 +210,7 @@ export class RealGraph implements GraphBackend {
 
   async startNode(args: string[], fqn = '/taskmem'): Promise<MemoryNodeRun> {
     const node = this.#spawn('ros2', ['run', 'taskmem', 'memory_node', '--ros-args', ...args]);
-    await waitFor(() => !node.running || node.lines.some((l) => /memory node .* started/.test(l)), 'the memory node to start', 120_000);
-    if (!node.running) throw new Error(`the memory node exited (${await node.exited}) at start:\n${node.text()}`);
+    await node.memoryNodeStarted('.*');
     await waitFor(async () => (await this.names()).services.includes(`${fqn}/recall`), `${fqn}/recall in the graph`);
     return { log: () => [...node.lines], interrupt: () => node.stop() };
   }

@@ -99,12 +99,7 @@ describeRealGraph('ros2 launch taskmem memory.launch.py on ROS 2 Jazzy', functio
       new RosProcess('ros2', ['launch', 'taskmem', 'memory.launch.py', ...Object.entries(args).map(([k, v]) => `${k}:=${v}`)], ws.env);
     const first = launch();
     try {
-      await waitFor(
-        () => !first.running || first.lines.some((l) => /memory node \/robot1\/taskmem started/.test(l)),
-        'the launched node to start',
-        120_000,
-      );
-      assert.ok(first.running, first.text());
+      await first.memoryNodeStarted('/robot1/taskmem');
       assert.match(first.text(), /started \(robot trial-1, episode 0\)/);
       const expected: [string, RegExp][] = [
         ['robot_id', /String value is: trial-1/],
@@ -163,7 +158,7 @@ describeRealGraph('ros2 launch taskmem memory.launch.py on ROS 2 Jazzy', functio
 
     const second = launch();
     try {
-      await waitFor(() => !second.running || /memory node \/robot1\/taskmem started/.test(second.text()), 'the restarted node', 120_000);
+      await second.memoryNodeStarted('/robot1/taskmem');
       assert.match(second.text(), /started \(robot trial-1, episode 1\)/, second.text());
       second.signal('SIGINT');
       assert.equal(await second.exited, 0, second.text());
@@ -176,7 +171,7 @@ describeRealGraph('ros2 launch taskmem memory.launch.py on ROS 2 Jazzy', functio
   it("runs the README's launch command as written and answers the README's question", async () => {
     const launch = new RosProcess('bash', ['-c', ws.readme.launch], ws.env);
     try {
-      await waitFor(() => !launch.running || /memory node \/taskmem started/.test(launch.text()), 'the README launch', 120_000);
+      await launch.memoryNodeStarted('/taskmem');
       assert.match(launch.text(), /started \(robot tiago-1, episode \d+\)/, launch.text());
       const ask = await run('bash', ['-c', ws.readme.ask], ws.env);
       assert.match(ask.output, /Goal finished with status: SUCCEEDED/, ask.output);

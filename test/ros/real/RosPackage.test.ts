@@ -8,7 +8,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RosProcess } from '../graph/RealGraph.js';
-import { waitFor } from '../graph/GraphBackend.js';
 import { describeRealGraph, rosWorkspace, type RosWorkspace } from './rosWorkspace.js';
 
 function megabytes(...dirs: string[]): number {
@@ -184,12 +183,7 @@ describeRealGraph('the taskmem ROS package on ROS 2 Jazzy (README "Install on a 
     ];
     const node = new RosProcess(command, args, { ...ws.env, HOME: writable, ROS_LOG_DIR: join(writable, 'log') });
     try {
-      await waitFor(
-        () => !node.running || node.lines.some((l) => /memory node \/readonly\/taskmem started/.test(l)),
-        'the node to start',
-        120_000,
-      );
-      assert.ok(node.running, node.text());
+      await node.memoryNodeStarted('/readonly/taskmem');
       const call = spawnSync('ros2', ['service', 'call', '/readonly/taskmem/recall', 'taskmem/srv/Recall', '{text: kettle, limit: 3}'], {
         env: ws.env,
         encoding: 'utf8',
