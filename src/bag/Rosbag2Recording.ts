@@ -40,14 +40,20 @@ export function readBagDirectory(dir: string): BagDirectory {
     const db3 = readdirSync(dir)
       .filter((f) => f.endsWith('.db3'))
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-    if (db3.length === 0) throw new RecordingError(`${dir}: a directory without metadata.yaml or .db3 files is not a rosbag2 bag`);
+    if (db3.length === 0) throw new RecordingError(`${dir} is a folder, not a rosbag2 bag: it holds no metadata.yaml and no .db3 file`);
     return { storage: 'sqlite3', files: db3.map((f) => join(dir, f)) };
   }
   let info: z.infer<typeof bagMetadata>['rosbag2_bagfile_information'];
   try {
     info = bagMetadata.parse(parseYaml(readFileSync(metadataPath, 'utf8'))).rosbag2_bagfile_information;
   } catch (error) {
-    throw new RecordingError(`${metadataPath}: not a rosbag2 metadata.yaml (${error instanceof Error ? error.message : String(error)})`);
+    const why =
+      error instanceof z.ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.') || 'the file'}: ${issue.message}`).join('; ')
+        : error instanceof Error
+          ? error.message.split('\n')[0]
+          : String(error);
+    throw new RecordingError(`${metadataPath}: not a rosbag2 metadata.yaml (${why})`);
   }
   if (info.compression_format) {
     throw new RecordingError(

@@ -1,8 +1,8 @@
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { McapRecording, RecordingError, type McapRecordingOptions } from './McapRecording.js';
+import { McapRecording, openProblem, RecordingError, type McapRecordingOptions } from './McapRecording.js';
 import type { Recording } from './Recording.js';
-import { readBagDirectory, Rosbag2Recording } from './Rosbag2Recording.js';
+import { readBagDirectory, Rosbag2Recording, type BagDirectory } from './Rosbag2Recording.js';
 
 /**
  * Opens what a user names as a recording: an MCAP file, a rosbag2 SQLite file (`.db3`, Humble's default), or a
@@ -14,11 +14,16 @@ export async function openRecording(path: string, options: McapRecordingOptions 
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new RecordingError(code === 'ENOENT' ? `${path}: no such file or bag directory` : `${path}: cannot open (${String(error)})`);
+    throw new RecordingError(`${path}: ${openProblem(error as NodeJS.ErrnoException)}`);
   }
   if (isDirectory) {
-    const bag = readBagDirectory(path);
+    let bag: BagDirectory;
+    try {
+      bag = readBagDirectory(path);
+    } catch (error) {
+      if (!(error instanceof RecordingError)) throw error;
+      throw new RecordingError(`${error.message}${mcapFilesHint(path)}`);
+    }
     if (bag.storage === 'sqlite3') return Rosbag2Recording.open(path, bag.files);
     if (bag.storage === 'mcap') {
       if (bag.files.length > 1)
@@ -29,6 +34,24 @@ export async function openRecording(path: string, options: McapRecordingOptions 
   }
   if (path.endsWith('.db3')) return Rosbag2Recording.open(path, [path]);
   return McapRecording.open(path, options);
+}
+
+/**
+ * What to give instead of a folder that is not a readable bag but holds MCAP files (one copied out of a bag, or a
+ * bag whose metadata.yaml was lost or damaged): the first of them.
+ */
+function mcapFilesHint(folder: string): string {
+  let files: string[];
+  try {
+    files = readdirSync(folder)
+      .filter((name) => name.endsWith('.mcap'))
+      .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  } catch {
+    return '';
+  }
+  if (files.length === 0) return '';
+  const more = files.length > 1 ? ` (it holds ${files.length}: ingest them one after the other, in order)` : '';
+  return `; give the .mcap file in it, e.g. ${join(folder, files[0]!)}${more}`;
 }
 
 /**
