@@ -153,6 +153,19 @@ describe('taskmem ask', function () {
     assert.match(stdout, /note: no answering model configured: the answer is the ranked evidence/);
   });
 
+  it("says which flag finds the memories when the store holds none of the robot asked about, only other robots'", async () => {
+    const asked = await taskmem(['ask', 'where are the keys?', '--store.path', path, '--at', '2026-11-21 12:00']);
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(asked.stdout, /no memory matches the question: abstained/);
+    assert.match(
+      asked.stderr,
+      /^taskmem ask: the store holds no memory of robot robot \(robot_id\), but \d+ of other robots, e\.g\. r1: ask with --robot_id <id> or --robot any$/,
+    );
+    const found = await taskmem(['ask', 'where are the keys?', '--robot', 'any', '--store.path', path, '--at', '2026-11-21 12:00']);
+    assert.match(found.stdout, /Alex puts the keys on the sofa\./);
+    assert.equal(found.stderr, '', 'every robot asked: nothing to hint');
+  });
+
   it('prints memory text and answers holding terminal escape codes as visible escapes, in the terminal and in --json', async () => {
     const hostilePath = join(dir, 'hostile.sqlite');
     const store = new SqliteMemoryStore({ path: hostilePath });

@@ -10,6 +10,7 @@ import { renderAnswer } from '../../answer/renderAnswer.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { Assembly } from '../../assembly/Assembly.js';
 import { consoleLogger, type Logger } from '../../log.js';
+import type { MemoryRecords } from '../../memory/MemoryRecords.js';
 import type { RosNanos } from '../../time.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
@@ -95,11 +96,30 @@ export function ask(args: string[], io: CommandOutput): Promise<number> {
           ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)
           : renderAnswer(answer, parsed.choices, answerer.timeZone),
       );
+      if (answer.evidence.length === 0 && robotId !== undefined) {
+        const hint = await otherRobotsHint(assembly.store, robotId);
+        if (hint) io.err(hint);
+      }
       return EXIT.ok;
     } finally {
       await assembly.close();
     }
   });
+}
+
+/**
+ * Said when a question found nothing because the store holds no memory of the robot asked about, only of others
+ * (say a recording ingested with --robot_id r1, asked without it): which flag would find them.
+ */
+async function otherRobotsHint(store: MemoryRecords, robotId: string): Promise<string | null> {
+  if ((await store.recall({ robotId, limit: 1 })).memories.length > 0) return null;
+  const all = await store.count();
+  if (all === 0) return null;
+  const some = (await store.recall({ limit: 1 })).memories[0];
+  return (
+    `taskmem ask: the store holds no memory of robot ${robotId} (robot_id), but ${all} of other robots` +
+    `${some ? `, e.g. ${some.memory.robotId}` : ''}: ask with --robot_id <id> or --robot any`
+  );
 }
 
 /** --at: ROS nanoseconds, a stamp ("2026-11-21 14:00", local to answerer.time_zone) or "1 hour ago". */
