@@ -257,7 +257,16 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
         (
           await taskmem(
             'ask',
-            onPostgres(['Where is my purse?', '--json', '--robot_id', 'r1', '--embedding.url', server.url, '--embedding.model', 'concepts-v2']),
+            onPostgres([
+              'Where is my purse?',
+              '--json',
+              '--robot_id',
+              'r1',
+              '--embedding.url',
+              server.url,
+              '--embedding.model',
+              'concepts-v2',
+            ]),
           )
         ).stdout,
       ) as Answer;
