@@ -566,7 +566,8 @@ function useRecording(): () => RecordingScript {
       start: 1_750_000_000n * NANOS_PER_SECOND,
     });
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // The workspace's own before-hook may fail before this one ran.
+  after(() => dir && rmSync(dir, { recursive: true, force: true }));
   return () => script!;
 }
 

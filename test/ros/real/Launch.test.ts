@@ -69,7 +69,7 @@ describeRealGraph('ros2 launch taskmem memory.launch.py on ROS 2 Jazzy', functio
   });
   after(async () => {
     await policy?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('passes every argument to the node (ros2 param get), stops cleanly on Ctrl-C with the open segment recorded, and a restart continues', async () => {
