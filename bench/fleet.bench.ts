@@ -199,12 +199,14 @@ async function measure(
 
 type Entry = (i: number) => { memory: Memory; embedding: MemoryEmbedding };
 
-/** Loads memories backend.size…until in batches of BATCH (putMany), 8 batches in flight. */
+/**
+ * Loads memories backend.size…until in batches of BATCH (putMany), one batch in flight per writer: a batch waiting
+ * behind another on one connection would wait longer than store.connect_timeout_s.
+ */
 async function load(backend: Backend, until: number, entry: Entry): Promise<void> {
   let next = backend.size;
   await Promise.all(
-    Array.from({ length: ROBOTS }, async (_, w) => {
-      const writer = backend.writers[w % backend.writers.length]!;
+    backend.writers.map(async (writer) => {
       while (next < until) {
         const from = next;
         next = Math.min(until, next + BATCH);
