@@ -83,10 +83,11 @@ export default async function hnswRecallBench(): Promise<void> {
       );
       console.log(`graph m ${m}, ef_construction ${efConstruction}: built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
       for (const ef of EF) {
-        await measure(`  ef_search ${ef}`, `SET LOCAL hnsw.ef_search = ${ef}`);
+        // Sequential scans off: on a small table the planner would rank exactly and the graph would go unmeasured.
+        await measure(`  ef_search ${ef}`, `SET LOCAL enable_seqscan = off; SET LOCAL hnsw.ef_search = ${ef}`);
         await measure(
           `  ef_search ${ef}, iterative relaxed_order`,
-          `SET LOCAL hnsw.ef_search = ${ef}; SET LOCAL hnsw.iterative_scan = relaxed_order`,
+          `SET LOCAL enable_seqscan = off; SET LOCAL hnsw.ef_search = ${ef}; SET LOCAL hnsw.iterative_scan = relaxed_order`,
         );
       }
     }
