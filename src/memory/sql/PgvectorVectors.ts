@@ -7,7 +7,7 @@ import type { VectorTable } from './VectorTable.js';
  * Settings of an HNSW search, local to its transaction. A scan keeps the `ef_search` nearest candidates it has met
  * while it walks the graph; the memories it returns come from those, so `ef_search` bounds recall. It is 1,000,
  * pgvector's largest: measured on the fleet bench's corpus (bag-of-words 384-d vectors, short questions against
- * longer memories; `bench/fleet.bench.ts`) with pgvector's default graph (m 16, ef_construction 64), recall@10
+ * longer memories; `bench/hnswRecall.bench.ts`) with pgvector's default graph (m 16, ef_construction 64), recall@10
  * against exact search over 10^5 memories was 0.83 at 100, 0.94 at 400, 0.98 at 800 and 1,000 (0.85, 0.97 and
  * 0.995 at 100, 400 and 1,000 over 2×10^4), each step costing search time about in proportion. Iterative scans
  * (pgvector 0.8) go on past `ef_search` until enough rows pass the query's filters, so a filtered search (a robot,
