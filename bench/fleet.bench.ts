@@ -4,7 +4,8 @@
  * pgvector: vectors as bytea searched in memory, as SQLite does) and PGlite with pgvector (PostgreSQL 18 in
  * WebAssembly, an HNSW index per embedding model). At each size: the insert rate of one-transaction puts from 8
  * concurrent writers, full-text and hybrid p95, 1-hour and 1-day windows across the fleet, and vector recall@10
- * against exact cosine over every vector.
+ * against exact cosine over every vector (a memory found counts when it is at least as near as the exact 10th:
+ * memories of the same words share a vector, and exact search lists only some of a tie).
  *
  * TASKMEM_BENCH_FLEET_SIZES (default 100000,1000000) sets the sizes; TASKMEM_BENCH_PGLITE_MAX (default 100000) the
  * largest PGlite is loaded to: PGlite runs one session on one core, and each memory's HNSW insert costs it about
@@ -171,11 +172,20 @@ async function measure(
   const hybrid = await percentiles(questions, (q) => store.recall({ ...hybridOf(q), asOf, limit: 10 }));
   const hour = await percentiles(hours, (w) => store.recall({ ...hybridOf(w.text), since: w.since, until: w.until, asOf, limit: 10 }));
   const day = await percentiles(days, (w) => store.recall({ ...hybridOf(w.text), since: w.since, until: w.until, asOf, limit: 10 }));
+  const vectorOf = (i: number) => entry(i).embedding.vector;
   let found = 0;
+  let same = 0;
   for (const [q, vector] of recallQueries.entries()) {
-    const got = new Set((await store.recall({ vector: { model: MODEL, vector }, limit: 10 })).memories.map((h) => indexOf(h.memory)));
-    found += exact[q]!.filter((i) => got.has(i)).length;
+    const got = (await store.recall({ vector: { model: MODEL, vector }, limit: 10 })).memories.map((h) => indexOf(h.memory));
+    // Memories with the same words have the same vector: any of them is as near as the one exact search listed.
+    const tenth = cosineSimilarity(vector, vectorOf(exact[q]!.at(-1)!));
+    found += got.filter((i) => cosineSimilarity(vector, vectorOf(i)) >= tenth).length;
+    same += got.filter((i) => exact[q]!.includes(i)).length;
   }
+  console.log(
+    `${backend.name} at ${size}: recall@10 ${(found / (RECALL_QUERIES * 10)).toFixed(3)}, ` +
+      `${(same / (RECALL_QUERIES * 10)).toFixed(3)} counting only the 10 exact search listed (not the memories tied with them)`,
+  );
   const p95 = (l: { p95: number; cpu: number }) => `${l.p95.toFixed(1)} / ${l.cpu.toFixed(1)} ms`;
   return {
     inserts: `${(PUTS / seconds).toFixed(0)}`,
@@ -189,12 +199,14 @@ async function measure(
 
 type Entry = (i: number) => { memory: Memory; embedding: MemoryEmbedding };
 
-/** Loads memories backend.size…until in batches of BATCH (putMany), 8 batches in flight. */
+/**
+ * Loads memories backend.size…until in batches of BATCH (putMany), one batch in flight per writer: a batch waiting
+ * behind another on one connection would wait longer than store.connect_timeout_s.
+ */
 async function load(backend: Backend, until: number, entry: Entry): Promise<void> {
   let next = backend.size;
   await Promise.all(
-    Array.from({ length: ROBOTS }, async (_, w) => {
-      const writer = backend.writers[w % backend.writers.length]!;
+    backend.writers.map(async (writer) => {
       while (next < until) {
         const from = next;
         next = Math.min(until, next + BATCH);
