@@ -1,7 +1,7 @@
 """Start the taskmem memory node.
 
     ros2 launch taskmem memory.launch.py camera:=/camera/image_raw audio:=/audio/audio_stamped \\
-        memorizer_url:=http://gpu-box:8000/v1 use_sim_time:=false
+        audio_info:=/audio/audio_info memorizer_url:=http://gpu-box:8000/v1 use_sim_time:=false
 
 Parameters come from, later winning: the schema's defaults < params_file < the launch arguments below. A launch
 argument left at its default does not override params_file, so a value kept in a params file is not silently
@@ -30,6 +30,8 @@ PARAMETER_ARGUMENTS = (
      'choices': ['audio_data_stamped', 'audio_stamped', 'none'],
      'description': 'audio_data_stamped: ros-drivers audio_common_msgs/AudioDataStamped (+ AudioInfo); '
                     'audio_stamped: mgonzs13 audio_common_msgs/AudioStamped; none: no audio.'},
+    {'name': 'audio_info', 'parameter': 'audio.info_topic', 'default': 'audio/audio_info', 'choices': None,
+     'description': 'AudioInfo topic (format, channels, rate) for audio_type audio_data_stamped.'},
     {'name': 'pose', 'parameter': 'pose.topic', 'default': '', 'choices': None,
      'description': 'Pose topic, e.g. /amcl_pose or /odom; empty: no pose is recorded.'},
     {'name': 'pose_type', 'parameter': 'pose.type', 'default': 'pose_stamped',

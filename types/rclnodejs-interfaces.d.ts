@@ -442,6 +442,15 @@ declare module 'rclnodejs' {
   }
   namespace std_msgs {
     namespace msg {
+      export interface ColorRGBA {
+        r: number;
+        g: number;
+        b: number;
+        a: number;
+      }
+      export interface ColorRGBAConstructor {
+        new(other?: ColorRGBA): ColorRGBA;
+      }
       export interface Header {
         stamp: builtin_interfaces.msg.Time;
         frame_id: string;
@@ -465,6 +474,7 @@ declare module 'rclnodejs' {
         since: builtin_interfaces.msg.Time;
         until: builtin_interfaces.msg.Time;
         task_group: string;
+        robot: string;
       }
       export interface Ask_GoalConstructor {
         new(other?: Ask_Goal): Ask_Goal;
@@ -544,6 +554,7 @@ declare module 'rclnodejs' {
       }
       export interface Evidence {
         memory_id: string;
+        robot_id: string;
         start: builtin_interfaces.msg.Time;
         end: builtin_interfaces.msg.Time;
         text: string;
@@ -645,6 +656,71 @@ declare module 'rclnodejs' {
       }
     }
   }
+  namespace visualization_msgs {
+    namespace msg {
+      export interface Marker {
+        header: std_msgs.msg.Header;
+        ns: string;
+        id: number;
+        type: number;
+        action: number;
+        pose: geometry_msgs.msg.Pose;
+        scale: geometry_msgs.msg.Vector3;
+        color: std_msgs.msg.ColorRGBA;
+        lifetime: builtin_interfaces.msg.Duration;
+        frame_locked: boolean;
+        points: geometry_msgs.msg.Point[];
+        colors: std_msgs.msg.ColorRGBA[];
+        texture_resource: string;
+        texture: sensor_msgs.msg.CompressedImage;
+        uv_coordinates: visualization_msgs.msg.UVCoordinate[];
+        text: string;
+        mesh_resource: string;
+        mesh_file: visualization_msgs.msg.MeshFile;
+        mesh_use_embedded_materials: boolean;
+      }
+      export interface MarkerConstructor {
+        readonly ARROW: number;
+        readonly CUBE: number;
+        readonly SPHERE: number;
+        readonly CYLINDER: number;
+        readonly LINE_STRIP: number;
+        readonly LINE_LIST: number;
+        readonly CUBE_LIST: number;
+        readonly SPHERE_LIST: number;
+        readonly POINTS: number;
+        readonly TEXT_VIEW_FACING: number;
+        readonly MESH_RESOURCE: number;
+        readonly TRIANGLE_LIST: number;
+        readonly ARROW_STRIP: number;
+        readonly ADD: number;
+        readonly MODIFY: number;
+        readonly DELETE: number;
+        readonly DELETEALL: number;
+        new(other?: Marker): Marker;
+      }
+      export interface MarkerArray {
+        markers: visualization_msgs.msg.Marker[];
+      }
+      export interface MarkerArrayConstructor {
+        new(other?: MarkerArray): MarkerArray;
+      }
+      export interface MeshFile {
+        filename: string;
+        data: number[] | Uint8Array;
+      }
+      export interface MeshFileConstructor {
+        new(other?: MeshFile): MeshFile;
+      }
+      export interface UVCoordinate {
+        u: number;
+        v: number;
+      }
+      export interface UVCoordinateConstructor {
+        new(other?: UVCoordinate): UVCoordinate;
+      }
+    }
+  }
 
   type MessagesMap = {
     'string': string;
@@ -686,6 +762,7 @@ declare module 'rclnodejs' {
     'rosgraph_msgs/msg/Clock': rosgraph_msgs.msg.Clock;
     'sensor_msgs/msg/CompressedImage': sensor_msgs.msg.CompressedImage;
     'sensor_msgs/msg/Image': sensor_msgs.msg.Image;
+    'std_msgs/msg/ColorRGBA': std_msgs.msg.ColorRGBA;
     'std_msgs/msg/Header': std_msgs.msg.Header;
     'std_msgs/msg/String': std_msgs.msg.String;
     'taskmem/action/Ask_Feedback': taskmem.action.Ask_Feedback;
@@ -704,6 +781,10 @@ declare module 'rclnodejs' {
     'taskmem/srv/Recall_Request': taskmem.srv.Recall_Request;
     'taskmem/srv/Recall_Response': taskmem.srv.Recall_Response;
     'unique_identifier_msgs/msg/UUID': unique_identifier_msgs.msg.UUID;
+    'visualization_msgs/msg/Marker': visualization_msgs.msg.Marker;
+    'visualization_msgs/msg/MarkerArray': visualization_msgs.msg.MarkerArray;
+    'visualization_msgs/msg/MeshFile': visualization_msgs.msg.MeshFile;
+    'visualization_msgs/msg/UVCoordinate': visualization_msgs.msg.UVCoordinate;
   };
   type MessageTypeClassName = keyof MessagesMap;
   type Message = MessagesMap[MessageTypeClassName];
@@ -749,6 +830,7 @@ declare module 'rclnodejs' {
     'rosgraph_msgs/msg/Clock': rosgraph_msgs.msg.ClockConstructor;
     'sensor_msgs/msg/CompressedImage': sensor_msgs.msg.CompressedImageConstructor;
     'sensor_msgs/msg/Image': sensor_msgs.msg.ImageConstructor;
+    'std_msgs/msg/ColorRGBA': std_msgs.msg.ColorRGBAConstructor;
     'std_msgs/msg/Header': std_msgs.msg.HeaderConstructor;
     'std_msgs/msg/String': std_msgs.msg.StringConstructor;
     'taskmem/action/Ask_Feedback': taskmem.action.Ask_FeedbackConstructor;
@@ -767,6 +849,10 @@ declare module 'rclnodejs' {
     'taskmem/srv/Recall_Request': taskmem.srv.Recall_RequestConstructor;
     'taskmem/srv/Recall_Response': taskmem.srv.Recall_ResponseConstructor;
     'unique_identifier_msgs/msg/UUID': unique_identifier_msgs.msg.UUIDConstructor;
+    'visualization_msgs/msg/Marker': visualization_msgs.msg.MarkerConstructor;
+    'visualization_msgs/msg/MarkerArray': visualization_msgs.msg.MarkerArrayConstructor;
+    'visualization_msgs/msg/MeshFile': visualization_msgs.msg.MeshFileConstructor;
+    'visualization_msgs/msg/UVCoordinate': visualization_msgs.msg.UVCoordinateConstructor;
   };
   type MessageConstructorType<T> = T extends MessageTypeClassName ? MessageTypeClassConstructorMap[T] : object;
 

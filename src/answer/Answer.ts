@@ -7,6 +7,8 @@ import type { TaskAnswer } from '../memory/TaskRecords.js';
 /** One memory an answer rests on (taskmem/msg/Evidence): when, where and what was remembered. */
 export interface Evidence {
   memoryId: string;
+  /** The robot that wrote the memory: a question across the fleet rests on memories of several. */
+  robotId: string;
   start: RosNanos;
   end: RosNanos;
   text: string;
@@ -40,6 +42,7 @@ export interface Answer {
   askedAt: RosNanos;
   /** The answer; for multiple choice the chosen option's text. Empty when abstained or when no model answered. */
   answer: string;
+  /** True when the answer is "not in memory": the model abstained, or, with no model, no memory matched at all. */
   abstained: boolean;
   /** 0..1, as the model stated it; 0 when no model answered. */
   confidence: number;

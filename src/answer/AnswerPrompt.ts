@@ -85,6 +85,7 @@ export function quoteMemories(memories: readonly ScoredMemory[], timeZone: strin
     .sort((a, b) => (a.memory.start < b.memory.start ? -1 : a.memory.start > b.memory.start ? 1 : 0))
     .map(({ memory: m }) => ({
       id: m.id,
+      robot: m.robotId,
       start: formatLocal(Number(m.start / 1_000_000n), timeZone),
       end: formatLocal(Number(m.end / 1_000_000n), timeZone),
       place: m.pose ? { frame: m.pose.frameId, x: round(m.pose.x), y: round(m.pose.y) } : null,

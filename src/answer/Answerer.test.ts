@@ -341,6 +341,15 @@ describe('Answerer', function () {
     assert.ok(answer.notes.includes('no answering model configured: the answer is the ranked evidence'));
   });
 
+  it('without a model and with no memory matching the question, abstains instead of giving an empty answer', async () => {
+    await store.put(memory('2026-11-21T09:00:00Z', 'Text read in the camera images: "EXIT 12".'));
+    const answer = await new Answerer({ store, model: null, embedder: null }).ask('What sign did you see?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
+    assert.deepEqual([answer.answer, answer.abstained, answer.evidence.length], ['', true, 0]);
+    assert.ok(answer.notes.includes('no memory matches the question: abstained'), answer.notes.join('; '));
+  });
+
   it('falls back to the ranked evidence when the answering model fails', async () => {
     await store.put(memory('2026-11-21T09:00:00Z', 'Alex puts the keys on the sofa.'));
     server.failNext({ kind: 'status', status: 503 });

@@ -160,20 +160,15 @@ export class Answerer {
 
     const evidenceOnly = (note: string) => {
       notes.push(note);
+      const evidence = [...pool.values()]
+        .sort((a, b) => b.score - a.score)
+        .slice(0, this.#maxEvidence)
+        .map(toEvidence);
+      // With no model to judge, an answer with no evidence at all is "not in memory", never an empty answer.
+      if (evidence.length === 0) notes.push('no memory matches the question: abstained');
       return this.#result(
         { id, question, askedAt, notes, searches, pool, usedVectors },
-        {
-          answer: '',
-          abstained: false,
-          confidence: 0,
-          chosenIndex: -1,
-          choice: null,
-          answeredBy: '',
-          evidence: [...pool.values()]
-            .sort((a, b) => b.score - a.score)
-            .slice(0, this.#maxEvidence)
-            .map(toEvidence),
-        },
+        { answer: '', abstained: evidence.length === 0, confidence: 0, chosenIndex: -1, choice: null, answeredBy: '', evidence },
       );
     };
     if (!this.#model) return evidenceOnly('no answering model configured: the answer is the ranked evidence');
@@ -383,6 +378,7 @@ function toEvidence(hit: ScoredMemory): Evidence {
   const m = hit.memory;
   return {
     memoryId: m.id,
+    robotId: m.robotId,
     start: m.start,
     end: m.end,
     text: m.text,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { McapIndexedReader, hasMcapPrefix, MCAP_MAGIC } from '@mcap/core';
 import { parse } from '@foxglove/rosmsg';
@@ -9,6 +9,7 @@ import { FileReadable } from './FileReadable.js';
 import { CHUNK_COMPRESSIONS, chunkDecompressHandlers, chunkDecompressionReady, decompressChunk } from './ChunkDecompression.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RosNanos } from '../time.js';
+import type { Recording } from './Recording.js';
 
 /** A topic of a recording and the ROS type of its messages, e.g. `sensor_msgs/msg/Image`. */
 export interface RecordingChannel {
@@ -71,7 +72,7 @@ const CRC_READ_BYTES = 8n << 20n;
  * messages stream in log-time order chunk by chunk, so memory stays bounded whatever the file size. Chunks may be
  * uncompressed or compressed with zstd or lz4; each is decompressed when it is read. Callers must `close()` it.
  */
-export class McapRecording {
+export class McapRecording implements Recording {
   readonly identity: RecordingIdentity;
   readonly channels: readonly RecordingChannel[];
   readonly #readable: FileReadable;
@@ -111,7 +112,7 @@ export class McapRecording {
     const absolute = resolve(path);
     let readable: FileReadable;
     try {
-      if ((await stat(absolute)).isDirectory()) throw new RecordingError(await folderProblem(path, absolute));
+      if ((await stat(absolute)).isDirectory()) throw new RecordingError(`${path} is a folder; open it with openRecording`);
       readable = await FileReadable.open(absolute);
     } catch (error) {
       if (error instanceof RecordingError) throw error;
@@ -401,10 +402,10 @@ function maxOf(values: bigint[]): bigint {
 }
 
 /** Why a recording file cannot be opened, and what to do. */
-function openProblem(error: NodeJS.ErrnoException): string {
+export function openProblem(error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ENOENT':
-      return 'no such file; check the path (a rosbag2 recording is the .mcap file inside the folder `ros2 bag record` writes)';
+      return 'no such file; check the path (a recording is an .mcap or .db3 file, or the folder `ros2 bag record` writes)';
     case 'EACCES':
     case 'EPERM':
       return 'no permission to read it; make it readable (chmod) or run as its owner';
@@ -413,15 +414,6 @@ function openProblem(error: NodeJS.ErrnoException): string {
     default:
       return `cannot open (${error.message}); check the path and the disk it is on`;
   }
-}
-
-/** The message for a folder given as the recording: rosbag2 writes a folder, and the recording is the .mcap file in it. */
-async function folderProblem(path: string, folder: string): Promise<string> {
-  const files = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.endsWith('.mcap')).sort();
-  if (files.length === 0)
-    return `${path} is a folder, not a recording, and it holds no .mcap file; give the .mcap file a rosbag2 recording folder holds (recorded with \`-s mcap\`)`;
-  const more = files.length > 1 ? ` (it holds ${files.length}: ingest them one after the other, in order)` : '';
-  return `${path} is a folder, not a recording; give the .mcap file in it, e.g. ${join(path, files[0]!)}${more}`;
 }
 
 /**

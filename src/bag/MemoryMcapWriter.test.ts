@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryMcapWriter } from './MemoryMcapWriter.js';
 import { McapRecording } from './McapRecording.js';
-import { toMemoryMsg, type MemoryMsg } from '../ros/rosMessages.js';
+import type * as rcl from 'rclnodejs';
+import type { MemoryMsg } from '../ros/rosMessages.js';
 import { memoryId, type Memory } from '../memory/Memory.js';
 import { fromRosTime, NANOS_PER_SECOND } from '../time.js';
 
@@ -38,19 +39,22 @@ describe('MemoryMcapWriter', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes memories as taskmem/msg/Memory on the recording timeline, readable back', async () => {
+  it('writes memories as taskmem/msg/Memory on the recording timeline, and each posed memory as markers on the map, readable back', async () => {
     const path = join(dir, 'memories.mcap');
     const t0 = 1_750_000_000n * NANOS_PER_SECOND;
     const writer = await MemoryMcapWriter.create(path);
-    await writer.write(toMemoryMsg(memory(t0, 'A person puts keys on the table.', true)));
-    await writer.write(toMemoryMsg(memory(t0 + 10n * NANOS_PER_SECOND, 'They leave through the door.', false)));
+    await writer.write(memory(t0, 'A person puts keys on the table.', true));
+    await writer.write(memory(t0 + 10n * NANOS_PER_SECOND, 'They leave through the door.', false));
     await writer.close();
 
     const recording = await McapRecording.open(path);
     try {
       assert.deepEqual(
         recording.channels.map(({ schema: _, ...channel }) => channel),
-        [{ topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 }],
+        [
+          { topic: '/taskmem/memories', type: 'taskmem/msg/Memory', messageCount: 2 },
+          { topic: '/taskmem/memory_markers', type: 'visualization_msgs/msg/MarkerArray', messageCount: 1 },
+        ],
       );
       assert.equal(recording.channels[0]!.schema?.encoding, 'ros2msg');
       const read: { logTime: bigint; message: MemoryMsg }[] = [];
@@ -71,6 +75,23 @@ describe('MemoryMcapWriter', () => {
       assert.ok(Math.abs(first.pose.pose.orientation.z - Math.SQRT1_2) < 1e-9);
       assert.deepEqual(first.transcript, ['[unknown] hello there']);
       assert.equal(read[1]!.message.has_pose, false);
+
+      // Only the memory with a pose is on the map: a sphere where it happened and a label, in its frame.
+      const arrays: { logTime: bigint; markers: rcl.visualization_msgs.msg.Marker[] }[] = [];
+      for await (const m of recording.messages({ topics: ['/taskmem/memory_markers'] }))
+        arrays.push({ logTime: m.logTime, markers: (m.message as rcl.visualization_msgs.msg.MarkerArray).markers });
+      assert.deepEqual(
+        arrays.map((a) => a.logTime),
+        [t0 + 10n * NANOS_PER_SECOND],
+      );
+      const [sphere, label] = arrays[0]!.markers;
+      assert.deepEqual(
+        [sphere!.type, sphere!.action, sphere!.header.frame_id, sphere!.pose.position.x],
+        [2, 0, first.pose.header.frame_id, 1.5],
+      );
+      assert.equal(label!.type, 9);
+      assert.equal(label!.id, sphere!.id);
+      assert.match(label!.text, /^2025-06-15T15:06:40\.000Z A person puts keys on the table\.$/);
     } finally {
       await recording.close();
     }

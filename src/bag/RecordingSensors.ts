@@ -3,7 +3,8 @@ import type { RosNanos } from '../time.js';
 import { parse } from '@foxglove/rosmsg';
 import { schemaProblem } from '../pipeline/SensorFields.js';
 import { sensorTopics, type SensorKind, type SensorMessage, type SensorTopic } from '../pipeline/SensorMessage.js';
-import { RecordingError, type McapRecording, type RecordingChannel } from './McapRecording.js';
+import { RecordingError, type RecordingChannel } from './McapRecording.js';
+import type { Recording } from './Recording.js';
 
 /** A configured sensor topic matched to a channel of a recording. */
 export interface RecordedSensorTopic extends SensorTopic {
@@ -16,7 +17,7 @@ export interface RecordedSensorTopic extends SensorTopic {
  * configuration (`camera/image_raw`) matches the recorded absolute one (`/camera/image_raw`). A topic that is
  * missing or has another type is an error that lists what the file holds and names the parameter to change.
  */
-export function matchSensorTopics(recording: McapRecording, config: Pick<Config, 'camera' | 'audio' | 'pose'>): RecordedSensorTopic[] {
+export function matchSensorTopics(recording: Recording, config: Pick<Config, 'camera' | 'audio' | 'pose'>): RecordedSensorTopic[] {
   const byTopic = new Map(recording.channels.map((c) => [c.topic, c]));
   // On the error's one line: what the file holds, so that the user can pick the topic to set.
   const listing = () =>
@@ -52,7 +53,7 @@ export function matchSensorTopics(recording: McapRecording, config: Pick<Config,
 
 /** The recording's sensor messages on the matched topics, in log-time order, from `startTime` on. */
 export async function* recordedSensorMessages(
-  recording: McapRecording,
+  recording: Recording,
   topics: readonly RecordedSensorTopic[],
   startTime?: RosNanos,
 ): AsyncGenerator<SensorMessage> {

@@ -2,7 +2,7 @@ import { cliHelp, configFromArgs } from '../config/cliFlags.js';
 import type { Config } from '../config/schema.js';
 import { redactCredentials } from '../text/redactCredentials.js';
 import { terminalSafe } from '../text/terminalSafe.js';
-import { EXIT, exitCodeOf } from './exitCodes.js';
+import { EXIT, exitCodeOf, UsageError } from './exitCodes.js';
 import { OutputPaths } from './OutputPaths.js';
 
 /** Where a command writes: its output to `out`, problems to `err`. */
@@ -57,4 +57,14 @@ export function commandArgs<T>(
     io.err(spec.hint === undefined ? message : `${message}\n\n${spec.hint}`);
     return { exit: EXIT.badInput };
   }
+}
+
+/** The one recording a command reads, from its positional arguments; a UsageError naming `command` otherwise. */
+export function oneRecording(command: string, positional: readonly string[]): string {
+  if (positional.length === 1) return positional[0]!;
+  throw new UsageError(
+    positional.length === 0
+      ? `taskmem ${command}: which recording? (a .mcap or .db3 file, or a rosbag2 bag directory)`
+      : `taskmem ${command}: one recording at a time (got ${positional.join(', ')})`,
+  );
 }

@@ -1,4 +1,6 @@
-import { McapRecording, type RecordingIdentity } from '../bag/McapRecording.js';
+import type { RecordingIdentity } from '../bag/McapRecording.js';
+import { openRecording } from '../bag/openRecording.js';
+import type { Recording } from '../bag/Recording.js';
 import type { MemoryMcapWriter } from '../bag/MemoryMcapWriter.js';
 import { matchSensorTopics, recordedSensorMessages } from '../bag/RecordingSensors.js';
 import type { Config } from '../config/schema.js';
@@ -10,7 +12,6 @@ import type { IngestRecords } from '../memory/IngestRecords.js';
 import { RunEpisodes } from '../memory/RunEpisodes.js';
 import type { MemoryRecords } from '../memory/MemoryRecords.js';
 import type { MemoryPipeline } from '../pipeline/MemoryPipeline.js';
-import { toMemoryMsg } from '../ros/rosMessages.js';
 import type { Segment } from '../segment/Segment.js';
 import { fromRosTime, nanosToSeconds, type RosNanos } from '../time.js';
 
@@ -136,13 +137,13 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     signal,
     now = Date.now,
   } = options;
-  let recording: McapRecording | null = null;
+  let recording: Recording | null = null;
   let completed = false;
   let episodes: RunEpisodes | null = null;
   // Stops the run; set once its pipeline exists (a lease lost before that stops it as soon as it does).
   let stop = () => {};
   try {
-    recording = await McapRecording.open(path, { ignoreCrc, logger });
+    recording = await openRecording(path, { ignoreCrc, logger });
     const topics = matchSensorTopics(recording, config);
     const key = progressKey(recording.identity);
     // The recording's episodes, claimed under a lease: another process ingesting the same recording (by content)
@@ -187,7 +188,7 @@ export async function ingestRecording(options: RecordingIngestOptions): Promise<
     const finished = (segment: Segment, memory: () => Promise<Memory | null>) =>
       then(async () => {
         const stored = writer ? await memory() : null;
-        if (stored) await writer!.write(toMemoryMsg(stored));
+        if (stored) await writer!.write(stored);
         if (lastEnd === null || segment.end > lastEnd) {
           lastEnd = segment.end;
           await store.setProgress(key, segment.end);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Logger } from '../log.js';
 import { PostgresMemoryStore } from './PostgresMemoryStore.js';
+import { PostgresConnection } from './sql/PostgresConnection.js';
 import { postgresMigrations } from './postgresMigrations.js';
 import {
   assertUnnamedVectorsMigrated,
@@ -131,6 +132,90 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
             /closed an idle connection \(terminating connection due to administrator command\); the next query opens a new one/,
           );
         } finally {
+          await store.close();
+        }
+      });
+    }
+
+    if (restarts) {
+      it('holds a write made while the server restarts until it is back, then stores it once', async () => {
+        await server.reset();
+        const warnings: string[] = [];
+        const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+        const store = await PostgresMemoryStore.open({ url: server.url, logger });
+        try {
+          await store.put(sampleMemory({ start: 1n }));
+          // The shutdown signal is sent before restart() first waits: both writes meet a server going away.
+          const restarted = server.restart!();
+          const written = await Promise.all([store.put(sampleMemory({ start: 2n })), store.put(sampleMemory({ start: 3n }))]);
+          await restarted;
+          assert.deepEqual(written, [true, true]);
+          assert.equal(await store.count(), 3);
+          assert.match(warnings.join('\n'), /cannot be reached \(.*\); trying again for up to a minute|closed an idle connection/);
+        } finally {
+          await store.close();
+        }
+      });
+
+      it('never tries a timed-out statement or transaction again: it fails once, naming store.query_timeout_s', async () => {
+        const reconnects: Error[] = [];
+        const sql = new PostgresConnection({
+          url: server.url,
+          maxConnections: 2,
+          owner: 'test',
+          connectTimeoutMs: 5000,
+          queryTimeoutMs: 300,
+          onReconnecting: (error) => reconnects.push(error),
+        });
+        try {
+          await assert.rejects(sql.run('SELECT pg_sleep(2)'), /ran longer than store\.query_timeout_s \(0\.3 s\)/);
+          let runs = 0;
+          await assert.rejects(
+            sql.transaction(async (tx) => {
+              runs++;
+              await tx.run('SELECT pg_sleep(2)');
+            }),
+            /ran longer than store\.query_timeout_s/,
+          );
+          assert.equal(runs, 1, 'the transaction ran once');
+          assert.deepEqual(reconnects, [], 'a timeout is not a lost connection');
+          assert.equal((await sql.get<{ one: number }>('SELECT 1 AS one'))?.one, 1, 'the connection still works');
+        } finally {
+          await sql.close();
+        }
+      });
+    }
+
+    if (pgvector) {
+      it('gives each embedding model an HNSW index of its own, at its dimension, and searches each apart', async () => {
+        await server.reset();
+        const store = await PostgresMemoryStore.open({ url: server.url });
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          await store.put(sampleMemory({ start: 1n, text: 'a red mug' }), { model: 'small', vector: Float32Array.from([1, 0, 0]) });
+          await store.put(sampleMemory({ start: 2n, text: 'a blue cup' }), { model: 'small', vector: Float32Array.from([0, 1, 0]) });
+          await store.put(sampleMemory({ start: 3n, text: 'a green box' }), { model: "o'large", vector: new Float32Array(2500).fill(0.5) });
+          const { rows } = await client.query<{ indexdef: string }>(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'memory_vectors' AND indexdef LIKE '%hnsw%' ORDER BY indexdef",
+          );
+          assert.equal(rows.length, 2, rows.map((r) => r.indexdef).join('\n'));
+          assert.ok(
+            rows.some((r) => /\(\(vector\)::halfvec\(2500\)\) halfvec_cosine_ops\) WHERE \(model = 'o''large'::text\)/.test(r.indexdef)),
+          );
+          assert.ok(rows.some((r) => /\(\(vector\)::vector\(3\)\) vector_cosine_ops\) WHERE \(model = 'small'::text\)/.test(r.indexdef)));
+          const nearest = await store.recall({ vector: { model: 'small', vector: Float32Array.from([0.1, 1, 0]) }, limit: 2 });
+          assert.deepEqual(
+            nearest.memories.map((m) => m.memory.text),
+            ['a blue cup', 'a red mug'],
+          );
+          const large = await store.recall({ vector: { model: "o'large", vector: new Float32Array(2500).fill(0.4) }, limit: 5 });
+          assert.deepEqual(
+            large.memories.map((m) => m.memory.text),
+            ['a green box'],
+          );
+        } finally {
+          await client.end();
           await store.close();
         }
       });

@@ -32,8 +32,8 @@ const MIGRATION_LOCK = 7_281_001;
 /**
  * The fleet store on PostgreSQL, with the same semantics as the SQLite store. Full text: a generated tsvector
  * (English stemming; memory text weighted above transcript) ranked with ts_rank. Vectors: pgvector when the
- * server has it (exact cosine distance in the server), else float32 bytea plus binary codes scanned in memory
- * by Hamming distance and re-ranked exactly, as in SQLite. BIGINT columns are read as bigint.
+ * server has it (an HNSW index per embedding model, see PgvectorVectors), else float32 bytea plus binary codes
+ * scanned in memory by Hamming distance and re-ranked exactly, as in SQLite. BIGINT columns are read as bigint.
  * Open with `PostgresMemoryStore.open`, which migrates the schema.
  */
 export class PostgresMemoryStore extends SqlMemoryStore {
@@ -59,14 +59,20 @@ export class PostgresMemoryStore extends SqlMemoryStore {
     queryTimeoutS = 30,
     logger = silentLogger,
   }: PostgresMemoryStoreOptions): Promise<PostgresMemoryStore> {
+    const where = redact(url);
+    const unreachable = new CauseCounter(logger);
     const sql = new PostgresConnection({
       url,
       maxConnections,
       owner: 'PostgresMemoryStore',
       connectTimeoutMs: connectTimeoutS * 1000,
       queryTimeoutMs: queryTimeoutS * 1000,
+      onReconnecting: (error: Error & { code?: string }) =>
+        unreachable.count(
+          error.code ?? error.message,
+          `memory store: PostgreSQL ${where} cannot be reached (${error.message}); trying again for up to a minute`,
+        ),
     });
-    const where = redact(url);
     // An idle connection the server closes (a restart, an administrator, a network cut) is reported as a pool
     // 'error', which would be an uncaught exception without a listener. The pool has already dropped that
     // connection and opens a new one for the next query, so a warning per cause is all there is to do.
@@ -83,7 +89,7 @@ export class PostgresMemoryStore extends SqlMemoryStore {
       logger.info(
         `memory store: PostgreSQL ${where} (schema ${version}, ${count} memories; vectors: ${
           pgvector
-            ? 'pgvector, exact cosine distance in the server'
+            ? 'pgvector, an HNSW index per embedding model'
             : 'no pgvector on this server: bytea, in-memory binary index with exact re-rank'
         })`,
       );

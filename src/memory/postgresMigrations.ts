@@ -177,5 +177,29 @@ export function postgresMigrations(pgvector: boolean): string[] {
       UNIQUE (robot_id, source, ordinal)
     );
     `,
+    pgvector
+      ? `
+    -- Each embedding model's vectors get an HNSW index (cosine distance) of their own: a partial index over the
+    -- model's rows with the column cast to its dimension (pgvector indexes one dimension; vector(d) up to 2,000,
+    -- halfvec(d) up to 4,000; a larger model is ranked exactly). PgvectorVectors queries the same expression.
+    -- SECURITY DEFINER: called when a model's first vector is recorded, by a robot's role that may lack the
+    -- ownership CREATE INDEX needs.
+    CREATE FUNCTION taskmem_vector_index(model TEXT, dims INTEGER) RETURNS VOID
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+    DECLARE
+      cast_to TEXT := CASE WHEN dims BETWEEN 1 AND 2000 THEN 'vector' WHEN dims BETWEEN 2001 AND 4000 THEN 'halfvec' END;
+    BEGIN
+      IF cast_to IS NOT NULL THEN
+        EXECUTE format(
+          'CREATE INDEX IF NOT EXISTS %I ON memory_vectors USING hnsw ((vector::%s(%s)) %s_cosine_ops) WHERE model = %L',
+          'memory_vectors_hnsw_' || left(md5(model), 16), cast_to, dims, cast_to, model);
+      END IF;
+    END $$;
+    SELECT taskmem_vector_index(model, dims) FROM vector_models;
+    `
+      : `
+    -- Without pgvector, vectors are searched in memory (BinaryCodeVectors): there is nothing to index.
+    SELECT 1;
+    `,
   ];
 }

@@ -51,6 +51,9 @@ export function rosTypeOf(kind: SensorKind): string {
   return ROS_TYPES[kind];
 }
 
+/** Every message type the node reads from sensor topics (what `taskmem play` publishes by default). */
+export const SENSOR_ROS_TYPES: readonly string[] = Object.values(ROS_TYPES);
+
 /** The sensor topics selected by `camera.*`, `audio.*` and `pose.*`, camera first. */
 export function sensorTopics(config: Pick<Config, 'camera' | 'audio' | 'pose'>): SensorTopic[] {
   const topics: SensorTopic[] = [];

@@ -27,7 +27,7 @@ function goalHandle(
   const record: GoalRecord = { feedback: [], state: 'executing' };
   const zero = { sec: 0, nanosec: 0 };
   const handle = {
-    request: { question: '', choices: [], since: zero, until: zero, task_group: '', ...request },
+    request: { question: '', choices: [], since: zero, until: zero, task_group: '', robot: '', ...request },
     goalId: { uuid: Uint8Array.from({ length: 16 }, (_, i) => i) },
     get isActive() {
       return record.state === 'executing';
@@ -98,6 +98,30 @@ describe('executeAskGoal (an Ask goal, without ROS)', () => {
     assert.deepEqual([result.answer.answer, result.answer.abstained, result.answer.evidence], ['', true, []]);
     assert.deepEqual(answers, [], 'nothing is published for a failed goal');
     assert.match(errors.join('\n'), /question "which one\?" failed: a multiple-choice question takes at most 25 options/);
+  });
+
+  it("answers from this robot's memories by default, another robot's when named, and the whole fleet's for *, each evidence naming its robot", async () => {
+    await assembly.store.put(memoryAt('scout', 0, 110, 'The red toolbox stands by the loading dock.'));
+    await assembly.store.put(memoryAt('robot', 0, 120, 'A red toolbox sits under the workbench.'));
+    const evidence = async (robot?: string) => {
+      const request = { question: 'has any robot seen the red toolbox?', ...(robot === undefined ? {} : { robot }) };
+      const { result } = await execute(goalHandle(request).handle);
+      return result.answer.evidence;
+    };
+    const own = await evidence();
+    assert.ok(own.some((e) => e.memory_id === 'robot/0/120000000000'));
+    assert.deepEqual([...new Set(own.map((e) => e.robot_id))], ['robot'], 'empty: this robot only');
+    assert.deepEqual(
+      (await evidence('scout')).map((e) => [e.robot_id, e.memory_id]),
+      [['scout', 'scout/0/110000000000']],
+    );
+    const fleet = await evidence('*');
+    for (const id of ['robot/0/120000000000', 'scout/0/110000000000'])
+      assert.ok(
+        fleet.some((e) => e.memory_id === id),
+        id,
+      );
+    for (const e of fleet) assert.equal(e.robot_id, e.memory_id.split('/')[0], 'each evidence names the robot that wrote it');
   });
 
   it('ends canceled when the client asked to cancel', async () => {

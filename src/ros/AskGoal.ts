@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as rcl from 'rclnodejs';
 import type { Answer, AskFeedback } from '../answer/Answer.js';
 import { askAsTask, type AskAsTaskParts } from '../answer/askAsTask.js';
+import { robotFilter } from '../answer/robotFilter.js';
 import type { RosNanos } from '../time.js';
 import type { GoalHandle } from './Rclnodejs.js';
 import { answerMsg, optionalTime } from './rosMessages.js';
@@ -12,12 +13,12 @@ export type AskAction = 'taskmem/action/Ask';
 const CANCEL_POLL_MS = 50;
 
 export interface AskGoalContext extends AskAsTaskParts {
-  /** The robot whose memories answer (robot_id). */
+  /** This robot (robot_id): its memories answer unless the goal names another robot, or `*` for every robot. */
   robotId: string;
   /** The node's ROS time when the goal arrived: only memories created by then are used. */
   askedAt: RosNanos;
-  /** Called with the answer of a goal that succeeded (the node publishes it on ~/answers). */
-  onAnswer(message: rcl.taskmem.msg.Answer): void;
+  /** Called with the answer of a goal that succeeded (the node publishes it on ~/answers, its evidence on ~/answer_markers). */
+  onAnswer(message: rcl.taskmem.msg.Answer, answer: Answer): void;
 }
 
 /**
@@ -35,11 +36,12 @@ export async function executeAskGoal(goalHandle: GoalHandle<AskAction>, context:
   }, CANCEL_POLL_MS);
   const since = optionalTime(goal.since);
   const until = optionalTime(goal.until);
+  const robotId = robotFilter(goal.robot, context.robotId);
   try {
     const { answer } = await askAsTask(context, goal.question, {
       askedAt: context.askedAt,
       id,
-      robotId: context.robotId,
+      ...(robotId === undefined ? {} : { robotId }),
       choices: goal.choices,
       ...(since === undefined ? {} : { since }),
       ...(until === undefined ? {} : { until }),
@@ -54,7 +56,7 @@ export async function executeAskGoal(goalHandle: GoalHandle<AskAction>, context:
       return { answer: message };
     }
     goalHandle.succeed();
-    context.onAnswer(message);
+    context.onAnswer(message, answer);
     return { answer: message };
   } catch (error) {
     const empty = answerMsg(emptyAnswer(id, goal.question, context.askedAt));

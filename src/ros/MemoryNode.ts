@@ -8,6 +8,7 @@ import { sensorTopics, type SensorMessage } from '../pipeline/SensorMessage.js';
 import { secondsToNanos } from '../time.js';
 import { executeAskGoal, type AskAction } from './AskGoal.js';
 import { LiveStages } from './LiveStages.js';
+import { answerMarkers, memoryMarkers } from './memoryMarkers.js';
 import { leaseHolder } from '../memory/leaseHolder.js';
 import { RunEpisodes } from '../memory/RunEpisodes.js';
 import { NodeDiagnostics } from './NodeDiagnostics.js';
@@ -29,6 +30,8 @@ export interface MemoryNodeOptions {
 }
 
 const ASK_ACTION: AskAction = 'taskmem/action/Ask';
+/** Memories shown on ~/memory_markers at most, the newest: a map stays readable, and the array one message. */
+const MARKER_MEMORIES = 500;
 
 /**
  * The memory node: camera, audio and pose topics in; memories on `~/memories`, answers over the `~/ask` action
@@ -53,6 +56,8 @@ export class MemoryNode {
   readonly #causes: CauseCounter;
   readonly #memories: Publisher<'taskmem/msg/Memory'>;
   readonly #answers: Publisher<'taskmem/msg/Answer'>;
+  readonly #memoryMarkers: Publisher<'visualization_msgs/msg/MarkerArray'>;
+  readonly #answerMarkers: Publisher<'visualization_msgs/msg/MarkerArray'>;
   readonly #diagnosticsPublisher: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
   readonly #shutdownGraceMs: number;
   readonly #episode: number;
@@ -154,6 +159,17 @@ export class MemoryNode {
       },
     );
     this.#answers = this.node.createPublisher('taskmem/msg/Answer', '~/answers');
+    // The latest array only, kept for late joiners (RViz, Foxglove): each array replaces the previous one whole.
+    const latest = {
+      qos: new QoS(
+        QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+        1,
+        QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+        QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
+      ),
+    };
+    this.#memoryMarkers = this.node.createPublisher('visualization_msgs/msg/MarkerArray', '~/memory_markers', latest);
+    this.#answerMarkers = this.node.createPublisher('visualization_msgs/msg/MarkerArray', '~/answer_markers', latest);
     this.#diagnosticsPublisher = this.node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
     this.#diagnostics = new NodeDiagnostics({
       probe: () => this.#assembly.probeEndpoint(),
@@ -163,7 +179,11 @@ export class MemoryNode {
     });
 
     const subscribed: string[] = [];
-    for (const sensor of sensorTopics(config)) {
+    // AudioInfo is subscribed before its audio: rclnodejs's executor visits ready subscriptions in the order they
+    // were created, so an AudioInfo published just before the first chunk is read first and that chunk is decoded
+    // instead of dropped for want of a format.
+    const sensors = sensorTopics(config).sort((a, b) => Number(b.kind === 'audio_info') - Number(a.kind === 'audio_info'));
+    for (const sensor of sensors) {
       const sub = this.node.createSubscription(
         sensor.rosType as 'sensor_msgs/msg/Image',
         sensor.topic,
@@ -191,6 +211,7 @@ export class MemoryNode {
 
     this.#diagnostics.probeEndpoint();
     this.#startDiagnostics();
+    void this.#track(this.#publishMemoryMarkers());
     this.parameters.onChange((names) => this.#applyChange(names));
 
     this.#logger.info(
@@ -200,7 +221,7 @@ export class MemoryNode {
         `  memorizer: ${this.#stages.memorizer}`,
         `  store: ${this.#assembly.storeDescription}`,
         `  embedding: ${this.#assembly.embedder ? `${this.#assembly.embedder.name}, every memory embedded as it is stored` : 'none (retrieval by full text and time)'}`,
-        '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, /diagnostics',
+        '  serving ~/ask, ~/recall, ~/forget; publishing ~/memories, ~/answers, ~/memory_markers, ~/answer_markers, /diagnostics',
       ].join('\n'),
     );
   }
@@ -240,6 +261,23 @@ export class MemoryNode {
   #published(memory: Memory): void {
     this.#lastMemoryAt = this.node.now().nanoseconds;
     this.#memories.publish(toMemoryMsg(memory));
+    void this.#track(this.#publishMemoryMarkers());
+  }
+
+  /** This robot's newest memories (MARKER_MEMORIES at most) as markers on ~/memory_markers. */
+  async #publishMemoryMarkers(): Promise<void> {
+    try {
+      const { memories } = await this.#assembly.store.recall({ robotId: this.config.robot_id, limit: MARKER_MEMORIES });
+      const now = this.node.now().nanoseconds;
+      this.#memoryMarkers.publish(
+        memoryMarkers(
+          memories.map((m) => m.memory),
+          { now, colouring: this.config.marker_colours },
+        ),
+      );
+    } catch (error) {
+      this.#causes.count('memory_markers', `taskmem: the memory markers were not published: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -294,7 +332,10 @@ export class MemoryNode {
       logger: this.#logger,
       robotId: this.config.robot_id,
       askedAt: this.node.now().nanoseconds,
-      onAnswer: (message) => this.#answers.publish(message),
+      onAnswer: (message, answer) => {
+        this.#answers.publish(message);
+        this.#answerMarkers.publish(answerMarkers(answer.evidence, { now: this.node.now().nanoseconds }));
+      },
     });
   }
 
@@ -309,6 +350,7 @@ export class MemoryNode {
     if (!query) return { deleted: [] };
     const deleted = await this.#assembly.store.forget(query);
     if (deleted.length > 0) this.#logger.info(`taskmem: forgot ${deleted.length} memories`);
+    if (deleted.length > 0) void this.#track(this.#publishMemoryMarkers());
     return { deleted: deleted.sort((a, b) => (a.start < b.start ? -1 : 1)).map(toMemoryMsg) };
   }
 

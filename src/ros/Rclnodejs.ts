@@ -6,6 +6,7 @@
  * types, so neither side can drift.
  */
 import type * as rcl from 'rclnodejs';
+import type { ParameterRule } from './parameterOverrides.js';
 
 /** A message, service or action type name such as 'sensor_msgs/msg/Image'. */
 export type TypeName = string;
@@ -31,6 +32,7 @@ export interface RosNode {
   spin(timeout?: number): void;
   createTimer(period: bigint, callback: () => void): Timer;
   createPublisher<T extends rcl.TypeClass<rcl.MessageTypeClassName>>(typeClass: T, topic: string, options?: rcl.Options): Publisher<T>;
+  countSubscribers(topic: string): number;
   createSubscription<T extends rcl.TypeClass<rcl.MessageTypeClassName>>(
     typeClass: T,
     topic: string,
@@ -45,7 +47,6 @@ export interface RosNode {
   ): unknown;
   declareParameter(parameter: rcl.Parameter, descriptor?: rcl.ParameterDescriptor, ignoreOverride?: boolean): rcl.Parameter;
   getParameter(name: string): rcl.Parameter;
-  getParameterOverrides(): rcl.Parameter[];
   setParameters(parameters: rcl.Parameter[]): SetParametersResult[];
   addOnSetParametersCallback(callback: (parameters: rcl.Parameter[]) => SetParametersResult): void;
   addPostSetParametersCallback(callback: (parameters: rcl.Parameter[]) => void): void;
@@ -71,6 +72,11 @@ export type ActionServerCtor<N> = new <T extends rcl.TypeClass<rcl.ActionTypeCla
 /** The module object the node is given. */
 export interface Rclnodejs {
   init(context?: undefined, argv?: string[]): Promise<void>;
+  /**
+   * The parameter rules rcl parsed from `--ros-args` at init (`-p`, `--params-file`), by node name as written and
+   * in rcl's order, whichever node they name; `nodeParameterOverrides` picks the ones that apply to a node.
+   */
+  parameterRules(): ParameterRule[];
   Node: new (nodeName: string, namespace?: string) => RosNode;
   Parameter: typeof rcl.Parameter;
   ParameterDescriptor: typeof rcl.ParameterDescriptor;
@@ -115,10 +121,21 @@ export async function loadRclnodejs(): Promise<Rclnodejs> {
       { cause: error },
     );
   }
+  // rclnodejs keeps rcl's parsed rules to itself and applies only some of them (src/ros/parameterOverrides.ts);
+  // its native binding, the one place that reads them, is reached through the package's exported lib/ folder.
+  let native: { getParameterOverrides(contextHandle: unknown): ParameterRule[] | undefined };
+  try {
+    // A specifier in a variable: the package declares no types for lib/.
+    const specifier = 'rclnodejs/lib/native_loader.js';
+    native = ((await import(specifier)) as { default: typeof native }).default;
+  } catch (error) {
+    throw new Error(`taskmem: rclnodejs's native binding could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
   // The node passed to ActionServer is always one that this module's own Node made.
   const ActionServer: ActionServerCtor<rcl.Node> = mod.ActionServer;
   return {
     init: (context, argv) => mod.init(context, argv),
+    parameterRules: () => native.getParameterOverrides((mod.Context.defaultContext() as unknown as { handle: unknown }).handle) ?? [],
     Node: mod.Node,
     Parameter: mod.Parameter,
     ParameterDescriptor: mod.ParameterDescriptor,

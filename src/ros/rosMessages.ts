@@ -60,6 +60,7 @@ export function poseStampedMsg(pose: Pose | null): rcl.geometry_msgs.msg.PoseSta
 export function evidenceMsg(evidence: Evidence): rcl.taskmem.msg.Evidence {
   return {
     memory_id: evidence.memoryId,
+    robot_id: evidence.robotId,
     start: toRosTime(evidence.start),
     end: toRosTime(evidence.end),
     text: evidence.text,

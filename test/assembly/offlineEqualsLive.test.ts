@@ -17,6 +17,7 @@ import { writeRecording, type RecordingScript } from '../support/recording.js';
 import { readQuoted } from '../support/promptReading.js';
 import type { ChatReply, ChatRequest } from '../support/StandInModelServer.js';
 import { startHarness } from '../ros/nodeUnderTest.js';
+import { withOwnBuffers } from '../../src/ros/RecordingPlayer.js';
 import { taskmem, type TaskmemRun } from '../support/taskmemProcess.js';
 
 /** Tasks the robot was given before the recording: three about signs make "signs" the active group. */
@@ -148,7 +149,9 @@ describe('offline and live memorize the same way (one assembly)', function () {
             ]),
           );
           for await (const message of recordedSensorMessages(recording, topics)) {
-            publishers.get(message.kind)!.publish(message.message as never);
+            // Each array in a buffer of its own, as `taskmem play` sends them: rclnodejs 2.2.0 would send a view into
+            // the recording's chunk as the wrong bytes.
+            publishers.get(message.kind)!.publish(withOwnBuffers(message.message) as never);
             // Let the executor deliver each message before the next, as messages spaced in time would be.
             await new Promise((resolve) => setImmediate(resolve));
           }

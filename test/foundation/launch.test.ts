@@ -37,6 +37,7 @@ describe('launch/memory.launch.py', function () {
     const run = launch();
     assert.deepEqual(run.declared.map((a) => a.name).sort(), [
       'audio',
+      'audio_info',
       'audio_type',
       'camera',
       'camera_type',
@@ -55,6 +56,7 @@ describe('launch/memory.launch.py', function () {
       camera_type: 'camera.type',
       audio: 'audio.topic',
       audio_type: 'audio.type',
+      audio_info: 'audio.info_topic',
       pose: 'pose.topic',
       pose_type: 'pose.type',
       memorizer_url: 'memorizer.url',

@@ -17,7 +17,8 @@ function typeCheck(fixtureNames: string[]): Map<string, string[]> {
       copyFileSync(join(fixtures, name), target);
       return target;
     });
-    const program = ts.createProgram([...files, join(repoRoot, ROS_TYPES_FILE)], {
+    // The typings first, as tsconfig.json includes them (so they win over an rclnodejs-generated interfaces.d.ts).
+    const program = ts.createProgram([join(repoRoot, ROS_TYPES_FILE), ...files], {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,

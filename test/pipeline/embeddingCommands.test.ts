@@ -67,7 +67,10 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
     model,
     ...topicFlags(script),
   ];
+  /** The store of robot r1, whose memories the questions ask about, with an embedding source. */
   const embeddingFlags = (store: string, model: string) => [
+    '--robot_id',
+    'r1',
     '--store.path',
     store,
     '--embedding.url',
@@ -126,7 +129,7 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
       assert.equal(answer.retrieval.mode, 'hybrid');
       assert.deepEqual([answer.evidence[0]!.text, answer.evidence[0]!.matchedBy], [SCENES[0], ['vector']]);
 
-      const fullText = await taskmem('ask', ['Where is my purse?', '--json', '--store.path', store]);
+      const fullText = await taskmem('ask', ['Where is my purse?', '--json', '--robot_id', 'r1', '--store.path', store]);
       const without = JSON.parse(fullText.stdout) as Answer;
       assert.equal(without.retrieval.mode, 'full-text');
       assert.ok(!without.evidence.some((e) => e.text === SCENES[0] && e.matchedBy.includes('text')), 'full text alone does not find it');
@@ -254,7 +257,16 @@ describe('embedding on the write path, taskmem reindex and vector search (comman
         (
           await taskmem(
             'ask',
-            onPostgres(['Where is my purse?', '--json', '--embedding.url', server.url, '--embedding.model', 'concepts-v2']),
+            onPostgres([
+              'Where is my purse?',
+              '--json',
+              '--robot_id',
+              'r1',
+              '--embedding.url',
+              server.url,
+              '--embedding.model',
+              'concepts-v2',
+            ]),
           )
         ).stdout,
       ) as Answer;

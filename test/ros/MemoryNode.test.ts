@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryNode } from '../../src/ros/MemoryNode.js';
 import { SqliteMemoryStore } from '../../src/memory/SqliteMemoryStore.js';
-import { GoalStatus, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
+import { GoalStatus, QoS, RclnodejsDouble } from '../support/rclnodejs-double/index.js';
 import { memoryAt, startHarness, until, type Harness } from './nodeUnderTest.js';
 
 const NODE = '/taskmem';
@@ -14,20 +14,6 @@ describe('MemoryNode parameters (through the rclnodejs double)', () => {
   afterEach(async () => {
     await h?.stop();
     h = undefined;
-  });
-
-  it('takes overrides from --ros-args and declares every parameter with its range', async () => {
-    h = await startHarness({ argv: ['-p', 'segment.keyframes:=4', '-p', 'segment.duration_s:=5', '-r', '__ns:=/robot1'] });
-    const node = '/robot1/taskmem';
-    assert.equal(h.graph.paramGet(node, 'segment.keyframes'), 4n);
-    // An integer written for a double parameter is taken as that number, not refused for its type.
-    assert.equal(h.graph.paramGet(node, 'segment.duration_s'), 5);
-    assert.equal(h.node.config.segment.keyframes, 4);
-    assert.equal(h.graph.paramGet(node, 'memorizer.drop_policy'), 'drop_oldest');
-    assert.ok(h.graph.topicNames().includes('/robot1/taskmem/memories'));
-    assert.ok(h.graph.topicNames().includes('/robot1/camera/image_raw'), 'relative camera topic resolves in the namespace');
-    assert.ok(h.graph.actionNames().includes('/robot1/taskmem/ask'));
-    assert.deepEqual(h.graph.serviceNames(), ['/robot1/taskmem/forget', '/robot1/taskmem/recall']);
   });
 
   it('refuses an invalid override at startup, naming the parameter, the value and the range', async () => {
@@ -190,55 +176,58 @@ describe('MemoryNode ~/ask, ~/recall, ~/forget (through the rclnodejs double)', 
     assert.equal(tasks[0]!.answer?.evidence[0], keys.id, 'the answer is recorded with the evidence it used');
   });
 
-  it('runs several goals at once and honours a cancel mid-way', async () => {
-    h = await startHarness({ answerModel: true });
+  it('shows memories where they happened on ~/memory_markers (kept for late subscribers) and the evidence of an answer on ~/answer_markers', async () => {
+    h = await startHarness({ argv: ['-p', 'marker_colours:=task_group'] });
     const store = new SqliteMemoryStore({ path: h.dbPath });
-    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
+    const at = (x: number) => ({ stamp: 105_000_000_000n, frameId: 'map', x, y: 3, z: 0, yaw: 0 });
+    const toolbox = { ...memoryAt('robot', 0, 100, 'The red toolbox stands by the loading dock.'), pose: at(2), taskGroup: 'workshop' };
+    const ladder = { ...memoryAt('robot', 0, 110, 'A ladder leans on the wall.'), pose: at(7) };
+    await store.put(toolbox);
+    await store.put(ladder);
+    await store.put(memoryAt('robot', 0, 120, 'A visitor rang the door bell.'));
     await store.close();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    h.server.onChat = async () => {
-      await released;
-      return '{"answer": "on the kitchen table", "confidence": 0.9, "evidence": []}';
+    // Forgetting a memory re-publishes the markers: the ladder leaves the map.
+    await h.graph.callService(`${NODE}/forget`, forgetRequest({ ids: [ladder.id] }));
+
+    type Markers = {
+      markers: {
+        ns: string;
+        color: { r: number; g: number; b: number };
+        action: number;
+        type: number;
+        text: string;
+        header: { frame_id: string };
+        pose: { position: { x: number } };
+      }[];
     };
-    const slow = h.graph.sendGoal(`${NODE}/ask`, askGoal('where are the keys?'));
-    const other = h.graph.sendGoal(`${NODE}/ask`, askGoal('who rang?'));
-    await until(() => h!.server.chatRequests().length === 2, 'both questions at the model');
-    assert.equal(await slow.cancel(), true, 'the node accepts the cancel request');
-    const cancelled = await slow.result;
-    assert.equal(cancelled.status, GoalStatus.CANCELED);
-    release();
-    const answered = await other.result;
-    assert.equal(answered.status, GoalStatus.SUCCEEDED);
-  });
-
-  it('recalls by text and forgets by id on the same store; a forget with no criterion deletes nothing', async () => {
-    h = await startHarness();
-    const store = new SqliteMemoryStore({ path: h.dbPath });
-    await store.put(memoryAt('robot', 0, 100, 'The red keys lie on the kitchen table.'));
-    await store.put(memoryAt('robot', 0, 110, 'A visitor rang the door bell.'));
-    await store.close();
-    const found = await h.graph.callService<{ memories: { id: string; text: string; start: { sec: number } }[] }>(
-      `${NODE}/recall`,
-      recallRequest({ text: 'visitor' }),
+    const arrays: Markers[] = [];
+    // Subscribing late, as RViz does, gets the latest array (transient local), then each new one.
+    h.tester.createSubscription('visualization_msgs/msg/MarkerArray', `${NODE}/memory_markers`, transientLocal(), (m) =>
+      arrays.push(m as never),
     );
+    const spheresOf = (array: Markers | undefined) => (array?.markers ?? []).filter((m) => m.type === 2 && m.action === 0);
+    await until(() => spheresOf(arrays.at(-1)).length === 1, 'the markers after the forget on ~/memory_markers');
+    const shown = arrays.at(-1)!.markers;
+    assert.equal(shown[0]!.action, 3, 'the array replaces what was shown (DELETEALL first)');
     assert.deepEqual(
-      found.memories.map((m) => [m.text, m.start.sec]),
-      [['A visitor rang the door bell.', 110]],
+      spheresOf(arrays.at(-1)).map((m) => [m.header.frame_id, m.pose.position.x]),
+      [['map', 2]],
+      'one sphere, the toolbox (the ladder forgotten, the bell memory has no pose)',
     );
+    // Coloured by its task group (marker_colours): a saturated hue, where age would have greyed a memory this old.
+    const { r, g, b } = spheresOf(arrays.at(-1))[0]!.color;
+    assert.ok(Math.max(r, g, b) - Math.min(r, g, b) > 0.9, `a task group's hue: ${JSON.stringify({ r, g, b })}`);
 
-    const none = await h.graph.callService<{ deleted: unknown[] }>(`${NODE}/forget`, forgetRequest({}));
-    assert.equal(none.deleted.length, 0);
-    const gone = await h.graph.callService<{ deleted: { id: string }[] }>(
-      `${NODE}/forget`,
-      forgetRequest({ ids: [found.memories[0]!.id] }),
+    const goal = h.graph.sendGoal(`${NODE}/ask`, askGoal('where is the red toolbox?'));
+    assert.equal((await goal.result).status, GoalStatus.SUCCEEDED);
+    const evidence: Markers[] = [];
+    h.tester.createSubscription('visualization_msgs/msg/MarkerArray', `${NODE}/answer_markers`, transientLocal(), (m) =>
+      evidence.push(m as never),
     );
-    assert.deepEqual(
-      gone.deleted.map((m) => m.id),
-      [found.memories[0]!.id],
-    );
-    const left = await h.graph.callService<{ memories: unknown[] }>(`${NODE}/recall`, recallRequest());
-    assert.equal(left.memories.length, 1);
+    await until(() => evidence.length === 1, 'the evidence on ~/answer_markers');
+    const labels = evidence[0]!.markers.filter((m) => m.type === 9).map((m) => m.text);
+    assert.equal(labels.length, 1);
+    assert.match(labels[0]!, /^#1 robot .*The red toolbox stands by the loading dock\.$/);
   });
 });
 
@@ -284,7 +273,7 @@ function zeroTime() {
 }
 
 function askGoal(question: string, taskGroup = '') {
-  return { question, choices: [], since: zeroTime(), until: zeroTime(), task_group: taskGroup };
+  return { question, choices: [], since: zeroTime(), until: zeroTime(), task_group: taskGroup, robot: '' };
 }
 
 function recallRequest(fields: { text?: string; limit?: number } = {}) {
@@ -302,4 +291,16 @@ function recallRequest(fields: { text?: string; limit?: number } = {}) {
 
 function forgetRequest(fields: { ids?: string[] }) {
   return { ids: fields.ids ?? [], since: zeroTime(), until: zeroTime(), text: '' };
+}
+
+/** Reliable, transient local, depth 1: how RViz and Foxglove subscribe to latched marker topics. */
+function transientLocal() {
+  return {
+    qos: new QoS(
+      QoS.HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+      1,
+      QoS.ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+      QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
+    ),
+  };
 }

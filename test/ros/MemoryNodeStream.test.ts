@@ -5,6 +5,7 @@ import { startHarness, until, type Harness } from './nodeUnderTest.js';
 import { readQuoted } from '../support/promptReading.js';
 import { conceptEmbeddings } from '../support/conceptEmbeddings.js';
 import type { ChatRequest } from '../support/StandInModelServer.js';
+import { changingReplies } from './scenes.js';
 
 const SENSOR = { qos: 'qos_profile_sensor_data' };
 /** Reliable and transient local: what a subscriber that wants the history of ~/memories asks for. */
@@ -16,18 +17,6 @@ const LATCHED = {
     QoS.DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL,
   ),
 };
-const REPLY = '<think>A plain scene.</think>{"description": "A grey corridor with a closed door on the left."}';
-const SCENES = [
-  'A red ball rolls under the sofa.',
-  'Someone waters the plants by the window.',
-  'The kettle boils in the kitchen.',
-  'A cat sleeps on the blue chair.',
-];
-/** Replies that never repeat a fact, so the quality gate keeps every memory. */
-function changingReplies(): () => string {
-  let n = 0;
-  return () => `<think>ok</think>{"description": "${SCENES[n++ % SCENES.length]}"}`;
-}
 
 interface MemoryMsg {
   id: string;
@@ -76,46 +65,6 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     h = undefined;
   });
 
-  it("turns published frames and audio into a Memory on ~/memories with the segment's stamp times", async () => {
-    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'audio.type:=audio_data_stamped'] });
-    h.server.onChat = () => REPLY;
-    const memories = memoriesOf(h.tester);
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
-    const info = h.tester.createPublisher('audio_common_msgs/msg/AudioInfo', '/audio/audio_info', SENSOR);
-    const audio = h.tester.createPublisher('audio_common_msgs/msg/AudioDataStamped', '/audio/audio_stamped', SENSOR);
-    info.publish({ channels: 1, sample_rate: 16000, sample_format: 'S16LE', bitrate: 0, coding_format: 'wave' });
-    await new Promise((resolve) => setImmediate(resolve));
-    for (let t = 1000; t < 1003; t += 0.5) {
-      const stamp = { sec: Math.floor(t), nanosec: Math.round((t % 1) * 1e9) };
-      // Half a second of 16 kHz S16LE silence per message.
-      audio.publish({ header: { stamp, frame_id: 'mic' }, audio: { data: new Uint8Array(16000) } });
-      camera.publish(image(stamp.sec, stamp.nanosec));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-
-    await until(() => memories.length >= 1, 'a memory on ~/memories', 10_000);
-    const m = memories[0]!;
-    assert.equal(m.text, 'A grey corridor with a closed door on the left.');
-    assert.deepEqual(
-      [m.start, m.end],
-      [
-        { sec: 1000, nanosec: 0 },
-        { sec: 1002, nanosec: 0 },
-      ],
-    );
-    assert.equal(m.episode, 0);
-    assert.equal(m.id, `robot/0/${1000n * 1_000_000_000n}`);
-    const images = h.server
-      .chatRequests()[0]!
-      .messages.flatMap((msg) => (typeof msg.content === 'string' ? [] : msg.content))
-      .filter((p) => p.type === 'image_url');
-    assert.ok(images.length > 0, 'the policy saw keyframes');
-
-    // A subscriber that joins late still receives the memory (reliable, transient local history).
-    const late = memoriesOf(h.tester);
-    await until(() => late.length === memories.length, 'the history for a late subscriber');
-  });
-
   it('applies `ros2 param set segment.keyframes` from the next segment on, in the same episode', async () => {
     h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0'] });
     h.server.onChat = changingReplies();
@@ -141,34 +90,6 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
       JSON.stringify(memories.map((m) => m.id)),
     );
     assert.equal(new Set(memories.map((m) => m.id)).size, memories.length, 'no duplicate ids');
-  });
-
-  it('keeps running on malformed frames, counting them by cause and warning once per cause', async () => {
-    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0', '-p', 'diagnostics_period_s:=0.1'] });
-    h.server.onChat = () => REPLY;
-    const memories = memoriesOf(h.tester);
-    const diagnostics: { status: { values: { key: string; value: string }[] }[] }[] = [];
-    h.tester.createSubscription('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics', {}, (m) => diagnostics.push(m as never));
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
-    camera.publish(image(1000));
-    for (let i = 1; i <= 3; i++) {
-      camera.publish(image(1000, i * 1e8, { data: new Uint8Array(10) }));
-      camera.publish(image(1000, i * 1e8 + 5e7, { encoding: '16UC1', step: 128, data: new Uint8Array(128 * 48) }));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await publishFrames(camera, 1000.5, 1003);
-    await until(() => memories.length >= 1, 'a memory despite the bad frames', 10_000);
-
-    const warnings = h.graph.log.filter((l) => l.node === '/taskmem' && l.level === 'warn').map((l) => l.text);
-    assert.equal(warnings.filter((w) => /short_data|fewer data bytes|shorter/i.test(w)).length, 1, warnings.join('\n'));
-    assert.equal(warnings.filter((w) => /16UC1/.test(w)).length, 1, warnings.join('\n'));
-    await until(
-      () => diagnostics.some((d) => d.status[0]!.values.some((v) => v.key.startsWith('dropped_inputs.'))),
-      'the drops on /diagnostics',
-    );
-    const last = diagnostics.at(-1)!.status[0]!.values;
-    const dropped = last.filter((v) => v.key.startsWith('dropped_inputs.')).reduce((n, v) => n + Number(v.value), 0);
-    assert.ok(dropped >= 6, `6 bad frames counted, got ${JSON.stringify(last)}`);
   });
 
   it('at focus depth 2 keeps the candidate the judge prefers both ways round, and reports the judge cost on /diagnostics', async () => {
@@ -251,47 +172,5 @@ describe('MemoryNode live stream (through the rclnodejs double)', function () {
     } finally {
       await store.close();
     }
-  });
-
-  it('follows /clock with use_sim_time, and a simulation reset starts a new episode without mixing memories', async () => {
-    h = await startHarness({ argv: ['-p', 'use_sim_time:=true', '-p', 'segment.duration_s:=2.0'] });
-    h.server.onChat = () => REPLY;
-    const memories = memoriesOf(h.tester);
-    const clock = h.tester.createPublisher('rosgraph_msgs/msg/Clock', '/clock');
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
-    clock.publish({ clock: { sec: 1003, nanosec: 0 } });
-    await publishFrames(camera, 1000, 1003);
-    await until(() => memories.length >= 1, "the first episode's memory", 10_000);
-    assert.equal(memories[0]!.created_at.sec, 1003, 'written at sim time, not wall time');
-
-    // Gazebo reset: time starts again near zero.
-    clock.publish({ clock: { sec: 8, nanosec: 0 } });
-    await publishFrames(camera, 5, 8);
-    await until(() => memories.length >= 2, "the second episode's memory", 10_000);
-    const second = memories.find((m) => m.episode === 1)!;
-    assert.ok(second, JSON.stringify(memories));
-    assert.equal(second.start.sec, 5);
-    assert.equal(second.created_at.sec, 8);
-    assert.ok(
-      memories.filter((m) => m.episode === 0).every((m) => m.start.sec >= 1000),
-      'no episode-1 time in episode 0',
-    );
-  });
-
-  it('on shutdown finishes or records the segment in flight and leaves a store the next run opens', async () => {
-    h = await startHarness({ argv: ['-p', 'segment.duration_s:=2.0'], shutdownGraceMs: 300 });
-    h.server.onChat = () => new Promise(() => {});
-    const camera = h.tester.createPublisher('sensor_msgs/msg/Image', '/camera/image_raw', SENSOR);
-    await publishFrames(camera, 1000, 1003.5);
-    await until(() => h!.server.chatRequests().length >= 1, 'the first segment at the model');
-    await h.node.shutdown();
-
-    const store = new SqliteMemoryStore({ path: h.dbPath });
-    const failures = await store.failures('robot');
-    await store.close();
-    const starts = failures.map((f) => f.start / 1_000_000_000n).sort();
-    assert.deepEqual(starts, [1000n, 1002n], `in-flight and open segments recorded: ${JSON.stringify(failures.map((f) => f.reason))}`);
-    const { node } = await h.restart();
-    assert.equal(node.episode, 1);
   });
 });

@@ -47,6 +47,18 @@ describe('rclnodejs double', () => {
     assert.deepEqual(volatileLate, []);
   });
 
+  it('sends a typed array as rclnodejs 2.2.0 serializes it: its length from the start of its buffer, so a view sends other bytes', async () => {
+    const graph = new RosGraph();
+    const a = await RclnodejsDouble.node(graph, 'a');
+    const got: Uint8Array[] = [];
+    a.createSubscription('sensor_msgs/msg/CompressedImage', '/c', {}, (m) => got.push(m.data as Uint8Array));
+    const buffer = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+    const header = { stamp: { sec: 0, nanosec: 0 }, frame_id: '' };
+    a.createPublisher('sensor_msgs/msg/CompressedImage', '/c').publish({ header, format: 'jpeg', data: buffer.subarray(3) });
+    await settle();
+    assert.deepEqual([...got[0]!], [1, 2, 3]);
+  });
+
   it('parses --ros-args: -p overrides with YAML types, --params-file, remaps, __ns and __node', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'double-'));
     try {

@@ -52,7 +52,7 @@ describe('errors a user can cause: one line with the fix, and the documented exi
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a folder as the recording: exit 2, naming the .mcap file inside a rosbag2 folder', async () => {
+  it('a folder that is not a readable bag: exit 2, saying why and naming the .mcap file inside it', async () => {
     const bag = join(dir, 'run_bag');
     mkdirSync(bag);
     symlinkSync(script.path, join(bag, 'run_bag_0.mcap'));
@@ -61,14 +61,14 @@ describe('errors a user can cause: one line with the fix, and the documented exi
     assertUserError(
       await taskmem(['ingest', bag, ...flags(), '--store.path', store]),
       2,
-      /^taskmem ingest: \S+run_bag is a folder, not a recording; give the \.mcap file in it, e.g\. \S+run_bag\/run_bag_0\.mcap$/,
+      /^taskmem ingest: \S+run_bag\/metadata\.yaml: not a rosbag2 metadata\.yaml \(rosbag2_bagfile_information\.storage_identifier: .+\); give the \.mcap file in it, e\.g\. \S+run_bag\/run_bag_0\.mcap$/,
     );
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     assertUserError(
       await taskmem(['ingest', empty, ...flags(), '--store.path', store]),
       2,
-      /^taskmem ingest: \S+empty is a folder, not a recording, and it holds no \.mcap file; give the \.mcap file/,
+      /^taskmem ingest: \S+empty is a folder, not a rosbag2 bag: it holds no metadata\.yaml and no \.db3 file$/,
     );
     assert.ok(!existsSync(store), 'nothing was opened');
   });

@@ -27,8 +27,11 @@ export interface TestPostgres {
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
-/** Starts PostgreSQL 15 (apt-get install postgresql-15). As root, the server runs as user postgres. */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * Starts PostgreSQL 15 (apt-get install postgresql-15). As root, the server runs as user postgres. Tests run it with
+ * fsync off; `durable` keeps PostgreSQL's defaults (each commit flushed to disk), for benchmarks.
+ */
+export async function startPostgres({ durable = false }: { durable?: boolean } = {}): Promise<TestPostgres> {
   if (!existsSync(join(BIN, 'postgres'))) {
     throw new Error(`startPostgres: no PostgreSQL 15 in ${BIN}; install it with: apt-get install -y postgresql-15`);
   }
@@ -44,7 +47,17 @@ export async function startPostgres(): Promise<TestPostgres> {
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const launch = async () => {
     const server: ChildProcess = spawn(
-      ...run('postgres', ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']),
+      ...run('postgres', [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        ...(durable ? [] : ['-c', 'fsync=off']),
+      ]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let log = '';

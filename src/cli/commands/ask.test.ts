@@ -94,6 +94,8 @@ describe('taskmem ask', function () {
       return JSON.stringify({ answer: 'B', abstained: false, confidence: 0.85, evidence: [sofa] });
     };
     const model = [
+      '--robot_id',
+      'r1',
       '--store.path',
       path,
       '--answerer.url',
@@ -132,11 +134,36 @@ describe('taskmem ask', function () {
   });
 
   it('without a model, shows the ranked memories and says no model answered', async () => {
-    const { code, stdout } = await taskmem(['ask', 'where', 'are', 'the', 'keys', '--store.path', path, '--at', '2026-11-21 12:00']);
+    const { code, stdout } = await taskmem([
+      'ask',
+      'where',
+      'are',
+      'the',
+      'keys',
+      '--robot_id',
+      'r1',
+      '--store.path',
+      path,
+      '--at',
+      '2026-11-21 12:00',
+    ]);
     assert.equal(code, 0);
     assert.match(stdout, /No model answered; the memories that match best:/);
     assert.match(stdout, /Alex puts the keys on the sofa\./);
     assert.match(stdout, /note: no answering model configured: the answer is the ranked evidence/);
+  });
+
+  it("says which flag finds the memories when the store holds none of the robot asked about, only other robots'", async () => {
+    const asked = await taskmem(['ask', 'where are the keys?', '--store.path', path, '--at', '2026-11-21 12:00']);
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.match(asked.stdout, /no memory matches the question: abstained/);
+    assert.match(
+      asked.stderr,
+      /^taskmem ask: the store holds no memory of robot robot \(robot_id\), but \d+ of other robots, e\.g\. r1: ask with --robot_id <id> or --robot any$/,
+    );
+    const found = await taskmem(['ask', 'where are the keys?', '--robot', 'any', '--store.path', path, '--at', '2026-11-21 12:00']);
+    assert.match(found.stdout, /Alex puts the keys on the sofa\./);
+    assert.equal(found.stderr, '', 'every robot asked: nothing to hint');
   });
 
   it('prints memory text and answers holding terminal escape codes as visible escapes, in the terminal and in --json', async () => {
@@ -147,7 +174,7 @@ describe('taskmem ask', function () {
     await store.put(memory('2026-11-21T09:00:00Z', text));
     await store.close();
     server.onChat = () => JSON.stringify({ answer: 'Under the \u001b[5msign\u001b[0m', abstained: false, confidence: 0.9, evidence: [] });
-    const flags = ['--store.path', hostilePath, '--at', '2026-11-21 12:00'];
+    const flags = ['--robot_id', 'r1', '--store.path', hostilePath, '--at', '2026-11-21 12:00'];
     /** Nothing a terminal would act on is left in the output. */
     const printable = (out: string) => assert.equal(terminalSafe(out), out);
 

@@ -5,10 +5,12 @@
  */
 import { optionLetters } from '../../answer/AnswerPrompt.js';
 import { askAsTask } from '../../answer/askAsTask.js';
+import { robotFilter } from '../../answer/robotFilter.js';
 import { renderAnswer } from '../../answer/renderAnswer.js';
 import { TimeExpressions } from '../../answer/TimeExpressions.js';
 import { Assembly } from '../../assembly/Assembly.js';
 import { consoleLogger, type Logger } from '../../log.js';
+import type { MemoryRecords } from '../../memory/MemoryRecords.js';
 import type { RosNanos } from '../../time.js';
 import { commandArgs, consoleOutput, type CommandOutput } from '../commandArgs.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
@@ -27,7 +29,8 @@ recorded beside it for taskmem report. Time phrases in the question ("this morni
   --until <time>        only memories before this time
   --choices <a,b,…>     a multiple-choice question: the options, comma-separated; the answer may also be "cannot tell"
   --at <time>           when the question is asked (default: now); memories written later are not seen
-  --robot <id>          only this robot's memories; the task is logged for it (default robot_id)
+  --robot <id>          whose memories answer: a robot's id, or any (or *) for every robot sharing the store (a fleet
+                        on one PostgreSQL); default robot_id. The task is logged for robot_id, or the robot named
   --episode <n>         only this episode
   --group <name>        the task's group: only memories written under it
   --near <x,y,radius>   only memories whose pose lies within radius metres of (x, y)
@@ -73,15 +76,16 @@ export function ask(args: string[], io: CommandOutput): Promise<number> {
     const assembly = await Assembly.open(config, { logger: quiet, storeMustExist: true });
     try {
       const answerer = assembly.answerer();
+      const robotId = robotFilter(parsed.robot, config.robot_id);
       const { answer } = await askAsTask(
-        { focus: await assembly.taskFocus(parsed.robot), answerer, store: assembly.store, logger: quiet },
+        { focus: await assembly.taskFocus(robotId), answerer, store: assembly.store, logger: quiet },
         parsed.question,
         {
           askedAt,
           choices: parsed.choices,
           ...(since === undefined ? {} : { since }),
           ...(until === undefined ? {} : { until }),
-          ...(parsed.robot === undefined ? {} : { robotId: parsed.robot }),
+          ...(robotId === undefined ? {} : { robotId }),
           ...(parsed.episode === undefined ? {} : { episode: parsed.episode }),
           ...(parsed.group === undefined ? {} : { taskGroup: parsed.group }),
           ...(parsed.near === undefined ? {} : { near: parsed.near }),
@@ -92,11 +96,30 @@ export function ask(args: string[], io: CommandOutput): Promise<number> {
           ? JSON.stringify(answer, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v), 2)
           : renderAnswer(answer, parsed.choices, answerer.timeZone),
       );
+      if (answer.evidence.length === 0 && robotId !== undefined) {
+        const hint = await otherRobotsHint(assembly.store, robotId);
+        if (hint) io.err(hint);
+      }
       return EXIT.ok;
     } finally {
       await assembly.close();
     }
   });
+}
+
+/**
+ * Said when a question found nothing because the store holds no memory of the robot asked about, only of others
+ * (say a recording ingested with --robot_id r1, asked without it): which flag would find them.
+ */
+async function otherRobotsHint(store: MemoryRecords, robotId: string): Promise<string | null> {
+  if ((await store.recall({ robotId, limit: 1 })).memories.length > 0) return null;
+  const all = await store.count();
+  if (all === 0) return null;
+  const some = (await store.recall({ limit: 1 })).memories[0];
+  return (
+    `taskmem ask: the store holds no memory of robot ${robotId} (robot_id), but ${all} of other robots` +
+    `${some ? `, e.g. ${some.memory.robotId}` : ''}: ask with --robot_id <id> or --robot any`
+  );
 }
 
 /** --at: ROS nanoseconds, a stamp ("2026-11-21 14:00", local to answerer.time_zone) or "1 hour ago". */

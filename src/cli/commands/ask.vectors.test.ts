@@ -49,7 +49,7 @@ describe('taskmem ask with an embedding source', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const common = () => ['--store.path', path, '--embedding.url', server.url, '--at', String(1_790_001_000n * S)];
+  const common = () => ['--robot_id', 'r1', '--store.path', path, '--embedding.url', server.url, '--at', String(1_790_001_000n * S)];
 
   it('finds by vector what shares no word with the question, and says the retrieval was hybrid', async () => {
     const answer = await askJson(['Where is my purse?', ...common(), '--embedding.model', 'concepts-v1']);

@@ -1,10 +1,11 @@
 /**
- * `taskmem ingest <recording.mcap>`: runs a rosbag2 MCAP recording through the memory pipeline into the store,
+ * `taskmem ingest <recording>`: runs a rosbag2 recording (MCAP, or Humble's SQLite `.db3` bag) through the memory
+ * pipeline into the store,
  * with progress on stderr, resuming where an earlier run of the same recording stopped.
  */
 import { Assembly } from '../../assembly/Assembly.js';
 import { checkEndpoint } from '../../assembly/endpoint.js';
-import { McapRecording } from '../../bag/McapRecording.js';
+import { openRecording, recordingFiles } from '../../bag/openRecording.js';
 import { MemoryMcapWriter } from '../../bag/MemoryMcapWriter.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import { embeddingSummary } from '../../embed/embeddingSummary.js';
@@ -13,17 +14,18 @@ import { consoleLogger } from '../../log.js';
 import { SegmentSight } from '../../people/SegmentSight.js';
 import { terminalSafe } from '../../text/terminalSafe.js';
 import { formatStamp } from '../../time.js';
-import { commandArgs, consoleOutput } from '../commandArgs.js';
+import { commandArgs, consoleOutput, oneRecording } from '../commandArgs.js';
 import { clock, ProgressLine } from '../ProgressLine.js';
 import { EXIT, runCommand, UsageError } from '../exitCodes.js';
 import { outputFailure } from '../outputFailure.js';
 
-export const summary = 'memorize a rosbag2 MCAP recording into the store (resumable)';
+export const summary = 'memorize a rosbag2 recording (MCAP, .db3 or a bag directory) into the store (resumable)';
 
-const USAGE = `usage: taskmem ingest <recording.mcap> [--memories-out memories.mcap] [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
+const USAGE = `usage: taskmem ingest <recording.mcap | recording.db3 | bag directory> [--memories-out memories.mcap] [--ignore-crc] [--params-file taskmem.yaml] [--<parameter> <value>]…
 
 Reads the camera, audio and pose topics the parameters name (camera.topic/type, audio.*, pose.*) from a rosbag2
-MCAP recording, writes one memory per segment into the store (store.backend, store.path), and can write the
+recording — an MCAP file, a SQLite .db3 file (Humble's default storage), or a bag directory (its metadata.yaml
+names the storage and files) — writes one memory per segment into the store (store.backend, store.path), and can write the
 memories into an MCAP file to open beside the recording in Foxglove. Prints one line per memory stored on stdout,
 progress on stderr. Stopping (Ctrl-C) keeps what is stored and cancels the model request in flight; running the
 same command again resumes, retrying the segments that were cut off. The stages are those the ROS node runs with
@@ -38,7 +40,7 @@ how many still wait.
 --memories-out never replaces the recording, the store (store.path, its -wal and -shm files) or the params file,
 by any name (a symbolic or hard link): such a file is refused (exit 2).
 
-The recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
+An MCAP recording's CRCs are checked as it is read; a damaged recording stops the run (exit 2) naming the damaged
 chunk and its offset. --ignore-crc reads past the damage with a warning, to memorize what can still be read.
 
 exit codes: 0 every segment memorized; 1 some segments failed (recorded; a rerun retries them);
@@ -64,10 +66,10 @@ export function run(args: string[]): Promise<number> {
       memoriesOutArg === null
         ? null
         : outputs
-            .protect({ path: recording, what: 'the recording being ingested' })
+            .protect(...recordingFiles(recording).map((path) => ({ path, what: 'the recording being ingested' })))
             .file(memoriesOutArg, '--memories-out', 'memories.mcap');
     // The recording's problems are the user's first concern: report them before touching endpoint or store.
-    const opened = await McapRecording.open(recording);
+    const opened = await openRecording(recording);
     try {
       matchSensorTopics(opened, config);
     } finally {
@@ -182,12 +184,5 @@ function parseArgs(rest: string[]): { recording: string; memoriesOut: string | n
       positional.push(arg);
     }
   }
-  if (positional.length !== 1) {
-    throw new UsageError(
-      positional.length === 0
-        ? 'taskmem ingest: which recording? (a .mcap file)'
-        : `taskmem ingest: one recording at a time (got ${positional.join(', ')})`,
-    );
-  }
-  return { recording: positional[0]!, memoriesOut, ignoreCrc };
+  return { recording: oneRecording('ingest', positional), memoriesOut, ignoreCrc };
 }

@@ -102,7 +102,7 @@ describe('people across two days (taskmem ingest, people, ask)', function () {
     const answer = captured();
     const askedAt = String(days[1]!.end + NANOS_PER_SECOND);
     assert.equal(
-      await ask(['When did I last see Eileen?', '--json', '--at', askedAt, '--store.path', store], answer.io),
+      await ask(['When did I last see Eileen?', '--json', '--at', askedAt, '--robot_id', 'r1', '--store.path', store], answer.io),
       0,
       answer.err.join(''),
     );

@@ -4,7 +4,7 @@
  * segments' frames and audio again from the recording they were ingested from.
  */
 import { Assembly } from '../../assembly/Assembly.js';
-import { McapRecording } from '../../bag/McapRecording.js';
+import { openRecording } from '../../bag/openRecording.js';
 import { matchSensorTopics } from '../../bag/RecordingSensors.js';
 import type { Config } from '../../config/schema.js';
 import { embeddingSummary } from '../../embed/embeddingSummary.js';
@@ -29,9 +29,10 @@ and reports that cite it stay valid; a segment the policy fails on keeps its per
 failed for the next run. Segments the policy already wrote are skipped without asking the model.
 
   --again               required: says that stored memories are to be written again
-  --recording <file>    the rosbag2 MCAP recording the memories were ingested from with \`taskmem ingest\` or
-                        \`taskmem demo\` (the same recording, by content: a copy or a moved file will do); the sensor
-                        parameters must match the ones it was ingested with, so that the segments are the same
+  --recording <file>    the rosbag2 recording (MCAP, .db3 or bag directory) the memories were ingested from with
+                        \`taskmem ingest\` or \`taskmem demo\` (the same recording, by content: a copy or a moved file
+                        will do); the sensor parameters must match the ones it was ingested with, so that the
+                        segments are the same
   --ignore-crc          read past CRC mismatches in a damaged recording, with a warning, instead of stopping
 
 A memory holds no frames or audio (at most small thumbnails, with store.thumbnails), so nothing can be written
@@ -60,7 +61,7 @@ export function remember(args: string[], io: CommandOutput, logger: Logger = con
     // The recording's problems are reported as its own (exit 2) before the store is opened, as ingest does.
     let identity: RecordingIdentity | null = null;
     if (recording !== null) {
-      const opened = await McapRecording.open(recording);
+      const opened = await openRecording(recording);
       try {
         matchSensorTopics(opened, config);
         identity = opened.identity;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { string, double, integer } from '../param.js';
+import { choice, string, double, integer } from '../param.js';
 
 export const nodeParams = z.object({
   robot_id: string({
@@ -14,6 +14,13 @@ export const nodeParams = z.object({
     max: 10000,
     readOnly: true,
     description: 'History depth of the reliable ~/memories publisher, so late joiners catch up.',
+  }),
+  marker_colours: choice({
+    default: 'age',
+    choices: ['age', 'task_group'] as const,
+    readOnly: true,
+    description:
+      'How ~/memory_markers colours memories: by age (green when new, grey after a day) or by task group (one hue per group, white without).',
   }),
   model_reply_max_mb: double({
     default: 8,

@@ -56,6 +56,10 @@ export class BinaryCodeVectors implements VectorTable {
     return stored > 0;
   }
 
+  async modelRecorded(): Promise<void> {
+    // A model's index of codes is made in memory when its first code is loaded.
+  }
+
   deleted(seqs: readonly number[]): void {
     for (const index of this.#indexes.values()) for (const seq of seqs) index.delete(seq);
   }

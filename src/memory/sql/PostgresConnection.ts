@@ -20,6 +20,24 @@ function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) =>
   return oid === INT8_OID ? BigInt : (pg.types.getTypeParser(oid, format) as (value: string) => unknown);
 }
 
+/** How long a query keeps trying while the server cannot be reached (a restart, a failover), before it fails. */
+const RECONNECT_MS = 60_000;
+/** Waits between tries, growing to the last. */
+const RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000];
+
+/**
+ * Whether `error` says the server could not be reached or ended the session (SQLSTATE class 08, a shutdown or a
+ * server still starting: 57P01-57P03), as opposed to an error of the statement itself or a timeout.
+ */
+function connectionLost(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  // A timeout is not a lost connection: the statement may have run (or still runs), and its bound is the user's.
+  if (isReadTimeout(error) || (typeof message === 'string' && /timeout|timed out/i.test(message))) return false;
+  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+  return typeof message === 'string' && /^Connection terminated|connection error and is not queryable/.test(message);
+}
+
 /** A statement with its `@name` parameters numbered: `$n` is `names[n - 1]`. */
 interface Numbered {
   text: string;
@@ -37,6 +55,8 @@ export interface PostgresConnectionOptions {
    * answer before giving up on a server that stopped answering (store.query_timeout_s).
    */
   queryTimeoutMs: number;
+  /** Told of each call that found the server unreachable and is tried again (see the constructor). */
+  onReconnecting?: (error: Error) => void;
 }
 
 /** The client's read timeout is the server's statement timeout plus this, so a slow statement is cancelled by the server first. */
@@ -76,10 +96,19 @@ export class PostgresConnection implements SqlConnection {
   /** Open connections, to end them without the server's goodbye when it no longer answers. */
   readonly #clients = new Set<pg.PoolClient>();
 
-  constructor({ url, maxConnections, owner, connectTimeoutMs, queryTimeoutMs }: PostgresConnectionOptions) {
+  readonly #onReconnecting: (error: Error) => void;
+
+  /**
+   * `onReconnecting` is told of each call that found the server unreachable and is being tried again; a call
+   * keeps trying for a minute (RECONNECT_MS), so a server restart or failover costs the robot a pause, not its
+   * memories. A timeout (connecting, a statement, the server's answer) is not retried: it ends the call with the
+   * parameter to change named.
+   */
+  constructor({ url, maxConnections, owner, connectTimeoutMs, queryTimeoutMs, onReconnecting = () => {} }: PostgresConnectionOptions) {
     this.owner = owner;
     this.#connectTimeoutMs = connectTimeoutMs;
     this.#queryTimeoutMs = queryTimeoutMs;
+    this.#onReconnecting = onReconnecting;
     this.pool = new pg.Pool({
       connectionString: url,
       max: maxConnections,
@@ -95,27 +124,48 @@ export class PostgresConnection implements SqlConnection {
   }
 
   async all<Row>(sql: string, params?: SqlParams): Promise<Row[]> {
-    return this.#query<Row>(this.pool, sql, params);
+    return this.#reconnecting(() => this.#query<Row>(this.pool, sql, params));
   }
 
   async get<Row>(sql: string, params?: SqlParams): Promise<Row | undefined> {
-    return (await this.#query<Row>(this.pool, sql, params))[0];
+    return (await this.all<Row>(sql, params))[0];
   }
 
   async run(sql: string, params?: SqlParams): Promise<number> {
-    return (await this.#result(this.pool, sql, params)).rowCount ?? 0;
+    return this.#reconnecting(async () => (await this.#result(this.pool, sql, params)).rowCount ?? 0);
   }
 
   async each<Row>(sql: string, params: SqlParams, visit: (row: Row) => void): Promise<number> {
-    const rows = await this.#query<Row>(this.pool, sql, params);
+    const rows = await this.all<Row>(sql, params);
     rows.forEach((row) => visit(row));
     return rows.length;
   }
 
+  /**
+   * Runs `work` in a transaction. A transaction that lost its connection before COMMIT was sent did not happen
+   * (the server rolls it back), so it is run again once the server answers; one that lost it during COMMIT may
+   * have committed, and fails rather than risk running twice. A timeout is not a lost connection: the transaction
+   * fails with it, never run again.
+   */
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let committing = false;
+    return this.#reconnecting(
+      async () => {
+        committing = false;
+        return this.#transactionOnce(work, () => (committing = true));
+      },
+      () => !committing,
+    );
+  }
+
+  async #transactionOnce<T>(work: (tx: SqlExecutor) => Promise<T>, onCommit: () => void): Promise<T> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw this.#explained(error);
     });
+    // The server ending the session between two of the transaction's queries is reported as an 'error' event of
+    // the checked-out client (an uncaught exception without a listener); the next query then fails with it.
+    const ignoreDrop = () => {};
+    client.on('error', ignoreDrop);
     const tx: SqlExecutor = {
       all: async <Row>(sql: string, params?: SqlParams) => this.#query<Row>(client, sql, params),
       get: async <Row>(sql: string, params?: SqlParams) => (await this.#query<Row>(client, sql, params))[0],
@@ -124,7 +174,9 @@ export class PostgresConnection implements SqlConnection {
     try {
       await client.query('BEGIN');
       const result = await work(tx);
+      onCommit();
       await client.query('COMMIT');
+      client.off('error', ignoreDrop);
       client.release();
       return result;
     } catch (error) {
@@ -139,6 +191,7 @@ export class PostgresConnection implements SqlConnection {
         () => undefined,
         (rollback: Error) => rollback,
       );
+      client.off('error', ignoreDrop);
       client.release(broken);
       throw error;
     }
@@ -162,6 +215,20 @@ export class PostgresConnection implements SqlConnection {
     if (!late) return;
     for (const client of this.#clients) (client as WithSocket).connection?.stream?.destroy();
     await ended.catch(() => {});
+  }
+
+  /** `attempt` again while the server is unreachable, for RECONNECT_MS, when `retryable` allows. */
+  async #reconnecting<T>(attempt: () => Promise<T>, retryable: () => boolean = () => true): Promise<T> {
+    const deadline = Date.now() + RECONNECT_MS;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!connectionLost(error) || !retryable() || Date.now() >= deadline) throw error;
+        this.#onReconnecting(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]));
+      }
+    }
   }
 
   async #query<Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: SqlParams): Promise<Row[]> {

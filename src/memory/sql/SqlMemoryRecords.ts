@@ -352,7 +352,11 @@ export class SqlMemoryRecords implements MemoryRecords {
     let row = await tx.get<{ dims: SqlInteger }>(known, { model });
     if (!row) {
       // A concurrent first writer may win: what holds is read back.
-      await tx.run('INSERT INTO vector_models (model, dims) VALUES (@model, @dims) ON CONFLICT (model) DO NOTHING', { model, dims });
+      const recorded = await tx.run('INSERT INTO vector_models (model, dims) VALUES (@model, @dims) ON CONFLICT (model) DO NOTHING', {
+        model,
+        dims,
+      });
+      if (recorded > 0) await this.#vectors.modelRecorded(tx, model, dims);
       row = await tx.get<{ dims: SqlInteger }>(known, { model });
     }
     return Number(row!.dims);

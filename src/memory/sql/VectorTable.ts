@@ -10,6 +10,11 @@ import type { SqlExecutor } from './SqlConnection.js';
 export interface VectorTable {
   /** Stores the vector of memory `seq` in the caller's transaction unless it has one of that model; true when stored. */
   insert(tx: SqlExecutor, seq: bigint, embedding: MemoryEmbedding): Promise<boolean>;
+  /**
+   * Called in the transaction that records a model's first vector (and its dimensions, which never change), before
+   * the vector is inserted: where to make what that model's search needs.
+   */
+  modelRecorded(tx: SqlExecutor, model: string, dims: number): Promise<void>;
   /** Called once a transaction that deleted these memories' vectors (forget, a re-memorized segment) has committed. */
   deleted(seqs: readonly number[]): void;
   /**

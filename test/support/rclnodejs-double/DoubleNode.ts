@@ -57,6 +57,7 @@ export class DoubleNode implements RosNode {
       get: (name) => this.getParameter(name).value as unknown,
     });
     this.#disposers.push(() => this.graph.removeParameterEndpoint(this.fullyQualifiedName()));
+    this.#serveParameters();
     this.declareParameter(new Parameter('use_sim_time', ParameterTypeValue.BOOL, false));
     this.#setSimTime(this.getParameter('use_sim_time').value as boolean);
     this.addOnSetParametersCallback((parameters) => {
@@ -137,6 +138,11 @@ export class DoubleNode implements RosNode {
     return { topic: name, publish: (message) => this.graph.publish(name, entry, message) };
   }
 
+  /** Subscriptions on a topic in the whole graph, whatever their QoS, as rcl_count_subscribers counts them. */
+  countSubscribers(topic: string): number {
+    return this.graph.subscriptionCount(this.resolveName(topic));
+  }
+
   createSubscription<T extends rcl.TypeClass<rcl.MessageTypeClassName>>(
     typeClass: T,
     topic: string,
@@ -210,6 +216,30 @@ export class DoubleNode implements RosNode {
     for (const dispose of this.#disposers.splice(0).reverse()) dispose();
     this.#clockSubscription?.();
     this.#context.nodes.delete(this);
+  }
+
+  /**
+   * rclnodejs's ParameterService (lib/parameter_service.js) for the calls `ros2 param get/set/describe` make:
+   * values and descriptors as messages (an undeclared name gives a NOT_SET value), one result per parameter set.
+   */
+  #serveParameters(): void {
+    const serve = (service: string, handler: (request: never) => unknown) => {
+      const name = this.resolveName(`~/${service}`);
+      this.graph.addService(name, async (request) => handler(request as never));
+      this.#disposers.push(() => this.graph.removeService(name));
+    };
+    serve('get_parameters', (request: { names: string[] }) => ({
+      values: request.names.map((n) => (this.#params.get(n) ?? new Parameter(n, ParameterTypeValue.NOT_SET)).toParameterValueMessage()),
+    }));
+    serve('set_parameters', (request: { parameters: rcl.rcl_interfaces.msg.Parameter[] }) => ({
+      results: this.setParameters(request.parameters.map((p) => Parameter.fromParameterMessage(p))),
+    }));
+    serve('describe_parameters', (request: { names: string[] }) => ({
+      descriptors: request.names.flatMap((n) => {
+        const descriptor = this.#descriptors.get(n);
+        return descriptor ? [descriptor.toMessage()] : [];
+      }),
+    }));
   }
 
   /** lib/node.js _setParametersAtomically, including its reasons word for word. */

@@ -1,8 +1,9 @@
 /**
  * The ROS graph the double's nodes live in: topics with QoS matching, services, action servers and the log.
  * Several double modules (one per simulated process) can share one graph, so a test publishes into the node
- * under test as another node would. Delivery is asynchronous (the next turn of the event loop), as an executor
- * delivers it, and each subscription keeps at most its QoS depth of undelivered messages.
+ * under test as another node would. Delivery is asynchronous, one message per subscription per turn of the event
+ * loop, as rclnodejs's executor takes them, and each subscription keeps at most its QoS depth of undelivered
+ * messages.
  */
 import type { ActionEndpoint } from './ActionServer.js';
 import { parseParamValue } from './rosArgs.js';
@@ -35,7 +36,8 @@ interface SubscriptionEntry {
   qos: QosSettings;
   queue: unknown[];
   callback: (message: never) => void;
-  scheduled: boolean;
+  /** Creation order: rclnodejs's executor visits ready subscriptions in the order they were created. */
+  order: number;
 }
 
 type ServiceHandler = (request: unknown) => Promise<unknown>;
@@ -52,6 +54,10 @@ export class RosGraph {
   readonly #services = new Map<string, ServiceHandler>();
   readonly #actions = new Map<string, ActionEndpoint>();
   readonly #parameters = new Map<string, ParameterEndpoint>();
+  /** Subscriptions with messages waiting. */
+  readonly #ready = new Set<SubscriptionEntry>();
+  #turnScheduled = false;
+  #created = 0;
 
   #topic(name: string) {
     let topic = this.#topics.get(name);
@@ -73,7 +79,7 @@ export class RosGraph {
 
   addSubscription(topic: string, type: string, qos: QosSettings, callback: (message: never) => void): SubscriptionEntry {
     this.#checkType(topic, type);
-    const entry: SubscriptionEntry = { type, qos, queue: [], callback, scheduled: false };
+    const entry: SubscriptionEntry = { type, qos, queue: [], callback, order: ++this.#created };
     this.#topic(topic).subscriptions.add(entry);
     for (const pub of this.#topic(topic).publishers) this.#catchUp(pub, entry);
     return entry;
@@ -81,10 +87,11 @@ export class RosGraph {
 
   removeSubscription(topic: string, entry: SubscriptionEntry): void {
     this.#topics.get(topic)?.subscriptions.delete(entry);
+    this.#ready.delete(entry);
   }
 
   publish(topic: string, publisher: PublisherEntry, message: unknown): void {
-    const copy = structuredClone(message);
+    const copy = structuredClone(asSerialized(message));
     if (publisher.qos.durability === 'transient_local') {
       publisher.history.push(copy);
       if (publisher.history.length > publisher.qos.depth) publisher.history.shift();
@@ -92,6 +99,19 @@ export class RosGraph {
     for (const sub of this.#topic(topic).subscriptions) {
       if (matches(publisher.qos, sub.qos)) this.#enqueue(sub, copy);
     }
+  }
+
+  subscriptionCount(topic: string): number {
+    return this.#topics.get(topic)?.subscriptions.size ?? 0;
+  }
+
+  publisherCount(topic: string): number {
+    return this.#topics.get(topic)?.publishers.size ?? 0;
+  }
+
+  /** Fully qualified names of the nodes alive in the graph. */
+  nodeNames(): string[] {
+    return [...this.#parameters.keys()].sort();
   }
 
   /** Topic names with at least one publisher or subscription. */
@@ -182,12 +202,28 @@ export class RosGraph {
     sub.queue.push(structuredClone(message));
     // Keep last: the oldest undelivered message is overwritten.
     if (sub.queue.length > sub.qos.depth) sub.queue.shift();
-    if (sub.scheduled) return;
-    sub.scheduled = true;
-    setImmediate(() => {
-      sub.scheduled = false;
-      for (let m = sub.queue.shift(); m !== undefined; m = sub.queue.shift()) sub.callback(m as never);
-    });
+    this.#ready.add(sub);
+    if (this.#turnScheduled) return;
+    this.#turnScheduled = true;
+    setImmediate(() => this.#turn());
+  }
+
+  /**
+   * One turn of rclnodejs's executor: every subscription with a message waiting gets its oldest one, in the order
+   * the subscriptions were created (not the order the messages came), then the event loop runs again. A backlog
+   * on one topic is thus taken in step with the others, never all at once ahead of them.
+   */
+  #turn(): void {
+    this.#turnScheduled = false;
+    for (const sub of [...this.#ready].sort((a, b) => a.order - b.order)) {
+      const message = sub.queue.shift();
+      if (sub.queue.length === 0) this.#ready.delete(sub);
+      if (message !== undefined) sub.callback(message as never);
+    }
+    if (this.#ready.size > 0 && !this.#turnScheduled) {
+      this.#turnScheduled = true;
+      setImmediate(() => this.#turn());
+    }
   }
 }
 
@@ -199,4 +235,24 @@ export function matches(pub: QosSettings, sub: QosSettings): boolean {
   if (sub.reliability === 'reliable' && pub.reliability === 'best_effort') return false;
   if (sub.durability === 'transient_local' && pub.durability === 'volatile') return false;
   return true;
+}
+
+/**
+ * What a subscriber receives of a published message, as rclnodejs 2.2.0 serializes it: a typed array (a `uint8[]`
+ * field given as a Uint8Array, …) is sent as its length's worth of elements from the start of its underlying
+ * ArrayBuffer (the generated array wrappers do `Buffer.from(new Uint8Array(array.buffer))`), so a view into a
+ * larger buffer sends the wrong bytes.
+ */
+export function asSerialized(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const typed = value as unknown as {
+      constructor: new (buffer: ArrayBuffer, offset: number, length: number) => unknown;
+      buffer: ArrayBuffer;
+      length: number;
+    };
+    return new typed.constructor(typed.buffer, 0, typed.length);
+  }
+  if (Array.isArray(value)) return value.map(asSerialized);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSerialized(v)]));
+  return value;
 }

@@ -14,7 +14,7 @@ import { DoubleNode, type DoubleContext } from './DoubleNode.js';
 import { FloatingPointRange, IntegerRange, Parameter, ParameterDescriptor } from './parameters.js';
 import { QoS } from './QoS.js';
 import { RosGraph } from './RosGraph.js';
-import { parseRosArgs } from './rosArgs.js';
+import { parameterTypeOf, parseRosArgs } from './rosArgs.js';
 
 export { RosGraph } from './RosGraph.js';
 export { QoS } from './QoS.js';
@@ -49,6 +49,16 @@ export class RclnodejsDouble {
         context.args = parseRosArgs(argv);
         context.initialized = true;
       },
+      // As rcl reports them: by node name as written, in order of first appearance, integers as numbers.
+      parameterRules: () =>
+        [...context.args.params].map(([name, parameters]) => ({
+          name,
+          parameters: [...parameters].map(([parameter, value]) => ({
+            name: parameter,
+            type: parameterTypeOf(value),
+            value: typeof value === 'bigint' ? Number(value) : value,
+          })),
+        })),
       Node: class extends DoubleNode {
         constructor(nodeName: string, namespace?: string) {
           super(context, nodeName, namespace);
