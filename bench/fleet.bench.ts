@@ -57,6 +57,12 @@ interface Row {
 }
 
 export default async function fleetBench(): Promise<void> {
+  const tooSmall = SIZES.filter((size) => !Number.isInteger(size) || size <= PUTS);
+  if (tooSmall.length > 0) {
+    throw new Error(
+      `TASKMEM_BENCH_FLEET_SIZES: each size must be a whole number above ${PUTS} (the timed puts), not ${tooSmall.join(', ')}`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'taskmem-fleet-bench-'));
   const words = new Vocabulary(20260505);
   const largest = Math.max(...SIZES);
