@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { ingest, storedIds } from '../support/ingestProcess.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { StandInModelServer } from '../support/StandInModelServer.js';
-import { writeRecording, type RecordingScript } from '../support/recording.js';
+import { silentRecordingFlags, writeRecording, type RecordingScript } from '../support/recording.js';
 
 /** Memories of a store as (id, episode, text) rows, from SQLite or PostgreSQL. */
 type Row = { id: string; episode: number; text: string };
@@ -70,12 +70,7 @@ describe('taskmem ingest: concurrent writers, moved recordings, a store that goe
     server.url,
     '--memorizer.retries',
     '0',
-    '--camera.topic',
-    kitchen.config.camera.topic,
-    '--audio.type',
-    'none',
-    '--pose.topic',
-    kitchen.config.pose.topic,
+    ...silentRecordingFlags(kitchen),
   ];
   const sqlite = (path: string) => ['--store.path', path];
   /** How long the stand-in model takes per memory. */

@@ -123,3 +123,9 @@ export function topicFlags(script: Pick<RecordingScript, 'config'>): string[] {
   const { camera, audio, pose } = script.config;
   return ['--camera.topic', camera.topic, '--audio.topic', audio.topic, '--audio.info_topic', audio.info_topic, '--pose.topic', pose.topic];
 }
+
+/** The parameters for a scripted recording made without audio: its camera (topic and type) and pose topics, audio off. */
+export function silentRecordingFlags(script: Pick<RecordingScript, 'config'>): string[] {
+  const { camera, pose } = script.config;
+  return ['--camera.topic', camera.topic, '--camera.type', camera.type, '--audio.type', 'none', '--pose.topic', pose.topic];
+}

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { photograph } from '../../../test/support/photographs.js';
 import { writeRecording, type RecordingScript, type Scene } from '../../demo/ScriptedRecording.js';
 import { inFile } from '../../../test/support/storeBytes.js';
+import { silentRecordingFlags } from '../../../test/support/recording.js';
 import { embeddingFromBytes } from '../../memory/embedding.js';
 import { NANOS_PER_SECOND } from '../../time.js';
 import { ask } from './ask.js';
@@ -32,7 +33,7 @@ describe('people across two days (taskmem ingest, people, ask)', function () {
   let dir: string;
   let store: string;
   let days: RecordingScript[];
-  const flags = () => ['--robot_id', 'r1', '--store.path', store, '--perception.budget_s', '5', ...cameraFlags(days[0]!)];
+  const flags = () => ['--robot_id', 'r1', '--store.path', store, '--perception.budget_s', '5', ...silentRecordingFlags(days[0]!)];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'taskmem-people-'));
@@ -143,16 +144,3 @@ describe('people across two days (taskmem ingest, people, ask)', function () {
     assert.match(none.err.join(''), /^taskmem people: no memory store at .*x\.sqlite/);
   });
 });
-
-function cameraFlags(script: RecordingScript): string[] {
-  return [
-    '--camera.topic',
-    script.config.camera.topic,
-    '--camera.type',
-    script.config.camera.type,
-    '--audio.type',
-    'none',
-    '--pose.topic',
-    script.config.pose.topic,
-  ];
-}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeRecording, type RecordingScript } from '../../demo/ScriptedRecording.js';
 import { Assembly } from '../../assembly/Assembly.js';
-import { damagedCopy } from '../../../test/support/recording.js';
+import { damagedCopy, silentRecordingFlags } from '../../../test/support/recording.js';
 import { configSchema } from '../../config/schema.js';
 import { ingestRecording } from '../../ingest/RecordingIngest.js';
 import { silentLogger } from '../../log.js';
@@ -21,20 +21,7 @@ describe('taskmem remember --again', function () {
   let storePath: string;
 
   /** The sensor and store parameters of the recording, as flags. */
-  const flags = () => [
-    '--robot_id',
-    'r1',
-    '--store.path',
-    storePath,
-    '--camera.topic',
-    script.config.camera.topic,
-    '--camera.type',
-    script.config.camera.type,
-    '--audio.type',
-    'none',
-    '--pose.topic',
-    script.config.pose.topic,
-  ];
+  const flags = () => ['--robot_id', 'r1', '--store.path', storePath, ...silentRecordingFlags(script)];
   const run = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
