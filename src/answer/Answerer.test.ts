@@ -341,6 +341,28 @@ describe('Answerer', function () {
     assert.ok(answer.notes.includes('no answering model configured: the answer is the ranked evidence'));
   });
 
+  it('answers "when did I last see person_1?" with their newest memory first, never with memories matching a bare "1"', async () => {
+    const seen = { people: ['person_1'] };
+    await store.put(memory('2026-11-21T08:00:00Z', 'A person (person_1) by the door.', seen));
+    await store.put(memory('2026-11-21T09:00:00Z', 'At 09:01:11 a person (person_1) waved at the robot in the hall.', seen));
+    await store.put(memory('2026-11-21T10:00:00Z', 'At 10:11:01 dock 1 was free, at 10:11:21 room 1 was dark, 1 lamp on.'));
+    await store.put(memory('2026-11-21T11:00:00Z', 'Alex reads a book.'));
+    await store.put(memory('2026-11-21T11:30:00Z', 'At 11:31:01 a person (person_1) stands by the sofa in the long corridor.', seen));
+    const answer = await new Answerer({ store, model: null, embedder: null }).ask('When did I last see person_1?', {
+      askedAt: ns('2026-11-21T12:00:00Z'),
+    });
+    const found = answer.evidence.map((e) => `${e.score} ${e.text}`).join('\n');
+    assert.equal(answer.evidence[0]!.start, ns('2026-11-21T11:30:00Z'), found);
+    // Only their memories: the one full of clock times and "1"s is not evidence.
+    assert.deepEqual(
+      answer.evidence.map((e) => e.start).sort(),
+      [ns('2026-11-21T08:00:00Z'), ns('2026-11-21T09:00:00Z'), ns('2026-11-21T11:30:00Z')],
+      found,
+    );
+    assert.ok(answer.notes.includes('person_1: 3 memories of them found by id'), answer.notes.join('; '));
+    assert.equal(answer.retrieval.searches[0]!.text, 'last person_1');
+  });
+
   it('without a model and with no memory matching the question, abstains instead of giving an empty answer', async () => {
     await store.put(memory('2026-11-21T09:00:00Z', 'Text read in the camera images: "EXIT 12".'));
     const answer = await new Answerer({ store, model: null, embedder: null }).ask('What sign did you see?', {

@@ -3,6 +3,7 @@ import type { EmbeddingSource } from '../embed/EmbeddingSource.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { IdentityRecords } from '../memory/IdentityRecords.js';
 import type { MemoryEmbedding, MemoryRecords, RecallQuery, ScoredMemory } from '../memory/MemoryRecords.js';
+import { RRF_K } from '../memory/fuseRankings.js';
 import { searchTerms } from '../memory/searchTerms.js';
 import type { RosNanos } from '../time.js';
 import type { Answer, AskFeedback, Evidence, Search } from './Answer.js';
@@ -134,7 +135,18 @@ export class Answerer {
       const { memories: hits, searchedBy } = await this.#store.recall(query);
       if (searchedBy.includes('vector')) usedVectors = true;
       else if (useVector && !notes.includes(noVectors(useVector.model))) notes.push(noVectors(useVector.model));
-      for (const hit of hits) if (!pool.has(hit.memory.id)) pool.set(hit.memory.id, hit);
+      hits.forEach((hit, index) => {
+        // Each search is one ranking, fused by reciprocal rank: a search with no words or vector (a person's
+        // memories by id, a time window) ranks its hits newest first, and a memory more searches found ranks higher.
+        const score = hit.matchedBy.includes('filter') ? 1 / (RRF_K + index + 1) : hit.score;
+        const known = pool.get(hit.memory.id);
+        pool.set(
+          hit.memory.id,
+          known
+            ? { ...known, score: known.score + score, matchedBy: [...new Set([...known.matchedBy, ...hit.matchedBy])] }
+            : { ...hit, score },
+        );
+      });
       const record: Search = { by, text: searchTerms(searchText).join(' '), bounds: searchBounds, found: hits.length };
       searches.push(record);
       this.#logger.debug(
@@ -160,10 +172,7 @@ export class Answerer {
 
     const evidenceOnly = (note: string) => {
       notes.push(note);
-      const evidence = [...pool.values()]
-        .sort((a, b) => b.score - a.score)
-        .slice(0, this.#maxEvidence)
-        .map(toEvidence);
+      const evidence = [...pool.values()].sort(bestFirst).slice(0, this.#maxEvidence).map(toEvidence);
       // With no model to judge, an answer with no evidence at all is "not in memory", never an empty answer.
       if (evidence.length === 0) notes.push('no memory matches the question: abstained');
       return this.#result(
@@ -246,7 +255,7 @@ export class Answerer {
         answeredBy: this.#model.name,
         evidence: known
           .map((m) => pool.get(m)!)
-          .sort((a, b) => b.score - a.score)
+          .sort(bestFirst)
           .map(toEvidence),
       },
     );
@@ -372,6 +381,11 @@ function describeBounds(bounds: TimeBounds, timeZone: string): string {
   if (bounds.until === undefined) return `since ${show(bounds.since!)}`;
   if (bounds.since === undefined) return `before ${show(bounds.until)}`;
   return `from ${show(bounds.since)} to ${show(bounds.until)}`;
+}
+
+/** Higher fused score first; on a tie (two searches ranking the same memories in opposite orders), the newest. */
+function bestFirst(a: ScoredMemory, b: ScoredMemory): number {
+  return b.score - a.score || (b.memory.start > a.memory.start ? 1 : b.memory.start < a.memory.start ? -1 : 0);
 }
 
 function toEvidence(hit: ScoredMemory): Evidence {

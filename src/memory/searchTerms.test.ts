@@ -7,6 +7,9 @@ describe('searchTerms and fts5Query', function () {
     assert.deepEqual(searchTerms('Where did I leave my KEYS? keys, NEAR "the" café*'), ['leave', 'keys', 'near', 'café']);
     assert.equal(fts5Query(['leave', 'near']), '"leave" OR "near"');
     assert.equal(fts5Query(searchTerms('what did you see?')), null);
+    // An identifier stays one term: FTS5 and PostgreSQL both search it as the phrase of its parts.
+    assert.deepEqual(searchTerms('When did I last see person_1 near dock__2_b?'), ['last', 'person_1', 'near', 'dock__2_b']);
+    assert.equal(fts5Query(['person_1']), '"person_1"');
   });
 });
 

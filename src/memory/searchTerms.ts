@@ -1,9 +1,11 @@
 /**
  * Words of a question that are worth searching for: lower-cased letter/digit runs, without English stop words
- * and question words, deduplicated in order. "Where did I leave my keys?" → ["leave", "keys"].
+ * and question words, deduplicated in order. "Where did I leave my keys?" → ["leave", "keys"]. Runs joined by
+ * underscores stay one term, an identifier such as person_1 or dock_2: both full-text indexes split it into its
+ * words, so it is searched as that phrase, never as a bare "1" matching every clock time in the memories.
  */
 export function searchTerms(question: string): string[] {
-  const words = question.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = question.toLowerCase().match(/[\p{L}\p{N}]+(?:_+[\p{L}\p{N}]+)*/gu) ?? [];
   return [...new Set(words.filter((w) => !STOP_WORDS.has(w)))];
 }
 

@@ -47,7 +47,7 @@ export class Fts5FullText implements FullTextSearch {
       if (rare.length === 0) return { rare, common, ranked: [] };
       const ranked = sql(
         `SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank LIMIT @pool`,
+          WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank, m.seq DESC LIMIT @pool`,
       )
         .raw()
         .all({ ...filter.params, pool, match: fts5Query(rare) }) as [bigint, number][];
