@@ -14,7 +14,7 @@ import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, type MemoryRow } from '../m
 import { searchTerms } from '../searchTerms.js';
 import { fuseRankings } from '../fuseRankings.js';
 import type { Erasure } from './Erasure.js';
-import type { FullTextSearch } from './FullTextSearch.js';
+import { BoundedFullText, type FullTextIndex } from './BoundedFullText.js';
 import type { QuotingRecords } from './QuotingRecords.js';
 import { recallFilter } from './recallFilter.js';
 import type { RecallPlan } from './RecallPlan.js';
@@ -25,7 +25,7 @@ export interface SqlMemoryRecordsOptions {
   sql: SqlConnection;
   /** Keep keyframe thumbnails (otherwise `thumbnails` of stored memories come back empty). */
   keepThumbnails: boolean;
-  fullText: FullTextSearch;
+  fullText: FullTextIndex;
   vectors: VectorTable;
   plan: RecallPlan;
   /** Whether recall's filter bounds a window's start for the server's planner (see recallFilter). */
@@ -67,7 +67,8 @@ interface Write {
 export class SqlMemoryRecords implements MemoryRecords {
   readonly #sql: SqlConnection;
   readonly #keepThumbnails: boolean;
-  readonly #fullText: FullTextSearch;
+  readonly #fullText: FullTextIndex;
+  readonly #ranking: BoundedFullText;
   readonly #vectors: VectorTable;
   readonly #plan: RecallPlan;
   readonly #boundWindowStart: boolean;
@@ -91,6 +92,7 @@ export class SqlMemoryRecords implements MemoryRecords {
     this.#sql = sql;
     this.#keepThumbnails = keepThumbnails;
     this.#fullText = fullText;
+    this.#ranking = new BoundedFullText(fullText);
     this.#vectors = vectors;
     this.#plan = plan;
     this.#boundWindowStart = boundWindowStart;
@@ -132,7 +134,7 @@ export class SqlMemoryRecords implements MemoryRecords {
     const selected = () => (planned ??= this.#plan(query, filter));
     const rankings: { by: Retriever; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
-    if (terms.length > 0) rankings.push({ by: 'text', keys: await this.#fullText.rank(terms, filter, pool, selected) });
+    if (terms.length > 0) rankings.push({ by: 'text', keys: await this.#ranking.rank(terms, filter, pool, selected) });
     if (query.vector && (await this.#holdsVectorsLike(query.vector))) {
       rankings.push({ by: 'vector', keys: await this.#vectors.rank(query.vector, filter, pool, selected) });
     }
