@@ -7,7 +7,6 @@ import type {
   MemoryRecords,
   RecallQuery,
   RecallResult,
-  Retriever,
   UnembeddedPage,
 } from '../MemoryRecords.js';
 import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, type MemoryRow } from '../memoryRow.js';
@@ -128,16 +127,25 @@ export class SqlMemoryRecords implements MemoryRecords {
   async recall(query: RecallQuery): Promise<RecallResult> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const pool = Math.max(limit * 5, 50);
-    const filter = recallFilter(query, { boundStart: this.#boundWindowStart });
+    const filter = recallFilter(query, {
+      longestSpan: this.#boundWindowStart && query.since !== undefined ? await this.#longestSpan() : undefined,
+    });
     // Planned once, when a ranking first needs it (rare words and server-side vector search do not).
     let planned: Promise<number[] | null> | undefined;
     const selected = () => (planned ??= this.#plan(query, filter));
-    const rankings: { by: Retriever; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
-    if (terms.length > 0) rankings.push({ by: 'text', keys: await this.#ranking.rank(terms, filter, pool, selected) });
-    if (query.vector && (await this.#holdsVectorsLike(query.vector))) {
-      rankings.push({ by: 'vector', keys: await this.#vectors.rank(query.vector, filter, pool, selected) });
-    }
+    const { vector } = query;
+    // The two retrievals run at once: on a server the full text runs there while the vectors are searched here.
+    const rankings = (
+      await Promise.all([
+        terms.length > 0 ? this.#ranking.rank(terms, filter, pool, selected).then((keys) => ({ by: 'text' as const, keys })) : null,
+        vector
+          ? this.#holdsVectorsLike(vector).then(async (holds) =>
+              holds ? { by: 'vector' as const, keys: await this.#vectors.rank(vector, filter, pool, selected) } : null,
+            )
+          : null,
+      ])
+    ).filter((ranking) => ranking !== null);
     const searchedBy = rankings.map((r) => r.by);
     if (rankings.length === 0) {
       const rows = await this.#sql.all<MemoryRow>(
@@ -156,6 +164,14 @@ export class SqlMemoryRecords implements MemoryRecords {
     // A memory forgotten since it was ranked is left out.
     const found = fused.filter((f) => bySeq.has(f.key));
     return { memories: found.map((f) => ({ memory: bySeq.get(f.key)!, score: f.score, matchedBy: f.matchedBy })), searchedBy };
+  }
+
+  /** The longest memory's end minus start, from the memories_span index (0 without memories). */
+  async #longestSpan(): Promise<bigint> {
+    const row = await this.#sql.get<{ span: SqlInteger }>(
+      'SELECT end_ns - start_ns AS span FROM memories ORDER BY end_ns - start_ns DESC LIMIT 1',
+    );
+    return row ? BigInt(row.span) : 0n;
   }
 
   async window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]> {
