@@ -23,6 +23,8 @@ import type { SqlParams } from './sql/SqlConnection.js';
 export interface StoreFactory {
   open(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
   reopen?(options?: { thumbnails?: boolean }): Promise<MemoryStore>;
+  /** Brings the database's planner statistics up to date, as its own upkeep does (PostgreSQL's autovacuum ANALYZE). */
+  analyze?(): Promise<void>;
 }
 
 /** A stamp above 2^53 ns (2026), so any loss of integer precision shows. */
@@ -245,6 +247,53 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
           [T0 + 20n * S, ['filter']],
         ],
         'a question of stop words only falls back to the filters, newest first',
+      );
+    });
+
+    it('bounds full-text work: rare words select the memories and common ones only weigh in; common words alone give the newest holding them all first', async function () {
+      this.timeout(120_000);
+      // 3,400 memories: "mug" and "counter" are each in more than 3,000 (common), "umbrella" in 34 (rare).
+      const holds = (i: number) => ({ mug: i % 17 !== 0, counter: i % 11 !== 0, umbrella: i % 100 === 3 });
+      const text = (i: number) => {
+        const h = holds(i);
+        return [
+          h.mug ? 'A red mug' : 'A red bowl',
+          h.counter ? 'on the counter' : 'on the floor',
+          h.umbrella ? 'beside an umbrella' : '',
+          `(${i})`,
+        ].join(' ');
+      };
+      const memories = Array.from({ length: 3_400 }, (_, i) => sampleMemory({ start: T0 + BigInt(i) * 10n * S, text: text(i) }));
+      for (const memory of memories) await store.put(memory);
+      await factory.analyze?.();
+      const index = (m: Memory) => Number((m.start - T0) / (10n * S));
+
+      const { memories: umbrella } = await store.recall({ text: 'umbrella mug', limit: 50 });
+      const found = umbrella.map((h) => index(h.memory));
+      const withUmbrella = memories.map(index).filter((i) => holds(i).umbrella);
+      assert.deepEqual(
+        [...found].sort((a, b) => a - b),
+        withUmbrella,
+        'the rare word selects: no memory of the mug alone',
+      );
+      const firstWithoutMug = found.findIndex((i) => !holds(i).mug);
+      assert.ok(firstWithoutMug > 0 && found.slice(firstWithoutMug).every((i) => !holds(i).mug), `the mug weighs in: ${found.join(' ')}`);
+
+      const { memories: common } = await store.recall({ text: 'mug counter', limit: 20 });
+      const both = memories.map(index).filter((i) => holds(i).mug && holds(i).counter);
+      assert.deepEqual(
+        common.map((h) => index(h.memory)),
+        both.slice(-20).reverse(),
+        'common words alone: the newest memories holding them all',
+      );
+      const window = await store.recall({ text: 'mug counter', since: T0 + 1_000n * 10n * S, until: T0 + 1_100n * 10n * S, limit: 5 });
+      assert.deepEqual(
+        window.memories.map((h) => index(h.memory)),
+        both
+          .filter((i) => i < 1_100)
+          .slice(-5)
+          .reverse(),
+        'and in a window, the newest in it',
       );
     });
 

@@ -45,6 +45,15 @@ for (const [name, start, vectorLine, { restarts, pgvector }] of servers) {
         return PostgresMemoryStore.open({ url: server.url, ...options });
       },
       reopen: async (options) => PostgresMemoryStore.open({ url: server.url, ...options }),
+      analyze: async () => {
+        const client = new pg.Client({ connectionString: server.url });
+        await client.connect();
+        try {
+          await client.query('ANALYZE memories');
+        } finally {
+          await client.end();
+        }
+      },
     };
     memoryStoreContract(name, factory);
     identityRecordsContract(name, factory);

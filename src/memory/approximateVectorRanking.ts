@@ -26,21 +26,36 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
   const code = binaryCode(query);
   const wanted = rerankPool(count);
   let candidates: number[];
+  // Whether a key passes the filters, once asked: a widened shortlist begins with the keys already checked.
+  const passes = new Map<number, boolean>();
   for (let scan = wanted * SHORTLIST; ; scan *= 8) {
     const shortlist = index.orderBySigns(query, index.nearest(code, scan));
     if (source.passing) {
-      // Filters are checked best first, a slice at a time, until enough candidates pass.
+      // Filters are checked best first, a slice at a time, until enough candidates pass. The first slice is
+      // 2 × wanted; later ones are sized by the share that passed so far, so that a window holding a few percent
+      // of the memories takes a few queries rather than dozens.
       candidates = [];
-      for (let from = 0; from < shortlist.length && candidates.length < wanted; from += 2 * wanted) {
-        const slice = shortlist.slice(from, from + 2 * wanted);
-        const ok = await source.passing(slice);
-        candidates.push(...slice.filter((key) => ok.has(key)));
+      for (let from = 0; from < shortlist.length && candidates.length < wanted;) {
+        const unchecked = shortlist.slice(from).filter((key) => !passes.has(key));
+        const share = passes.size === 0 ? 1 : Math.max([...passes.values()].filter(Boolean).length, 1) / passes.size;
+        const ask = unchecked.slice(0, Math.min(MAX_SLICE, Math.max(2 * wanted, Math.ceil((1.25 * (wanted - candidates.length)) / share))));
+        if (ask.length > 0) {
+          const ok = await source.passing(ask);
+          for (const key of ask) passes.set(key, ok.has(key));
+        }
+        // Up to the last key asked, in shortlist order.
+        const until = ask.length > 0 ? shortlist.indexOf(ask.at(-1)!, from) + 1 : shortlist.length;
+        candidates.push(...shortlist.slice(from, until).filter((key) => passes.get(key)));
+        from = until;
       }
     } else candidates = shortlist;
     if (candidates.length >= wanted || scan >= index.size) break;
   }
   return exactRanking(query, await source.vectors(candidates.slice(0, wanted)), count);
 }
+
+/** The most keys one filter check asks about. */
+const MAX_SLICE = 10_000;
 
 /** Among this many keys or fewer, vectorRankingAmong compares every stored vector exactly. */
 export const EXACT_AMONG = 1_000;

@@ -1,10 +1,8 @@
 import { fts5Query } from '../searchTerms.js';
-import type { FullTextSearch } from './FullTextSearch.js';
+import { COMMON_TERM, type FullTextIndex } from './BoundedFullText.js';
 import type { SqlFilter } from './recallFilter.js';
 import type { Prepare, SqliteConnection } from './SqliteConnection.js';
 
-/** A term in more memories than this is common: it does not select candidates for bm25 (see `rank`). */
-const COMMON_TERM = 3_000;
 /** bm25's weight of one occurrence of a term found in COMMON_TERM of 10^6 memories: ln(10^6 / 3000) ≈ 5.8. */
 const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
 
@@ -12,7 +10,7 @@ const COMMON_BONUS = Math.log(1_000_000 / COMMON_TERM);
  * SQLite's full text: FTS5 over memory text and transcript (table `memories_fts`, Porter stemming, bm25 with the
  * text weighted above the transcript).
  */
-export class Fts5FullText implements FullTextSearch {
+export class Fts5FullText implements FullTextIndex {
   readonly #sql: SqliteConnection;
 
   constructor(sql: SqliteConnection) {
@@ -20,31 +18,23 @@ export class Fts5FullText implements FullTextSearch {
   }
 
   holdingAll(terms: string[]): SqlFilter {
-    return {
-      sql: 'm.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @holdingAll)',
-      params: { holdingAll: terms.map((t) => `"${t}"`).join(' AND ') },
-    };
+    return { sql: 'm.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @holdingAll)', params: { holdingAll: every(terms) } };
+  }
+
+  /** Counted in the index, each term's rows read no further than `above` + 1. */
+  counts(terms: string[], above: number): Promise<number[]> {
+    return this.#sql.read((sql) => {
+      const probe = sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck();
+      return terms.map((t) => Number(probe.get(fts5Query([t]), above + 1)));
+    });
   }
 
   /**
-   * Full-text ranking with bounded work. FTS5's bm25 scores every matching row and, to weigh each term, scans the
-   * whole list of rows containing it; a word in half of 10^6 memories costs tens of milliseconds on its own.
-   * So each term's document count is probed up to COMMON_TERM rows, and:
-   * - terms in 1..COMMON_TERM memories (rare) select the candidates and are ranked by bm25; each common term found
-   *   in a candidate then adds COMMON_BONUS, an upper bound of a common term's bm25 weight;
-   * - when every term is common, memories holding all of them come first, then those holding any, newest first
-   *   within each (recency is the useful order for "where is my mug").
-   * When the filters are selective, `selected()` gives the rows passing them (ascending): the common words' rows
-   * are then read within those rows' range only and kept when selected — the same rows, without walking each
-   * word's rows back to the window. Rare terms need no such help: their few rows are ranked and filtered directly.
+   * bm25 over the rare terms (FTS5 weighs a term by scanning all its rows, so the common ones are left out of the
+   * match); each common term a candidate holds then adds COMMON_BONUS, an upper bound of a common term's weight.
    */
-  async rank(terms: string[], filter: SqlFilter, pool: number, selected: () => Promise<number[] | null>): Promise<number[]> {
-    const { rare, common, ranked } = await this.#sql.read((sql) => {
-      const probe = sql('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)').pluck();
-      const counts = terms.map((t) => Number(probe.get(fts5Query([t]), COMMON_TERM + 1)));
-      const rare = terms.filter((_, i) => counts[i]! > 0 && counts[i]! <= COMMON_TERM);
-      const common = terms.filter((_, i) => counts[i]! > COMMON_TERM);
-      if (rare.length === 0) return { rare, common, ranked: [] };
+  rankCandidates(rare: string[], common: string[], filter: SqlFilter, pool: number): Promise<number[]> {
+    return this.#sql.read((sql) => {
       const ranked = sql(
         `SELECT m.seq, f.rank FROM memories_fts f JOIN memories m ON m.seq = f.rowid
           WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rank, m.seq DESC LIMIT @pool`,
@@ -59,26 +49,34 @@ export class Fts5FullText implements FullTextSearch {
           .all(fts5Query([term]), candidates) as bigint[];
         for (const seq of holding) score.set(Number(seq), score.get(Number(seq))! + COMMON_BONUS);
       }
-      return { rare, common, ranked: [...score].sort((a, b) => b[1] - a[1]).map(([seq]) => seq) };
-    });
-    if (rare.length > 0 || common.length === 0) return ranked;
-    const among = await selected();
-    return this.#sql.read((sql) => {
-      const newest = among
-        ? (match: string) => newestAmong(sql, match, among, pool)
-        : (match: string) =>
-            (
-              sql(
-                `SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
-                WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`,
-              )
-                .pluck()
-                .all({ ...filter.params, pool, match }) as bigint[]
-            ).map(Number);
-      const holdingAll = common.length > 1 ? newest(common.map((t) => `"${t}"`).join(' AND ')) : [];
-      return [...new Set([...holdingAll, ...newest(fts5Query(common)!)])].slice(0, pool);
+      return [...score].sort((a, b) => b[1] - a[1]).map(([seq]) => seq);
     });
   }
+
+  /**
+   * With `selected`, the terms' rows are read within the selected rows' range only and kept when selected: the
+   * same rows, without walking each word's rows back to the window.
+   */
+  newest(terms: string[], all: boolean, filter: SqlFilter, pool: number, selected: number[] | null): Promise<number[]> {
+    const match = all ? every(terms) : fts5Query(terms)!;
+    return this.#sql.read((sql) =>
+      selected
+        ? newestAmong(sql, match, selected, pool)
+        : (
+            sql(
+              `SELECT m.seq FROM memories_fts f JOIN memories m ON m.seq = f.rowid
+                WHERE memories_fts MATCH @match AND ${filter.sql} ORDER BY f.rowid DESC LIMIT @pool`,
+            )
+              .pluck()
+              .all({ ...filter.params, pool, match }) as bigint[]
+          ).map(Number),
+    );
+  }
+}
+
+/** An FTS5 query matching the memories holding every one of `terms`. */
+function every(terms: string[]): string {
+  return terms.map((t) => `"${t}"`).join(' AND ');
 }
 
 /** The newest `pool` of the `selected` rows (ascending) that match `match`. */

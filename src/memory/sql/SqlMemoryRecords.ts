@@ -7,14 +7,13 @@ import type {
   MemoryRecords,
   RecallQuery,
   RecallResult,
-  Retriever,
   UnembeddedPage,
 } from '../MemoryRecords.js';
 import { MEMORY_COLUMNS, memoryFromRow, memoryToRow, type MemoryRow } from '../memoryRow.js';
 import { searchTerms } from '../searchTerms.js';
 import { fuseRankings } from '../fuseRankings.js';
 import type { Erasure } from './Erasure.js';
-import type { FullTextSearch } from './FullTextSearch.js';
+import { BoundedFullText, type FullTextIndex } from './BoundedFullText.js';
 import type { QuotingRecords } from './QuotingRecords.js';
 import { recallFilter } from './recallFilter.js';
 import type { RecallPlan } from './RecallPlan.js';
@@ -25,7 +24,7 @@ export interface SqlMemoryRecordsOptions {
   sql: SqlConnection;
   /** Keep keyframe thumbnails (otherwise `thumbnails` of stored memories come back empty). */
   keepThumbnails: boolean;
-  fullText: FullTextSearch;
+  fullText: FullTextIndex;
   vectors: VectorTable;
   plan: RecallPlan;
   /** Whether recall's filter bounds a window's start for the server's planner (see recallFilter). */
@@ -67,7 +66,8 @@ interface Write {
 export class SqlMemoryRecords implements MemoryRecords {
   readonly #sql: SqlConnection;
   readonly #keepThumbnails: boolean;
-  readonly #fullText: FullTextSearch;
+  readonly #fullText: FullTextIndex;
+  readonly #ranking: BoundedFullText;
   readonly #vectors: VectorTable;
   readonly #plan: RecallPlan;
   readonly #boundWindowStart: boolean;
@@ -91,6 +91,7 @@ export class SqlMemoryRecords implements MemoryRecords {
     this.#sql = sql;
     this.#keepThumbnails = keepThumbnails;
     this.#fullText = fullText;
+    this.#ranking = new BoundedFullText(fullText);
     this.#vectors = vectors;
     this.#plan = plan;
     this.#boundWindowStart = boundWindowStart;
@@ -126,16 +127,25 @@ export class SqlMemoryRecords implements MemoryRecords {
   async recall(query: RecallQuery): Promise<RecallResult> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const pool = Math.max(limit * 5, 50);
-    const filter = recallFilter(query, { boundStart: this.#boundWindowStart });
+    const filter = recallFilter(query, {
+      longestSpan: this.#boundWindowStart && query.since !== undefined ? await this.#longestSpan() : undefined,
+    });
     // Planned once, when a ranking first needs it (rare words and server-side vector search do not).
     let planned: Promise<number[] | null> | undefined;
     const selected = () => (planned ??= this.#plan(query, filter));
-    const rankings: { by: Retriever; keys: number[] }[] = [];
     const terms = query.text === undefined ? [] : searchTerms(query.text);
-    if (terms.length > 0) rankings.push({ by: 'text', keys: await this.#fullText.rank(terms, filter, pool, selected) });
-    if (query.vector && (await this.#holdsVectorsLike(query.vector))) {
-      rankings.push({ by: 'vector', keys: await this.#vectors.rank(query.vector, filter, pool, selected) });
-    }
+    const { vector } = query;
+    // The two retrievals run at once: on a server the full text runs there while the vectors are searched here.
+    const rankings = (
+      await Promise.all([
+        terms.length > 0 ? this.#ranking.rank(terms, filter, pool, selected).then((keys) => ({ by: 'text' as const, keys })) : null,
+        vector
+          ? this.#holdsVectorsLike(vector).then(async (holds) =>
+              holds ? { by: 'vector' as const, keys: await this.#vectors.rank(vector, filter, pool, selected) } : null,
+            )
+          : null,
+      ])
+    ).filter((ranking) => ranking !== null);
     const searchedBy = rankings.map((r) => r.by);
     if (rankings.length === 0) {
       const rows = await this.#sql.all<MemoryRow>(
@@ -154,6 +164,14 @@ export class SqlMemoryRecords implements MemoryRecords {
     // A memory forgotten since it was ranked is left out.
     const found = fused.filter((f) => bySeq.has(f.key));
     return { memories: found.map((f) => ({ memory: bySeq.get(f.key)!, score: f.score, matchedBy: f.matchedBy })), searchedBy };
+  }
+
+  /** The longest memory's end minus start, from the memories_span index (0 without memories). */
+  async #longestSpan(): Promise<bigint> {
+    const row = await this.#sql.get<{ span: SqlInteger }>(
+      'SELECT end_ns - start_ns AS span FROM memories ORDER BY end_ns - start_ns DESC LIMIT 1',
+    );
+    return row ? BigInt(row.span) : 0n;
   }
 
   async window(robotId: string, episode: number, before: RosNanos, limit: number): Promise<Memory[]> {

@@ -11,25 +11,22 @@ export interface SqlFilter {
 export const NO_FILTER = 'TRUE';
 
 /**
- * The condition of a recall's filters, in SQL both dialects read alike. With `boundStart`, a window's `since` also
- * bounds the start of the memory by `since` minus the longest memory span (read from the memories_span index):
- * implied by the overlap, it lets a server's planner take the window as a bounded range of the start-time index
- * rather than every earlier memory (the SQLite store bounds windows itself, see SqliteRecallPlan).
+ * The condition of a recall's filters, in SQL both dialects read alike. Given `longestSpan` (the longest memory's
+ * end minus start), a window's `since` also bounds the start of the memory by `since` minus that span: implied by
+ * the overlap, it lets a server's planner take the window as a bounded range of the start-time index rather than
+ * every earlier memory (the SQLite store bounds windows itself, see SqliteRecallPlan). It is a value, not a
+ * subquery, so that the planner can estimate how many memories the window holds: taking a day of 10^6 for a few
+ * hundred, it walked the day to check 400 memories by row number (74 ms, where looking them up took 7).
  */
-export function recallFilter(q: RecallQuery, { boundStart }: { boundStart: boolean }): SqlFilter {
+export function recallFilter(q: RecallQuery, { longestSpan }: { longestSpan?: bigint } = {}): SqlFilter {
   const clauses: string[] = [];
   const params: Record<string, SqlParams[string]> = {};
   const add = (sql: string, values: SqlParams) => {
     clauses.push(sql);
     Object.assign(params, values);
   };
-  if (q.since !== undefined && boundStart) {
-    add(
-      `m.end_ns > @since AND m.start_ns >= CAST(@since AS BIGINT) -
-        coalesce((SELECT end_ns - start_ns FROM memories ORDER BY end_ns - start_ns DESC LIMIT 1), 0)`,
-      { since: q.since },
-    );
-  } else if (q.since !== undefined) add('m.end_ns > @since', { since: q.since });
+  if (q.since !== undefined) add('m.end_ns > @since', { since: q.since });
+  if (q.since !== undefined && longestSpan !== undefined) add('m.start_ns >= @startsFrom', { startsFrom: q.since - longestSpan });
   if (q.until !== undefined) add('m.start_ns < @until', { until: q.until });
   if (q.asOf !== undefined) add('m.created_ns <= @asOf', { asOf: q.asOf });
   if (q.robotId !== undefined) add('m.robot_id = @robotId', { robotId: q.robotId });
