@@ -286,6 +286,11 @@ export function memoryStoreContract(name: string, factory: StoreFactory): void {
         both.slice(-20).reverse(),
         'common words alone: the newest memories holding them all',
       );
+      // A word one store's language drops (PostgreSQL's English stop words hold "don") selects nothing and hides nothing.
+      assert.deepEqual(
+        (await store.recall({ text: "I don't see the mug on the counter", limit: 20 })).memories.map((h) => index(h.memory)),
+        both.slice(-20).reverse(),
+      );
       const window = await store.recall({ text: 'mug counter', since: T0 + 1_000n * 10n * S, until: T0 + 1_100n * 10n * S, limit: 5 });
       assert.deepEqual(
         window.memories.map((h) => index(h.memory)),

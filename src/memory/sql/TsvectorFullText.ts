@@ -24,11 +24,17 @@ export class TsvectorFullText implements FullTextIndex {
    * The planner's estimates, from the column's statistics (pg_stats.most_common_elems, kept by autovacuum's
    * ANALYZE): counting in the GIN index reads a common word's whole posting list (about 100 ms for a word in half
    * of 10^6 memories), and a scan that stops at `above` matches reads the whole table for a rare one. Without
-   * statistics the planner assumes 0.5% of the rows, which keeps every term rare below 600,000 memories.
+   * statistics the planner assumes 0.5% of the rows, which keeps every term rare below 600,000 memories. A term
+   * the English configuration drops (its stop words hold a few that searchTerms keeps, such as "don") counts 0.
    */
   async counts(terms: string[]): Promise<number[]> {
     const counts: number[] = [];
     for (const term of terms) {
+      const [lexemes] = await this.#sql.all<{ nodes: number }>("SELECT numnode(to_tsquery('english', @term)) AS nodes", { term });
+      if (lexemes!.nodes === 0) {
+        counts.push(0);
+        continue;
+      }
       const [explained] = await this.#sql.all<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM memories m WHERE m.search @@ to_tsquery('english', @term)",
         { term },
