@@ -28,10 +28,13 @@ export class TsvectorFullText implements FullTextIndex {
    * the English configuration drops (its stop words hold a few that searchTerms keeps, such as "don") counts 0.
    */
   async counts(terms: string[]): Promise<number[]> {
+    const lexemes = await this.#sql.all<{ nodes: number }>(
+      "SELECT numnode(to_tsquery('english', term)) AS nodes FROM unnest(CAST(@terms AS text[])) WITH ORDINALITY AS t(term, i) ORDER BY i",
+      { terms },
+    );
     const counts: number[] = [];
-    for (const term of terms) {
-      const [lexemes] = await this.#sql.all<{ nodes: number }>("SELECT numnode(to_tsquery('english', @term)) AS nodes", { term });
-      if (lexemes!.nodes === 0) {
+    for (const [i, term] of terms.entries()) {
+      if (lexemes[i]!.nodes === 0) {
         counts.push(0);
         continue;
       }
