@@ -28,6 +28,7 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
   let candidates: number[];
   // Whether a key passes the filters, once asked: a widened shortlist begins with the keys already checked.
   const passes = new Map<number, boolean>();
+  let passed = 0;
   for (let scan = wanted * SHORTLIST; ; scan *= 8) {
     const shortlist = index.orderBySigns(query, index.nearest(code, scan));
     if (source.passing) {
@@ -36,16 +37,18 @@ export async function approximateVectorRanking(source: VectorSource, query: Floa
       // of the memories takes a few queries rather than dozens.
       candidates = [];
       for (let from = 0; from < shortlist.length && candidates.length < wanted;) {
-        const unchecked = shortlist.slice(from).filter((key) => !passes.has(key));
-        const share = passes.size === 0 ? 1 : Math.max([...passes.values()].filter(Boolean).length, 1) / passes.size;
-        const ask = unchecked.slice(0, Math.min(MAX_SLICE, Math.max(2 * wanted, Math.ceil((1.25 * (wanted - candidates.length)) / share))));
+        const share = passes.size === 0 ? 1 : Math.max(passed, 1) / passes.size;
+        const size = Math.min(MAX_SLICE, Math.max(2 * wanted, Math.ceil((1.25 * (wanted - candidates.length)) / share)));
+        // The next `size` keys not yet checked, and the known ones among them, in shortlist order.
+        const ask: number[] = [];
+        let until = from;
+        for (; until < shortlist.length && ask.length < size; until++) if (!passes.has(shortlist[until]!)) ask.push(shortlist[until]!);
         if (ask.length > 0) {
           const ok = await source.passing(ask);
           for (const key of ask) passes.set(key, ok.has(key));
+          passed += ok.size;
         }
-        // Up to the last key asked, in shortlist order.
-        const until = ask.length > 0 ? shortlist.indexOf(ask.at(-1)!, from) + 1 : shortlist.length;
-        candidates.push(...shortlist.slice(from, until).filter((key) => passes.get(key)));
+        for (let k = from; k < until; k++) if (passes.get(shortlist[k]!)) candidates.push(shortlist[k]!);
         from = until;
       }
     } else candidates = shortlist;

@@ -9,9 +9,12 @@ export function searchTerms(question: string): string[] {
   return [...new Set(words.filter((w) => !STOP_WORDS.has(w)))];
 }
 
-/** An FTS5 query matching any of the terms (each quoted, so no word is read as FTS5 syntax); null when none. */
-export function fts5Query(terms: string[]): string | null {
-  return terms.length === 0 ? null : terms.map((t) => `"${t}"`).join(' OR ');
+/**
+ * An FTS5 query matching any of the terms, or with `'AND'` every one of them (each quoted, so no word is read as
+ * FTS5 syntax); null when none.
+ */
+export function fts5Query(terms: string[], operator: 'OR' | 'AND' = 'OR'): string | null {
+  return terms.length === 0 ? null : terms.map((t) => `"${t}"`).join(` ${operator} `);
 }
 
 const STOP_WORDS = new Set(

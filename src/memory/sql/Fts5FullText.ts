@@ -18,7 +18,10 @@ export class Fts5FullText implements FullTextIndex {
   }
 
   holdingAll(terms: string[]): SqlFilter {
-    return { sql: 'm.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @holdingAll)', params: { holdingAll: every(terms) } };
+    return {
+      sql: 'm.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH @holdingAll)',
+      params: { holdingAll: fts5Query(terms, 'AND') },
+    };
   }
 
   /** Counted in the index, each term's rows read no further than `above` + 1. */
@@ -58,7 +61,7 @@ export class Fts5FullText implements FullTextIndex {
    * same rows, without walking each word's rows back to the window.
    */
   newest(terms: string[], all: boolean, filter: SqlFilter, pool: number, selected: number[] | null): Promise<number[]> {
-    const match = all ? every(terms) : fts5Query(terms)!;
+    const match = fts5Query(terms, all ? 'AND' : 'OR')!;
     return this.#sql.read((sql) =>
       selected
         ? newestAmong(sql, match, selected, pool)
@@ -72,11 +75,6 @@ export class Fts5FullText implements FullTextIndex {
           ).map(Number),
     );
   }
-}
-
-/** An FTS5 query matching the memories holding every one of `terms`. */
-function every(terms: string[]): string {
-  return terms.map((t) => `"${t}"`).join(' AND ');
 }
 
 /** The newest `pool` of the `selected` rows (ascending) that match `match`. */
