@@ -113,22 +113,30 @@ function openDatabase(file: string, synchronous: 'normal' | 'full'): Database.Da
   return db;
 }
 
-/** Applies the migrations the file lacks, each in its own transaction; refuses a file of a newer schema. */
+/**
+ * Applies the migrations the file lacks, each in its own transaction; refuses a file of a newer schema. The
+ * version is read inside each write transaction: processes opening one new file at once (several ingests) wait
+ * for each other's step and never apply one twice.
+ */
 function migrate(db: Database.Database, file: string, logger: Logger): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const current = Number(db.prepare('SELECT version FROM schema_version').pluck().get() ?? 0);
+  const version = () => Number(db.prepare('SELECT version FROM schema_version').pluck().get() ?? 0);
+  const current = version();
   if (current > SQLITE_MIGRATIONS.length) {
     throw new Error(
       `SqliteMemoryStore: ${file} has schema version ${current}; this taskmem knows versions up to ${SQLITE_MIGRATIONS.length}. Use a newer taskmem.`,
     );
   }
-  for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[version]!);
-      db.prepare('DELETE FROM schema_version').run();
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version + 1);
-    }).immediate();
-    if (current > 0) logger.info(`memory store: migrated ${file} to schema ${version + 1}`);
+  const step = db.transaction((): number | null => {
+    const from = version();
+    if (from >= SQLITE_MIGRATIONS.length) return null;
+    db.exec(SQLITE_MIGRATIONS[from]!);
+    db.prepare('DELETE FROM schema_version').run();
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(from + 1);
+    return from + 1;
+  });
+  for (let reached = step.immediate(); reached !== null; reached = step.immediate()) {
+    if (current > 0) logger.info(`memory store: migrated ${file} to schema ${reached}`);
   }
 }
 
