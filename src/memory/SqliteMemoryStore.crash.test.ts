@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { SqliteMemoryStore } from './SqliteMemoryStore.js';
+import { SQLITE_MIGRATIONS } from './sqliteMigrations.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -21,6 +22,52 @@ for (let i = first; ; i++) {
   process.stdout.write(memory.id + '\\n');
 }
 `;
+
+/** Opens the store at argv[2] once the clock reaches argv[3] (ms), so that several processes migrate one new file at once. */
+const OPENER = `
+import { SqliteMemoryStore } from ${JSON.stringify(join(here, 'SqliteMemoryStore.ts'))};
+while (Date.now() < Number(process.argv[3]));
+const store = new SqliteMemoryStore({ path: process.argv[2] });
+await store.close();
+`;
+
+describe('SqliteMemoryStore opened by several processes at once', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'taskmem-open-'));
+    writeFileSync(join(dir, 'opener.mts'), OPENER);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrates a new file once: every process opens it, none applies a step twice', async () => {
+    for (let round = 0; round < 3; round++) {
+      const path = join(dir, `new-${round}.sqlite`);
+      const at = String(Date.now() + 4_000);
+      const exits = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'opener.mts'), path, at], {
+            cwd: join(here, '../..'),
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let err = '';
+          child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+          const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+          return { code, err };
+        }),
+      );
+      assert.deepEqual(
+        exits.map((e) => e.code),
+        [0, 0, 0, 0],
+        exits.map((e) => e.err).join('\n'),
+      );
+      const db = new Database(path, { readonly: true });
+      const version = db.prepare('SELECT version FROM schema_version').pluck().all();
+      db.close();
+      assert.deepEqual(version, [SQLITE_MIGRATIONS.length]);
+    }
+  });
+});
 
 describe('SqliteMemoryStore under SIGKILL', function () {
   this.timeout(60_000);

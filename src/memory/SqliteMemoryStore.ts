@@ -105,10 +105,20 @@ function openDatabase(file: string, synchronous: 'normal' | 'full'): Database.Da
     throw new Error(`SqliteMemoryStore: cannot open ${file}: ${(error as Error).message}`, { cause: error });
   }
   db.defaultSafeIntegers(true);
-  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  // Switching a new file to WAL needs a lock that another process opening it at once may hold, and SQLite
+  // answers that with SQLITE_BUSY at once rather than through the busy timeout: retried for as long.
+  for (const giveUp = Date.now() + 5_000; ;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > giveUp) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   return db;
 }
